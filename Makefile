@@ -1,0 +1,38 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+export COMPTOIR_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: demo test lint install clean bench
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the shop on SQLite with the embedded Stripe sandbox (no account, no network).
+demo: $(STAMP)
+	$(BIN)/comptoir db upgrade
+	$(BIN)/comptoir seed-demo
+	$(BIN)/comptoir serve --dev
+
+## Run the whole suite (PostgreSQL tests are mandatory when CI=true).
+test: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/lint-imports
+
+bench: $(STAMP)
+	$(BIN)/python bench/sandbox_vs_localstripe.py
+	$(BIN)/python bench/webhook_ingest.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache
