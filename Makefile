@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export COMPTOIR_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test lint install clean bench
+.PHONY: demo test lint install clean bench browser
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,15 @@ demo: $(STAMP)
 	$(BIN)/comptoir seed-demo
 	$(BIN)/comptoir serve --dev
 
+## Headless Chromium for the page tests (Debian's package; Playwright drives it, never downloads one).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: browser tests will be skipped (sudo apt-get install chromium)"; fi; }
+
 ## Run the whole suite (PostgreSQL tests are mandatory when CI=true).
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
