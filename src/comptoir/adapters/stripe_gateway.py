@@ -1,0 +1,162 @@
+"""The only module that imports `stripe`: our PaymentGateway over the official SDK.
+
+One injected `StripeClient` (never the global `stripe.api_key`), a pinned API version,
+explicit timeout and network retries, our own idempotency key on every write, and SDK
+exceptions translated into ours at this edge (`raise ... from exc`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import stripe
+
+from comptoir.domain.errors import PaymentRequired, UpstreamUnavailable
+from comptoir.services.payment_gateway import (
+    CheckoutRequest,
+    CheckoutSession,
+    ProviderObjectMissing,
+    WebhookEvent,
+    WebhookSignatureInvalid,
+)
+
+API_VERSION = "2026-10-28.endive"
+TIMEOUT_SECONDS = 20.0
+NETWORK_RETRIES = 2
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+class StripeGateway:
+    def __init__(
+        self,
+        secret_key: str,
+        webhook_secrets: Sequence[str],
+        *,
+        api_base: str | None = None,
+        timeout: float = TIMEOUT_SECONDS,
+        max_network_retries: int = NETWORK_RETRIES,
+    ) -> None:
+        base = {"api": api_base} if api_base else None
+        self._client = stripe.StripeClient(
+            secret_key,
+            stripe_version=API_VERSION,
+            base_addresses=base,  # type: ignore[arg-type]
+            max_network_retries=max_network_retries,
+            http_client=stripe.HTTPXClient(timeout=timeout),
+        )
+        self._webhook_secrets = tuple(webhook_secrets)
+
+    def create_checkout_session(self, request: CheckoutRequest, *, idempotency_key: str) -> CheckoutSession:
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": line.quantity,
+                    "price_data": {
+                        "currency": request.currency.lower(),
+                        "unit_amount": line.unit_amount,
+                        "product_data": {"name": line.name, **({"description": line.description} if line.description else {})},
+                    },
+                }
+                for line in request.lines
+            ],
+            "metadata": {"order_id": request.order_id, **request.metadata},
+            "client_reference_id": request.order_id,
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "expires_at": request.expires_at,
+            "payment_intent_data": {"metadata": {"order_id": request.order_id}},
+        }
+        if request.customer_email:
+            params["customer_email"] = request.customer_email
+        if request.capture_manually:
+            params["payment_intent_data"]["capture_method"] = "manual"
+        with _translated():
+            session = self._client.v1.checkout.sessions.create(params, {"idempotency_key": idempotency_key})
+        return CheckoutSession.from_dict(session.to_dict())
+
+    def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
+        with _translated():
+            session = self._client.v1.checkout.sessions.retrieve(session_id, {"expand": ["line_items"]})
+        return CheckoutSession.from_dict(session.to_dict())
+
+    def expire_checkout_session(self, session_id: str, *, idempotency_key: str) -> CheckoutSession:
+        with _translated():
+            session = self._client.v1.checkout.sessions.expire(session_id, options={"idempotency_key": idempotency_key})
+        return CheckoutSession.from_dict(session.to_dict())
+
+    def list_checkout_sessions(self, *, created_after: int) -> Iterator[CheckoutSession]:
+        with _translated():
+            page = self._client.v1.checkout.sessions.list({"created": {"gt": created_after}, "limit": 100})
+            for session in page.auto_paging_iter():
+                yield CheckoutSession.from_dict(session.to_dict())
+
+    def verify_webhook(self, payload: bytes, signature_header: str | None) -> WebhookEvent:
+        """Accept the delivery if any configured secret verifies it (several during a rotation)."""
+        if not signature_header:
+            raise WebhookSignatureInvalid(
+                "No Stripe-Signature header: this request did not come from Stripe (or a proxy dropped the header)",
+                code="webhook_signature_missing",
+            )
+        if not self._webhook_secrets:
+            raise WebhookSignatureInvalid(
+                "No webhook secret is configured: set STRIPE_WEBHOOK_SECRET to the endpoint's whsec_ secret",
+                code="webhook_secret_unset",
+            )
+        last_error = ""
+        for secret in self._webhook_secrets:
+            try:
+                stripe.WebhookSignature.verify_header(payload, signature_header, secret, SIGNATURE_TOLERANCE_SECONDS)
+                break
+            except stripe.SignatureVerificationError as exc:
+                last_error = str(exc)
+        else:
+            raise WebhookSignatureInvalid(_diagnose(last_error), code="webhook_signature_invalid")
+        try:
+            raw = json.loads(payload)
+            return WebhookEvent(
+                id=raw["id"], type=raw["type"], created=int(raw["created"]), object=raw["data"]["object"], raw=raw
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise WebhookSignatureInvalid("The signed body is not a Stripe event", code="webhook_payload_invalid") from exc
+
+
+def _diagnose(sdk_message: str) -> str:
+    """Name the likely cause, as the seed's troubleshooting section asks."""
+    if "tolerance" in sdk_message.lower():
+        return (
+            "Webhook signature verification failed: the timestamp is older than 5 minutes "
+            "(a replayed delivery, or this server's clock is wrong)"
+        )
+    if "unable to extract" in sdk_message.lower():
+        return "Webhook signature verification failed: the Stripe-Signature header is malformed"
+    return (
+        "Webhook signature verification failed: no signature matches. Check that STRIPE_WEBHOOK_SECRET is this "
+        "endpoint's whsec_ secret (stripe listen prints its own) and that the raw body reaches the handler unparsed"
+    )
+
+
+class _translated:
+    """Turn SDK exceptions into ours at the edge, keeping the SDK error as the cause."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        if exc is None or not isinstance(exc, stripe.StripeError):
+            return False
+        if isinstance(exc, stripe.CardError):
+            err = exc.error
+            raise PaymentRequired(
+                exc.user_message or str(exc),
+                code="payment_declined",
+                decline_code=getattr(err, "decline_code", None),
+                provider_code=exc.code,
+            ) from exc
+        if isinstance(exc, stripe.InvalidRequestError) and exc.code == "resource_missing":
+            raise ProviderObjectMissing(exc.user_message or str(exc)) from exc
+        if isinstance(exc, (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)):
+            raise UpstreamUnavailable(f"Stripe is unavailable: {exc.user_message or exc}") from exc
+        raise UpstreamUnavailable(f"Stripe refused the request: {exc.user_message or exc}", code="provider_refused") from exc

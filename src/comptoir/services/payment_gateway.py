@@ -1,0 +1,105 @@
+"""The port to the payment provider (Stripe or the sandbox), in our own terms.
+
+Services never see the `stripe` package: they get these small frozen values, and the adapter
+(`comptoir.adapters.stripe_gateway`, the only module that imports stripe) turns SDK objects and
+SDK exceptions into them. Provider objects arrive as plain dicts (a signed event's
+`data.object`, or a retrieved object's `to_dict()`), parsed here once so a session from a
+webhook and a session re-read from the API are the same value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from comptoir.domain.errors import ComptoirError, InvalidInput
+
+
+class WebhookSignatureInvalid(InvalidInput):
+    code = "webhook_signature_invalid"
+    title = "Webhook signature verification failed"
+
+
+class ProviderObjectMissing(ComptoirError):
+    """The provider says the object does not exist (e.g. an unknown checkout session id)."""
+
+    code = "provider_object_missing"
+    title = "Unknown payment object"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutLine:
+    name: str
+    unit_amount: int
+    quantity: int
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutRequest:
+    order_id: str
+    currency: str
+    lines: tuple[CheckoutLine, ...]
+    success_url: str
+    cancel_url: str
+    expires_at: int
+    customer_email: str | None = None
+    capture_manually: bool = False
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSession:
+    id: str
+    status: str  # open | complete | expired
+    payment_status: str  # paid | unpaid | no_payment_required
+    amount_total: int | None
+    currency: str | None
+    order_id: str | None
+    client_reference_id: str | None
+    payment_intent_id: str | None
+    url: str | None
+    expires_at: int | None
+    created: int | None
+
+    @classmethod
+    def from_dict(cls, obj: Mapping[str, Any]) -> CheckoutSession:
+        metadata = obj.get("metadata") or {}
+        intent = obj.get("payment_intent")
+        if isinstance(intent, Mapping):
+            intent = intent.get("id")
+        return cls(
+            id=str(obj["id"]),
+            status=str(obj.get("status") or ""),
+            payment_status=str(obj.get("payment_status") or ""),
+            amount_total=obj.get("amount_total"),
+            currency=(obj.get("currency") or "").upper() or None,
+            order_id=metadata.get("order_id"),
+            client_reference_id=obj.get("client_reference_id"),
+            payment_intent_id=intent,
+            url=obj.get("url"),
+            expires_at=obj.get("expires_at"),
+            created=obj.get("created"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    id: str
+    type: str
+    created: int
+    object: Mapping[str, Any]
+    raw: Mapping[str, Any]
+
+
+class PaymentGateway(Protocol):
+    def create_checkout_session(self, request: CheckoutRequest, *, idempotency_key: str) -> CheckoutSession: ...
+
+    def retrieve_checkout_session(self, session_id: str) -> CheckoutSession: ...
+
+    def expire_checkout_session(self, session_id: str, *, idempotency_key: str) -> CheckoutSession: ...
+
+    def list_checkout_sessions(self, *, created_after: int) -> Iterator[CheckoutSession]: ...
+
+    def verify_webhook(self, payload: bytes, signature_header: str | None) -> WebhookEvent: ...
