@@ -1,0 +1,186 @@
+"""SQLAlchemy repositories behind the Protocols of `comptoir.services.ports`.
+
+Each one wraps the unit of work's session; none of them commits. The two stock operations are
+single conditional UPDATEs so that the database, not Python, decides who gets the last unit.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.util import identity_key
+
+from comptoir.adapters.db.models import Order, Product, Shop, ShopMerchant, User
+
+_CANCELLABLE_ON_EXPIRY = ("unpaid", "failed")
+
+
+def _expire_cached(session: Session, model: type[object], ident: object, *attributes: str) -> None:
+    """Forget attributes a Core UPDATE just changed, so the next read in this session sees them."""
+    cached = session.identity_map.get(identity_key(model, ident))
+    if cached is not None:
+        session.expire(cached, list(attributes))
+
+
+class SqlUserRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, user_id: int) -> User | None:
+        return self._session.get(User, user_id)
+
+    def get_by_email(self, email: str) -> User | None:
+        return self._session.scalars(select(User).where(User.email == email.strip().lower())).one_or_none()
+
+    def add(self, user: User) -> User:
+        user.email = user.email.strip().lower()
+        self._session.add(user)
+        self._session.flush()
+        return user
+
+    def shop_ids(self, user_id: int) -> frozenset[int]:
+        rows = self._session.scalars(select(ShopMerchant.shop_id).where(ShopMerchant.user_id == user_id))
+        return frozenset(rows)
+
+
+class SqlShopRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, shop_id: int) -> Shop | None:
+        return self._session.get(Shop, shop_id)
+
+    def get_by_slug(self, slug: str) -> Shop | None:
+        return self._session.scalars(select(Shop).where(Shop.slug == slug)).one_or_none()
+
+    def list(self) -> builtins.list[Shop]:
+        return builtins.list(self._session.scalars(select(Shop).order_by(Shop.name, Shop.id)))
+
+    def add(self, shop: Shop) -> Shop:
+        self._session.add(shop)
+        self._session.flush()
+        return shop
+
+    def add_merchant(self, shop_id: int, user_id: int) -> bool:
+        if self._session.get(ShopMerchant, (shop_id, user_id)) is not None:
+            return False
+        self._session.add(ShopMerchant(shop_id=shop_id, user_id=user_id))
+        self._session.flush()
+        return True
+
+
+class SqlProductRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, product_id: int) -> Product | None:
+        return self._session.get(Product, product_id)
+
+    def get_many(self, product_ids: Iterable[int]) -> dict[int, Product]:
+        ids = set(product_ids)
+        if not ids:
+            return {}
+        return {p.id: p for p in self._session.scalars(select(Product).where(Product.id.in_(ids)))}
+
+    def list_for_shop(self, shop_id: int, *, include_inactive: bool = False) -> list[Product]:
+        query = select(Product).where(Product.shop_id == shop_id)
+        if not include_inactive:
+            query = query.where(Product.active.is_(True))
+        return list(self._session.scalars(query.order_by(Product.name, Product.id)))
+
+    def get_by_name(self, shop_id: int, name: str) -> Product | None:
+        query = select(Product).where(Product.shop_id == shop_id, Product.name == name).order_by(Product.id).limit(1)
+        return self._session.scalars(query).one_or_none()
+
+    def add(self, product: Product) -> Product:
+        self._session.add(product)
+        self._session.flush()
+        return product
+
+    def take_stock(self, product_id: int, quantity_milli: int) -> bool:
+        result = self._session.execute(
+            update(Product)
+            .where(Product.id == product_id, Product.active.is_(True), Product.stock_milli >= quantity_milli)
+            .values(stock_milli=Product.stock_milli - quantity_milli)
+            .execution_options(synchronize_session=False)
+        )
+        _expire_cached(self._session, Product, product_id, "stock_milli")
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def return_stock(self, product_id: int, quantity_milli: int) -> None:
+        self._session.execute(
+            update(Product)
+            .where(Product.id == product_id)
+            .values(stock_milli=Product.stock_milli + quantity_milli)
+            .execution_options(synchronize_session=False)
+        )
+        _expire_cached(self._session, Product, product_id, "stock_milli")
+
+
+class SqlOrderRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, order_id: str) -> Order | None:
+        return self._session.get(Order, order_id)
+
+    def get_for_update(self, order_id: str) -> Order | None:
+        # FOR UPDATE on PostgreSQL; SQLite ignores it, its BEGIN IMMEDIATE already serialises writers.
+        return self._session.get(Order, order_id, with_for_update=True, populate_existing=True)
+
+    def add(self, order: Order) -> Order:
+        self._session.add(order)
+        self._session.flush()
+        return order
+
+    def number_exists(self, number: str) -> bool:
+        return bool(self._session.scalar(select(exists().where(Order.number == number))))
+
+    def list_for_customer(self, customer_id: int, *, limit: int, before: str | None = None) -> list[Order]:
+        query = (
+            select(Order)
+            .where(Order.customer_id == customer_id)
+            .options(selectinload(Order.lines), selectinload(Order.history))
+            .order_by(Order.created_at.desc(), Order.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            cursor = self._session.execute(
+                select(Order.created_at, Order.id).where(Order.id == before, Order.customer_id == customer_id)
+            ).one_or_none()
+            if cursor is None:
+                return []
+            created_at, cursor_id = cursor
+            query = query.where(
+                or_(Order.created_at < created_at, and_(Order.created_at == created_at, Order.id < cursor_id))
+            )
+        return list(self._session.scalars(query))
+
+    def expired_hold_ids(self, now: datetime, *, limit: int) -> list[str]:
+        query = (
+            select(Order.id)
+            .where(
+                Order.status == "pending",
+                Order.payment_status.in_(_CANCELLABLE_ON_EXPIRY),
+                Order.hold_expires_at.is_not(None),
+                Order.hold_expires_at <= now,
+                Order.stock_released_at.is_(None),
+            )
+            .order_by(Order.hold_expires_at, Order.id)
+            .limit(limit)
+        )
+        return list(self._session.scalars(query))
+
+    def mark_stock_released(self, order_id: str, at: datetime) -> bool:
+        result = self._session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.stock_released_at.is_(None))
+            .values(stock_released_at=at, updated_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        _expire_cached(self._session, Order, order_id, "stock_released_at", "updated_at")
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
