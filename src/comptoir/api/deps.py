@@ -1,0 +1,89 @@
+"""Request-scoped dependencies: what `create_app()` put on `app.state`, and the current Actor.
+
+The Authorization header is read by hand (not with FastAPI's HTTPBearer, which answers every
+mistake with the same 403) so that each 401 says exactly what is wrong — including the
+classic "forgot the word Bearer" of the seed's Postman walkthrough.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from comptoir.config import Settings
+from comptoir.domain.actors import Actor
+from comptoir.domain.errors import Unauthenticated
+from comptoir.services import accounts
+from comptoir.services.ports import Clock, PasswordHasher, UnitOfWork
+from comptoir.services.tokens import TokenIssuer
+
+_docs_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="The access_token from POST /api/auth/login, sent as `Authorization: Bearer <token>`.",
+)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_uow(request: Request) -> UnitOfWork:
+    uow: UnitOfWork = request.app.state.uow_factory()
+    return uow
+
+
+def get_hasher(request: Request) -> PasswordHasher:
+    hasher: PasswordHasher = request.app.state.hasher
+    return hasher
+
+
+def get_tokens(request: Request) -> TokenIssuer:
+    tokens: TokenIssuer = request.app.state.tokens
+    return tokens
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an `Authorization: Bearer <token>` header, or an Unauthenticated that explains."""
+    if authorization is None or not authorization.strip():
+        raise Unauthenticated(
+            "Missing Authorization header: send 'Authorization: Bearer <token>' with the access_token "
+            "from POST /api/auth/login",
+            code="token_missing",
+        )
+    scheme, _, rest = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        raise Unauthenticated(
+            "Authorization header must be 'Bearer <token>' — the word Bearer is missing",
+            code="bearer_missing",
+        )
+    token = rest.strip()
+    if not token:
+        raise Unauthenticated("Authorization header says Bearer but carries no token", code="token_missing")
+    return token
+
+
+def current_actor(
+    request: Request,
+    uow: Annotated[UnitOfWork, Depends(get_uow)],
+    tokens: Annotated[TokenIssuer, Depends(get_tokens)],
+    _docs: Annotated[HTTPAuthorizationCredentials | None, Depends(_docs_bearer)],
+) -> Actor:
+    claims = tokens.verify(bearer_token(request.headers.get("authorization")))
+    return accounts.actor_for(uow, claims)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+Uow = Annotated[UnitOfWork, Depends(get_uow)]
+Hasher = Annotated[PasswordHasher, Depends(get_hasher)]
+Tokens = Annotated[TokenIssuer, Depends(get_tokens)]
+Now = Annotated[Clock, Depends(get_clock)]
+Settings_ = Annotated[Settings, Depends(get_settings)]

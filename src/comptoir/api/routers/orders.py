@@ -1,0 +1,63 @@
+"""Orders over HTTP: a customer places, lists, reads and cancels their own orders."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, status
+
+from comptoir.api.deps import CurrentActor, Now, Settings_, Uow
+from comptoir.api.problems_doc import responses
+from comptoir.api.schemas import CancelIn, OrderIn, OrderOut
+from comptoir.services import ordering
+
+router = APIRouter(tags=["orders"])
+
+
+@router.post(
+    "/api/orders",
+    status_code=status.HTTP_201_CREATED,
+    summary="Place an order: the server prices it and holds the stock",
+    description=(
+        "Send product ids and quantities. Prices come from the database; a `unit_price` you send is only "
+        "compared, and a difference is refused with 409 `price_changed` naming the lines. Too little stock "
+        "is 409 `out_of_stock`."
+    ),
+    responses=responses(401, 409, 422),
+)
+def place_order(body: OrderIn, actor: CurrentActor, uow: Uow, now: Now, settings: Settings_) -> OrderOut:
+    command = ordering.PlaceOrder(
+        shop=body.shop,
+        lines=[ordering.LineRequest(line.product_id, line.quantity, line.unit_price) for line in body.lines],
+        payment_method=body.payment_method,
+        delivery_address=body.delivery_address,
+        pickup=body.pickup,
+    )
+    return OrderOut.of(ordering.place_order(uow, actor, command, now(), hold_minutes=settings.hold_minutes))
+
+
+@router.get("/api/orders", summary="Your orders, newest first", responses=responses(401, 422))
+def list_orders(
+    actor: CurrentActor,
+    uow: Uow,
+    limit: Annotated[int, Query(ge=1, le=ordering.MAX_PAGE)] = 20,
+    before: Annotated[str | None, Query(description="Id of the last order of the previous page.", max_length=40)] = None,
+) -> list[OrderOut]:
+    return [OrderOut.of(order) for order in ordering.list_my_orders(uow, actor, limit, before)]
+
+
+@router.get("/api/orders/{order_id}", summary="One of your orders", responses=responses(401, 404, 422))
+def get_order(order_id: str, actor: CurrentActor, uow: Uow) -> OrderOut:
+    return OrderOut.of(ordering.get_my_order(uow, actor, order_id))
+
+
+@router.post(
+    "/api/orders/{order_id}/cancel",
+    summary="Cancel one of your orders while it is unpaid; its stock is released",
+    responses=responses(401, 404, 409, 422),
+)
+def cancel_order(
+    order_id: str, actor: CurrentActor, uow: Uow, now: Now, body: Annotated[CancelIn | None, Body()] = None
+) -> OrderOut:
+    reason = body.reason if body is not None else ""
+    return OrderOut.of(ordering.cancel_order(uow, actor, order_id, now(), reason))

@@ -1,0 +1,157 @@
+"""Accounts: sign-up, log-in, who am I, and the CLI's user creation.
+
+Password hashing is slow on purpose (argon2id), so it never runs while a transaction is
+open: on SQLite every transaction holds the write lock, and a login must not stall orders.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from comptoir.adapters.db.models import User
+from comptoir.domain.actors import Actor, Role
+from comptoir.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from comptoir.services.ports import PasswordHasher, UnitOfWork
+from comptoir.services.tokens import IssuedToken, RehashingHasher, TokenClaims, TokenIssuer
+from comptoir.services.views import UserView
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSession:
+    """What a successful sign-up or log-in hands back: a token and the user it names."""
+
+    token: IssuedToken
+    user: UserView
+
+
+def normalise_email(email: str) -> str:
+    normalised = email.strip().lower()
+    if len(normalised) > 254 or not _EMAIL.match(normalised):
+        raise InvalidInput(f"{email!r} is not an email address", code="invalid_email")
+    return normalised
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"passwords need at least {MIN_PASSWORD_LENGTH} characters", code="password_too_short"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(f"passwords have at most {MAX_PASSWORD_LENGTH} characters", code="password_too_long")
+
+
+def register(uow: UnitOfWork, hasher: PasswordHasher, email: str, password: str, name: str) -> UserView:
+    """Create a customer account (merchants and admins are created with the CLI)."""
+    email = normalise_email(email)
+    check_password(password)
+    password_hash = hasher.hash(password)
+    with uow:
+        if uow.users.get_by_email(email) is not None:
+            raise Conflict(f"an account already exists for {email}", code="email_taken")
+        user = uow.users.add(User(email=email, password_hash=password_hash, name=name.strip(), role=Role.CUSTOMER.value))
+        view = UserView.of(user, frozenset())
+        uow.commit()
+    return view
+
+
+def authenticate(uow: UnitOfWork, hasher: PasswordHasher, email: str, password: str) -> UserView:
+    """The user whose email and password these are.
+
+    An unknown email and a wrong password give the same error after about the same time
+    (an unknown email still pays for one hash), so the answer does not reveal who has an account.
+    """
+    with uow:
+        user = uow.users.get_by_email(email.strip().lower())
+        found = (user.id, user.password_hash) if user is not None else None
+    if found is None:
+        hasher.hash(password)
+        raise _invalid_credentials()
+    user_id, stored_hash = found
+    if not hasher.verify(stored_hash, password):
+        raise _invalid_credentials()
+    new_hash = hasher.hash(password) if isinstance(hasher, RehashingHasher) and hasher.needs_rehash(stored_hash) else None
+    with uow:
+        user = uow.users.get(user_id)
+        if user is None:
+            raise _invalid_credentials()
+        if new_hash is not None:
+            user.password_hash = new_hash
+        view = UserView.of(user, uow.users.shop_ids(user.id))
+        uow.commit()
+    return view
+
+
+def sign_up(
+    uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenIssuer, email: str, password: str, name: str
+) -> AuthSession:
+    """Register a customer and log them in at once."""
+    user = register(uow, hasher, email, password, name)
+    return AuthSession(token=tokens.issue(user.id, user.role), user=user)
+
+
+def log_in(uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenIssuer, email: str, password: str) -> AuthSession:
+    user = authenticate(uow, hasher, email, password)
+    return AuthSession(token=tokens.issue(user.id, user.role), user=user)
+
+
+def me(uow: UnitOfWork, user_id: int) -> UserView:
+    with uow:
+        user = uow.users.get(user_id)
+        if user is None:
+            raise NotFound("no such user", code="user_not_found")
+        return UserView.of(user, uow.users.shop_ids(user.id))
+
+
+def actor_for(uow: UnitOfWork, claims: TokenClaims) -> Actor:
+    """The Actor a verified token speaks for, with role and shops as they are now in the database.
+
+    A token outlives changes to its user; reading them here means a removed merchant loses
+    their shops at once and a deleted account stops working, without revoking tokens.
+    """
+    with uow:
+        user = uow.users.get(claims.user_id)
+        if user is None:
+            raise Unauthenticated("The account this token was issued for no longer exists", code="user_not_found")
+        return Actor(user_id=user.id, email=user.email, role=Role(user.role), shop_ids=uow.users.shop_ids(user.id))
+
+
+def create_user(
+    uow: UnitOfWork, hasher: PasswordHasher, email: str, password: str, role: Role, shop_slugs: Sequence[str] = ()
+) -> UserView:
+    """Create any kind of account (the CLI's door for merchants and admins).
+
+    A merchant is bound to at least one shop; other roles are bound to none.
+    """
+    email = normalise_email(email)
+    check_password(password)
+    slugs = list(dict.fromkeys(slug.strip() for slug in shop_slugs))
+    if role is Role.MERCHANT and not slugs:
+        raise InvalidInput("a merchant must be bound to at least one shop (--shop SLUG)", code="shop_required")
+    if role is not Role.MERCHANT and slugs:
+        raise InvalidInput(f"only merchants are bound to shops, not a {role.value}", code="shops_not_allowed")
+    password_hash = hasher.hash(password)
+    with uow:
+        if uow.users.get_by_email(email) is not None:
+            raise Conflict(f"an account already exists for {email}", code="email_taken")
+        shops = []
+        for slug in slugs:
+            shop = uow.shops.get_by_slug(slug)
+            if shop is None:
+                raise NotFound(f"no shop has the slug {slug!r}", code="shop_not_found")
+            shops.append(shop)
+        user = uow.users.add(User(email=email, password_hash=password_hash, name="", role=role.value))
+        for shop in shops:
+            uow.shops.add_merchant(shop.id, user.id)
+        view = UserView.of(user, frozenset(shop.id for shop in shops))
+        uow.commit()
+    return view
+
+
+def _invalid_credentials() -> Unauthenticated:
+    return Unauthenticated("The email or the password is wrong", code="invalid_credentials")
