@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from decimal import Decimal
 from typing import TypeVar
 
@@ -121,7 +122,7 @@ def test_a_cancel_racing_the_expiry_sweep_releases_the_stock_once(uows: SqlUnitO
     product = add_product(uows, shop, stock=5)
     customer = add_user(uows)
     order = place_order(uows(), customer, order_of(shop, (product, 2)), NOW, hold_minutes=30)
-    later = NOW.replace(hour=NOW.hour + 1)
+    later = NOW + timedelta(hours=1)
 
     # when the customer cancels while the sweeper runs
     outcomes = race(
