@@ -1,0 +1,5 @@
+"""``python -m comptoir.sandbox``: the same as ``comptoir sandbox``."""
+
+from .cli import main
+
+main()

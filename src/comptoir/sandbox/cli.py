@@ -1,0 +1,107 @@
+"""``comptoir sandbox`` (and ``python -m comptoir.sandbox``): run the sandbox alone, like ``stripe listen``.
+
+``sandbox`` is a plain typer command function; the main CLI registers it with
+``app.command("sandbox")(sandbox)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .delivery_config import DEFAULT_RETRY_SCHEDULE
+from .faults import FaultError, Faults, parse_delay
+from .server import DEFAULT_HOST, DEFAULT_PORT, SandboxServer, build_server
+
+_FAULTS = "Fault injection"
+
+
+def _schedule(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise typer.BadParameter(f"expected seconds separated by commas, e.g. 1,5,25 ({exc})") from exc
+    if any(value < 0 for value in values):
+        raise typer.BadParameter("retry waits cannot be negative")
+    return values
+
+
+def sandbox(
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = DEFAULT_PORT,
+    host: Annotated[str, typer.Option(help="Interface to bind. Keep 127.0.0.1 unless other machines "
+                                           "must reach it: the sandbox has test keys only, but no TLS.")]
+    = DEFAULT_HOST,
+    forward_to: Annotated[str | None, typer.Option(
+        "--forward-to", help="Send every event to this URL (like `stripe listen --forward-to`), signed "
+                             "with the whsec_ secret printed at start-up.")] = None,
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="Folder for sandbox.sqlite3: objects, events, deliveries, idempotency keys and "
+                       "secrets survive a restart. Without it, state is kept in memory only.")] = None,
+    retry_schedule: Annotated[str, typer.Option(
+        help="Seconds to wait before each retry of a failed delivery (non-2xx or timeout), comma-"
+             "separated; the delivery is given up after the last.")]
+    = ",".join(f"{value:g}" for value in DEFAULT_RETRY_SCHEDULE),
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for a receiver's answer before the "
+                                                "attempt counts as failed.")] = 10.0,
+    duplicate: Annotated[float, typer.Option(
+        help="Probability (0-1) that a delivery is sent twice, each copy freshly signed.",
+        rich_help_panel=_FAULTS)] = 0.0,
+    reorder_window: Annotated[int, typer.Option(
+        help="Hold up to N events and deliver them shuffled (0 or 1 = in order).",
+        rich_help_panel=_FAULTS)] = 0,
+    reorder_hold: Annotated[float, typer.Option(
+        help="Longest time in seconds a reorder window waits to fill up before it is released.",
+        rich_help_panel=_FAULTS)] = 2.0,
+    delay: Annotated[str, typer.Option(
+        help="Wait before the first attempt: seconds ('2') or a range ('1-5', drawn per delivery).",
+        rich_help_panel=_FAULTS)] = "0",
+    drop: Annotated[float, typer.Option(
+        help="Probability (0-1) that a delivery is never sent; it only shows up in "
+             "GET /v1/events?delivery_success=false.", rich_help_panel=_FAULTS)] = 0.0,
+    seed: Annotated[int | None, typer.Option(
+        help="Seed for the fault draws, so a run can be repeated exactly.", rich_help_panel=_FAULTS)] = None,
+    api_key: Annotated[str | None, typer.Option(
+        help="Accept only this sk_test_ key (default: any well-formed test key; a remembered one is "
+             "printed).")] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level (debug shows every request).")] = "info",
+) -> None:
+    """Run the offline Stripe-compatible sandbox: the API, hosted pages and signed webhooks."""
+    try:
+        faults = Faults(duplicate=duplicate, drop=drop, delay=parse_delay(delay), reorder_window=reorder_window,
+                        reorder_hold=reorder_hold, seed=seed)
+        running = build_server(host=host, port=port, data_dir=data, forward_to=forward_to, faults=faults,
+                               retry_schedule=_schedule(retry_schedule), delivery_timeout=timeout,
+                               secret_key=api_key, log_level=log_level)
+    except (FaultError, ValueError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(banner(running))
+    running.server.run()
+
+
+def banner(running: SandboxServer) -> str:
+    """The start-up text: what to paste into a shop's configuration."""
+    state = f"{running.data_dir / 'sandbox.sqlite3'}" if running.data_dir else "in memory (use --data DIR to keep it)"
+    faults = running.webhooks.faults
+    lines = [
+        "comptoir sandbox: an offline, Stripe-compatible API",
+        f"  API base URL     {running.url}   StripeClient(key, base_addresses={{\"api\": \"{running.url}\"}})",
+        f"  Secret key       {running.secret_key}",
+        f"  Publishable key  {running.publishable_key}",
+        f"  Control API      {running.url}/_sandbox/   (Bearer secret key)",
+        f"  State            {state}",
+    ]
+    if faults.active:
+        lines.append(f"  Faults           {faults.to_dict()}")
+    if running.forward_to:
+        lines.append(f"Ready! Forwarding every event to {running.forward_to}.")
+    else:
+        lines.append("Ready! Webhook endpoints created through the API get their own secrets; "
+                     "add --forward-to URL to receive every event with the secret below.")
+    lines.append(f"Your webhook signing secret is {running.webhook_secret}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    typer.run(sandbox)

@@ -1,0 +1,38 @@
+"""Configuration of one sandbox instance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_API_VERSION = "2026-10-28.endive"
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """How a sandbox instance stores state, authenticates callers and links to its pages.
+
+    ``data_dir`` holds ``sandbox.sqlite3``; ``in_memory=True`` keeps everything in RAM (lost
+    on exit). ``api_keys``/``publishable_keys`` of ``None`` accept any well-formed test key.
+    ``clock_offset`` starts the sandbox clock that many seconds ahead of wall time (it is
+    persisted, so a restarted sandbox keeps the offset it had advanced to).
+    """
+
+    data_dir: Path | str | None = None
+    in_memory: bool = False
+    api_keys: frozenset[str] | None = None
+    publishable_keys: frozenset[str] | None = None
+    public_base_url: str = "http://127.0.0.1:12111"
+    api_version: str = DEFAULT_API_VERSION
+    settle_interval: float | None = 1.0
+    async_delay: int = 60
+    clock_offset: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def database_path(self) -> str:
+        if self.in_memory or self.data_dir is None:
+            return ":memory:"
+        directory = Path(self.data_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        return str(directory / "sandbox.sqlite3")

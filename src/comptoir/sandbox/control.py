@@ -1,0 +1,201 @@
+"""The control API under ``/_sandbox/``: clock, settlement, deliveries, faults, reset.
+
+Stripe has no such API, so it lives under a prefix no Stripe path uses. It speaks JSON (bodies
+and answers) and wants the sandbox secret key as a Bearer token, like ``/v1``. Handlers are
+async so they run on the event loop that owns the delivery worker; engine calls that take the
+lock or write SQLite go to a worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .delivery import DeliveryWorker
+from .errors import StripeError
+from .faults import FaultError, Faults
+from .http.auth import authenticate
+from .keys import KEPT_ON_RESET
+from .meta import meta_get, meta_set
+
+PREFIX = "/_sandbox"
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"type": "invalid_request_error", "message": message}}, status_code=status)
+
+
+def _handler(fn: Any) -> Any:
+    """Authenticate, turn ``ControlError`` into a JSON error, and answer JSON."""
+
+    async def endpoint(request: Request) -> JSONResponse:
+        try:
+            authenticate(_sandbox(request).config, request.headers.get("authorization"), publishable_ok=False)
+        except StripeError as exc:
+            return JSONResponse(exc.to_dict(), status_code=exc.http_status)
+        try:
+            return JSONResponse(await fn(request))
+        except ControlError as exc:
+            return _error(exc.status, exc.message)
+
+    endpoint.__name__ = fn.__name__
+    endpoint.__doc__ = fn.__doc__
+    return endpoint
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise ControlError(400, f"the body is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise ControlError(400, "the body must be a JSON object")
+    return body
+
+
+def _sandbox(request: Request) -> Any:
+    return request.app.state.sandbox
+
+
+def _worker(request: Request) -> DeliveryWorker:
+    return request.app.state.webhooks
+
+
+def _clock_state(sandbox: Any) -> dict[str, Any]:
+    return {"object": "sandbox.clock", "now": sandbox.clock.now(), "offset": sandbox.clock.offset}
+
+
+async def get_clock(request: Request) -> dict[str, Any]:
+    """The sandbox time (``now``, unix seconds) and how far it runs ahead of wall time."""
+    return _clock_state(_sandbox(request))
+
+
+async def advance_clock(request: Request) -> dict[str, Any]:
+    """Move the clock forward by ``seconds`` and run everything that became due."""
+    body = await _json_body(request)
+    seconds = body.get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+        raise ControlError(400, "'seconds' must be a whole number of seconds >= 0")
+    sandbox = _sandbox(request)
+    await run_in_threadpool(sandbox.advance_clock, seconds)
+    return _clock_state(sandbox)
+
+
+async def settle(request: Request) -> dict[str, Any]:
+    """Run everything due at the current sandbox time (expiries, delayed refunds, SEPA)."""
+    sandbox = _sandbox(request)
+    await run_in_threadpool(sandbox.settle)
+    return _clock_state(sandbox)
+
+
+async def list_deliveries(request: Request) -> dict[str, Any]:
+    """Delivery rows (filter by ``event_id``, ``endpoint_id``, ``status``), each with its attempts."""
+    query = request.query_params
+    status = query.get("status")
+    if status is not None and status not in {"pending", "succeeded", "failed"}:
+        raise ControlError(400, "'status' must be one of pending, succeeded, failed")
+    sandbox = _sandbox(request)
+    worker = _worker(request)
+    rows = await run_in_threadpool(sandbox.bus.list_deliveries, query.get("event_id"),
+                                   query.get("endpoint_id"), status)
+    rows.sort(key=lambda row: (row.get("created") or 0, row["event_id"]), reverse=True)
+    for row in rows:
+        event = sandbox.get(row["event_id"]) or {}
+        row["event_type"] = event.get("type")
+        row["attempt_log"] = worker.attempts_of(row["event_id"], row["endpoint_id"])
+    return {"object": "list", "data": rows}
+
+
+async def flush_deliveries(request: Request) -> dict[str, Any]:
+    """Send at once whatever a reorder window or an injected delay is holding back."""
+    return {"released": _worker(request).flush()}
+
+
+async def get_faults(request: Request) -> dict[str, Any]:
+    return _worker(request).faults.to_dict()
+
+
+async def put_faults(request: Request) -> dict[str, Any]:
+    """Replace the fault settings (missing fields take their defaults) and reseed."""
+    try:
+        faults = Faults.from_dict(await _json_body(request))
+    except FaultError as exc:
+        raise ControlError(400, str(exc)) from exc
+    worker = _worker(request)
+    worker.set_faults(faults)
+    return worker.faults.to_dict()
+
+
+async def webhooks_info(request: Request) -> dict[str, Any]:
+    """Forwarding target and secret, retry schedule and faults of this sandbox."""
+    worker = _worker(request)
+    settings = worker.settings
+    forward_secret = await run_in_threadpool(worker.secrets.forward_secret) if settings.forward_to else None
+    return {"forward_to": settings.forward_to, "forward_secret": forward_secret,
+            "retry_schedule": list(settings.retry_schedule), "timeout": settings.timeout,
+            "faults": worker.faults.to_dict(), "running": worker.running}
+
+
+async def roll_secret(request: Request) -> dict[str, Any]:
+    """Give an endpoint a new secret; the old one keeps signing for ``expires_in`` seconds."""
+    endpoint_id = request.path_params["endpoint_id"]
+    body = await _json_body(request)
+    expires_in = body.get("expires_in", 24 * 3600)
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int):
+        raise ControlError(400, "'expires_in' must be a whole number of seconds")
+    sandbox = _sandbox(request)
+    endpoint = sandbox.get(endpoint_id)
+    if endpoint is None or endpoint.get("object") != "webhook_endpoint":
+        raise ControlError(404, f"No such webhook_endpoint: '{endpoint_id}'")
+    try:
+        return await run_in_threadpool(_worker(request).secrets.roll, endpoint_id, expires_in)
+    except ValueError as exc:
+        raise ControlError(400, str(exc)) from exc
+
+
+async def reset(request: Request) -> dict[str, Any]:
+    """Forget every object, event, delivery and idempotency key (API keys and the forwarding
+    secret are configuration, not state: they survive)."""
+    sandbox = _sandbox(request)
+    worker = _worker(request)
+    kept = {key: meta_get(sandbox, key) for key in KEPT_ON_RESET}
+
+    def wipe() -> None:
+        sandbox.reset()
+        for key, value in kept.items():
+            if value is not None:
+                meta_set(sandbox, key, value)
+
+    worker.forget()
+    await run_in_threadpool(wipe)
+    return {"object": "sandbox.reset", "reset": True, **_clock_state(sandbox)}
+
+
+def control_routes() -> list[Route]:
+    return [
+        Route(f"{PREFIX}/clock", _handler(get_clock), methods=["GET"]),
+        Route(f"{PREFIX}/clock/advance", _handler(advance_clock), methods=["POST"]),
+        Route(f"{PREFIX}/settle", _handler(settle), methods=["POST"]),
+        Route(f"{PREFIX}/deliveries", _handler(list_deliveries), methods=["GET"]),
+        Route(f"{PREFIX}/deliveries/flush", _handler(flush_deliveries), methods=["POST"]),
+        Route(f"{PREFIX}/faults", _handler(get_faults), methods=["GET"]),
+        Route(f"{PREFIX}/faults", _handler(put_faults), methods=["PUT"]),
+        Route(f"{PREFIX}/webhooks", _handler(webhooks_info), methods=["GET"]),
+        Route(f"{PREFIX}/webhook_endpoints/{{endpoint_id}}/roll_secret", _handler(roll_secret), methods=["POST"]),
+        Route(f"{PREFIX}/reset", _handler(reset), methods=["POST"]),
+    ]

@@ -1,0 +1,26 @@
+"""How the sandbox delivers webhooks: retry schedule, timeouts, forwarding and faults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .faults import Faults
+
+DEFAULT_RETRY_SCHEDULE = (1.0, 5.0, 25.0)
+"""Real seconds between attempts. Stripe's test mode retries three times over a few hours;
+the sandbox keeps the count and compresses the waits so a receiver bug shows up in a minute."""
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """``retry_schedule[i]`` is the wait after failed attempt ``i + 1``; after the last one the
+    delivery is given up (``status="failed"``). ``forward_to`` (like ``stripe listen
+    --forward-to``) receives every event, signed with the sandbox's own forwarding secret.
+    ``enabled=False`` keeps events and delivery rows but sends nothing (for API-only use)."""
+
+    retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
+    timeout: float = 10.0
+    concurrency: int = 16
+    forward_to: str | None = None
+    faults: Faults = field(default_factory=Faults)
+    enabled: bool = True

@@ -1,0 +1,122 @@
+"""Fault injection for webhook receivers: duplicates, reordering, delay and drops.
+
+Real Stripe delivers some events twice and in no guaranteed order; a receiver that only ever
+sees tidy, in-order, exactly-once deliveries has never been tested. ``Faults`` is the setting
+(from the command line or ``PUT /_sandbox/faults``); ``FaultPlan`` draws every decision from one
+``random.Random(seed)`` in delivery order, so the same seed and the same sequence of events give
+the same duplicates, drops, delays and shuffles on every run.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class FaultError(ValueError):
+    """A fault setting that cannot be used (the control API answers 400 with the message)."""
+
+
+@dataclass(frozen=True)
+class Faults:
+    """``duplicate``/``drop`` are probabilities per delivery; ``delay`` is ``(min, max)`` real
+    seconds before the first attempt; ``reorder_window`` holds up to that many events (or
+    ``reorder_hold`` seconds, whichever comes first) and releases them shuffled."""
+
+    duplicate: float = 0.0
+    drop: float = 0.0
+    delay: tuple[float, float] = (0.0, 0.0)
+    reorder_window: int = 0
+    reorder_hold: float = 2.0
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("duplicate", "drop"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise FaultError(f"{name} must be a probability between 0 and 1, got {value}")
+        low, high = self.delay
+        if low < 0 or high < low:
+            raise FaultError(f"delay must be 0 <= min <= max seconds, got {low}..{high}")
+        if self.reorder_window < 0:
+            raise FaultError("reorder_window must be a number of events >= 0")
+        if self.reorder_hold <= 0:
+            raise FaultError("reorder_hold must be a positive number of seconds")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Faults:
+        """Build from JSON; unknown keys are refused so a typo never silently disables a fault."""
+        unknown = set(data) - {f for f in cls.__dataclass_fields__}
+        if unknown:
+            raise FaultError(f"unknown fault setting(s): {', '.join(sorted(unknown))}")
+        values = dict(data)
+        try:
+            if "delay" in values:
+                values["delay"] = parse_delay(values["delay"])
+            for name in ("duplicate", "drop", "reorder_hold"):
+                if name in values:
+                    values[name] = float(values[name])
+            if "reorder_window" in values:
+                values["reorder_window"] = int(values["reorder_window"])
+            if values.get("seed") is not None:
+                values["seed"] = int(values["seed"])
+        except (TypeError, ValueError) as exc:
+            raise FaultError(str(exc)) from exc
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["delay"] = list(self.delay)
+        return data
+
+    @property
+    def active(self) -> bool:
+        return bool(self.duplicate or self.drop or self.delay[1] or self.reorder_window > 1)
+
+
+def parse_delay(value: Any) -> tuple[float, float]:
+    """``2``, ``"2"``, ``"1-5"``, ``[1, 5]`` → ``(min, max)`` seconds."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise FaultError("delay as a list needs exactly [min, max]")
+        return float(value[0]), float(value[1])
+    if isinstance(value, str) and "-" in value.strip().lstrip("-"):
+        low, _, high = value.partition("-")
+        return float(low), float(high)
+    seconds = float(value)
+    return seconds, seconds
+
+
+@dataclass
+class Decision:
+    """What happens to one delivery: dropped, sent twice, and after how long."""
+
+    drop: bool = False
+    duplicate: bool = False
+    delay: float = 0.0
+
+
+@dataclass
+class FaultPlan:
+    faults: Faults = field(default_factory=Faults)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.faults.seed)
+
+    def decide(self) -> Decision:
+        """Draw only for the faults that are on, so a run depends on the seed and those faults alone."""
+        faults = self.faults
+        decision = Decision()
+        if faults.drop and self._rng.random() < faults.drop:
+            decision.drop = True
+            return decision
+        if faults.duplicate and self._rng.random() < faults.duplicate:
+            decision.duplicate = True
+        low, high = faults.delay
+        if high:
+            decision.delay = low if low == high else self._rng.uniform(low, high)
+        return decision
+
+    def shuffle(self, items: list[Any]) -> None:
+        self._rng.shuffle(items)

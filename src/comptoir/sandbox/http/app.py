@@ -1,0 +1,51 @@
+"""``create_sandbox_app``: the Starlette application serving the Stripe-compatible API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from ..config import SandboxConfig
+from ..engine import Sandbox
+from .routes import build_routes
+
+log = logging.getLogger(__name__)
+
+
+async def _settle_forever(sandbox: Sandbox, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            sandbox.settle()
+        except Exception:
+            log.exception("sandbox settle step failed")
+
+
+def create_sandbox_app(config: SandboxConfig, extra_routes: Sequence[BaseRoute] = (),
+                       sandbox: Sandbox | None = None) -> Starlette:
+    """Build the app. ``extra_routes`` (hosted pages, control API) are matched before ``/v1``'s
+    catch-all; ``app.state.sandbox`` is the engine."""
+    sandbox = sandbox or Sandbox(config)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = None
+        if config.settle_interval:
+            task = asyncio.create_task(_settle_forever(sandbox, config.settle_interval))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            sandbox.close()
+
+    app = Starlette(routes=[*extra_routes, *build_routes(sandbox)], lifespan=lifespan)
+    app.state.sandbox = sandbox
+    return app

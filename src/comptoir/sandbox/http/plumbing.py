@@ -1,0 +1,116 @@
+"""One request, end to end: auth, decoding, idempotency, the handler, expand, the JSON reply.
+
+The handler runs synchronously inside one engine transaction, so the state change, its events
+and the saved idempotent response are committed together, and the event loop is never handed
+to another request half-way through an operation.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..engine import Sandbox
+from ..errors import StripeError, api_error
+from ..events import RequestContext, current_request
+from ..expand import expand
+from ..forms import decode_form
+from ..idempotency import canonical_params
+from ..ids import new_id
+from ..params import Params
+from .auth import authenticate
+
+log = logging.getLogger(__name__)
+
+_dumps = json.JSONEncoder(indent=None, separators=(",", ":"), ensure_ascii=False).encode
+
+
+@dataclass
+class Call:
+    sb: Sandbox
+    params: Params
+    path: dict[str, str]
+    publishable: bool
+
+
+Handler = Callable[[Call], dict[str, Any]]
+
+
+def _response(status: int, body: bytes, headers: dict[str, str]) -> Response:
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def error_response(error: StripeError, request_id: str, version: str) -> Response:
+    headers = {"Request-Id": request_id, "Stripe-Version": version, **error.headers}
+    if error.http_status == 409:
+        headers["Stripe-Should-Retry"] = "true"
+    return _response(error.http_status, _dumps(error.to_dict()).encode(), headers)
+
+
+def api_endpoint(sb: Sandbox, handler: Handler, *, publishable_ok: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    config = sb.config
+
+    async def endpoint(request: Request) -> Response:
+        request_id = new_id("req", 14)
+        version = request.headers.get("stripe-version") or config.api_version
+        method = request.method
+        try:
+            publishable = authenticate(config, request.headers.get("authorization"), publishable_ok)
+            if method == "POST":
+                raw = await request.body()
+                params = decode_form(raw)
+                if request.url.query:
+                    params = {**decode_form(request.url.query), **params}
+            else:
+                params = decode_form(request.url.query)
+        except StripeError as error:
+            return error_response(error, request_id, version)
+        key = request.headers.get("idempotency-key") if method == "POST" else None
+        path = request.url.path
+        headers = {"Request-Id": request_id, "Stripe-Version": version}
+        with sb.transaction():
+            canonical = ""
+            if key:
+                canonical = canonical_params(params)
+                try:
+                    saved = sb.idempotency.check(key, method, path, canonical)
+                except StripeError as error:
+                    return error_response(error, request_id, version)
+                if saved is not None:
+                    headers.update({"Idempotency-Key": key, "Idempotent-Replayed": "true",
+                                    "Original-Request": saved.original_request_id})
+                    return _response(saved.status, saved.body, headers)
+                headers["Idempotency-Key"] = key
+            token = current_request.set(RequestContext(request_id, key))
+            stored = True
+            try:
+                call = Call(sb, Params(params), request.path_params, publishable)
+                result = handler(call)
+                expand_paths = params.get("expand") if isinstance(params.get("expand"), list) else (
+                    [params["expand"]] if isinstance(params.get("expand"), str) else [])
+                body = _dumps(expand(sb, result, expand_paths)).encode()
+                status = 200
+            except StripeError as error:
+                stored = error.stored
+                status = error.http_status
+                body = _dumps(error.to_dict()).encode()
+                headers.update(error.headers)
+            except Exception:
+                log.exception("sandbox handler failed on %s %s", method, path)
+                error = api_error()
+                status, body = error.http_status, _dumps(error.to_dict()).encode()
+            finally:
+                current_request.reset(token)
+                if key:
+                    if stored:
+                        sb.idempotency.save(key, method, path, canonical, status, body, request_id)
+                    sb.idempotency.release(key)
+        return _response(status, body, headers)
+
+    return endpoint
