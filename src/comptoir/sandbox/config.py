@@ -15,7 +15,8 @@ class SandboxConfig:
     ``data_dir`` holds ``sandbox.sqlite3``; ``in_memory=True`` keeps everything in RAM (lost
     on exit). ``api_keys``/``publishable_keys`` of ``None`` accept any well-formed test key.
     ``clock_offset`` starts the sandbox clock that many seconds ahead of wall time (it is
-    persisted, so a restarted sandbox keeps the offset it had advanced to).
+    persisted, so a restarted sandbox keeps the offset it had advanced to). ``business_name``
+    is the shop name the hosted checkout page shows the buyer.
     """
 
     data_dir: Path | str | None = None
@@ -27,6 +28,7 @@ class SandboxConfig:
     settle_interval: float | None = 1.0
     async_delay: int = 60
     clock_offset: int = 0
+    business_name: str = "Sandbox shop"
     extra: dict = field(default_factory=dict)
 
     @property

@@ -8,6 +8,8 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute
 
 from ..config import SandboxConfig
@@ -46,6 +48,9 @@ def create_sandbox_app(config: SandboxConfig, extra_routes: Sequence[BaseRoute] 
                     await task
             sandbox.close()
 
-    app = Starlette(routes=[*extra_routes, *build_routes(sandbox)], lifespan=lifespan)
+    # Like api.stripe.com: any origin may call (Stripe.js runs on the shop's own pages).
+    cors = Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "DELETE"],
+                      allow_headers=["*"], expose_headers=["Request-Id"], max_age=600)
+    app = Starlette(routes=[*extra_routes, *build_routes(sandbox)], lifespan=lifespan, middleware=[cors])
     app.state.sandbox = sandbox
     return app
