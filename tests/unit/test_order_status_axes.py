@@ -1,0 +1,94 @@
+"""The two status axes: every legal move allowed, every other one refused by the domain."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from comptoir.domain.errors import IllegalTransition
+from comptoir.domain.orders import (
+    OrderStatus,
+    PaymentStatus,
+    check_order_transition,
+    check_payment_transition,
+    is_cancellable_by_customer,
+)
+
+O, P = OrderStatus, PaymentStatus
+
+LEGAL_ORDER_MOVES = {
+    (O.PENDING, O.CONFIRMED),
+    (O.PENDING, O.CANCELLED),
+    (O.CONFIRMED, O.READY),
+    (O.CONFIRMED, O.CANCELLED),
+    (O.READY, O.COMPLETED),
+    (O.READY, O.CANCELLED),
+}
+LEGAL_PAYMENT_MOVES = {
+    (P.UNPAID, P.PROCESSING),
+    (P.UNPAID, P.PAID),
+    (P.UNPAID, P.FAILED),
+    (P.PROCESSING, P.PAID),
+    (P.PROCESSING, P.FAILED),
+    (P.FAILED, P.UNPAID),
+    (P.FAILED, P.PROCESSING),
+    (P.FAILED, P.PAID),
+    (P.PAID, P.PARTIALLY_REFUNDED),
+    (P.PAID, P.REFUNDED),
+    (P.PARTIALLY_REFUNDED, P.PARTIALLY_REFUNDED),
+    (P.PARTIALLY_REFUNDED, P.REFUNDED),
+}
+
+
+@pytest.mark.parametrize(("current", "target"), sorted(LEGAL_ORDER_MOVES))
+def test_legal_order_moves_are_allowed(current: OrderStatus, target: OrderStatus) -> None:
+    check_order_transition(current, target)
+
+
+@pytest.mark.parametrize(
+    ("current", "target"), sorted(set(itertools.product(OrderStatus, repeat=2)) - LEGAL_ORDER_MOVES)
+)
+def test_every_other_order_move_is_refused(current: OrderStatus, target: OrderStatus) -> None:
+    # when the move is not in the workflow, then the domain refuses it and says what was asked
+    with pytest.raises(IllegalTransition) as refused:
+        check_order_transition(current, target)
+    assert refused.value.code == "illegal_order_transition"
+    assert refused.value.extra == {"current": current.value, "requested": target.value}
+
+
+@pytest.mark.parametrize(("current", "target"), sorted(LEGAL_PAYMENT_MOVES))
+def test_legal_payment_moves_are_allowed(current: PaymentStatus, target: PaymentStatus) -> None:
+    check_payment_transition(current, target)
+
+
+@pytest.mark.parametrize(
+    ("current", "target"), sorted(set(itertools.product(PaymentStatus, repeat=2)) - LEGAL_PAYMENT_MOVES)
+)
+def test_every_other_payment_move_is_refused(current: PaymentStatus, target: PaymentStatus) -> None:
+    with pytest.raises(IllegalTransition) as refused:
+        check_payment_transition(current, target)
+    assert refused.value.code == "illegal_payment_transition"
+
+
+def test_terminal_states_go_nowhere() -> None:
+    for terminal in (O.COMPLETED, O.CANCELLED):
+        for target in OrderStatus:
+            with pytest.raises(IllegalTransition):
+                check_order_transition(terminal, target)
+
+
+@pytest.mark.parametrize(
+    ("status", "payment", "cancellable"),
+    [
+        (O.PENDING, P.UNPAID, True),
+        (O.PENDING, P.FAILED, True),
+        (O.PENDING, P.PROCESSING, False),
+        (O.PENDING, P.PAID, False),
+        (O.CONFIRMED, P.UNPAID, False),
+        (O.CANCELLED, P.UNPAID, False),
+        (O.READY, P.PAID, False),
+    ],
+)
+def test_customers_cancel_only_before_money_moved(status: OrderStatus, payment: PaymentStatus, cancellable: bool) -> None:
+    assert is_cancellable_by_customer(status, payment) is cancellable
