@@ -178,4 +178,3 @@ def running_sandbox(data_dir: Path | None = None, **options: Any) -> Iterator[Ru
     finally:
         running.server.should_exit = True
         thread.join(DEADLINE)
-        running.sandbox.close()

@@ -62,12 +62,15 @@ class _Prepared:
 
 
 class DeliveryWorker:
+    """Delivers every event to its targets. ``wall`` stamps the signature's ``t`` (real time,
+    never the sandbox clock; tests swap it to see a fresh ``t`` per attempt)."""
+
     def __init__(self, sandbox: Any, settings: DeliverySettings, secrets: SecretBook | None = None,
                  wall: Callable[[], float] = time.time) -> None:
         self._sandbox = sandbox
         self.settings = settings
         self.secrets = secrets or SecretBook(sandbox)
-        self._wall = wall
+        self.wall = wall
         self._plan = FaultPlan(settings.faults)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: httpx.AsyncClient | None = None
@@ -225,10 +228,19 @@ class DeliveryWorker:
                 fresh.setdefault(row["event_id"], []).append(target)
                 continue
             self._inflight.add((row["event_id"], target))
-            wait = max(0, (row.get("next_attempt_at") or now) - now)
+            wait = self._resume_wait(row, now)
             self._later(wait, _Send(row["event_id"], target, attempt=row["attempts"] + 1))
         for event_id, targets in fresh.items():
             self._admit(event_id, targets, False)
+
+    def _resume_wait(self, row: dict[str, Any], now: int) -> float:
+        """What is left of the retry wait, never more than the configured one: rows carry whole
+        sandbox seconds, and a restart with a shorter schedule should use the shorter wait."""
+        schedule = self.settings.retry_schedule
+        left = max(0, (row.get("next_attempt_at") or now) - now)
+        if not schedule:
+            return 0.0
+        return min(float(left), schedule[min(row["attempts"], len(schedule)) - 1])
 
     # --- scheduling ----------------------------------------------------------------------
 
@@ -320,7 +332,7 @@ class DeliveryWorker:
     async def _post(self, prepared: _Prepared) -> tuple[int | None, str | None, int, float]:
         assert self._semaphore is not None and self._client is not None
         async with self._semaphore:
-            timestamp = int(self._wall())
+            timestamp = int(self.wall())
             headers = {
                 "Content-Type": "application/json; charset=utf-8",
                 "User-Agent": USER_AGENT,
