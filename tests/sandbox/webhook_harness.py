@@ -82,6 +82,8 @@ def running_receiver() -> Iterator[Receiver]:
     receiver_ref: list[Receiver] = []
 
     class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True
+
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             delivery = Delivery(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time())
@@ -101,7 +103,7 @@ def running_receiver() -> Iterator[Receiver]:
     httpd.daemon_threads = True
     receiver = Receiver(url=f"http://127.0.0.1:{httpd.server_address[1]}/webhook")
     receiver_ref.append(receiver)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield receiver
