@@ -166,7 +166,7 @@ def line_items(sb: "Sandbox", session_id: str) -> list[dict[str, Any]]:
     return sb.store.private[session_id]["line_items"]
 
 
-def expire(sb: "Sandbox", session: dict[str, Any]) -> dict[str, Any]:
+def expire(sb: "Sandbox", session: dict[str, Any], p: Params | None = None) -> dict[str, Any]:
     if session["status"] != "open":
         raise invalid_request(f"Only Checkout Sessions with a status of 'open' can be expired. This Checkout "
                               f"Session has a status of '{session['status']}'.")
