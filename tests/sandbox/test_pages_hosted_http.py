@@ -288,7 +288,7 @@ def test_a_session_past_expires_at_shows_the_expired_page() -> None:
 
 def _events_for(shop: Sandbox, event_type: str, session_id: str) -> list[stripe.Event]:
     return [e for e in shop.client.v1.events.list({"type": event_type, "limit": 100}).data
-            if e.data.object.get("id") == session_id]
+            if e.data.object.id == session_id]
 
 
 def test_sepa_completes_unpaid_then_settles_paid_with_an_async_event(shop: Sandbox, buyer: Buyer) -> None:
