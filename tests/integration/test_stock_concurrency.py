@@ -116,21 +116,23 @@ def test_two_simultaneous_cancels_release_the_stock_once(uows: SqlUnitOfWorkFact
     assert [h.to_value for h in history_of(uows, order.id)].count("cancelled") == 1
 
 
-def test_a_cancel_racing_the_expiry_sweep_releases_the_stock_once(uows: SqlUnitOfWorkFactory) -> None:
-    # given an order whose hold has expired
+def test_cancels_racing_the_expiry_sweep_release_each_hold_once(uows: SqlUnitOfWorkFactory) -> None:
+    # given three expired orders holding the same two products
     shop = add_shop(uows)
-    product = add_product(uows, shop, stock=5)
+    first, second = add_product(uows, shop, stock=9), add_product(uows, shop, stock=9)
     customer = add_user(uows)
-    order = place_order(uows(), customer, order_of(shop, (product, 2)), NOW, hold_minutes=30)
+    orders = [place_order(uows(), customer, order_of(shop, (first, 1), (second, 2)), NOW) for _ in range(3)]
     later = NOW + timedelta(hours=1)
 
-    # when the customer cancels while the sweeper runs
+    # when the customer cancels each of them while the sweeper runs
     outcomes = race(
-        [lambda: cancel_order(uows(), customer, order.id, later), lambda: release_expired_holds(uows(), later)]
+        [lambda o=o: cancel_order(uows(), customer, o.id, later) for o in orders]
+        + [lambda: release_expired_holds(uows(), later)]
     )
 
-    # then whoever won, the order is cancelled once and the stock came back once
+    # then nobody failed (no deadlock), every order is cancelled once, and all the stock is back
     assert not any(isinstance(o, BaseException) for o in outcomes), outcomes
-    assert get_my_order(uows(), customer, order.id).status is OrderStatus.CANCELLED
-    assert stock_of(uows, product) == Decimal("5.000")
-    assert [h.to_value for h in history_of(uows, order.id)].count("cancelled") == 1
+    for order in orders:
+        assert get_my_order(uows(), customer, order.id).status is OrderStatus.CANCELLED
+        assert [h.to_value for h in history_of(uows, order.id)].count("cancelled") == 1
+    assert (stock_of(uows, first), stock_of(uows, second)) == (Decimal("9.000"), Decimal("9.000"))

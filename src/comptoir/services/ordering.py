@@ -71,6 +71,7 @@ def place_order(
     `price_changed`, every differing line named), a payment method or fulfilment the shop does
     not offer (422); then, while holding, 409 `out_of_stock` naming the first product short.
     """
+    _require_aware(now)
     method = _payment_method(command.payment_method)
     with uow:
         shop = uow.shops.get_by_slug(command.shop)
@@ -138,6 +139,7 @@ def cancel_order(uow: UnitOfWork, actor: Actor, order_id: str, now: datetime, re
     Cancelling an order that is already cancelled returns it unchanged (a retried request
     must not fail); any other state is a 409 `not_cancellable`.
     """
+    _require_aware(now)
     with uow:
         order = _own_order(uow, actor, order_id, lock=True)
         status, payment = OrderStatus(order.status), PaymentStatus(order.payment_status)
@@ -158,19 +160,29 @@ def cancel_order(uow: UnitOfWork, actor: Actor, order_id: str, now: datetime, re
 def release_expired_holds(uow: UnitOfWork, now: datetime, *, limit: int = 500) -> list[str]:
     """Cancel pending, unpaid orders whose hold expired and give their stock back.
 
-    Each candidate is re-read under lock and re-checked, so a payment that landed meanwhile, or
-    another reconciler run, wins cleanly. Returns the ids of the orders this call cancelled.
+    One transaction per order: each candidate is re-read under lock and re-checked, so a
+    payment that landed meanwhile, or a customer cancelling at the same moment, wins cleanly;
+    and the sweep never holds one order's product locks while waiting for another order's lock
+    (which could deadlock against a cancel). Returns the ids of the orders this call cancelled.
     """
-    cancelled: list[str] = []
+    _require_aware(now)
     with uow:
-        for order_id in uow.orders.expired_hold_ids(now, limit=limit):
+        candidates = uow.orders.expired_hold_ids(now, limit=limit)
+    cancelled: list[str] = []
+    for order_id in candidates:
+        with uow:
             order = uow.orders.get_for_update(order_id)
             if order is None or not _hold_expired(order, now):
                 continue
             order_state.cancel(uow, order, actor=SYSTEM_EXPIRY, at=now, reason="stock hold expired before payment")
-            cancelled.append(order.id)
-        uow.commit()
+            uow.commit()
+        cancelled.append(order_id)
     return cancelled
+
+
+def _require_aware(now: datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("services take timezone-aware times (UTC); got a naive datetime")
 
 
 def _hold_expiry(method: PaymentMethod, now: datetime, hold_minutes: int) -> datetime | None:
