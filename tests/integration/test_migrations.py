@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,12 +12,21 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import MetaData, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+import comptoir.adapters.db
 from comptoir.adapters.db.engine import make_engine
 from comptoir.adapters.db.migrate import downgrade, upgrade
 from comptoir.adapters.db.models import Base
+
+
+def _all_tables() -> MetaData:
+    """Base's metadata with every `*models` module of the db package imported, whoever imported what."""
+    for module in pkgutil.iter_modules(comptoir.adapters.db.__path__):
+        if module.name.endswith("models"):
+            importlib.import_module(f"comptoir.adapters.db.{module.name}")
+    return Base.metadata
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -50,7 +61,7 @@ def _schema_differences(url: str) -> list[object]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            return list(compare_metadata(MigrationContext.configure(conn), Base.metadata))
+            return list(compare_metadata(MigrationContext.configure(conn), _all_tables()))
     finally:
         engine.dispose()
 
@@ -63,7 +74,7 @@ def test_migrations_build_the_models_schema_from_empty_and_unwind_to_nothing(emp
     upgrade(empty_db_url)
 
     # then the schema is exactly the models' (autogenerate finds nothing to change)
-    assert _tables(empty_db_url) == set(Base.metadata.tables)
+    assert _tables(empty_db_url) == set(_all_tables().tables)
     assert _schema_differences(empty_db_url) == []
 
     # and going down to base removes every table, and up again rebuilds the same schema
