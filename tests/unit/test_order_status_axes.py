@@ -38,6 +38,10 @@ LEGAL_PAYMENT_MOVES = {
     (P.PAID, P.REFUNDED),
     (P.PARTIALLY_REFUNDED, P.PARTIALLY_REFUNDED),
     (P.PARTIALLY_REFUNDED, P.REFUNDED),
+    # a refund that counted can still fail, giving the money back to the shop
+    (P.PARTIALLY_REFUNDED, P.PAID),
+    (P.REFUNDED, P.PARTIALLY_REFUNDED),
+    (P.REFUNDED, P.PAID),
 }
 
 

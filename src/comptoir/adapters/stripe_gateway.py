@@ -18,6 +18,7 @@ from comptoir.services.payment_gateway import (
     CheckoutRequest,
     CheckoutSession,
     ProviderObjectMissing,
+    Refund,
     WebhookEvent,
     WebhookSignatureInvalid,
 )
@@ -92,6 +93,15 @@ class StripeGateway:
             page = self._client.v1.checkout.sessions.list({"created": {"gt": created_after}, "limit": 100})
             for session in page.auto_paging_iter():
                 yield CheckoutSession.from_dict(session.to_dict())
+
+    def list_refunds(self, payment_intent_id: str) -> list[Refund]:
+        with _translated():
+            page = self._client.v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100})
+            return [Refund.from_dict(refund.to_dict()) for refund in page.auto_paging_iter()]
+
+    def payment_intent_status(self, payment_intent_id: str) -> str:
+        with _translated():
+            return str(self._client.v1.payment_intents.retrieve(payment_intent_id).status)
 
     def verify_webhook(self, payload: bytes, signature_header: str | None) -> WebhookEvent:
         """Accept the delivery if any configured secret verifies it (several during a rotation)."""

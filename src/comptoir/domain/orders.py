@@ -44,8 +44,11 @@ PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     PaymentStatus.PROCESSING: frozenset({PaymentStatus.PAID, PaymentStatus.FAILED}),
     PaymentStatus.FAILED: frozenset({PaymentStatus.UNPAID, PaymentStatus.PROCESSING, PaymentStatus.PAID}),
     PaymentStatus.PAID: frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}),
-    PaymentStatus.PARTIALLY_REFUNDED: frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}),
-    PaymentStatus.REFUNDED: frozenset(),
+    # A refund can fail after it counted (Stripe's refund.failed): the money is back with the shop.
+    PaymentStatus.PARTIALLY_REFUNDED: frozenset(
+        {PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED, PaymentStatus.PAID}
+    ),
+    PaymentStatus.REFUNDED: frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.PAID}),
 }
 
 

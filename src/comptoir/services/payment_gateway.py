@@ -66,9 +66,6 @@ class CheckoutSession:
     @classmethod
     def from_dict(cls, obj: Mapping[str, Any]) -> CheckoutSession:
         metadata = obj.get("metadata") or {}
-        intent = obj.get("payment_intent")
-        if isinstance(intent, Mapping):
-            intent = intent.get("id")
         return cls(
             id=str(obj["id"]),
             status=str(obj.get("status") or ""),
@@ -77,11 +74,45 @@ class CheckoutSession:
             currency=(obj.get("currency") or "").upper() or None,
             order_id=metadata.get("order_id"),
             client_reference_id=obj.get("client_reference_id"),
-            payment_intent_id=intent,
+            payment_intent_id=_id_of(obj.get("payment_intent")),
             url=obj.get("url"),
             expires_at=obj.get("expires_at"),
             created=obj.get("created"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    id: str
+    amount: int
+    currency: str
+    status: str  # pending | requires_action | succeeded | failed | canceled
+    payment_intent_id: str | None
+    charge_id: str | None
+    reason: str | None
+
+    @classmethod
+    def from_dict(cls, obj: Mapping[str, Any]) -> Refund:
+        return cls(
+            id=str(obj["id"]),
+            amount=int(obj["amount"]),
+            currency=str(obj.get("currency") or "").upper(),
+            status=str(obj.get("status") or ""),
+            payment_intent_id=_id_of(obj.get("payment_intent")),
+            charge_id=_id_of(obj.get("charge")),
+            reason=obj.get("reason"),
+        )
+
+    @property
+    def counts(self) -> bool:
+        """Whether the money is (or is about to be) back with the customer, as Stripe's balance sees it."""
+        return self.status in {"pending", "requires_action", "succeeded"}
+
+
+def _id_of(value: object) -> str | None:
+    if isinstance(value, Mapping):
+        return str(value.get("id"))
+    return str(value) if value else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,5 +132,9 @@ class PaymentGateway(Protocol):
     def expire_checkout_session(self, session_id: str, *, idempotency_key: str) -> CheckoutSession: ...
 
     def list_checkout_sessions(self, *, created_after: int) -> Iterator[CheckoutSession]: ...
+
+    def list_refunds(self, payment_intent_id: str) -> list[Refund]: ...
+
+    def payment_intent_status(self, payment_intent_id: str) -> str: ...
 
     def verify_webhook(self, payload: bytes, signature_header: str | None) -> WebhookEvent: ...

@@ -183,3 +183,8 @@ class OrderHistory(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     order: Mapped[Order] = relationship(back_populates="history")
+
+
+# The payment side's tables live in their own module; importing it here keeps `Base.metadata`
+# complete for Alembic and for anything that only imports this module.
+from comptoir.adapters.db import payment_models as _payment_models  # noqa: E402,F401

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from comptoir.adapters.db.payment_repositories import SqlEventRepository, SqlOutboxRepository, SqlPaymentRepository
 from comptoir.adapters.db.repositories import (
     SqlOrderRepository,
     SqlProductRepository,
@@ -31,6 +32,9 @@ class SqlUnitOfWork:
     shops: SqlShopRepository
     products: SqlProductRepository
     orders: SqlOrderRepository
+    payments: SqlPaymentRepository
+    events: SqlEventRepository
+    outbox: SqlOutboxRepository
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
@@ -51,6 +55,9 @@ class SqlUnitOfWork:
         self.shops = SqlShopRepository(session)
         self.products = SqlProductRepository(session)
         self.orders = SqlOrderRepository(session)
+        self.payments = SqlPaymentRepository(session)
+        self.events = SqlEventRepository(session)
+        self.outbox = SqlOutboxRepository(session)
         return self
 
     def __exit__(

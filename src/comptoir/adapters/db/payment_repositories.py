@@ -1,0 +1,156 @@
+"""SQLAlchemy repositories for the payment side (see `services.payment_ports`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from comptoir.adapters.db.models import ShopMerchant, User
+from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
+from comptoir.services.payment_ports import AlreadyRecorded
+
+_UNSETTLED_ATTEMPTS = ("creating", "open", "processing")
+
+
+class SqlPaymentRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def attempts(self, order_id: str) -> list[PaymentAttempt]:
+        stmt = select(PaymentAttempt).where(PaymentAttempt.order_id == order_id).order_by(PaymentAttempt.number)
+        return list(self._session.scalars(stmt))
+
+    def attempt_by_provider_id(self, provider_id: str) -> PaymentAttempt | None:
+        return self._session.scalars(select(PaymentAttempt).where(PaymentAttempt.provider_id == provider_id)).one_or_none()
+
+    def add_attempt(self, attempt: PaymentAttempt) -> PaymentAttempt:
+        self._session.add(attempt)
+        self._session.flush()
+        return attempt
+
+    def attempts_to_watch(self, kind: str, *, created_after: datetime, limit: int) -> list[PaymentAttempt]:
+        stmt = (
+            select(PaymentAttempt)
+            .where(
+                PaymentAttempt.kind == kind,
+                PaymentAttempt.state.in_(_UNSETTLED_ATTEMPTS),
+                PaymentAttempt.created_at > created_after,
+            )
+            .order_by(PaymentAttempt.id)
+            .limit(limit)
+        )
+        return list(self._session.scalars(stmt))
+
+    def ledger(self, order_id: str) -> list[LedgerEntry]:
+        stmt = select(LedgerEntry).where(LedgerEntry.order_id == order_id).order_by(LedgerEntry.id)
+        return list(self._session.scalars(stmt))
+
+    def entry(self, kind: str, external_id: str) -> LedgerEntry | None:
+        stmt = select(LedgerEntry).where(LedgerEntry.kind == kind, LedgerEntry.external_id == external_id)
+        return self._session.scalars(stmt).one_or_none()
+
+    def add_entry(self, entry: LedgerEntry) -> LedgerEntry:
+        self._session.add(entry)
+        self._session.flush()
+        return entry
+
+    def order_id_for_payment(self, external_id: str) -> str | None:
+        stmt = select(LedgerEntry.order_id).where(LedgerEntry.kind == "payment", LedgerEntry.external_id == external_id)
+        return self._session.scalars(stmt).first()
+
+    def review(self, code: str, reference: str) -> OrderReview | None:
+        stmt = select(OrderReview).where(OrderReview.code == code, OrderReview.reference == reference)
+        return self._session.scalars(stmt).one_or_none()
+
+    def add_review(self, review: OrderReview) -> OrderReview:
+        self._session.add(review)
+        self._session.flush()
+        return review
+
+    def open_reviews(self, order_id: str) -> list[OrderReview]:
+        stmt = (
+            select(OrderReview)
+            .where(OrderReview.order_id == order_id, OrderReview.resolved_at.is_(None))
+            .order_by(OrderReview.id)
+        )
+        return list(self._session.scalars(stmt))
+
+
+class SqlEventRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, event_id: str) -> ReceivedEvent | None:
+        return self._session.get(ReceivedEvent, event_id)
+
+    def get_for_update(self, event_id: str) -> ReceivedEvent | None:
+        stmt = select(ReceivedEvent).where(ReceivedEvent.id == event_id).with_for_update()
+        return self._session.scalars(stmt.execution_options(populate_existing=True)).one_or_none()
+
+    def add(self, event: ReceivedEvent) -> ReceivedEvent:
+        self._session.add(event)
+        try:
+            self._session.flush()
+        except IntegrityError as exc:
+            raise AlreadyRecorded(f"event {event.id} was recorded concurrently") from exc
+        return event
+
+    def failed(self, *, limit: int) -> list[ReceivedEvent]:
+        stmt = (
+            select(ReceivedEvent)
+            .where(ReceivedEvent.status == "failed")
+            .order_by(ReceivedEvent.received_at, ReceivedEvent.id)
+            .limit(limit)
+        )
+        return list(self._session.scalars(stmt))
+
+
+class SqlOutboxRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def exists(self, dedupe_key: str) -> bool:
+        stmt = select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+        return self._session.scalars(stmt).first() is not None
+
+    def add(self, message: OutboxMessage) -> OutboxMessage:
+        self._session.add(message)
+        self._session.flush()
+        return message
+
+    def claim_due(self, now: datetime, *, limit: int, max_attempts: int) -> list[OutboxMessage]:
+        stmt = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.next_attempt_at <= now,
+                OutboxMessage.attempts < max_attempts,
+            )
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(self._session.scalars(stmt))
+
+    def get_many(self, message_ids: list[int]) -> list[OutboxMessage]:
+        return list(self._session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(message_ids))))
+
+    def for_order(self, order_id: str) -> list[OutboxMessage]:
+        stmt = select(OutboxMessage).where(OutboxMessage.order_id == order_id).order_by(OutboxMessage.id)
+        return list(self._session.scalars(stmt))
+
+    def merchant_addresses(self, shop_id: int) -> Sequence[str]:
+        stmt = (
+            select(User.email)
+            .join(ShopMerchant, ShopMerchant.user_id == User.id)
+            .where(ShopMerchant.shop_id == shop_id, or_(User.role == "merchant", User.role == "admin"))
+            .order_by(User.email)
+        )
+        return list(self._session.scalars(stmt))
+
+    def customer_address(self, user_id: int) -> str | None:
+        return self._session.scalars(select(User.email).where(User.id == user_id)).one_or_none()

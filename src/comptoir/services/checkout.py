@@ -1,0 +1,156 @@
+"""Starting (or resuming) a Stripe Checkout Session for an order.
+
+Two short transactions around one provider call, so no database lock is held while Stripe
+answers. The first reserves an attempt with a deterministic idempotency key
+(`order:{id}:checkout:{n}`) and the exact parameters; the second stores the session id. A
+crash or a concurrent double click between them re-sends the *same* key and parameters, and
+Stripe answers with the same session, so an order never gets two live sessions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from comptoir.adapters.db.models import Order, OrderLine
+from comptoir.adapters.db.payment_models import PaymentAttempt
+from comptoir.domain.actors import Actor, Role
+from comptoir.domain.catalog import PaymentMethod, Unit
+from comptoir.domain.errors import Conflict, NotFound
+from comptoir.domain.money import MILLI, milli_to_quantity
+from comptoir.domain.orders import OrderStatus, PaymentStatus
+from comptoir.services.payment_gateway import CheckoutLine, CheckoutRequest, PaymentGateway
+from comptoir.services.payment_ports import PaymentUnitOfWork
+
+# Stripe accepts expires_at from 30 minutes to 24 hours after creation; keep a margin for clock skew.
+MIN_SESSION_LIFETIME = timedelta(minutes=31)
+MAX_SESSION_LIFETIME = timedelta(hours=23, minutes=59)
+REUSE_MARGIN = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutUrls:
+    success_url: str  # contains {CHECKOUT_SESSION_ID}
+    cancel_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutLink:
+    id: str
+    url: str
+    expires_at: datetime
+
+
+def start_checkout(
+    uow: PaymentUnitOfWork,
+    gateway: PaymentGateway,
+    actor: Actor,
+    order_id: str,
+    *,
+    urls: CheckoutUrls,
+    now: datetime,
+) -> CheckoutLink:
+    """Return the order's open session, or create the next one (two short transactions on `uow`)."""
+    with uow:
+        order = uow.orders.get_for_update(order_id)
+        if order is None or not _may_pay(actor, order):
+            raise NotFound(f"no order {order_id}", code="order_not_found")
+        _check_payable(order, now)
+        attempts = [a for a in uow.payments.attempts(order.id) if a.kind == "checkout_session"]
+        live = next((a for a in reversed(attempts) if _is_live(a, now)), None)
+        if live is not None and live.state == "open" and live.provider_id and live.url:
+            return CheckoutLink(live.provider_id, live.url, _required(live.expires_at))
+        attempt = live if live is not None else _reserve_attempt(uow, order, now)
+        request = _request(uow, order, urls, attempt)
+        key = attempt.idempotency_key
+        uow.commit()
+
+    session = gateway.create_checkout_session(request, idempotency_key=key)
+
+    with uow:
+        uow.orders.get_for_update(order_id)
+        for candidate in uow.payments.attempts(order_id):
+            if candidate.idempotency_key == key and candidate.provider_id is None:
+                candidate.provider_id = session.id
+                candidate.url = session.url
+                candidate.state = "open"
+        uow.commit()
+    assert session.url is not None, "a payment-mode Checkout Session always has a url"
+    return CheckoutLink(session.id, session.url, _required(attempt.expires_at))
+
+
+def _may_pay(actor: Actor, order: Order) -> bool:
+    return order.customer_id == actor.user_id or actor.role is Role.ADMIN
+
+
+def _check_payable(order: Order, now: datetime) -> None:
+    if order.payment_method == PaymentMethod.ON_PICKUP.value:
+        raise Conflict("this order is paid at pickup, not online", code="order_pays_on_pickup")
+    if order.status == OrderStatus.CANCELLED.value:
+        raise Conflict("this order is cancelled", code="order_cancelled")
+    payment = PaymentStatus(order.payment_status)
+    if payment in {PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}:
+        raise Conflict("this order is already paid", code="order_already_paid")
+    if payment is PaymentStatus.PROCESSING:
+        raise Conflict("a payment for this order is being processed by the bank", code="payment_processing")
+    if order.status != OrderStatus.PENDING.value:
+        raise Conflict(f"an order that is {order.status} cannot be paid online", code="order_not_payable")
+    if order.hold_expires_at is not None and order.hold_expires_at <= now:
+        raise Conflict("the reservation for this order has expired; place the order again", code="hold_expired")
+
+
+def _is_live(attempt: PaymentAttempt, now: datetime) -> bool:
+    return attempt.state in {"creating", "open"} and attempt.expires_at is not None and attempt.expires_at > now + REUSE_MARGIN
+
+
+def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, now: datetime) -> PaymentAttempt:
+    """The next attempt, expiring with the stock hold (extended to Stripe's 30-minute minimum)."""
+    number = max((a.number for a in uow.payments.attempts(order.id)), default=0) + 1
+    hold = order.hold_expires_at or now
+    expires_at = min(max(hold, now + MIN_SESSION_LIFETIME), now + MAX_SESSION_LIFETIME).replace(microsecond=0)
+    if order.hold_expires_at is None or expires_at > order.hold_expires_at:
+        order.hold_expires_at = expires_at
+    return uow.payments.add_attempt(
+        PaymentAttempt(
+            order_id=order.id,
+            number=number,
+            kind="checkout_session",
+            idempotency_key=f"order:{order.id}:checkout:{number}",
+            state="creating",
+            expires_at=expires_at,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+
+
+def _request(uow: PaymentUnitOfWork, order: Order, urls: CheckoutUrls, attempt: PaymentAttempt) -> CheckoutRequest:
+    customer = uow.users.get(order.customer_id)
+    return CheckoutRequest(
+        order_id=order.id,
+        currency=order.currency,
+        lines=tuple(_line(line) for line in order.lines),
+        success_url=urls.success_url,
+        cancel_url=urls.cancel_url,
+        expires_at=int(_required(attempt.expires_at).timestamp()),
+        customer_email=customer.email if customer else None,
+        metadata={"order_number": order.number},
+    )
+
+
+def _line(line: OrderLine) -> CheckoutLine:
+    """Pieces keep their quantity; weighed goods are one line at the weighed total ("0.750 kg")."""
+    if Unit(line.unit) is Unit.PIECE:
+        return CheckoutLine(name=line.name, unit_amount=line.unit_price, quantity=line.quantity_milli // MILLI)
+    return CheckoutLine(
+        name=line.name,
+        unit_amount=line.line_total,
+        quantity=1,
+        description=f"{milli_to_quantity(line.quantity_milli)} kg",
+    )
+
+
+def _required(value: datetime | None) -> datetime:
+    """Checkout attempts always carry an expiry; the column is nullable for PaymentIntent attempts."""
+    assert value is not None
+    return value

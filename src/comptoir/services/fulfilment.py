@@ -1,0 +1,254 @@
+"""Exactly-once fulfilment of Checkout Sessions.
+
+`fulfil_checkout` is the one function the webhook, the success page and the reconciler call
+(Stripe's "fulfil orders" guide: it "might be called multiple times, possibly concurrently,
+for the same Checkout Session"). It works on a *verified* session: the object inside a signed
+event, or one re-read from Stripe. It locks the order, checks the session really is for this
+order, for this amount and currency, then records the payment in the ledger (keyed by the
+PaymentIntent, so once), recomputes the payment status, moves the order forward once, and
+queues the receipt and the merchant alert in the same transaction.
+
+The `apply_*` functions do the work inside the caller's open unit of work, so the webhook
+route can record the event in the same transaction as its effects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from comptoir.adapters.db.models import Order
+from comptoir.adapters.db.payment_models import PaymentAttempt
+from comptoir.domain.actors import Actor
+from comptoir.domain.ledger import EntryKind
+from comptoir.domain.orders import OrderStatus, PaymentStatus
+from comptoir.services import notifications, order_state, payments
+from comptoir.services.payment_gateway import CheckoutSession
+from comptoir.services.payment_ports import PaymentUnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilmentResult:
+    outcome: str  # paid | processing | failed | expired | unchanged | mismatch | not_ours
+    order_id: str | None
+    status: str | None = None
+    payment_status: str | None = None
+
+
+def fulfil_checkout(uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime) -> FulfilmentResult:
+    """Apply a verified session in its own transaction (success page, reconciler)."""
+    with uow:
+        result = apply_checkout_session(uow, session, actor=actor, now=now)
+        uow.commit()
+        return result
+
+
+def apply_checkout_session(
+    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime
+) -> FulfilmentResult:
+    """Whatever state the session is in, bring the order in line with it (forward only)."""
+    order = _order_for(uow, session)
+    if order is None:
+        return FulfilmentResult("not_ours", session.order_id)
+    if not _matches(uow, order, session, now):
+        return _result("mismatch", order)
+    attempt = _attempt_for(uow, order, session)
+    if session.status == "expired":
+        return apply_session_expired(uow, session, actor=actor, now=now)
+    if session.status != "complete":
+        return _result("unchanged", order)
+    if session.payment_status == "paid":
+        return _apply_paid(uow, order, attempt, session, actor=actor, now=now)
+    if attempt is not None:
+        payments.advance_attempt(attempt, "processing", now)
+    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"checkout {session.id} completed, payment pending")
+    return _result("processing", order)
+
+
+def apply_async_payment_failed(
+    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime
+) -> FulfilmentResult:
+    """A delayed payment (SEPA debit) was refused: the order stays payable until its hold ends."""
+    order = _order_for(uow, session)
+    if order is None:
+        return FulfilmentResult("not_ours", session.order_id)
+    attempt = _attempt_for(uow, order, session)
+    if attempt is not None and not payments.advance_attempt(attempt, "failed", now):
+        return _result("unchanged", order)
+    status = payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"checkout {session.id}: delayed payment failed")
+    if status is PaymentStatus.FAILED:
+        notifications.queue_payment_failed(uow, order, attempt_ref=session.id, at=now)
+    return _result("failed", order)
+
+
+def apply_session_expired(
+    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime
+) -> FulfilmentResult:
+    """The session can no longer be paid. Cancel the order and release its stock if its hold is over
+    and nothing was paid; a session expired early (hold still running) only closes that attempt."""
+    order = _order_for(uow, session)
+    if order is None:
+        return FulfilmentResult("not_ours", session.order_id)
+    attempt = _attempt_for(uow, order, session)
+    if attempt is not None:
+        payments.advance_attempt(attempt, "expired", now)
+    hold_over = order.hold_expires_at is None or order.hold_expires_at <= now
+    unpaid = PaymentStatus(order.payment_status) in {PaymentStatus.UNPAID, PaymentStatus.FAILED}
+    if order.status == OrderStatus.PENDING.value and unpaid and hold_over and not _other_live_attempt(uow, order, session):
+        order_state.cancel(uow, order, actor=actor, at=now, reason=f"checkout {session.id} expired unpaid")
+        return _result("expired", order)
+    return _result("unchanged", order)
+
+
+def _apply_paid(
+    uow: PaymentUnitOfWork,
+    order: Order,
+    attempt: PaymentAttempt | None,
+    session: CheckoutSession,
+    *,
+    actor: Actor | str,
+    now: datetime,
+) -> FulfilmentResult:
+    if attempt is not None:
+        payments.advance_attempt(attempt, "succeeded", now)
+    return apply_payment_received(
+        uow,
+        order,
+        amount=session.amount_total or 0,
+        external_id=session.payment_intent_id or session.id,
+        reference=f"checkout {session.id}",
+        actor=actor,
+        now=now,
+    )
+
+
+def apply_intent_succeeded(
+    uow: PaymentUnitOfWork, intent: Mapping[str, Any], *, actor: Actor | str, now: datetime
+) -> FulfilmentResult:
+    """`payment_intent.succeeded`: the same money as the session's, keyed by the same PaymentIntent id,
+    so whichever of the two events lands first records it and the other changes nothing."""
+    order_id = (intent.get("metadata") or {}).get("order_id")
+    order = uow.orders.get_for_update(order_id) if order_id else None
+    if order is None:
+        return FulfilmentResult("not_ours", order_id)
+    amount, currency = intent.get("amount_received") or intent.get("amount"), str(intent.get("currency", "")).upper()
+    if amount != order.total or currency != order.currency:
+        payments.flag_for_review(
+            uow,
+            order,
+            code="intent_mismatch",
+            detail=f"PaymentIntent {intent['id']} received {amount} {currency}, order total is {order.total} {order.currency}",
+            reference=str(intent["id"]),
+            at=now,
+        )
+        return _result("mismatch", order)
+    attempt = uow.payments.attempt_by_provider_id(str(intent["id"]))
+    if attempt is not None:
+        payments.advance_attempt(attempt, "succeeded", now)
+    return apply_payment_received(
+        uow, order, amount=amount, external_id=str(intent["id"]), reference=f"payment {intent['id']}", actor=actor, now=now
+    )
+
+
+def apply_intent_failed(
+    uow: PaymentUnitOfWork, intent: Mapping[str, Any], *, actor: Actor | str, now: datetime
+) -> FulfilmentResult:
+    """`payment_intent.payment_failed`: only an attempt that *is* this PaymentIntent fails. A decline on
+    the hosted Checkout page leaves its session open for another card, so it changes nothing."""
+    attempt = uow.payments.attempt_by_provider_id(str(intent["id"]))
+    if attempt is None:
+        return FulfilmentResult("unchanged", (intent.get("metadata") or {}).get("order_id"))
+    order = uow.orders.get_for_update(attempt.order_id)
+    assert order is not None, "an attempt always belongs to an order"
+    if not payments.advance_attempt(attempt, "failed", now):
+        return _result("unchanged", order)
+    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"payment {intent['id']} failed")
+    return _result("failed", order)
+
+
+def apply_payment_received(
+    uow: PaymentUnitOfWork,
+    order: Order,
+    *,
+    amount: int,
+    external_id: str,
+    reference: str,
+    actor: Actor | str,
+    now: datetime,
+) -> FulfilmentResult:
+    """Record verified money once, then move the order forward and queue the messages (once)."""
+    recorded = payments.record_entry(
+        uow, order, EntryKind.PAYMENT, amount=amount, external_id=external_id, source=_source(actor), at=now, reason=reference
+    )
+    if not recorded:
+        return _result("unchanged", order)
+    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid")
+    if order.status == OrderStatus.CANCELLED.value:
+        payments.flag_for_review(
+            uow,
+            order,
+            code="paid_after_cancellation",
+            detail=f"{reference} was paid after the order was cancelled: refund or restore it",
+            reference=external_id,
+            at=now,
+        )
+        return _result("paid", order)
+    payments.confirm_if_pending(order, actor=actor, at=now, reason=f"paid ({reference})")
+    notifications.queue_paid_order(uow, order, at=now)
+    return _result("paid", order)
+
+
+def _order_for(uow: PaymentUnitOfWork, session: CheckoutSession) -> Order | None:
+    order_id = session.order_id or session.client_reference_id
+    return uow.orders.get_for_update(order_id) if order_id else None
+
+
+def _matches(uow: PaymentUnitOfWork, order: Order, session: CheckoutSession, now: datetime) -> bool:
+    """The session must name this order and carry its exact amount and currency; anything else is
+    flagged for a person and never marks the order paid."""
+    problems = []
+    if session.client_reference_id and session.order_id and session.client_reference_id != session.order_id:
+        problems.append(f"client_reference_id {session.client_reference_id} != metadata.order_id {session.order_id}")
+    if session.amount_total != order.total:
+        problems.append(f"amount {session.amount_total} != order total {order.total}")
+    if (session.currency or "").upper() != order.currency:
+        problems.append(f"currency {session.currency} != {order.currency}")
+    if not problems:
+        return True
+    payments.flag_for_review(
+        uow, order, code="checkout_mismatch", detail="; ".join(problems), reference=session.id, at=now
+    )
+    return False
+
+
+def _attempt_for(uow: PaymentUnitOfWork, order: Order, session: CheckoutSession) -> PaymentAttempt | None:
+    """Our attempt row for this session; adopts a row whose creation was interrupted before the
+    session id was stored (the idempotent create returned it, but we crashed before writing it)."""
+    attempt = uow.payments.attempt_by_provider_id(session.id)
+    if attempt is not None:
+        return attempt
+    for candidate in reversed(uow.payments.attempts(order.id)):
+        if candidate.kind == "checkout_session" and candidate.provider_id is None:
+            candidate.provider_id = session.id
+            candidate.url = session.url
+            candidate.state = "open"
+            return candidate
+    return None
+
+
+def _other_live_attempt(uow: PaymentUnitOfWork, order: Order, session: CheckoutSession) -> bool:
+    return any(
+        a.provider_id != session.id and a.state in {"creating", "open", "processing"}
+        for a in uow.payments.attempts(order.id)
+    )
+
+
+def _source(actor: Actor | str) -> str:
+    label = actor if isinstance(actor, str) else actor.label
+    return label.removeprefix("system:")[:32]
+
+
+def _result(outcome: str, order: Order) -> FulfilmentResult:
+    return FulfilmentResult(outcome, order.id, order.status, order.payment_status)

@@ -1,0 +1,128 @@
+"""Messages that leave the process, written to the outbox in the transaction that caused them.
+
+Nothing is sent from a request or a webhook: a worker (`services.outbox.dispatch_due`) sends
+what the outbox holds, with retries. Each message has a dedupe key naming the fact it reports
+(`order:{id}:receipt`), so the fact being learned twice still queues one message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from comptoir.adapters.db.models import Order, Shop
+from comptoir.adapters.db.payment_models import OutboxMessage
+from comptoir.domain.money import Money, milli_to_quantity
+from comptoir.services.payment_ports import PaymentUnitOfWork
+
+
+class Mailer(Protocol):
+    """Sends one email; raises on failure (the outbox retries). SMTP or console in `adapters.mail`."""
+
+    def send(self, *, to: str, subject: str, body: str) -> None: ...
+
+
+def queue(
+    uow: PaymentUnitOfWork,
+    *,
+    dedupe_key: str,
+    topic: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    order_id: str | None,
+    at: datetime,
+) -> bool:
+    if uow.outbox.exists(dedupe_key):
+        return False
+    uow.outbox.add(
+        OutboxMessage(
+            dedupe_key=dedupe_key,
+            topic=topic,
+            recipient=recipient,
+            subject=subject,
+            body=body,
+            order_id=order_id,
+            created_at=at,
+            next_attempt_at=at,
+        )
+    )
+    return True
+
+
+def queue_paid_order(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> None:
+    """A receipt to the customer and an alert to each of the shop's merchants."""
+    shop = _shop(uow, order)
+    customer = uow.outbox.customer_address(order.customer_id)
+    if customer:
+        queue(
+            uow,
+            dedupe_key=f"order:{order.id}:receipt",
+            topic="receipt",
+            recipient=customer,
+            subject=f"{shop.name}: receipt for order {order.number}",
+            body=_receipt_body(order, shop),
+            order_id=order.id,
+            at=at,
+        )
+    queue_merchant_alert(uow, order, at=at, headline="New paid order")
+
+
+def queue_merchant_alert(uow: PaymentUnitOfWork, order: Order, *, at: datetime, headline: str) -> None:
+    shop = _shop(uow, order)
+    for address in uow.outbox.merchant_addresses(shop.id):
+        queue(
+            uow,
+            dedupe_key=f"order:{order.id}:alert:{headline}:{address}",
+            topic="merchant_alert",
+            recipient=address,
+            subject=f"{headline}: {order.number} ({_money(order.total, order.currency)})",
+            body=f"{headline} for {shop.name}.\n\n{_lines(order)}\n\nPayment: {order.payment_method}, {order.payment_status}.\n",
+            order_id=order.id,
+            at=at,
+        )
+
+
+def queue_payment_failed(uow: PaymentUnitOfWork, order: Order, *, attempt_ref: str, at: datetime) -> None:
+    customer = uow.outbox.customer_address(order.customer_id)
+    if not customer:
+        return
+    shop = _shop(uow, order)
+    queue(
+        uow,
+        dedupe_key=f"order:{order.id}:payment_failed:{attempt_ref}",
+        topic="payment_failed",
+        recipient=customer,
+        subject=f"{shop.name}: the payment for order {order.number} failed",
+        body=(
+            f"Your bank did not complete the payment of {_money(order.total, order.currency)} for order "
+            f"{order.number}. Nothing was charged. You can pay again from your order page while it is held.\n"
+        ),
+        order_id=order.id,
+        at=at,
+    )
+
+
+def _shop(uow: PaymentUnitOfWork, order: Order) -> Shop:
+    shop = uow.shops.get(order.shop_id)
+    assert shop is not None, "an order always belongs to a shop"
+    return shop
+
+
+def _money(amount: int, currency: str) -> str:
+    return Money(amount, currency).format()
+
+
+def _lines(order: Order) -> str:
+    return "\n".join(
+        f"  {milli_to_quantity(line.quantity_milli).normalize():f} {line.unit} x {line.name}: "
+        f"{_money(line.line_total, order.currency)}"
+        for line in order.lines
+    )
+
+
+def _receipt_body(order: Order, shop: Shop) -> str:
+    return (
+        f"Thank you for your order at {shop.name}.\n\nOrder {order.number}\n{_lines(order)}\n\n"
+        f"Total paid: {_money(order.total, order.currency)}\n"
+    )

@@ -1,0 +1,94 @@
+"""Repositories of the payment side (attempts, ledger, reviews, received events, outbox).
+
+Like `services.ports`, they hand services table records and never commit. Every write that
+must happen once checks first under the order's row lock (`uow.orders.get_for_update`) and is
+backed by a unique constraint, so a racing duplicate either waits and sees the row, or fails
+its whole transaction (and its webhook delivery is retried) without a partial effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
+from comptoir.domain.errors import Conflict
+from comptoir.services.ports import UnitOfWork
+
+
+class AlreadyRecorded(Conflict):
+    """A unique fact was inserted twice by racing transactions; the loser rolls back and does nothing."""
+
+    code = "already_recorded"
+
+
+class PaymentRepository(Protocol):
+    def attempts(self, order_id: str) -> list[PaymentAttempt]:
+        """Oldest first."""
+        ...
+
+    def attempt_by_provider_id(self, provider_id: str) -> PaymentAttempt | None: ...
+
+    def add_attempt(self, attempt: PaymentAttempt) -> PaymentAttempt: ...
+
+    def attempts_to_watch(self, kind: str, *, created_after: datetime, limit: int) -> list[PaymentAttempt]:
+        """Attempts of `kind` not yet in a final state (creating, open, processing)."""
+        ...
+
+    def ledger(self, order_id: str) -> list[LedgerEntry]: ...
+
+    def entry(self, kind: str, external_id: str) -> LedgerEntry | None: ...
+
+    def add_entry(self, entry: LedgerEntry) -> LedgerEntry: ...
+
+    def order_id_for_payment(self, external_id: str) -> str | None:
+        """The order a provider payment (PaymentIntent id) was recorded for, if any."""
+        ...
+
+    def review(self, code: str, reference: str) -> OrderReview | None: ...
+
+    def add_review(self, review: OrderReview) -> OrderReview: ...
+
+    def open_reviews(self, order_id: str) -> list[OrderReview]: ...
+
+
+class EventRepository(Protocol):
+    def get(self, event_id: str) -> ReceivedEvent | None: ...
+
+    def get_for_update(self, event_id: str) -> ReceivedEvent | None: ...
+
+    def add(self, event: ReceivedEvent) -> ReceivedEvent:
+        """Flushes; raises AlreadyRecorded if a concurrent transaction inserted the same id."""
+        ...
+
+    def failed(self, *, limit: int) -> list[ReceivedEvent]: ...
+
+
+class OutboxRepository(Protocol):
+    def exists(self, dedupe_key: str) -> bool: ...
+
+    def add(self, message: OutboxMessage) -> OutboxMessage: ...
+
+    def claim_due(self, now: datetime, *, limit: int, max_attempts: int) -> list[OutboxMessage]:
+        """Unsent messages due at `now` with attempts left, locked against other workers (SKIP LOCKED
+        where supported) until the transaction ends."""
+        ...
+
+    def get_many(self, message_ids: list[int]) -> list[OutboxMessage]: ...
+
+    def for_order(self, order_id: str) -> list[OutboxMessage]: ...
+
+    def merchant_addresses(self, shop_id: int) -> Sequence[str]:
+        """Where a shop's alerts go: the emails of its merchants."""
+        ...
+
+    def customer_address(self, user_id: int) -> str | None: ...
+
+
+class PaymentUnitOfWork(UnitOfWork, Protocol):
+    """The unit of work as the payment side sees it: the shop repositories plus its own."""
+
+    payments: PaymentRepository
+    events: EventRepository
+    outbox: OutboxRepository

@@ -1,0 +1,132 @@
+"""Recording money in the ledger and deriving an order's payment axis from it.
+
+Every path that learns money moved (webhook, success page, reconciler, merchant at the
+counter, refunds) ends here, on an order loaded with `uow.orders.get_for_update`. Entries are
+keyed by the provider object, so learning the same fact twice records it once; the payment
+status is recomputed from the whole ledger, so it can only reflect what really happened —
+a late or repeated event cannot move it backwards.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import datetime
+
+from comptoir.adapters.db.models import Order
+from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, PaymentAttempt
+from comptoir.domain.actors import Actor
+from comptoir.domain.ledger import Attempt, Entry, EntryKind, balance, derive_status
+from comptoir.domain.orders import PAYMENT_TRANSITIONS, OrderStatus, PaymentStatus
+from comptoir.services import order_state
+from comptoir.services.payment_ports import PaymentUnitOfWork
+
+# Attempt states only move forward along this ranking (a late "processing" never undoes "succeeded").
+_ATTEMPT_RANK = {"creating": 0, "open": 1, "processing": 2, "failed": 3, "expired": 3, "succeeded": 4}
+
+
+def advance_attempt(attempt: PaymentAttempt, state: str, at: datetime) -> bool:
+    """Move an attempt forward; a failed card attempt may still succeed later, never the reverse."""
+    if _ATTEMPT_RANK[state] <= _ATTEMPT_RANK[attempt.state] and not (attempt.state == "failed" and state == "open"):
+        return False
+    attempt.state = state
+    attempt.updated_at = at
+    return True
+
+
+def attempt_signal(attempts: list[PaymentAttempt]) -> Attempt:
+    """What the latest attempt says about money not yet received."""
+    if not attempts:
+        return Attempt.NONE
+    latest = max(attempts, key=lambda a: a.number)
+    if latest.state == "processing":
+        return Attempt.PROCESSING
+    if latest.state == "failed":
+        return Attempt.FAILED
+    return Attempt.NONE
+
+
+def ledger_entries(uow: PaymentUnitOfWork, order_id: str) -> list[Entry]:
+    return [
+        Entry(EntryKind(row.kind), row.amount, row.currency, row.external_id)
+        for row in uow.payments.ledger(order_id)
+    ]
+
+
+def record_entry(
+    uow: PaymentUnitOfWork,
+    order: Order,
+    kind: EntryKind,
+    *,
+    amount: int,
+    external_id: str,
+    source: str,
+    at: datetime,
+    reason: str = "",
+) -> bool:
+    """Append one ledger entry unless this provider object was already recorded. True if written."""
+    if uow.payments.entry(kind.value, external_id) is not None:
+        return False
+    uow.payments.add_entry(
+        LedgerEntry(
+            order_id=order.id,
+            kind=kind.value,
+            amount=amount,
+            currency=order.currency,
+            external_id=external_id,
+            source=source,
+            reason=reason,
+            recorded_at=at,
+        )
+    )
+    return True
+
+
+def sync_payment_status(uow: PaymentUnitOfWork, order: Order, *, actor: Actor | str, at: datetime, reason: str) -> PaymentStatus:
+    """Set the order's payment axis to what the ledger and latest attempt say, one legal step at a time."""
+    target = derive_status(ledger_entries(uow, order.id), attempt_signal(uow.payments.attempts(order.id)))
+    current = PaymentStatus(order.payment_status)
+    if target is current:
+        return current
+    for step in _path(current, target):
+        order_state.change_payment_status(order, step, actor=actor, at=at, reason=reason)
+    return PaymentStatus(order.payment_status)
+
+
+def refundable_amount(uow: PaymentUnitOfWork, order_id: str) -> int:
+    return balance(ledger_entries(uow, order_id)).refundable
+
+
+def flag_for_review(uow: PaymentUnitOfWork, order: Order, *, code: str, detail: str, reference: str, at: datetime) -> bool:
+    """Ask a person to look at this order (once per code and reference). True if newly flagged."""
+    if uow.payments.review(code, reference) is not None:
+        return False
+    uow.payments.add_review(OrderReview(order_id=order.id, code=code, detail=detail, reference=reference, created_at=at))
+    return True
+
+
+def confirm_if_pending(order: Order, *, actor: Actor | str, at: datetime, reason: str) -> bool:
+    if order.status != OrderStatus.PENDING.value:
+        return False
+    order_state.change_status(order, OrderStatus.CONFIRMED, actor=actor, at=at, reason=reason)
+    return True
+
+
+def _path(current: PaymentStatus, target: PaymentStatus) -> list[PaymentStatus]:
+    """Shortest sequence of legal transitions from current to target (empty if none exists)."""
+    previous: dict[PaymentStatus, PaymentStatus | None] = {current: None}
+    queue = deque([current])
+    while queue:
+        node = queue.popleft()
+        if node is target:
+            steps: list[PaymentStatus] = []
+            while node is not current:
+                steps.append(node)
+                parent = previous[node]
+                assert parent is not None
+                node = parent
+            return steps[::-1]
+        for nxt in sorted(PAYMENT_TRANSITIONS[node]):
+            if nxt not in previous:
+                previous[nxt] = node
+                queue.append(nxt)
+    return []

@@ -1,0 +1,131 @@
+"""Repairing what webhooks missed.
+
+Stripe does not promise delivery (and endpoints go down), so a periodic job re-reads every
+payment attempt that is not settled yet and applies what Stripe says through the same
+functions the webhook uses: a paid session whose order is still pending is fulfilled, an
+expired session whose order still holds stock is cancelled and released, a delayed payment
+that failed is marked failed. Then holds that expired with no live attempt are released.
+Running it twice, or concurrently with webhooks, changes nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from comptoir.domain.actors import SYSTEM_RECONCILER
+from comptoir.domain.errors import ComptoirError
+from comptoir.domain.orders import OrderStatus, PaymentStatus
+from comptoir.services import fulfilment, order_state
+from comptoir.services.payment_gateway import PaymentGateway
+from comptoir.services.payment_ports import PaymentUnitOfWork
+
+log = logging.getLogger(__name__)
+
+LOOKBACK = timedelta(days=3)
+_FAILED_INTENT_STATES = {"requires_payment_method", "canceled"}
+
+
+@dataclass(frozen=True, slots=True)
+class Repair:
+    order_id: str
+    action: str  # fulfilled | processing | payment_failed | cancelled_expired | released_hold
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileReport:
+    checked: int
+    repairs: tuple[Repair, ...]
+    errors: tuple[str, ...]
+
+
+def reconcile(
+    uow: PaymentUnitOfWork, gateway: PaymentGateway, *, now: datetime, lookback: timedelta = LOOKBACK
+) -> ReconcileReport:
+    with uow:
+        watched = [
+            (a.order_id, a.provider_id, a.idempotency_key, a.expires_at, a.state)
+            for a in uow.payments.attempts_to_watch("checkout_session", created_after=now - lookback, limit=1000)
+        ]
+    repairs: list[Repair] = []
+    errors: list[str] = []
+    for order_id, session_id, key, expires_at, state in watched:
+        try:
+            repair = _settle_attempt(uow, gateway, order_id, session_id, key, expires_at, state, now)
+        except ComptoirError as exc:
+            errors.append(f"{order_id}: {exc.detail}")
+            continue
+        if repair is not None:
+            repairs.append(repair)
+    repairs.extend(_release_abandoned_holds(uow, now))
+    for repair in repairs:
+        log.info("reconciler repaired %s: %s (%s)", repair.order_id, repair.action, repair.reference)
+    return ReconcileReport(checked=len(watched), repairs=tuple(repairs), errors=tuple(errors))
+
+
+def _settle_attempt(
+    uow: PaymentUnitOfWork,
+    gateway: PaymentGateway,
+    order_id: str,
+    session_id: str | None,
+    key: str,
+    expires_at: datetime | None,
+    state: str,
+    now: datetime,
+) -> Repair | None:
+    if session_id is None:
+        return _close_unsent_attempt(uow, key, expires_at, now, order_id)
+    session = gateway.retrieve_checkout_session(session_id)
+    if session.status == "open" and session.expires_at is not None and session.expires_at <= now.timestamp():
+        session = gateway.expire_checkout_session(session_id, idempotency_key=f"{key}:expire")
+    if session.status == "complete" and session.payment_status == "unpaid" and state == "processing" and session.payment_intent_id:
+        if gateway.payment_intent_status(session.payment_intent_id) in _FAILED_INTENT_STATES:
+            with uow:
+                result = fulfilment.apply_async_payment_failed(uow, session, actor=SYSTEM_RECONCILER, now=now)
+                uow.commit()
+            return Repair(order_id, "payment_failed", session_id) if result.outcome == "failed" else None
+        return None
+    result = fulfilment.fulfil_checkout(uow, session, actor=SYSTEM_RECONCILER, now=now)
+    action = {"paid": "fulfilled", "processing": "processing", "expired": "cancelled_expired"}.get(result.outcome)
+    if action == "processing" and state == "processing":
+        return None
+    return Repair(order_id, action, session_id) if action else None
+
+
+def _close_unsent_attempt(
+    uow: PaymentUnitOfWork, key: str, expires_at: datetime | None, now: datetime, order_id: str
+) -> Repair | None:
+    """An attempt whose session id was never stored (the request to Stripe failed or we crashed).
+    Once past its expiry no session made with it can be paid, so it stops blocking the hold."""
+    if expires_at is None or expires_at > now:
+        return None
+    with uow:
+        for attempt in uow.payments.attempts(order_id):
+            if attempt.idempotency_key == key and attempt.state == "creating":
+                attempt.state = "expired"
+                attempt.updated_at = now
+        uow.commit()
+    return None
+
+
+def _release_abandoned_holds(uow: PaymentUnitOfWork, now: datetime) -> list[Repair]:
+    repairs: list[Repair] = []
+    with uow:
+        candidates = uow.orders.expired_hold_ids(now, limit=500)
+    for order_id in candidates:
+        with uow:
+            order = uow.orders.get_for_update(order_id)
+            if order is None or order.status != OrderStatus.PENDING.value:
+                continue
+            if PaymentStatus(order.payment_status) not in {PaymentStatus.UNPAID, PaymentStatus.FAILED}:
+                continue
+            if order.hold_expires_at is None or order.hold_expires_at > now:
+                continue
+            if any(a.state in {"creating", "open", "processing"} for a in uow.payments.attempts(order_id)):
+                continue
+            order_state.cancel(uow, order, actor=SYSTEM_RECONCILER, at=now, reason="stock hold expired unpaid")
+            uow.commit()
+            repairs.append(Repair(order_id, "released_hold", "hold expired"))
+    return repairs

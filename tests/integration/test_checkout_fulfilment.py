@@ -1,0 +1,313 @@
+"""Checkout sessions and exactly-once fulfilment, on SQLite and PostgreSQL (fake gateway; the same
+flows run against the real sandbox in tests/e2e)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, ReceivedEvent
+from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
+from comptoir.domain.actors import SYSTEM_WEBHOOK, Actor, Role
+from comptoir.domain.errors import Conflict, NotFound
+from comptoir.domain.catalog import Unit
+from comptoir.services import checkout, fulfilment, ordering, webhooks
+from comptoir.services.checkout import CheckoutUrls
+from comptoir.services.payment_gateway import CheckoutSession
+from tests.factories import NOW, add_product, add_shop, add_user, order_of, stock_of
+from tests.fakes import FakeGateway, event, session_dict
+
+URLS = CheckoutUrls("http://shop/checkout/success?session_id={CHECKOUT_SESSION_ID}", "http://shop/checkout/cancel")
+
+
+@pytest.fixture
+def gateway() -> FakeGateway:
+    return FakeGateway()
+
+
+@pytest.fixture
+def shop_setup(uows: SqlUnitOfWorkFactory):
+    shop = add_shop(uows)
+    product = add_product(uows, shop, unit_price=25000, stock=5)
+    customer = add_user(uows)
+    merchant = add_user(uows, role=Role.MERCHANT, shops=[shop])
+    return shop, product, customer, merchant
+
+
+def _order(uows, shop_setup, quantity=2):
+    shop, product, customer, _ = shop_setup
+    return ordering.place_order(uows(), customer, order_of(shop, (product, quantity)), NOW), customer
+
+
+def _count(uows, model, **where) -> int:
+    with uows() as uow:
+        stmt = select(func.count()).select_from(model).filter_by(**where)
+        return int(uow.session.scalar(stmt) or 0)
+
+
+def _order_row(uows, order_id):
+    with uows() as uow:
+        order = uow.orders.get(order_id)
+        return order.status, order.payment_status
+
+
+def test_checkout_session_is_created_once_and_reused_while_open(uows, gateway, shop_setup) -> None:
+    # given a pending online order
+    order, customer = _order(uows, shop_setup)
+    # when the customer asks for a checkout session twice
+    first = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
+    second = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW + timedelta(minutes=1))
+    # then it is the same session, created with one deterministic key, priced from the order
+    assert first.id == second.id
+    assert gateway.create_calls == 1
+    request = gateway.requests[f"order:{order.id}:checkout:1"]
+    assert sum(line.unit_amount * line.quantity for line in request.lines) == order.total == 50000
+    assert request.order_id == order.id
+    assert request.expires_at >= int((NOW + timedelta(minutes=30)).timestamp())
+
+
+def test_concurrent_checkout_requests_share_one_session(uows, gateway, shop_setup) -> None:
+    order, customer = _order(uows, shop_setup)
+    results: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def click() -> None:
+        barrier.wait()
+        results.append(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
+
+    threads = [threading.Thread(target=click) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 6
+    assert len(set(results)) == 1
+    assert len(gateway.sessions) == 1
+
+
+def test_another_customer_cannot_start_checkout(uows, gateway, shop_setup) -> None:
+    order, _ = _order(uows, shop_setup)
+    stranger = add_user(uows)
+    with pytest.raises(NotFound):
+        checkout.start_checkout(uows(), gateway, stranger, order.id, urls=URLS, now=NOW)
+
+
+def test_pay_at_pickup_order_has_no_checkout(uows, gateway) -> None:
+    shop = add_shop(uows, on_pickup=True, pickup=True, delivery=False)
+    product = add_product(uows, shop)
+    customer = add_user(uows)
+    order = ordering.place_order(
+        uows(), customer, order_of(shop, (product, 1), payment_method="on_pickup", delivery_address=None, pickup={"slot": "sat"}), NOW
+    )
+    with pytest.raises(Conflict) as refused:
+        checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
+    assert refused.value.code == "order_pays_on_pickup"
+
+
+def test_weighed_lines_become_one_item_at_the_line_total(uows, gateway) -> None:
+    shop = add_shop(uows)
+    beef = add_product(uows, shop, name="Entrecôte", unit=Unit.KG, unit_price=3290, stock="5")
+    customer = add_user(uows)
+    order = ordering.place_order(uows(), customer, order_of(shop, (beef, "0.750")), NOW)
+    checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
+    (line,) = gateway.requests[f"order:{order.id}:checkout:1"].lines
+    assert (line.quantity, line.unit_amount, line.description) == (1, 2468, "0.750 kg")
+
+
+def test_paid_session_fulfils_once_whoever_calls(uows, gateway, shop_setup) -> None:
+    # given a paid session
+    order, customer = _order(uows, shop_setup)
+    link = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
+    paid = gateway.pay(link.id)
+    # when the webhook, the success page and the reconciler all apply it
+    outcomes = [fulfilment.fulfil_checkout(uows(), paid, actor=who, now=NOW).outcome for who in ("system:webhook", "system:success_page", "system:reconciler")]
+    # then the first records it and the others change nothing
+    assert outcomes == ["paid", "unchanged", "unchanged"]
+    assert _order_row(uows, order.id) == ("confirmed", "paid")
+    assert _count(uows, LedgerEntry, order_id=order.id) == 1
+    topics = sorted(_outbox(uows, order.id))
+    assert topics == ["merchant_alert", "receipt"]
+
+
+def _outbox(uows, order_id) -> list[str]:
+    """The topics of the messages queued for an order, oldest first."""
+    with uows() as uow:
+        return [message.topic for message in uow.outbox.for_order(order_id)]
+
+
+def test_concurrent_fulfilment_records_one_payment(uows, gateway, shop_setup) -> None:
+    order, customer = _order(uows, shop_setup)
+    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def fulfil() -> None:
+        barrier.wait()
+        outcomes.append(fulfilment.fulfil_checkout(uows(), paid, actor=SYSTEM_WEBHOOK, now=NOW).outcome)
+
+    threads = [threading.Thread(target=fulfil) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["paid"] + ["unchanged"] * 7
+    assert _count(uows, LedgerEntry, order_id=order.id) == 1
+    assert len(_outbox(uows, order.id)) == 2
+
+
+def test_amount_mismatch_is_flagged_and_never_paid(uows, gateway, shop_setup) -> None:
+    order, customer = _order(uows, shop_setup)
+    link = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
+    tampered = gateway.pay(link.id, amount=100)
+    result = fulfilment.fulfil_checkout(uows(), tampered, actor=SYSTEM_WEBHOOK, now=NOW)
+    assert result.outcome == "mismatch"
+    assert _order_row(uows, order.id) == ("pending", "unpaid")
+    assert _count(uows, OrderReview, order_id=order.id, code="checkout_mismatch") == 1
+    assert _count(uows, LedgerEntry, order_id=order.id) == 0
+
+
+def test_delayed_payment_processing_then_succeeded_and_late_completed_is_ignored(uows, gateway, shop_setup) -> None:
+    order, customer = _order(uows, shop_setup)
+    link = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
+    completed = gateway.pay(link.id, delayed=True)
+    assert fulfilment.fulfil_checkout(uows(), completed, actor=SYSTEM_WEBHOOK, now=NOW).outcome == "processing"
+    assert _order_row(uows, order.id) == ("pending", "processing")
+    succeeded = gateway.settle_delayed(link.id, succeeded=True)
+    assert fulfilment.fulfil_checkout(uows(), succeeded, actor=SYSTEM_WEBHOOK, now=NOW).outcome == "paid"
+    # a late duplicate of `completed` (payment_status unpaid) must not move anything back
+    late = fulfilment.fulfil_checkout(uows(), completed, actor=SYSTEM_WEBHOOK, now=NOW)
+    assert late.payment_status == "paid"
+    assert _order_row(uows, order.id) == ("confirmed", "paid")
+
+
+def test_delayed_payment_failure_marks_failed_and_tells_the_customer(uows, gateway, shop_setup) -> None:
+    order, customer = _order(uows, shop_setup)
+    link = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
+    completed = gateway.pay(link.id, delayed=True)
+    fulfilment.fulfil_checkout(uows(), completed, actor=SYSTEM_WEBHOOK, now=NOW)
+    with uows() as uow:
+        result = fulfilment.apply_async_payment_failed(uow, completed, actor=SYSTEM_WEBHOOK, now=NOW)
+        uow.commit()
+    assert result.outcome == "failed"
+    assert _order_row(uows, order.id) == ("pending", "failed")
+    assert _outbox(uows, order.id) == ["payment_failed"]
+
+
+def test_expired_session_after_the_hold_cancels_and_releases_stock_once(uows, gateway, shop_setup) -> None:
+    shop, product, customer, _ = shop_setup
+    order, _ = _order(uows, shop_setup, quantity=3)
+    link = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
+    assert stock_of(uows, product) == 2
+    expired = gateway.expire_checkout_session(link.id, idempotency_key="x")
+    later = link.expires_at + timedelta(seconds=1)
+    for _ in range(2):
+        with uows() as uow:
+            fulfilment.apply_session_expired(uow, expired, actor=SYSTEM_WEBHOOK, now=later)
+            uow.commit()
+    assert _order_row(uows, order.id) == ("cancelled", "unpaid")
+    assert stock_of(uows, product) == 5
+
+
+def test_session_expired_early_lets_the_customer_start_a_new_one(uows, gateway, shop_setup) -> None:
+    order, customer = _order(uows, shop_setup)
+    link = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
+    expired = gateway.expire_checkout_session(link.id, idempotency_key="x")
+    with uows() as uow:
+        assert fulfilment.apply_session_expired(uow, expired, actor=SYSTEM_WEBHOOK, now=NOW).outcome == "unchanged"
+        uow.commit()
+    again = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW + timedelta(minutes=2))
+    assert again.id != link.id
+    assert f"order:{order.id}:checkout:2" in gateway.by_key
+
+
+def test_paid_order_cannot_start_another_checkout(uows, gateway, shop_setup) -> None:
+    order, customer = _order(uows, shop_setup)
+    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
+    fulfilment.fulfil_checkout(uows(), paid, actor=SYSTEM_WEBHOOK, now=NOW)
+    with pytest.raises(Conflict) as refused:
+        checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
+    assert refused.value.code == "order_already_paid"
+
+
+def test_webhook_events_apply_once_and_duplicates_are_recognised(uows, gateway, shop_setup) -> None:
+    order, customer = _order(uows, shop_setup)
+    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
+    completed = event("checkout.session.completed", session_dict(paid), event_id="evt_1")
+    first = webhooks.ingest(uows(), gateway, completed, now=NOW)
+    again = webhooks.ingest(uows(), gateway, completed, now=NOW)
+    unknown = webhooks.ingest(uows(), gateway, event("customer.created", {"id": "cus_1"}), now=NOW)
+    assert (first.status, first.outcome) == ("processed", "paid")
+    assert again.status == "duplicate"
+    assert unknown.status == "ignored"
+    assert _count(uows, ReceivedEvent) == 2
+    assert _count(uows, LedgerEntry, order_id=order.id) == 1
+
+
+def test_a_failing_handler_leaves_no_partial_effect_and_is_replayable(uows, gateway, shop_setup, monkeypatch) -> None:
+    order, customer = _order(uows, shop_setup)
+    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
+    completed = event("checkout.session.completed", session_dict(paid), event_id="evt_boom")
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("mail template missing")
+
+    # given a handler that fails after the ledger entry was written
+    monkeypatch.setattr("comptoir.services.notifications.queue_paid_order", explode)
+    with pytest.raises(webhooks.WebhookProcessingFailed):
+        webhooks.ingest(uows(), gateway, completed, now=NOW)
+    # then nothing it did is kept, and the event is recorded as failed
+    assert _order_row(uows, order.id) == ("pending", "unpaid")
+    assert _count(uows, LedgerEntry, order_id=order.id) == 0
+    assert webhooks.failed_event_ids(uows()) == ["evt_boom"]
+    # when it is replayed once the fault is gone
+    monkeypatch.undo()
+    result = webhooks.replay(uows(), gateway, "evt_boom", now=NOW)
+    assert (result.status, result.outcome) == ("processed", "paid")
+    assert webhooks.failed_event_ids(uows()) == []
+    assert _order_row(uows, order.id) == ("confirmed", "paid")
+
+
+def test_refunds_from_the_dashboard_land_in_the_ledger_whatever_the_event_order(uows, gateway, shop_setup) -> None:
+    from comptoir.services.payment_gateway import Refund
+
+    order, customer = _order(uows, shop_setup)
+    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
+    fulfilment.fulfil_checkout(uows(), paid, actor=SYSTEM_WEBHOOK, now=NOW)
+    intent = paid.payment_intent_id
+    assert intent is not None
+    refund = Refund("re_1", 20000, "EUR", "pending", intent, "ch_1", "requested_by_customer")
+    gateway.refunds[intent] = [refund]
+    webhooks.ingest(uows(), gateway, event("refund.created", {"id": "re_1", "payment_intent": intent}), now=NOW)
+    assert _order_row(uows, order.id)[1] == "partially_refunded"
+    # the refund fails; a stale `charge.refunded` arriving afterwards must not re-count it
+    gateway.refunds[intent] = [Refund("re_1", 20000, "EUR", "failed", intent, "ch_1", None)]
+    webhooks.ingest(uows(), gateway, event("refund.failed", {"id": "re_1", "payment_intent": intent}), now=NOW)
+    webhooks.ingest(uows(), gateway, event("charge.refunded", {"id": "ch_1", "payment_intent": intent}), now=NOW)
+    assert _order_row(uows, order.id)[1] == "paid"
+    gateway.refunds[intent].append(Refund("re_2", 50000, "EUR", "succeeded", intent, "ch_1", None))
+    webhooks.ingest(uows(), gateway, event("charge.refunded", {"id": "ch_1", "payment_intent": intent}), now=NOW)
+    assert _order_row(uows, order.id)[1] == "refunded"
+    assert _count(uows, LedgerEntry, order_id=order.id) == 4  # payment, refund, reversal, refund
+
+
+def test_payment_intent_succeeded_and_session_completed_record_the_same_money_once(uows, gateway, shop_setup) -> None:
+    order, customer = _order(uows, shop_setup)
+    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
+    intent = {"id": paid.payment_intent_id, "object": "payment_intent", "amount": 50000, "amount_received": 50000, "currency": "eur", "metadata": {"order_id": order.id}}
+    webhooks.ingest(uows(), gateway, event("payment_intent.succeeded", intent), now=NOW)
+    webhooks.ingest(uows(), gateway, event("checkout.session.completed", session_dict(paid)), now=NOW)
+    assert _count(uows, LedgerEntry, order_id=order.id) == 1
+    assert _order_row(uows, order.id) == ("confirmed", "paid")
+    assert _outbox(uows, order.id).count("receipt") == 1
+
+
+def test_outbox_rows_are_unique_per_fact(uows, gateway, shop_setup) -> None:
+    order, customer = _order(uows, shop_setup)
+    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
+    fulfilment.fulfil_checkout(uows(), paid, actor=SYSTEM_WEBHOOK, now=NOW)
+    assert _count(uows, OutboxMessage, order_id=order.id, topic="receipt") == 1
+
+
