@@ -177,6 +177,15 @@ def test_a_post_without_the_page_s_token_is_refused(shop: Sandbox, buyer: Buyer)
     assert shop.client.v1.checkout.sessions.retrieve(session.id).payment_intent is None
 
 
+def test_a_manual_capture_session_says_the_payment_is_authorised(shop: Sandbox, buyer: Buyer) -> None:
+    # given a session whose PaymentIntent captures manually
+    session = shop.checkout_session(payment_intent_data={"capture_method": "manual"})
+    # when the buyer pays / then they reach success_url, and the link now says "authorised"
+    assert buyer.pay_card(session.url).location == _success(session.id)
+    page = buyer.open(session.url)
+    assert page.state() == "authorised" and "Payment authorised" in page.html
+
+
 # --- 3-D Secure ----------------------------------------------------------------------------------
 
 def test_3ds_complete_pays_the_session_and_lands_on_the_success_url(shop: Sandbox, buyer: Buyer) -> None:
@@ -316,6 +325,7 @@ def test_sepa_with_the_failing_iban_ends_in_async_payment_failed(shop: Sandbox, 
     assert failed.payment_status == "unpaid"
     assert shop.client.v1.payment_intents.retrieve(failed.payment_intent).status == "requires_payment_method"
     assert len(_events_for(shop, "checkout.session.async_payment_failed", session.id)) == 1
+    assert buyer.open(session.url).state() == "debit_failed"
 
 
 def test_a_bad_iban_is_refused_inline(shop: Sandbox, buyer: Buyer) -> None:

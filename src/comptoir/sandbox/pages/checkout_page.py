@@ -61,6 +61,20 @@ def _pending_error(sandbox: Any, session: dict[str, Any]) -> str | None:
     return None
 
 
+#: A complete but unpaid session, by its PaymentIntent's status: (state, heading, message, badge).
+_UNPAID = {
+    "processing": ("processing", "Payment received — settling",
+                   "{business} has your payment details for {total}; the payment completes when your bank "
+                   "settles it.", "Processing"),
+    "requires_capture": ("authorised", "Payment authorised",
+                         "{business} has reserved {total} on your card and will capture it when your order is "
+                         "confirmed.", "Authorised"),
+    "requires_payment_method": ("debit_failed", "The bank debit failed",
+                                "Your bank refused the debit of {total}. {business} will contact you about "
+                                "another way to pay.", "Failed"),
+}
+
+
 class CheckoutPages:
     def __init__(self, tokens: FormTokens) -> None:
         self.tokens = tokens
@@ -86,14 +100,15 @@ class CheckoutPages:
                           f"The time to pay {business} ran out, and nothing was charged. Go back to the shop "
                           "to start again.", badge="Expired", tone="bad", business_name=business,
                           link_url=session.get("cancel_url"), link_text=f"← Back to {business}")
-        settling = session["payment_status"] != "paid"
-        return notice(
-            "processing" if settling else "paid",
-            "Payment received — settling" if settling else "This order is already paid",
-            (f"{business} has your payment details for {total}; the payment completes when your bank settles it."
-             if settling else f"You paid {business} {total}. There is nothing more to pay."),
-            badge="Processing" if settling else "Paid", tone="" if settling else "ok", business_name=business,
-            link_url=_success_url(session), link_text=f"Return to {business}")
+        if session["payment_status"] == "paid":
+            return notice("paid", "This order is already paid",
+                          f"You paid {business} {total}. There is nothing more to pay.", badge="Paid", tone="ok",
+                          business_name=business, link_url=_success_url(session), link_text=f"Return to {business}")
+        pi = sandbox.get(session["payment_intent"]) if session.get("payment_intent") else None
+        state, heading, message, badge = _UNPAID.get(pi["status"] if pi else "", _UNPAID["processing"])
+        return notice(state, heading, message.format(business=business, total=total), badge=badge,
+                      tone="bad" if state == "debit_failed" else "", business_name=business,
+                      link_url=_success_url(session), link_text=f"Return to {business}")
 
     async def _load(self, request: Request) -> tuple[Any, dict[str, Any] | None]:
         sandbox = _engine(request)
