@@ -33,5 +33,4 @@ def build_customer(now: int, *, email: str | None = None, name: str | None = Non
         "shipping": None,
         "tax_exempt": "none",
         "test_clock": None,
-        "customer_account": None,
     }

@@ -1,0 +1,147 @@
+"""Lists, expand, errors and auth as the SDK sees them."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import stripe
+
+from .conftest import API_KEY
+
+
+def test_lists_are_newest_first_and_paginate_both_ways(client):
+    # given five customers tagged for this test
+    created = [client.v1.customers.create({"email": f"page{i}@example.com"}) for i in range(5)]
+    newest_first = [c.id for c in reversed(created)]
+    # when listed two at a time
+    page1 = client.v1.customers.list({"limit": 2})
+    # then the newest come first and there is more
+    assert [c.id for c in page1.data] == newest_first[:2]
+    assert page1.has_more and page1.url == "/v1/customers" and page1.object == "list"
+    page2 = client.v1.customers.list({"limit": 2, "starting_after": page1.data[-1].id})
+    assert [c.id for c in page2.data] == newest_first[2:4]
+    # and ending_before walks back to the newer page
+    back = client.v1.customers.list({"limit": 2, "ending_before": page2.data[0].id})
+    assert [c.id for c in back.data] == newest_first[:2]
+    assert back.has_more is False
+
+
+def test_auto_paging_iterates_across_pages(client):
+    product = client.v1.products.create({"name": "Autopage"})
+    prices = [client.v1.prices.create({"product": product.id, "unit_amount": 100 + i, "currency": "eur"})
+              for i in range(7)]
+    listed = [p.id for p in client.v1.prices.list({"product": product.id, "limit": 3}).auto_paging_iter()]
+    assert listed == [p.id for p in reversed(prices)]
+
+
+def test_references_are_ids_unless_expanded(client):
+    pi = client.v1.payment_intents.create({"amount": 1000, "currency": "eur", "payment_method": "pm_card_visa",
+                                           "confirm": True})
+    assert isinstance(pi.latest_charge, str)
+    expanded = client.v1.payment_intents.retrieve(pi.id, {"expand": ["latest_charge", "payment_method"]})
+    assert expanded.latest_charge.object == "charge" and expanded.latest_charge.id == pi.latest_charge
+    assert expanded.payment_method.object == "payment_method"
+    charge = client.v1.charges.retrieve(pi.latest_charge, {"expand": ["payment_intent.latest_charge"]})
+    assert charge.payment_intent.latest_charge.id == charge.id
+    listed = client.v1.payment_intents.list({"limit": 1, "expand": ["data.latest_charge"]})
+    assert listed.data[0].latest_charge.object == "charge"
+
+
+def test_expand_line_items_on_a_session(client):
+    cs = client.v1.checkout.sessions.create({"mode": "payment", "line_items": [
+        {"price_data": {"currency": "eur", "unit_amount": 300, "product_data": {"name": "Pain"}}, "quantity": 1}]})
+    assert "line_items" not in client.v1.checkout.sessions.retrieve(cs.id)
+    expanded = client.v1.checkout.sessions.retrieve(cs.id, {"expand": ["line_items"]})
+    assert expanded.line_items.data[0].description == "Pain"
+
+
+def test_unknown_object_is_404_resource_missing(client):
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.checkout.sessions.retrieve("cs_test_missing")
+    error = raised.value
+    assert error.http_status == 404
+    assert error.code == "resource_missing"
+    assert error.error.message == "No such checkout.session: 'cs_test_missing'"
+    assert error.error.param == "id"
+
+
+def test_error_body_has_stripes_shape(running):
+    response = httpx.get(f"{running.base_url}/v1/payment_intents/pi_missing",
+                         headers={"Authorization": f"Bearer {API_KEY}"})
+    assert response.status_code == 404
+    assert set(response.json()["error"]) >= {"type", "code", "decline_code", "message", "param", "charge",
+                                             "payment_intent", "doc_url", "advice_code"}
+    assert response.headers["Request-Id"].startswith("req_")
+
+
+def test_missing_key_is_401_with_stripes_message(running):
+    response = httpx.get(f"{running.base_url}/v1/customers")
+    assert response.status_code == 401
+    assert response.json()["error"]["message"].startswith("You did not provide an API key.")
+
+
+def test_malformed_key_raises_authentication_error(running):
+    with pytest.raises(stripe.AuthenticationError) as raised:
+        running.client("not_a_stripe_key").v1.customers.list()
+    assert raised.value.http_status == 401
+    assert "Invalid API Key provided" in raised.value.user_message
+
+
+def test_any_stripe_version_is_accepted(running):
+    old = running.client(stripe_version="2020-08-27")
+    assert old.v1.customers.create({"email": "old@example.com"}).last_response.headers["Stripe-Version"] == \
+        "2020-08-27"
+
+
+def test_unknown_url_is_404_invalid_request(running):
+    response = httpx.get(f"{running.base_url}/v1/nothing_here", headers={"Authorization": f"Bearer {API_KEY}"})
+    assert response.status_code == 404
+    assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_metadata_update_merges_and_deletes(client):
+    pi = client.v1.payment_intents.create({"amount": 1000, "currency": "eur", "metadata": {"a": "1", "b": "2"}})
+    updated = client.v1.payment_intents.update(pi.id, {"metadata": {"b": "", "c": "3"}, "description": "x"})
+    assert updated.metadata.to_dict() == {"a": "1", "c": "3"}
+    assert updated.description == "x"
+
+
+def test_confirming_a_succeeded_intent_is_unexpected_state(client):
+    pi = client.v1.payment_intents.create({"amount": 1000, "currency": "eur", "payment_method": "pm_card_visa",
+                                           "confirm": True})
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.payment_intents.confirm(pi.id)
+    assert raised.value.code == "payment_intent_unexpected_state"
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.payment_intents.cancel(pi.id)
+
+
+def test_cancel_and_capture_state_rules(client):
+    pi = client.v1.payment_intents.create({"amount": 1000, "currency": "eur"})
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.payment_intents.capture(pi.id)
+    assert raised.value.code == "payment_intent_unexpected_state"
+    canceled = client.v1.payment_intents.cancel(pi.id, {"cancellation_reason": "requested_by_customer"})
+    assert canceled.status == "canceled" and canceled.cancellation_reason == "requested_by_customer"
+
+
+def test_products_and_prices_update(client):
+    product = client.v1.products.create({"name": "Brioche", "metadata": {"sku": "B1"}})
+    assert client.v1.products.update(product.id, {"name": "Brioche tressée"}).name == "Brioche tressée"
+    price = client.v1.prices.create({"product": product.id, "unit_amount": 450, "currency": "eur"})
+    assert client.v1.prices.update(price.id, {"active": False}).active is False
+    assert client.v1.prices.retrieve(price.id).unit_amount == 450
+    assert product.id in [p.id for p in client.v1.products.list({"limit": 100}).data]
+
+
+def test_webhook_endpoints_create_list_retrieve_delete(client):
+    endpoint = client.v1.webhook_endpoints.create({"url": "https://shop.example/webhooks",
+                                                   "enabled_events": ["checkout.session.completed"]})
+    assert endpoint.secret.startswith("whsec_")
+    fetched = client.v1.webhook_endpoints.retrieve(endpoint.id)
+    assert fetched.url == "https://shop.example/webhooks" and "secret" not in fetched
+    assert endpoint.id in [e.id for e in client.v1.webhook_endpoints.list().data]
+    deleted = client.v1.webhook_endpoints.delete(endpoint.id)
+    assert deleted.deleted is True
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.webhook_endpoints.retrieve(endpoint.id)
