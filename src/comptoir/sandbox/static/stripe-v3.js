@@ -40,6 +40,10 @@
     return out.join('&');
   }
 
+  function unexpected(status) {
+    return {type: 'api_error', message: 'Unexpected answer from the Stripe sandbox (HTTP ' + status + ').'};
+  }
+
   function request(key, method, path, params) {
     var body = encode(params || {});
     var url = BASE + '/v1' + path + (method === 'GET' && body ? '?' + body : '');
@@ -53,8 +57,8 @@
     }).then(function (response) {
       return response.json().then(function (json) {
         if (response.ok) { return {ok: true, json: json}; }
-        return {ok: false, error: json.error || {type: 'api_error', message: 'Unexpected sandbox response.'}};
-      });
+        return {ok: false, error: json.error || unexpected(response.status)};
+      }, function () { return {ok: false, error: unexpected(response.status)}; });
     }, function () {
       return {ok: false, error: {type: 'api_connection_error',
         message: 'Could not reach the Stripe sandbox at ' + BASE + '.'}};
