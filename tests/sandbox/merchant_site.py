@@ -76,8 +76,9 @@ const card = stripe.elements().create('card');
 card.mount('#card-element');
 document.getElementById('pay').addEventListener('click', async () => {{
   const result = document.getElementById('result');
+  const saved = {saved_method};
   const {{paymentIntent, error}} = await stripe.confirmCardPayment({client_secret},
-    {{payment_method: {{card: card, billing_details: {{name: 'Ann Example'}}}}}});
+    {{payment_method: saved || {{card: card, billing_details: {{name: 'Ann Example'}}}}}});
   result.textContent = error ? 'error: ' + error.message : paymentIntent.status;
 }});
 </script></body></html>"""
@@ -121,7 +122,8 @@ def merchant_app(sandbox_url: str, publishable_key: str, client: stripe.StripeCl
     async def confirm_page(request: Request) -> HTMLResponse:
         intent = await run_in_threadpool(client.v1.payment_intents.create, {
             "amount": 2500, "currency": "eur", "payment_method_types": ["card"]})
-        return HTMLResponse(CONFIRM_PAGE.format(client_secret=json.dumps(intent.client_secret), **fill))
+        return HTMLResponse(CONFIRM_PAGE.format(client_secret=json.dumps(intent.client_secret),
+                                                saved_method=json.dumps(request.query_params.get("pm")), **fill))
 
     async def redirect_page(request: Request) -> HTMLResponse:
         session_id = request.query_params["session_id"]

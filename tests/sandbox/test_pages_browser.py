@@ -222,6 +222,14 @@ def test_stripe_js_confirm_card_payment_reports_a_decline(merchant: Merchant, pa
     expect(page.locator("#result")).to_have_text("error: Your card has insufficient funds.")
 
 
+def test_stripe_js_confirm_card_payment_with_a_payment_method_id(merchant: Merchant, page: Page) -> None:
+    # given a page confirming with a PaymentMethod id instead of the card Element
+    page.goto(f"{merchant.url}/confirm?pm=pm_card_visa")
+    # when confirmCardPayment runs / then the intent succeeded
+    page.get_by_role("button", name="Pay").click()
+    expect(page.locator("#result")).to_have_text("succeeded")
+
+
 def test_stripe_js_redirect_to_checkout_opens_the_hosted_page(
         shop: Sandbox, merchant: Merchant, page: Page) -> None:
     session = _session(shop, merchant)
