@@ -25,6 +25,14 @@ from comptoir.sandbox.server import SandboxServer, build_server
 
 FAST_RETRIES = (0.05, 0.1, 0.15)
 DEADLINE = 10.0
+_http: list[httpx.Client] = []
+
+
+def http() -> httpx.Client:
+    """One client for the whole run: building one (its TLS context) costs ~150 ms."""
+    if not _http:
+        _http.append(httpx.Client(timeout=DEADLINE))
+    return _http[0]
 
 
 @dataclass
@@ -77,6 +85,13 @@ class Receiver:
             return [d for d in self.deliveries if d.event["id"] == event_id]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A sender that gave up (timeout, shutdown) leaves a broken pipe behind; that is expected."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return
+
+
 @contextmanager
 def running_receiver() -> Iterator[Receiver]:
     receiver_ref: list[Receiver] = []
@@ -99,7 +114,7 @@ def running_receiver() -> Iterator[Receiver]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd = _QuietServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     receiver = Receiver(url=f"http://127.0.0.1:{httpd.server_address[1]}/webhook")
     receiver_ref.append(receiver)
@@ -136,7 +151,7 @@ class RunningSandbox:
 
     def control(self, method: str, path: str, body: dict[str, Any] | None = None,
                 key: str | None = None, expect: int = 200) -> Any:
-        response = httpx.request(method, f"{self.url}/_sandbox{path}", json=body,
+        response = http().request(method, f"{self.url}/_sandbox{path}", json=body,
                                  headers={"Authorization": f"Bearer {key or self.running.secret_key}"})
         assert response.status_code == expect, response.text
         return response.json()
