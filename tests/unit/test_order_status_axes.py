@@ -94,5 +94,7 @@ def test_terminal_states_go_nowhere() -> None:
         (O.READY, P.PAID, False),
     ],
 )
-def test_customers_cancel_only_before_money_moved(status: OrderStatus, payment: PaymentStatus, cancellable: bool) -> None:
+def test_customers_cancel_only_before_money_moved(
+    status: OrderStatus, payment: PaymentStatus, cancellable: bool
+) -> None:
     assert is_cancellable_by_customer(status, payment) is cancellable

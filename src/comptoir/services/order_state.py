@@ -73,6 +73,7 @@ def cancel(uow: UnitOfWork, order: Order, *, actor: Actor | str, at: datetime, r
 def _record(
     order: Order, axis: str, from_value: str | None, to_value: str, actor: Actor | str, at: datetime, reason: str
 ) -> None:
+    label = actor_label(actor)
     order.history.append(
-        OrderHistory(axis=axis, from_value=from_value, to_value=to_value, actor=actor_label(actor), at=at, reason=reason)
+        OrderHistory(axis=axis, from_value=from_value, to_value=to_value, actor=label, at=at, reason=reason)
     )

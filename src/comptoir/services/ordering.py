@@ -287,7 +287,10 @@ def _price_lines(uow: UnitOfWork, shop: Shop, lines: Sequence[LineRequest]) -> l
             )
         if not product.active:
             raise Conflict(
-                f"{product.name} is no longer sold", code="product_unavailable", product_id=product.id, name=product.name
+                f"{product.name} is no longer sold",
+                code="product_unavailable",
+                product_id=product.id,
+                name=product.name,
             )
         quantity_milli = quantity_to_milli(line.quantity)
         check_quantity(Unit(product.unit), quantity_milli, product_name=product.name)

@@ -45,11 +45,8 @@ class ShopView:
 
     @classmethod
     def of(cls, shop: Shop) -> ShopView:
-        methods = tuple(
-            method
-            for method, offered in ((PaymentMethod.ONLINE, shop.accepts_online), (PaymentMethod.ON_PICKUP, shop.accepts_on_pickup))
-            if offered
-        )
+        offers = ((PaymentMethod.ONLINE, shop.accepts_online), (PaymentMethod.ON_PICKUP, shop.accepts_on_pickup))
+        methods = tuple(method for method, offered in offers if offered)
         return cls(
             id=shop.id,
             slug=shop.slug,
