@@ -1,13 +1,23 @@
-"""The `comptoir` command line."""
+"""The `comptoir` command line: migrate, seed the demo, create accounts, serve.
+
+Like `app.py`, this is a composition root: it builds settings, the database engine and the
+password hasher, and hands them to services.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from comptoir.config import Settings
+from comptoir.config import InsecureSettingsError, Settings
+from comptoir.domain.errors import ComptoirError
+from comptoir.serving import ServerSpec
+from comptoir.services.ports import UnitOfWorkFactory
 
 app = typer.Typer(help="comptoir: orders and payments for small shops.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
@@ -16,6 +26,12 @@ app.add_typer(db_app, name="db")
 DataOption = Annotated[
     Path | None, typer.Option("--data", help="Data folder (SQLite file, generated secrets). Env: COMPTOIR_DATA_DIR.")
 ]
+
+
+class RoleChoice(StrEnum):
+    customer = "customer"
+    merchant = "merchant"
+    admin = "admin"
 
 
 def _settings(data: Path | None = None, **overrides: object) -> Settings:
@@ -35,6 +51,163 @@ def db_upgrade(data: DataOption = None) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.effective_database_url)
     typer.echo(f"database is up to date: {_safe_url(settings.effective_database_url)}")
+
+
+@app.command("seed-demo")
+def seed_demo(data: DataOption = None) -> None:
+    """Create the demo shops, products and logins (idempotent: existing rows are left as they are).
+
+    Run `comptoir db upgrade` first.
+    """
+    from comptoir.adapters.security import Argon2PasswordHasher
+    from comptoir.services import demo
+
+    with _database(_settings(data)) as uow_factory:
+        summary = demo.seed_demo(uow_factory(), Argon2PasswordHasher())
+    for label, created, existing in (
+        ("shops", summary.shops_created, summary.shops_existing),
+        ("products", summary.products_created, summary.products_existing),
+        ("users", summary.users_created, summary.users_existing),
+    ):
+        typer.echo(f"{label}: {len(created)} created, {len(existing)} already there")
+        for name in created:
+            typer.echo(f"  + {name}")
+    typer.echo("demo logins (email / password):")
+    for email, password, role in demo.DEMO_LOGINS:
+        typer.echo(f"  {role.value:<9} {email} / {password}")
+
+
+@app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(help="Login email (stored lower-case).")],
+    role: Annotated[RoleChoice, typer.Option(help="customer, merchant (needs --shop) or admin.")],
+    shop: Annotated[
+        list[str] | None, typer.Option("--shop", help="Slug of a shop the merchant manages; repeat for several.")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    password: Annotated[
+        str | None, typer.Option(help="At least 8 characters. Asked for (hidden, twice) when omitted.")
+    ] = None,
+    data: DataOption = None,
+) -> None:
+    """Create an account: the only way to make merchants (bound to their shops) and admins."""
+    from comptoir.adapters.security import Argon2PasswordHasher
+    from comptoir.domain.actors import Role
+    from comptoir.services import accounts
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _database(_settings(data)) as uow_factory:
+        try:
+            user = accounts.create_user(
+                uow_factory(), Argon2PasswordHasher(), email, password, Role(role.value), shop or [], name=name
+            )
+        except ComptoirError as exc:
+            typer.echo(f"error ({exc.code}): {exc.detail}", err=True)
+            raise typer.Exit(1) from exc
+    shops = f", shops {sorted(user.shop_ids)}" if user.shop_ids else ""
+    typer.echo(f"created {user.role.value} {user.email} (id {user.id}{shops})")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on; 0.0.0.0 to accept other machines.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the shop's HTTP API.")] = 8000,
+    data: DataOption = None,
+    dev: Annotated[
+        bool,
+        typer.Option(
+            "--dev",
+            help="Development mode (env COMPTOIR_DEV=1): without COMPTOIR_JWT_SECRET, generate one and keep it "
+            "in the data folder. Without it, a missing or placeholder secret stops the start.",
+        ),
+    ] = False,
+) -> None:
+    """Serve the shop's API (and, later, the embedded Stripe sandbox) until Ctrl+C.
+
+    Run `comptoir db upgrade` first; `comptoir seed-demo` for a catalog to play with.
+    """
+    from comptoir.serving import run_servers
+
+    settings = _settings(data, dev=True if dev else None)
+    if "public_url" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"public_url": _local_url(host, port)})
+    try:
+        settings = settings.with_secrets_ensured()
+    except InsecureSettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    demo_logins = _demo_logins_present(settings)
+    specs = servers_to_run(settings, host, port)
+    _print_banner(settings, specs, demo_logins)
+    run_servers(specs)
+
+
+def servers_to_run(settings: Settings, host: str, port: int) -> list[ServerSpec]:
+    """Every HTTP server `comptoir serve` runs, the shop first.
+
+    This is the seam for the embedded Stripe sandbox: when `settings.uses_embedded_sandbox`,
+    build its app here, add its ServerSpec, and give the shop's settings its API base, secret
+    key and webhook secret (`settings.model_copy(update=...)`) *before* `create_app` is called.
+    """
+    from comptoir.app import create_app
+
+    return [ServerSpec(name="comptoir", app=create_app(settings), host=host, port=port)]
+
+
+def _print_banner(settings: Settings, specs: list[ServerSpec], demo_logins: list[tuple[str, str, str]]) -> None:
+    shop = specs[0]
+    base = _local_url(shop.host, shop.port)
+    typer.echo(f"comptoir {'(dev mode) ' if settings.dev else ''}is starting")
+    typer.echo(f"  API       {base}/api/shops")
+    typer.echo(f"  API docs  {base}/docs")
+    typer.echo(f"  health    {base}/healthz")
+    for spec in specs[1:]:
+        typer.echo(f"  {spec.name:<9} {spec.base_url}")
+    typer.echo(f"  database  {_safe_url(settings.effective_database_url)}")
+    if demo_logins:
+        typer.echo("demo logins (email / password):")
+        for role, email, password in demo_logins:
+            typer.echo(f"  {role:<9} {email} / {password}")
+    typer.echo("stop with Ctrl+C")
+
+
+def _demo_logins_present(settings: Settings) -> list[tuple[str, str, str]]:
+    """(role, email, password) of the demo accounts that exist; exits with a hint if the DB is not ready."""
+    from comptoir.services import accounts, demo
+
+    with _database(settings) as uow_factory:
+        present = accounts.registered_emails(uow_factory(), [email for email, _, _ in demo.DEMO_LOGINS])
+    return [(role.value, email, password) for email, password, role in demo.DEMO_LOGINS if email in present]
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[UnitOfWorkFactory]:
+    """A unit-of-work factory on the configured database; a missing schema becomes a hint, not a traceback."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from comptoir.adapters.db.engine import make_engine
+    from comptoir.adapters.db.uow import sql_unit_of_work_factory
+
+    engine = make_engine(settings.effective_database_url)
+    try:
+        yield sql_unit_of_work_factory(engine)
+    except (OperationalError, ProgrammingError) as exc:
+        typer.echo(
+            f"error: cannot use the database {_safe_url(settings.effective_database_url)}: {exc.orig}\n"
+            "run `comptoir db upgrade` first (and check COMPTOIR_DATABASE_URL / --data)",
+            err=True,
+        )
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+
+
+def _local_url(host: str, port: int) -> str:
+    """A URL a browser on this machine can open (a wildcard bind address is not one)."""
+    if host in {"0.0.0.0", "::", ""}:
+        host = "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 def _safe_url(url: str) -> str:

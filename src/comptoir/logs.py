@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
-_RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# `color_message` is uvicorn's ANSI-coloured copy of `msg`: noise in a JSON line.
+_RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
 
 class _RequestIdFilter(logging.Filter):

@@ -7,7 +7,7 @@ open: on SQLite every transaction holds the write lock, and a login must not sta
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from comptoir.adapters.db.models import User
@@ -122,7 +122,14 @@ def actor_for(uow: UnitOfWork, claims: TokenClaims) -> Actor:
 
 
 def create_user(
-    uow: UnitOfWork, hasher: PasswordHasher, email: str, password: str, role: Role, shop_slugs: Sequence[str] = ()
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    email: str,
+    password: str,
+    role: Role,
+    shop_slugs: Sequence[str] = (),
+    *,
+    name: str = "",
 ) -> UserView:
     """Create any kind of account (the CLI's door for merchants and admins).
 
@@ -145,12 +152,18 @@ def create_user(
             if shop is None:
                 raise NotFound(f"no shop has the slug {slug!r}", code="shop_not_found")
             shops.append(shop)
-        user = uow.users.add(User(email=email, password_hash=password_hash, name="", role=role.value))
+        user = uow.users.add(User(email=email, password_hash=password_hash, name=name.strip(), role=role.value))
         for shop in shops:
             uow.shops.add_merchant(shop.id, user.id)
         view = UserView.of(user, frozenset(shop.id for shop in shops))
         uow.commit()
     return view
+
+
+def registered_emails(uow: UnitOfWork, emails: Iterable[str]) -> frozenset[str]:
+    """Which of these emails have an account (the CLI shows demo logins only if they exist)."""
+    with uow:
+        return frozenset(email for email in emails if uow.users.get_by_email(email) is not None)
 
 
 def _invalid_credentials() -> Unauthenticated:

@@ -1,0 +1,155 @@
+"""The README's first five minutes, for real: the installed `comptoir` CLI, a real server, HTTP.
+
+Runs `comptoir db upgrade`, `comptoir seed-demo` and `comptoir serve --dev` as subprocesses on a
+temporary data folder, waits for /healthz (polling with a deadline), walks the README's curl
+session with httpx, then stops the server with Ctrl+C (SIGINT) and expects a clean exit.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+COMPTOIR = Path(sys.executable).with_name("comptoir")
+START_DEADLINE_S = 30.0
+STOP_DEADLINE_S = 15.0
+
+
+@dataclass
+class Served:
+    base_url: str
+    process: subprocess.Popen[str]
+    data_dir: Path
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPTOIR_", "STRIPE_"))}
+    return env | {"COMPTOIR_DATA_DIR": str(data_dir)}
+
+
+def _run(*args: str, env: dict[str, str]) -> str:
+    done = subprocess.run([str(COMPTOIR), *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, f"comptoir {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_until_healthy(base_url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + START_DEADLINE_S
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        try:
+            process.wait(timeout=0.1)
+        except subprocess.TimeoutExpired:
+            continue
+        out, err = process.communicate()
+        pytest.fail(f"comptoir serve exited with {process.returncode} before answering:\n{out}\n{err}")
+    pytest.fail(f"comptoir serve did not answer /healthz within {START_DEADLINE_S}s")
+
+
+@pytest.fixture
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    data_dir = tmp_path_factory.mktemp("comptoir-data")
+    env = _env(data_dir)
+    _run("db", "upgrade", env=env)
+    _run("seed-demo", env=env)
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(COMPTOIR), "serve", "--port", str(port), "--dev"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_until_healthy(base_url, process)
+        yield Served(base_url=base_url, process=process, data_dir=data_dir)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def test_the_readme_session_works_against_a_real_server_which_then_stops_cleanly(served: Served) -> None:
+    with httpx.Client(base_url=served.base_url, timeout=10.0) as http:
+        # given the demo customer logs in
+        login = http.post("/api/auth/login", json={"email": "client@example.com", "password": "motdepasse123"})
+        assert login.status_code == 200, login.text
+        token = login.json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        # when they list the Porsche accessories
+        products = http.get("/api/shops/porsche-accessories/products")
+        assert products.status_code == 200
+        by_price = {p["unit_price"]: p for p in products.json()}
+        wheels, spoiler = by_price[25000], by_price[75000]
+        # and order the seed 000 walkthrough: 2 x 250.00 + 1 x 750.00
+        placed = http.post(
+            "/api/orders",
+            headers=headers,
+            json={
+                "shop": "porsche-accessories",
+                "lines": [
+                    {"product_id": wheels["id"], "quantity": 2, "unit_price": 25000},
+                    {"product_id": spoiler["id"], "quantity": 1},
+                ],
+                "payment_method": "online",
+                "delivery_address": {"line1": "123 Avenue des Champs", "city": "Paris", "postal_code": "75008", "country": "FR"},
+            },
+        )
+        # then the server prices it at 1250.00 EUR, and reading it back gives the same order
+        assert placed.status_code == 201, placed.text
+        order = placed.json()
+        assert (order["total"], order["currency"], order["status"], order["payment_status"]) == (125000, "EUR", "pending", "unpaid")
+        read = http.get(f"/api/orders/{order['id']}", headers=headers)
+        assert read.status_code == 200
+        assert read.json() == order
+        assert [o["id"] for o in http.get("/api/orders", headers=headers).json()] == [order["id"]]
+        # and forgetting the word Bearer gets the seed's troubleshooting hint
+        no_bearer = http.get("/api/me", headers={"Authorization": token})
+        assert (no_bearer.status_code, no_bearer.json()["code"]) == (401, "bearer_missing")
+
+    # when Ctrl+C reaches the server
+    served.process.send_signal(signal.SIGINT)
+    out, err = served.process.communicate(timeout=STOP_DEADLINE_S)
+    # then it shut down cleanly, after having printed its URLs and the demo logins
+    assert served.process.returncode == 0, err
+    assert f"{served.base_url}/docs" in out
+    assert "client@example.com / motdepasse123" in out
+    assert "Application shutdown complete" in err
+    # and the generated dev secret is in the data folder, readable by its owner only
+    assert (served.data_dir / "jwt-secret").stat().st_mode & 0o077 == 0
+
+
+def test_serve_refuses_to_start_without_a_real_jwt_secret_outside_dev_mode(tmp_path: Path) -> None:
+    # given a migrated database and no COMPTOIR_JWT_SECRET
+    env = _env(tmp_path)
+    _run("db", "upgrade", env=env)
+    # when
+    done = subprocess.run(
+        [str(COMPTOIR), "serve", "--port", str(_free_port())], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    # then
+    assert done.returncode == 2
+    assert "COMPTOIR_JWT_SECRET" in done.stderr
+    assert not (tmp_path / "jwt-secret").exists()
