@@ -16,8 +16,8 @@ import typer
 
 from comptoir.config import InsecureSettingsError, Settings
 from comptoir.domain.errors import ComptoirError
-from comptoir.serving import ServerSpec
 from comptoir.services.ports import UnitOfWorkFactory
+from comptoir.serving import ServerSpec
 
 app = typer.Typer(help="comptoir: orders and payments for small shops.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
@@ -205,7 +205,7 @@ def _database(settings: Settings) -> Iterator[UnitOfWorkFactory]:
 
 def _local_url(host: str, port: int) -> str:
     """A URL a browser on this machine can open (a wildcard bind address is not one)."""
-    if host in {"0.0.0.0", "::", ""}:
+    if host in {"0.0.0.0", "::", ""}:  # noqa: S104 - recognising a wildcard, not binding to one
         host = "127.0.0.1"
     return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 

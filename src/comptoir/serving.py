@@ -46,7 +46,9 @@ def run_servers(specs: list[ServerSpec], *, log_level: str = "info") -> None:
     """Serve every spec until SIGINT/SIGTERM, then stop them all gracefully."""
     servers = [
         _SharedSignalServer(
-            uvicorn.Config(spec.app, host=spec.host, port=spec.port, log_level=log_level, log_config=None, lifespan="on")
+            uvicorn.Config(
+                spec.app, host=spec.host, port=spec.port, log_level=log_level, log_config=None, lifespan="on"
+            )
         )
         for spec in specs
     ]

@@ -58,12 +58,21 @@ class Api:
     def add_shop(self, slug: str, *, currency: str = "EUR", **options: Any) -> int:
         defaults = {"accepts_online": True, "accepts_on_pickup": False, "offers_delivery": True, "offers_pickup": False}
         with self.uow() as uow:
-            shop = uow.shops.add(Shop(slug=slug, name=slug.replace("-", " ").title(), currency=currency, **(defaults | options)))
+            shop = uow.shops.add(
+                Shop(slug=slug, name=slug.replace("-", " ").title(), currency=currency, **(defaults | options))
+            )
             uow.commit()
             return shop.id
 
     def add_product(
-        self, shop_id: int, name: str, unit_price: int, *, unit: str = "piece", stock_milli: int = 10_000, active: bool = True
+        self,
+        shop_id: int,
+        name: str,
+        unit_price: int,
+        *,
+        unit: str = "piece",
+        stock_milli: int = 10_000,
+        active: bool = True,
     ) -> int:
         with self.uow() as uow:
             product = uow.products.add(

@@ -28,7 +28,13 @@ def test_a_visitor_registers_and_is_logged_in_at_once(api_both: Api) -> None:
     body = response.json()
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == 3600
-    assert body["user"] == {"id": body["user"]["id"], "email": "alice@example.com", "name": "Alice", "role": "customer", "shop_ids": []}
+    assert body["user"] == {
+        "id": body["user"]["id"],
+        "email": "alice@example.com",
+        "name": "Alice",
+        "role": "customer",
+        "shop_ids": [],
+    }
     me = api_both.client.get("/api/me", headers=bearer(body["access_token"]))
     assert me.status_code == 200
     assert me.json() == body["user"]
@@ -42,14 +48,18 @@ def test_a_registered_customer_logs_in_with_any_case_of_their_email(api: Api) ->
     # then
     assert response.status_code == 200
     assert response.json()["user"] == registered["user"]
-    assert api.client.get("/api/me", headers=bearer(response.json()["access_token"])).json()["email"] == "bob@example.com"
+    assert (
+        api.client.get("/api/me", headers=bearer(response.json()["access_token"])).json()["email"] == "bob@example.com"
+    )
 
 
 def test_an_email_registers_only_once(api_both: Api) -> None:
     # given
     api_both.register("carol@example.com")
     # when
-    response = api_both.client.post("/api/auth/register", json={"email": "CAROL@example.com", "password": "another-password"})
+    response = api_both.client.post(
+        "/api/auth/register", json={"email": "CAROL@example.com", "password": "another-password"}
+    )
     # then
     assert response.status_code == 409
     assert response.headers["content-type"] == PROBLEM_JSON
@@ -73,7 +83,9 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(api: Api) -> 
     # given
     api.register("erin@example.com")
     # when
-    wrong_password = api.client.post("/api/auth/login", json={"email": "erin@example.com", "password": "not-her-password"})
+    wrong_password = api.client.post(
+        "/api/auth/login", json={"email": "erin@example.com", "password": "not-her-password"}
+    )
     unknown_email = api.client.post("/api/auth/login", json={"email": "nobody@example.com", "password": PASSWORD})
     # then
     for response in (wrong_password, unknown_email):
@@ -118,16 +130,23 @@ def _expired_token(user_id: int) -> str:
             id="token-without-Bearer",
         ),
         pytest.param(
-            lambda token, _: {"Authorization": f"Token {token}"}, "bearer_missing", "'Bearer <token>'", id="other-scheme"
+            lambda token, _: {"Authorization": f"Token {token}"},
+            "bearer_missing",
+            "'Bearer <token>'",
+            id="other-scheme",
         ),
         pytest.param(lambda token, _: {"Authorization": "Bearer "}, "token_missing", "no token", id="Bearer-alone"),
-        pytest.param(lambda token, _: bearer(_promoted_to_admin(token)), "token_invalid", "signature", id="tampered-role"),
-        pytest.param(lambda token, _: {"Authorization": "Bearer abc.def.ghi"}, "token_invalid", "not valid", id="garbage"),
         pytest.param(
-            lambda token, user_id: bearer(_expired_token(user_id)), "token_expired", "expired", id="expired"
+            lambda token, _: bearer(_promoted_to_admin(token)), "token_invalid", "signature", id="tampered-role"
         ),
         pytest.param(
-            lambda token, _: bearer(jwt.encode(_ADMIN_CLAIMS, "guessed-secret-guessed-secret-guessed", algorithm="HS256")),
+            lambda token, _: {"Authorization": "Bearer abc.def.ghi"}, "token_invalid", "not valid", id="garbage"
+        ),
+        pytest.param(lambda token, user_id: bearer(_expired_token(user_id)), "token_expired", "expired", id="expired"),
+        pytest.param(
+            lambda token, _: bearer(
+                jwt.encode(_ADMIN_CLAIMS, "guessed-secret-guessed-secret-guessed", algorithm="HS256")
+            ),
             "token_invalid",
             "signature",
             id="forged-with-another-key",

@@ -65,10 +65,16 @@ def test_a_merchant_adds_and_edits_products_of_their_own_shop(api_both: Api) -> 
     product = created.json()
     assert (product["name"], product["unit_price"], product["stock"]) == ("Côte de boeuf", 4290, "8.250")
     # when
-    edited = api_both.client.patch(f"/api/products/{product['id']}", headers=headers, json={"unit_price": 4490, "stock": 3})
+    edited = api_both.client.patch(
+        f"/api/products/{product['id']}", headers=headers, json={"unit_price": 4490, "stock": 3}
+    )
     # then
     assert edited.status_code == 200, edited.text
-    assert (edited.json()["unit_price"], edited.json()["stock"], edited.json()["name"]) == (4490, "3.000", "Côte de boeuf")
+    assert (edited.json()["unit_price"], edited.json()["stock"], edited.json()["name"]) == (
+        4490,
+        "3.000",
+        "Côte de boeuf",
+    )
     listed = api_both.client.get("/api/shops/klikandgo/products").json()
     assert [(p["name"], p["unit_price"]) for p in listed] == [("Côte de boeuf", 4490)]
 
@@ -81,7 +87,9 @@ def test_a_merchant_cannot_touch_another_shops_products(api: Api) -> None:
     headers = api.add_merchant("boucher@example.com", "klikandgo")
     # when
     created = api.client.post(
-        "/api/shops/porsche-accessories/products", headers=headers, json={"name": "Spoiler", "unit": "piece", "unit_price": 1}
+        "/api/shops/porsche-accessories/products",
+        headers=headers,
+        json={"name": "Spoiler", "unit": "piece", "unit_price": 1},
     )
     edited = api.client.patch(f"/api/products/{wheels}", headers=headers, json={"unit_price": 1})
     # then

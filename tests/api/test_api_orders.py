@@ -52,7 +52,10 @@ def test_a_customer_places_the_seed_walkthrough_order_priced_by_the_server(
     assert order["id"].startswith("ord_")
     assert (order["status"], order["payment_status"], order["payment_method"]) == ("pending", "unpaid", "online")
     assert (order["currency"], order["total"], order["shop"]) == ("EUR", 125000, "porsche-accessories")
-    assert [(line["name"], line["unit"], line["quantity"], line["unit_price"], line["line_total"]) for line in order["lines"]] == [
+    assert [
+        (line["name"], line["unit"], line["quantity"], line["unit_price"], line["line_total"])
+        for line in order["lines"]
+    ] == [
         ("Jantes 21 pouces", "piece", "2.000", 25000, 50000),
         ("Spoiler carbone", "piece", "1.000", 75000, 75000),
     ]
@@ -62,19 +65,28 @@ def test_a_customer_places_the_seed_walkthrough_order_priced_by_the_server(
     assert (api_both.stock_milli(porsche.wheels), api_both.stock_milli(porsche.spoiler)) == (2_000, 1_000)
 
 
-def test_a_customer_lists_reads_and_cancels_their_order_and_the_stock_comes_back(api_both: Api, porsche: Porsche) -> None:
+def test_a_customer_lists_reads_and_cancels_their_order_and_the_stock_comes_back(
+    api_both: Api, porsche: Porsche
+) -> None:
     # given
     headers = api_both.customer_headers()
     first = api_both.client.post("/api/orders", headers=headers, json=_seed_000_order(porsche)).json()
     second = api_both.client.post(
         "/api/orders",
         headers=headers,
-        json={"shop": "porsche-accessories", "lines": [{"product_id": porsche.wheels, "quantity": "1"}], "payment_method": "online", "delivery_address": ADDRESS},
+        json={
+            "shop": "porsche-accessories",
+            "lines": [{"product_id": porsche.wheels, "quantity": "1"}],
+            "payment_method": "online",
+            "delivery_address": ADDRESS,
+        },
     ).json()
     # when
     listed = api_both.client.get("/api/orders", headers=headers)
     read = api_both.client.get(f"/api/orders/{first['id']}", headers=headers)
-    cancelled = api_both.client.post(f"/api/orders/{first['id']}/cancel", headers=headers, json={"reason": "wrong colour"})
+    cancelled = api_both.client.post(
+        f"/api/orders/{first['id']}/cancel", headers=headers, json={"reason": "wrong colour"}
+    )
     # then
     assert listed.status_code == 200
     assert {order["id"] for order in listed.json()} == {first["id"], second["id"]}
@@ -94,7 +106,12 @@ def test_cancelling_twice_answers_the_same_cancelled_order(api: Api) -> None:
     order = api.client.post(
         "/api/orders",
         headers=headers,
-        json={"shop": "porsche-accessories", "lines": [{"product_id": wheels, "quantity": 1}], "payment_method": "online", "delivery_address": ADDRESS},
+        json={
+            "shop": "porsche-accessories",
+            "lines": [{"product_id": wheels, "quantity": 1}],
+            "payment_method": "online",
+            "delivery_address": ADDRESS,
+        },
     ).json()
     # when
     first = api.client.post(f"/api/orders/{order['id']}/cancel", headers=headers)
@@ -142,7 +159,12 @@ def test_the_last_units_cannot_be_oversold(api: Api) -> None:
     shop_id = api.add_shop("porsche-accessories")
     spoiler = api.add_product(shop_id, "Spoiler", 75000, stock_milli=1_000)
     headers = api.customer_headers()
-    order = {"shop": "porsche-accessories", "lines": [{"product_id": spoiler, "quantity": 2}], "payment_method": "online", "delivery_address": ADDRESS}
+    order = {
+        "shop": "porsche-accessories",
+        "lines": [{"product_id": spoiler, "quantity": 2}],
+        "payment_method": "online",
+        "delivery_address": ADDRESS,
+    }
     # when
     response = api.client.post("/api/orders", headers=headers, json=order)
     # then
@@ -162,19 +184,29 @@ def test_weighted_lines_are_rounded_half_up_once(
     api: Api, currency: str, unit_price: int, quantity: str | float, expected_total: int
 ) -> None:
     # given
-    shop_id = api.add_shop("boucherie", currency=currency, offers_delivery=False, offers_pickup=True, accepts_on_pickup=True)
+    shop_id = api.add_shop(
+        "boucherie", currency=currency, offers_delivery=False, offers_pickup=True, accepts_on_pickup=True
+    )
     beef = api.add_product(shop_id, "Entrecôte", unit_price, unit="kg", stock_milli=5_000)
     headers = api.customer_headers()
     # when
     response = api.client.post(
         "/api/orders",
         headers=headers,
-        json={"shop": "boucherie", "lines": [{"product_id": beef, "quantity": quantity}], "payment_method": "on_pickup"},
+        json={
+            "shop": "boucherie",
+            "lines": [{"product_id": beef, "quantity": quantity}],
+            "payment_method": "on_pickup",
+        },
     )
     # then
     assert response.status_code == 201, response.text
     order = response.json()
-    assert (order["currency"], order["total"], order["lines"][0]["line_total"]) == (currency, expected_total, expected_total)
+    assert (order["currency"], order["total"], order["lines"][0]["line_total"]) == (
+        currency,
+        expected_total,
+        expected_total,
+    )
     assert order["hold_expires_at"] is None
     assert order["pickup"] == {}
 
@@ -189,11 +221,18 @@ def test_impossible_quantities_are_refused(api: Api, quantity: object, code: str
     response = api.client.post(
         "/api/orders",
         headers=api.customer_headers(),
-        json={"shop": "porsche-accessories", "lines": [{"product_id": wheels, "quantity": quantity}], "payment_method": "online", "delivery_address": ADDRESS},
+        json={
+            "shop": "porsche-accessories",
+            "lines": [{"product_id": wheels, "quantity": quantity}],
+            "payment_method": "online",
+            "delivery_address": ADDRESS,
+        },
     )
     assert (response.status_code, response.json()["code"]) == (422, code)
 
 
 def test_placing_an_order_needs_a_token(api: Api) -> None:
-    response = api.client.post("/api/orders", json={"shop": "x", "lines": [{"product_id": 1, "quantity": 1}], "payment_method": "online"})
+    response = api.client.post(
+        "/api/orders", json={"shop": "x", "lines": [{"product_id": 1, "quantity": 1}], "payment_method": "online"}
+    )
     assert (response.status_code, response.json()["code"]) == (401, "token_missing")

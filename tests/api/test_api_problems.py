@@ -16,7 +16,11 @@ def test_a_malformed_body_is_a_422_problem_naming_each_field(api: Api) -> None:
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM_JSON
     body = response.json()
-    assert (body["type"], body["status"], body["code"]) == ("https://comptoir.dev/problems/invalid_request", 422, "invalid_request")
+    assert (body["type"], body["status"], body["code"]) == (
+        "https://comptoir.dev/problems/invalid_request",
+        422,
+        "invalid_request",
+    )
     assert body["title"] and body["detail"]
     assert {tuple(error["loc"]) for error in body["errors"]} == {("body", "password"), ("body", "passwd")}
     assert all(error["message"] and error["type"] for error in body["errors"])
@@ -55,7 +59,11 @@ def test_an_oversized_body_without_content_length_is_refused_while_streaming(api
 def test_unknown_routes_and_methods_are_problems_too(api: Api) -> None:
     missing = api.client.get("/api/nothing-here")
     wrong_method = api.client.delete("/api/shops")
-    assert (missing.status_code, missing.headers["content-type"], missing.json()["code"]) == (404, PROBLEM_JSON, "not_found")
+    assert (missing.status_code, missing.headers["content-type"], missing.json()["code"]) == (
+        404,
+        PROBLEM_JSON,
+        "not_found",
+    )
     assert (wrong_method.status_code, wrong_method.json()["code"]) == (405, "method_not_allowed")
 
 

@@ -114,13 +114,23 @@ def test_the_readme_session_works_against_a_real_server_which_then_stops_cleanly
                     {"product_id": spoiler["id"], "quantity": 1},
                 ],
                 "payment_method": "online",
-                "delivery_address": {"line1": "123 Avenue des Champs", "city": "Paris", "postal_code": "75008", "country": "FR"},
+                "delivery_address": {
+                    "line1": "123 Avenue des Champs",
+                    "city": "Paris",
+                    "postal_code": "75008",
+                    "country": "FR",
+                },
             },
         )
         # then the server prices it at 1250.00 EUR, and reading it back gives the same order
         assert placed.status_code == 201, placed.text
         order = placed.json()
-        assert (order["total"], order["currency"], order["status"], order["payment_status"]) == (125000, "EUR", "pending", "unpaid")
+        assert (order["total"], order["currency"], order["status"], order["payment_status"]) == (
+            125000,
+            "EUR",
+            "pending",
+            "unpaid",
+        )
         read = http.get(f"/api/orders/{order['id']}", headers=headers)
         assert read.status_code == 200
         assert read.json() == order
@@ -147,7 +157,12 @@ def test_serve_refuses_to_start_without_a_real_jwt_secret_outside_dev_mode(tmp_p
     _run("db", "upgrade", env=env)
     # when
     done = subprocess.run(
-        [str(COMPTOIR), "serve", "--port", str(_free_port())], env=env, capture_output=True, text=True, timeout=60, check=False
+        [str(COMPTOIR), "serve", "--port", str(_free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     # then
     assert done.returncode == 2

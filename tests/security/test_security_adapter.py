@@ -79,7 +79,9 @@ def test_an_expired_token_is_refused_as_expired() -> None:
 @pytest.mark.parametrize(
     "token",
     [
-        pytest.param(JwtTokens("another-secret-another-secret-another-secret", 600).issue(7, Role.ADMIN).token, id="other-key"),
+        pytest.param(
+            JwtTokens("another-secret-another-secret-another-secret", 600).issue(7, Role.ADMIN).token, id="other-key"
+        ),
         pytest.param("not.a.jwt", id="garbage"),
         pytest.param(jwt.encode({"sub": "7", "role": "customer"}, SECRET, algorithm="HS256"), id="no-exp"),
         pytest.param(

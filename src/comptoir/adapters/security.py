@@ -24,9 +24,13 @@ _REQUIRED_CLAIMS = ["exp", "iat", "sub", "role"]
 class Argon2PasswordHasher:
     """argon2id with argon2-cffi's RFC 9106 defaults; cheaper parameters can be passed for tests."""
 
-    def __init__(self, *, time_cost: int | None = None, memory_cost: int | None = None, parallelism: int | None = None) -> None:
+    def __init__(
+        self, *, time_cost: int | None = None, memory_cost: int | None = None, parallelism: int | None = None
+    ) -> None:
         overrides = {
-            k: v for k, v in {"time_cost": time_cost, "memory_cost": memory_cost, "parallelism": parallelism}.items() if v
+            k: v
+            for k, v in {"time_cost": time_cost, "memory_cost": memory_cost, "parallelism": parallelism}.items()
+            if v
         }
         self._hasher = argon2.PasswordHasher(type=argon2.Type.ID, **overrides)
 

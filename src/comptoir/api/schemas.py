@@ -37,7 +37,9 @@ class _Out(BaseModel):
 
 class RegisterIn(_In):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"email": "alice@example.com", "password": "correct horse 42", "name": "Alice"}]}
+        json_schema_extra={
+            "examples": [{"email": "alice@example.com", "password": "correct horse 42", "name": "Alice"}]
+        }
     )
 
     email: str = Field(max_length=254)
@@ -46,7 +48,9 @@ class RegisterIn(_In):
 
 
 class LoginIn(_In):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "client@example.com", "password": "motdepasse123"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "client@example.com", "password": "motdepasse123"}]}
+    )
 
     email: str = Field(max_length=254)
     password: str = Field(max_length=1024)
@@ -72,7 +76,13 @@ class AuthOut(_Out):
                     "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...",
                     "token_type": "bearer",
                     "expires_in": 3600,
-                    "user": {"id": 1, "email": "client@example.com", "name": "Camille", "role": "customer", "shop_ids": []},
+                    "user": {
+                        "id": 1,
+                        "email": "client@example.com",
+                        "name": "Camille",
+                        "role": "customer",
+                        "shop_ids": [],
+                    },
                 }
             ]
         }
@@ -134,7 +144,13 @@ class ProductIn(_In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"name": "Jantes 21 pouces", "unit": "piece", "unit_price": 25000, "stock": 8, "description": "La paire"},
+                {
+                    "name": "Jantes 21 pouces",
+                    "unit": "piece",
+                    "unit_price": 25000,
+                    "stock": 8,
+                    "description": "La paire",
+                },
                 {"name": "Entrecôte", "unit": "kg", "unit_price": 3490, "stock": "12.500"},
             ]
         }

@@ -39,9 +39,7 @@ def normalise_email(email: str) -> str:
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"passwords need at least {MIN_PASSWORD_LENGTH} characters", code="password_too_short"
-        )
+        raise InvalidInput(f"passwords need at least {MIN_PASSWORD_LENGTH} characters", code="password_too_short")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise InvalidInput(f"passwords have at most {MAX_PASSWORD_LENGTH} characters", code="password_too_long")
 
@@ -54,7 +52,9 @@ def register(uow: UnitOfWork, hasher: PasswordHasher, email: str, password: str,
     with uow:
         if uow.users.get_by_email(email) is not None:
             raise Conflict(f"an account already exists for {email}", code="email_taken")
-        user = uow.users.add(User(email=email, password_hash=password_hash, name=name.strip(), role=Role.CUSTOMER.value))
+        user = uow.users.add(
+            User(email=email, password_hash=password_hash, name=name.strip(), role=Role.CUSTOMER.value)
+        )
         view = UserView.of(user, frozenset())
         uow.commit()
     return view
@@ -75,7 +75,9 @@ def authenticate(uow: UnitOfWork, hasher: PasswordHasher, email: str, password: 
     user_id, stored_hash = found
     if not hasher.verify(stored_hash, password):
         raise _invalid_credentials()
-    new_hash = hasher.hash(password) if isinstance(hasher, RehashingHasher) and hasher.needs_rehash(stored_hash) else None
+    new_hash = (
+        hasher.hash(password) if isinstance(hasher, RehashingHasher) and hasher.needs_rehash(stored_hash) else None
+    )
     with uow:
         user = uow.users.get(user_id)
         if user is None:

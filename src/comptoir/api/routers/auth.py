@@ -22,7 +22,9 @@ def register(body: RegisterIn, uow: Uow, hasher: Hasher, tokens: Tokens) -> Auth
     return AuthOut.of(accounts.sign_up(uow, hasher, tokens, body.email, body.password, body.name))
 
 
-@router.post("/api/auth/login", summary="Exchange email and password for an access token", responses=responses(401, 422))
+@router.post(
+    "/api/auth/login", summary="Exchange email and password for an access token", responses=responses(401, 422)
+)
 def login(body: LoginIn, uow: Uow, hasher: Hasher, tokens: Tokens) -> AuthOut:
     return AuthOut.of(accounts.log_in(uow, hasher, tokens, body.email, body.password))
 

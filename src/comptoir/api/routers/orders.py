@@ -41,7 +41,9 @@ def list_orders(
     actor: CurrentActor,
     uow: Uow,
     limit: Annotated[int, Query(ge=1, le=ordering.MAX_PAGE)] = 20,
-    before: Annotated[str | None, Query(description="Id of the last order of the previous page.", max_length=40)] = None,
+    before: Annotated[
+        str | None, Query(description="Id of the last order of the previous page.", max_length=40)
+    ] = None,
 ) -> list[OrderOut]:
     return [OrderOut.of(order) for order in ordering.list_my_orders(uow, actor, limit, before)]
 
