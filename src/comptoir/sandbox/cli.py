@@ -62,6 +62,9 @@ def sandbox(
              "GET /v1/events?delivery_success=false.", rich_help_panel=_FAULTS)] = 0.0,
     seed: Annotated[int | None, typer.Option(
         help="Seed for the fault draws, so a run can be repeated exactly.", rich_help_panel=_FAULTS)] = None,
+    public_url: Annotated[str | None, typer.Option(
+        help="Base URL browsers use to reach the sandbox (hosted checkout and 3-D Secure links), when "
+             "it differs from http://HOST:PORT, e.g. behind a proxy or in a container.")] = None,
     api_key: Annotated[str | None, typer.Option(
         help="Accept only this sk_test_ key (default: any well-formed test key; a remembered one is "
              "printed).")] = None,
@@ -73,7 +76,7 @@ def sandbox(
                         reorder_hold=reorder_hold, seed=seed)
         running = build_server(host=host, port=port, data_dir=data, forward_to=forward_to, faults=faults,
                                retry_schedule=_schedule(retry_schedule), delivery_timeout=timeout,
-                               secret_key=api_key, log_level=log_level)
+                               secret_key=api_key, public_base_url=public_url, log_level=log_level)
     except (FaultError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(banner(running))

@@ -1,0 +1,107 @@
+"""``comptoir sandbox`` / ``python -m comptoir.sandbox``: options, the banner, and a real run."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import stripe
+import typer
+from typer.testing import CliRunner
+
+from comptoir.sandbox.cli import sandbox
+from tests.sandbox.webhook_harness import DEADLINE, Receiver, free_port, http, running_receiver
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as rx:
+        yield rx
+
+
+def _app() -> typer.Typer:
+    """Registered the way the main CLI does it."""
+    app = typer.Typer()
+    app.command("sandbox")(sandbox)
+    app.command("other")(lambda: None)
+    return app
+
+
+def test_help_lists_every_option() -> None:
+    result = CliRunner().invoke(_app(), ["sandbox", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    for option in ("--port", "--host", "--forward-to", "--data", "--duplicate", "--reorder-window", "--delay",
+                   "--drop", "--seed", "--retry-schedule", "--timeout", "--api-key", "--public-url"):
+        assert option in result.output
+
+
+@pytest.mark.parametrize("args, message", [(["--drop", "2"], "drop"), (["--delay", "5-1"], "delay"),
+                                           (["--retry-schedule", "1,x"], "comma"),
+                                           (["--api-key", "pk_test_x"], "sk_test_")])
+def test_unusable_options_are_refused_before_serving(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(_app(), ["sandbox", "--port", str(free_port()), *args], terminal_width=200)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_python_m_runs_it_prints_the_keys_and_forwards_signed_events(tmp_path: Path, receiver: Receiver) -> None:
+    # given `python -m comptoir.sandbox` forwarding to the receiver
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "comptoir.sandbox", "--port", str(port), "--data", str(tmp_path),
+         "--forward-to", receiver.url, "--retry-schedule", "0.05", "--log-level", "warning"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        banner = _read_until(process, "Your webhook signing secret is")
+        secret_key = re.search(r"Secret key\s+(sk_test_\S+)", banner).group(1)
+        assert re.search(r"Publishable key\s+pk_test_\S+", banner)
+        whsec = re.search(r"signing secret is (whsec_\S+)", banner).group(1)
+        assert f"http://127.0.0.1:{port}/_sandbox/" in banner and str(tmp_path) in banner
+        _wait_until_up(f"http://127.0.0.1:{port}", secret_key)
+        # when a customer is created through the SDK
+        client = stripe.StripeClient(secret_key, base_addresses={"api": f"http://127.0.0.1:{port}"})
+        client.v1.customers.create(params={"email": "ada@example.com"})
+        # then the receiver gets the event, verified with the printed secret
+        [delivery] = receiver.wait_count(1)
+        assert stripe.Webhook.construct_event(delivery.body, delivery.signature, whsec).type == "customer.created"
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=DEADLINE)
+    # uvicorn re-raises the Ctrl-C it handled, so a clean stop exits 130 (128 + SIGINT)
+    assert process.returncode in (0, 130) and "Traceback" not in output, output
+
+
+def _read_until(process: subprocess.Popen, marker: str) -> str:
+    """Read the banner on a thread so a silent process fails the test at the deadline."""
+    lines: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if marker in line:
+                done.set()
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    assert done.wait(DEADLINE), "".join(lines)
+    return "".join(lines)
+
+
+def _wait_until_up(url: str, key: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        try:
+            if http().get(f"{url}/_sandbox/clock", headers={"Authorization": f"Bearer {key}"}).status_code == 200:
+                return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+        threading.Event().wait(0.05)
