@@ -117,6 +117,12 @@ class EventBus:
 
     def list_deliveries(self, event_id: str | None = None, endpoint_id: str | None = None,
                         status: str | None = None) -> list[dict[str, Any]]:
+        """Copies of delivery rows; safe to call from any thread (takes the engine lock)."""
+        with self._transaction():
+            return self._deliveries(event_id, endpoint_id, status)
+
+    def _deliveries(self, event_id: str | None, endpoint_id: str | None,
+                    status: str | None) -> list[dict[str, Any]]:
         if event_id is not None:
             private = self._store.private.get(event_id) or {}
             rows = [self._store.deliveries[(event_id, w)] for w in private.get("endpoints", [])
@@ -159,11 +165,11 @@ class EventBus:
 
     def _refresh_pending(self, event_id: str) -> None:
         event = self._store.get(event_id)
-        pending = sum(1 for row in self.list_deliveries(event_id=event_id) if row["status"] != "succeeded")
+        pending = sum(1 for row in self._deliveries(event_id, None, None) if row["status"] != "succeeded")
         if event is not None and event["pending_webhooks"] != pending:
             event["pending_webhooks"] = pending
         self._store.save(event_id)
 
     def delivery_succeeded(self, event_id: str) -> bool:
         """``delivery_success`` as Stripe filters it: every endpoint got the event."""
-        return all(row["status"] == "succeeded" for row in self.list_deliveries(event_id=event_id))
+        return all(row["status"] == "succeeded" for row in self._deliveries(event_id, None, None))
