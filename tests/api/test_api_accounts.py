@@ -7,12 +7,13 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import argon2
 import jwt
 import pytest
 
 from comptoir.adapters.security import JwtTokens
 from comptoir.domain.actors import Role
-from tests.api.support import JWT_SECRET, PASSWORD, Api, bearer
+from tests.api.support import FAST_HASHER, JWT_SECRET, PASSWORD, Api, bearer
 
 PROBLEM_JSON = "application/problem+json"
 _ADMIN_CLAIMS = {"sub": "1", "role": "admin", "iat": 1, "exp": 4102444800}
@@ -188,3 +189,23 @@ def test_a_token_of_a_deleted_account_no_longer_works(api_both: Api) -> None:
     # then
     assert response.status_code == 401
     assert response.json()["code"] == "user_not_found"
+
+
+def test_logging_in_upgrades_a_hash_made_with_weaker_parameters(api: Api) -> None:
+    # given an account whose hash predates the current argon2id parameters
+    user_id = api.register("iris@example.com")["user"]["id"]
+    weaker = argon2.PasswordHasher(time_cost=1, memory_cost=4 * 1024, parallelism=1, type=argon2.Type.ID)
+    with api.uow() as uow:
+        user = uow.users.get(user_id)
+        assert user is not None
+        user.password_hash = weaker.hash(PASSWORD)
+        uow.commit()
+    # when
+    response = api.client.post("/api/auth/login", json={"email": "iris@example.com", "password": PASSWORD})
+    # then
+    assert response.status_code == 200
+    with api.uow() as uow:
+        user = uow.users.get(user_id)
+        assert user is not None
+        assert "m=8192" in user.password_hash
+        assert not FAST_HASHER.needs_rehash(user.password_hash)
