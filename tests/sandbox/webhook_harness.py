@@ -180,7 +180,7 @@ def running_sandbox(data_dir: Path | None = None, **options: Any) -> Iterator[Ru
     """A sandbox served by uvicorn on a free port, in a thread; stopped (not killed) afterwards."""
     options.setdefault("retry_schedule", FAST_RETRIES)
     options.setdefault("settle_interval", None)
-    options.setdefault("delivery_timeout", 2.0)
+    options.setdefault("delivery_timeout", DEADLINE)
     options.setdefault("faults", Faults())
     running = build_server(port=free_port(), data_dir=data_dir, log_level="warning", **options)
     thread = threading.Thread(target=running.server.run, daemon=True)

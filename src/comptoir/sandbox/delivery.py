@@ -20,7 +20,7 @@ import json
 import logging
 import math
 import time
-from collections import defaultdict
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -38,6 +38,10 @@ FORWARD_TARGET = "forward_to"
 """``endpoint_id`` of delivery rows for the ``--forward-to`` URL (no webhook endpoint object)."""
 
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
+
+HISTORY_LIMIT = 10_000
+"""Deliveries whose attempt log is kept in memory for ``GET /_sandbox/deliveries`` (oldest go
+first); the rows themselves, with counts and the last outcome, are in the store."""
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -84,7 +88,7 @@ class DeliveryWorker:
         self._timer_ids = itertools.count()
         self._inflight: set[tuple[str, str]] = set()
         self._forward_rows: dict[str, asyncio.Future[Any]] = {}
-        self.history: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        self.history: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
         sandbox.bus.add_listener(self._on_event)
 
     # --- life cycle --------------------------------------------------------------------
@@ -299,7 +303,7 @@ class DeliveryWorker:
         succeeded = status is not None and 200 <= status < 300
         if error is None and not succeeded:
             error = f"HTTP {status}"
-        self.history[(send.event_id, send.target)].append({
+        self._log(send, {
             "attempt": send.attempt, "duplicate": send.duplicate, "signed_at": timestamp,
             "http_status": status, "error": error, "succeeded": succeeded,
             "duration_ms": round(elapsed * 1000, 1)})
@@ -352,10 +356,19 @@ class DeliveryWorker:
     async def _drop(self, send: _Send) -> None:
         """An injected drop: never sent, never retried, visible as a failed delivery."""
         await self._forward_row(send)
-        self.history[(send.event_id, send.target)].append({
+        self._log(send, {
             "attempt": 0, "duplicate": False, "signed_at": None, "http_status": None,
             "error": "dropped by fault injection", "succeeded": False, "duration_ms": 0.0})
         await self._record(send, False, None, "dropped by fault injection", final=True)
+
+    def _log(self, send: _Send, attempt: dict[str, Any]) -> None:
+        key = (send.event_id, send.target)
+        log_of = self.history.get(key)
+        if log_of is None:
+            log_of = self.history[key] = []
+            while len(self.history) > HISTORY_LIMIT:
+                self.history.popitem(last=False)
+        log_of.append(attempt)
 
     async def _forward_row(self, send: _Send) -> None:
         pending = self._forward_rows.pop(send.event_id, None) if send.target == FORWARD_TARGET else None
