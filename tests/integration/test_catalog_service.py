@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from factories import add_product, add_shop, add_user
 
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.domain.actors import Role
@@ -18,7 +19,6 @@ from comptoir.services.catalog import (
     list_shops,
     update_product,
 )
-from factories import add_product, add_shop, add_user
 
 
 def test_shops_and_their_active_products_are_listed(uows: SqlUnitOfWorkFactory) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from factories import ADDRESS, NOW, FakeHasher
 from sqlalchemy import select
 
 from comptoir.adapters.db.models import Product, ShopMerchant, User
@@ -13,7 +14,6 @@ from comptoir.domain.catalog import PaymentMethod, Unit
 from comptoir.services.catalog import list_products, list_shops
 from comptoir.services.demo import seed_demo
 from comptoir.services.ordering import LineRequest, PlaceOrder, place_order
-from factories import ADDRESS, NOW, FakeHasher
 
 
 def _snapshot(uows: SqlUnitOfWorkFactory) -> tuple[object, ...]:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from factories import ADDRESS, NOW, add_product, add_shop, add_user, count_orders, history_of, order_of, stock_of
 
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.domain.actors import Role
@@ -22,7 +23,6 @@ from comptoir.services.ordering import (
     place_order,
     release_expired_holds,
 )
-from factories import ADDRESS, NOW, add_product, add_shop, add_user, count_orders, history_of, order_of, stock_of
 
 
 def test_an_order_is_priced_by_the_server_holds_stock_and_records_its_creation(uows: SqlUnitOfWorkFactory) -> None:

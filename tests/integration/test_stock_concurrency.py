@@ -12,13 +12,14 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TypeVar
 
+from factories import NOW, add_product, add_shop, add_user, count_orders, history_of, order_of, stock_of
+
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Conflict
 from comptoir.domain.orders import OrderStatus
 from comptoir.services.ordering import cancel_order, get_my_order, place_order, release_expired_holds
 from comptoir.services.views import OrderView
-from factories import NOW, add_product, add_shop, add_user, count_orders, history_of, order_of, stock_of
 
 T = TypeVar("T")
 

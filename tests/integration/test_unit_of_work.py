@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from factories import NOW, add_product, add_shop, add_user, order_of, stock_of
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
@@ -12,7 +13,6 @@ from comptoir.adapters.db.models import Product, User
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.domain.actors import Role
 from comptoir.services.ordering import place_order
-from factories import NOW, add_product, add_shop, add_user, order_of, stock_of
 
 
 def _user(email: str) -> User:

@@ -15,15 +15,15 @@ from comptoir.domain.orders import (
     is_cancellable_by_customer,
 )
 
-O, P = OrderStatus, PaymentStatus
+OS, P = OrderStatus, PaymentStatus
 
 LEGAL_ORDER_MOVES = {
-    (O.PENDING, O.CONFIRMED),
-    (O.PENDING, O.CANCELLED),
-    (O.CONFIRMED, O.READY),
-    (O.CONFIRMED, O.CANCELLED),
-    (O.READY, O.COMPLETED),
-    (O.READY, O.CANCELLED),
+    (OS.PENDING, OS.CONFIRMED),
+    (OS.PENDING, OS.CANCELLED),
+    (OS.CONFIRMED, OS.READY),
+    (OS.CONFIRMED, OS.CANCELLED),
+    (OS.READY, OS.COMPLETED),
+    (OS.READY, OS.CANCELLED),
 }
 LEGAL_PAYMENT_MOVES = {
     (P.UNPAID, P.PROCESSING),
@@ -76,7 +76,7 @@ def test_every_other_payment_move_is_refused(current: PaymentStatus, target: Pay
 
 
 def test_terminal_states_go_nowhere() -> None:
-    for terminal in (O.COMPLETED, O.CANCELLED):
+    for terminal in (OS.COMPLETED, OS.CANCELLED):
         for target in OrderStatus:
             with pytest.raises(IllegalTransition):
                 check_order_transition(terminal, target)
@@ -85,13 +85,13 @@ def test_terminal_states_go_nowhere() -> None:
 @pytest.mark.parametrize(
     ("status", "payment", "cancellable"),
     [
-        (O.PENDING, P.UNPAID, True),
-        (O.PENDING, P.FAILED, True),
-        (O.PENDING, P.PROCESSING, False),
-        (O.PENDING, P.PAID, False),
-        (O.CONFIRMED, P.UNPAID, False),
-        (O.CANCELLED, P.UNPAID, False),
-        (O.READY, P.PAID, False),
+        (OS.PENDING, P.UNPAID, True),
+        (OS.PENDING, P.FAILED, True),
+        (OS.PENDING, P.PROCESSING, False),
+        (OS.PENDING, P.PAID, False),
+        (OS.CONFIRMED, P.UNPAID, False),
+        (OS.CANCELLED, P.UNPAID, False),
+        (OS.READY, P.PAID, False),
     ],
 )
 def test_customers_cancel_only_before_money_moved(

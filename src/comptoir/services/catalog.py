@@ -52,7 +52,7 @@ class ProductChanges:
     unit_price: int | _Unchanged = UNCHANGED
     stock: Decimal | int | str | _Unchanged = UNCHANGED
     active: bool | _Unchanged = UNCHANGED
-    image_url: str | None | _Unchanged = UNCHANGED
+    image_url: str | _Unchanged | None = UNCHANGED
 
 
 def list_shops(uow: UnitOfWork) -> list[ShopView]:
