@@ -133,6 +133,7 @@ def test_drop_never_delivers_and_only_shows_in_delivery_success_false(sandbox: R
     assert [d.event["type"] for d in got] == ["product.created"]
     assert row["attempts"] == 1 and row["last_error"] == "dropped by fault injection"
     assert row["next_attempt_at"] is None
+    sandbox.wait_deliveries(lambda rows: len(rows) == 2 and all(r["status"] != "pending" for r in rows))
     undelivered = sandbox.stripe.v1.events.list(params={"delivery_success": False}).data
     assert [e.data.object["id"] for e in undelivered] == [dropped_customer.id]
 

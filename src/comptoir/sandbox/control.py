@@ -24,6 +24,7 @@ from .keys import KEPT_ON_RESET
 from .meta import meta_get, meta_set
 
 PREFIX = "/_sandbox"
+MAX_DELIVERIES = 1000
 
 
 class ControlError(Exception):
@@ -104,21 +105,35 @@ async def settle(request: Request) -> dict[str, Any]:
 
 
 async def list_deliveries(request: Request) -> dict[str, Any]:
-    """Delivery rows (filter by ``event_id``, ``endpoint_id``, ``status``), each with its attempts."""
+    """Delivery rows, newest first (filter by ``event_id``, ``endpoint_id``, ``status``; at most
+    ``limit``, default and maximum 1000), each with its event type and attempt log."""
     query = request.query_params
     status = query.get("status")
     if status is not None and status not in {"pending", "succeeded", "failed"}:
         raise ControlError(400, "'status' must be one of pending, succeeded, failed")
+    try:
+        limit = int(query.get("limit", MAX_DELIVERIES))
+    except ValueError as exc:
+        raise ControlError(400, "'limit' must be a whole number") from exc
+    if not 1 <= limit <= MAX_DELIVERIES:
+        raise ControlError(400, f"'limit' must be between 1 and {MAX_DELIVERIES}")
     sandbox = _sandbox(request)
     worker = _worker(request)
-    rows = await run_in_threadpool(sandbox.bus.list_deliveries, query.get("event_id"),
-                                   query.get("endpoint_id"), status)
-    rows.sort(key=lambda row: (row.get("created") or 0, row["event_id"]), reverse=True)
+
+    def read() -> list[dict[str, Any]]:
+        with sandbox.lock:
+            rows = sandbox.bus.list_deliveries(query.get("event_id"), query.get("endpoint_id"), status)
+            rows.sort(key=lambda row: (row.get("created") or 0, sandbox.store.seq_of(row["event_id"]) or 0),
+                      reverse=True)
+            for row in rows:
+                event = sandbox.store.get(row["event_id"]) or {}
+                row["event_type"] = event.get("type")
+            return rows
+
+    rows = await run_in_threadpool(read)
     for row in rows:
-        event = sandbox.get(row["event_id"]) or {}
-        row["event_type"] = event.get("type")
         row["attempt_log"] = worker.attempts_of(row["event_id"], row["endpoint_id"])
-    return {"object": "list", "data": rows}
+    return {"object": "list", "data": rows[:limit], "has_more": len(rows) > limit}
 
 
 async def flush_deliveries(request: Request) -> dict[str, Any]:

@@ -133,7 +133,10 @@ class DeliveryWorker:
         return self._plan.faults
 
     def set_faults(self, faults: Faults) -> None:
-        """New faults and a freshly seeded plan, so the same seed replays the same decisions."""
+        """New faults and a freshly seeded plan, so the same seed replays the same decisions.
+
+        A window held under the old settings is released first, under the old plan."""
+        self._release_held()
         self.settings = replace(self.settings, faults=faults)
         self._plan = FaultPlan(faults)
 
