@@ -200,3 +200,13 @@ def test_error_on_requires_action_declines_instead_of_waiting(client):
     with pytest.raises(stripe.CardError) as raised:
         pay(client, "pm_card_authenticationRequired", error_on_requires_action=True)
     assert raised.value.code == "authentication_required"
+
+
+def test_a_test_id_mints_one_payment_method_per_confirmed_create(client, sandbox):
+    # given the number of PaymentMethods so far
+    before = sandbox.store.count("payment_method")
+    # when an intent is created and confirmed in one call with a pm_card_* id
+    pi = pay(client, "pm_card_visa")
+    # then exactly one PaymentMethod was minted, and it is the one on the intent
+    assert sandbox.store.count("payment_method") == before + 1
+    assert client.v1.payment_methods.retrieve(pi.payment_method).card.last4 == "4242"

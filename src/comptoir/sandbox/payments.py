@@ -82,7 +82,7 @@ def create(sb: "Sandbox", p: Params, *, checkout_session: str | None = None) -> 
     sb.store.add("payment_intent", pi, {"checkout_session": checkout_session})
     sb.bus.emit("payment_intent.created", pi)
     if p.bool("confirm"):
-        confirm(sb, pi, p)
+        confirm(sb, pi, p, resolved_pm=pm)
     return pi
 
 
@@ -136,14 +136,21 @@ def _wants_3ds(p: Params, pi: dict[str, Any]) -> bool:
     return options in ("any", "challenge")
 
 
-def confirm(sb: "Sandbox", pi: dict[str, Any], p: Params) -> dict[str, Any]:
+def confirm(sb: "Sandbox", pi: dict[str, Any], p: Params, resolved_pm: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Confirm with ``p["payment_method"]`` (or the one already on the intent).
+
+    ``resolved_pm`` is the PaymentMethod ``create`` already resolved from the same parameter, so
+    that a ``pm_card_*`` id mints one PaymentMethod, not two.
+    """
     if pi["status"] not in CONFIRMABLE:
         raise unexpected_state(
             f"You cannot confirm this PaymentIntent because it has a status of {pi['status']}. Only a "
             "PaymentIntent with one of the following statuses may be confirmed: requires_confirmation, "
             "requires_payment_method, requires_action.", payment_intent=snapshot(pi))
     ref = p.str("payment_method")
-    if ref:
+    if resolved_pm is not None:
+        pm = resolved_pm
+    elif ref:
         pm = payment_methods.resolve(sb, ref)
     elif pi["payment_method"]:
         pm = sb.store.get(pi["payment_method"], "payment_method")
