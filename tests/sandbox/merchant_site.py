@@ -22,7 +22,9 @@ from starlette.routing import Route
 _HEAD = """<!doctype html><html><head><meta charset="utf-8"><title>Test shop</title>
 <script src="{sandbox}/js/v3"></script></head><body>"""
 
-CARD_PAGE = _HEAD + """
+CARD_PAGE = (
+    _HEAD
+    + """
 <form id="payment-form">
   <input id="name" value="Ann Example">
   <div id="card-element"></div>
@@ -65,8 +67,11 @@ document.getElementById('payment-form').addEventListener('submit', async (event)
   handleServerResponse(await post({{payment_method_id: paymentMethod.id}}));
 }});
 </script></body></html>"""
+)
 
-CONFIRM_PAGE = _HEAD + """
+CONFIRM_PAGE = (
+    _HEAD
+    + """
 <div id="card-element"></div>
 <button id="pay" type="button">Pay</button>
 <output id="result"></output>
@@ -82,13 +87,18 @@ document.getElementById('pay').addEventListener('click', async () => {{
   result.textContent = error ? 'error: ' + error.message : paymentIntent.status;
 }});
 </script></body></html>"""
+)
 
-REDIRECT_PAGE = _HEAD + """
+REDIRECT_PAGE = (
+    _HEAD
+    + """
 <button id="checkout" type="button">Checkout</button>
 <script>
 const stripe = Stripe({pk});
-document.getElementById('checkout').addEventListener('click', () => stripe.redirectToCheckout({{sessionId: {session_id}}}));
+document.getElementById('checkout').addEventListener('click',
+  () => stripe.redirectToCheckout({{sessionId: {session_id}}}));
 </script></body></html>"""
+)
 
 
 def merchant_app(sandbox_url: str, publishable_key: str, client: stripe.StripeClient) -> Starlette:
@@ -100,9 +110,16 @@ def merchant_app(sandbox_url: str, publishable_key: str, client: stripe.StripeCl
     def _pay(body: dict[str, Any]) -> dict[str, Any]:
         try:
             if "payment_method_id" in body:
-                intent = client.v1.payment_intents.create({
-                    "amount": 1999, "currency": "eur", "payment_method": body["payment_method_id"],
-                    "payment_method_types": ["card"], "confirmation_method": "manual", "confirm": True})
+                intent = client.v1.payment_intents.create(
+                    {
+                        "amount": 1999,
+                        "currency": "eur",
+                        "payment_method": body["payment_method_id"],
+                        "payment_method_types": ["card"],
+                        "confirmation_method": "manual",
+                        "confirm": True,
+                    }
+                )
             else:
                 intent = client.v1.payment_intents.retrieve(body["payment_intent_id"])
                 if intent.status == "requires_confirmation":
@@ -120,10 +137,16 @@ def merchant_app(sandbox_url: str, publishable_key: str, client: stripe.StripeCl
         return JSONResponse(await run_in_threadpool(_pay, body))
 
     async def confirm_page(request: Request) -> HTMLResponse:
-        intent = await run_in_threadpool(client.v1.payment_intents.create, {
-            "amount": 2500, "currency": "eur", "payment_method_types": ["card"]})
-        return HTMLResponse(CONFIRM_PAGE.format(client_secret=json.dumps(intent.client_secret),
-                                                saved_method=json.dumps(request.query_params.get("pm")), **fill))
+        intent = await run_in_threadpool(
+            client.v1.payment_intents.create, {"amount": 2500, "currency": "eur", "payment_method_types": ["card"]}
+        )
+        return HTMLResponse(
+            CONFIRM_PAGE.format(
+                client_secret=json.dumps(intent.client_secret),
+                saved_method=json.dumps(request.query_params.get("pm")),
+                **fill,
+            )
+        )
 
     async def redirect_page(request: Request) -> HTMLResponse:
         session_id = request.query_params["session_id"]
@@ -132,7 +155,13 @@ def merchant_app(sandbox_url: str, publishable_key: str, client: stripe.StripeCl
     async def thanks(request: Request) -> HTMLResponse:
         return HTMLResponse(f"<h1>Thank you</h1><p id='session'>{request.query_params.get('session_id', '')}</p>")
 
-    return Starlette(routes=[
-        Route("/", card_page), Route("/pay", pay, methods=["POST"]), Route("/confirm", confirm_page),
-        Route("/redirect", redirect_page), Route("/thanks", thanks), Route("/cart", thanks),
-    ])
+    return Starlette(
+        routes=[
+            Route("/", card_page),
+            Route("/pay", pay, methods=["POST"]),
+            Route("/confirm", confirm_page),
+            Route("/redirect", redirect_page),
+            Route("/thanks", thanks),
+            Route("/cart", thanks),
+        ]
+    )

@@ -28,8 +28,16 @@ from comptoir.sandbox import SandboxConfig, create_sandbox_app
 from comptoir.sandbox.pages import page_routes
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SECRET_KEY = "sk_test_pages"
 PUBLISHABLE_KEY = "pk_test_pages"
 SHOP = "http://shop.test"
@@ -48,8 +56,7 @@ def bound_socket() -> tuple[socket.socket, str]:
 @contextmanager
 def serve(app: Any, sock: socket.socket) -> Iterator[None]:
     """Serve ``app`` on ``sock`` with uvicorn in a thread until the block ends."""
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="on",
-                                           access_log=False))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="on", access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
@@ -70,10 +77,14 @@ class Sandbox:
         params: dict[str, Any] = {
             "mode": "payment",
             "line_items": [
-                {"price_data": {"currency": "eur", "unit_amount": 1250,
-                                "product_data": {"name": "Espresso cup"}}, "quantity": 2},
-                {"price_data": {"currency": "eur", "unit_amount": 900,
-                                "product_data": {"name": "Beans 250 g"}}, "quantity": 1},
+                {
+                    "price_data": {"currency": "eur", "unit_amount": 1250, "product_data": {"name": "Espresso cup"}},
+                    "quantity": 2,
+                },
+                {
+                    "price_data": {"currency": "eur", "unit_amount": 900, "product_data": {"name": "Beans 250 g"}},
+                    "quantity": 1,
+                },
             ],
             "success_url": f"{SHOP}/thanks?session_id={{CHECKOUT_SESSION_ID}}",
             "cancel_url": f"{SHOP}/cart",
@@ -87,8 +98,7 @@ class Sandbox:
 def running_sandbox(extra_routes: list[Any] | None = None) -> Iterator[Sandbox]:
     """A fresh in-memory sandbox with the pages mounted, served by a real uvicorn."""
     sock, url = bound_socket()
-    config = SandboxConfig(in_memory=True, settle_interval=None, business_name="Café Lumière",
-                           public_base_url=url)
+    config = SandboxConfig(in_memory=True, settle_interval=None, business_name="Café Lumière", public_base_url=url)
     app = create_sandbox_app(config, extra_routes=page_routes() + (extra_routes or []))
     with serve(app, sock):
         client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": url}, max_network_retries=0)
@@ -165,17 +175,29 @@ class Buyer:
     def open(self, url: str) -> Page:
         return Page(self.http.get(url))
 
-    def pay_card(self, url: str, number: str = "4242 4242 4242 4242", *, token: str | None = None,
-                 **fields: str) -> Page:
-        form = {"payment_method_type": "card", "email": "ann@example.com", "card_number": number,
-                "card_expiry": "12 / 34", "card_cvc": "123", "card_name": "Ann Example"}
+    def pay_card(
+        self, url: str, number: str = "4242 4242 4242 4242", *, token: str | None = None, **fields: str
+    ) -> Page:
+        form = {
+            "payment_method_type": "card",
+            "email": "ann@example.com",
+            "card_number": number,
+            "card_expiry": "12 / 34",
+            "card_cvc": "123",
+            "card_name": "Ann Example",
+        }
         form.update(fields)
         form["csrf_token"] = token if token is not None else self.open(url).token()
         return Page(self.http.post(url, data=form))
 
     def pay_sepa(self, url: str, iban: str, **fields: str) -> Page:
-        form = {"payment_method_type": "sepa_debit", "email": "ann@example.com", "iban": iban,
-                "sepa_name": "Ann Example", "csrf_token": self.open(url).token()}
+        form = {
+            "payment_method_type": "sepa_debit",
+            "email": "ann@example.com",
+            "iban": iban,
+            "sepa_name": "Ann Example",
+            "csrf_token": self.open(url).token(),
+        }
         form.update(fields)
         return Page(self.http.post(url, data=form))
 
@@ -183,8 +205,12 @@ class Buyer:
         page = self.open(challenge_url)
         assert page.status == 200, page.html
         client_secret = parse_qs(urlsplit(challenge_url).query)["client_secret"][0]
-        return Page(self.http.post(challenge_url.split("?")[0], data={
-            "csrf_token": page.token(), "client_secret": client_secret, "outcome": outcome}))
+        return Page(
+            self.http.post(
+                challenge_url.split("?")[0],
+                data={"csrf_token": page.token(), "client_secret": client_secret, "outcome": outcome},
+            )
+        )
 
     def close(self) -> None:
         self.http.close()

@@ -13,8 +13,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from .merchant_site import merchant_app
-from .pages_harness import (CHROMIUM_ARGS, PUBLISHABLE_KEY, Sandbox, bound_socket, chromium_or_skip, serve,
-                            shop)
+from .pages_harness import CHROMIUM_ARGS, PUBLISHABLE_KEY, Sandbox, bound_socket, chromium_or_skip, serve, shop
 
 pytestmark = pytest.mark.browser
 
@@ -61,8 +60,11 @@ def page(context: BrowserContext) -> Iterator[Page]:
 
 
 def _session(shop: Sandbox, merchant: Merchant, **overrides: object) -> object:
-    return shop.checkout_session(success_url=f"{merchant.url}/thanks?session_id={{CHECKOUT_SESSION_ID}}",
-                                 cancel_url=f"{merchant.url}/cart", **overrides)
+    return shop.checkout_session(
+        success_url=f"{merchant.url}/thanks?session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=f"{merchant.url}/cart",
+        **overrides,
+    )
 
 
 def _fill_card(page: Page, number: str, expiry: str = "12 / 34", cvc: str = "123") -> None:
@@ -72,6 +74,7 @@ def _fill_card(page: Page, number: str, expiry: str = "12 / 34", cvc: str = "123
 
 
 # --- hosted Checkout page --------------------------------------------------------------------------
+
 
 def test_a_buyer_pays_the_hosted_page_with_4242(shop: Sandbox, merchant: Merchant, page: Page) -> None:
     # given an open session opened in the browser
@@ -147,6 +150,7 @@ def test_the_sepa_tab_pays_by_iban(shop: Sandbox, merchant: Merchant, page: Page
 
 # --- the Stripe.js stand-in on the shop's own page ----------------------------------------------
 
+
 def _fill_element(page: Page, number: str) -> None:
     element = page.locator("#card-element")
     element.get_by_label("Card number").fill(number)
@@ -183,12 +187,12 @@ def test_stripe_js_handle_card_action_completes_3ds(shop: Sandbox, merchant: Mer
 
 
 def test_stripe_js_handle_card_action_reports_a_failed_authentication(
-        shop: Sandbox, merchant: Merchant, page: Page) -> None:
+    shop: Sandbox, merchant: Merchant, page: Page
+) -> None:
     page.goto(merchant.url)
     _fill_element(page, "4000002500003155")
     page.get_by_role("button", name="Pay").click()
-    page.frame_locator("iframe[name=stripe-challenge-frame]").get_by_role(
-        "button", name="Fail authentication").click()
+    page.frame_locator("iframe[name=stripe-challenge-frame]").get_by_role("button", name="Fail authentication").click()
     expect(page.locator("#result")).to_have_text("error: payment_intent_authentication_failure")
     pi_id = page.locator("#result").get_attribute("data-pi")
     assert shop.client.v1.payment_intents.retrieve(pi_id).status == "requires_payment_method"
@@ -217,7 +221,8 @@ def test_stripe_js_confirm_card_payment_with_3ds(shop: Sandbox, merchant: Mercha
     # when confirmCardPayment runs and the buyer completes the challenge
     page.get_by_role("button", name="Pay").click()
     page.frame_locator("iframe[name=stripe-challenge-frame]").get_by_role(
-        "button", name="Complete authentication").click()
+        "button", name="Complete authentication"
+    ).click()
     # then the promise resolves with a succeeded intent
     expect(page.locator("#result")).to_have_text("succeeded")
 
@@ -237,8 +242,7 @@ def test_stripe_js_confirm_card_payment_with_a_payment_method_id(merchant: Merch
     expect(page.locator("#result")).to_have_text("succeeded")
 
 
-def test_stripe_js_redirect_to_checkout_opens_the_hosted_page(
-        shop: Sandbox, merchant: Merchant, page: Page) -> None:
+def test_stripe_js_redirect_to_checkout_opens_the_hosted_page(shop: Sandbox, merchant: Merchant, page: Page) -> None:
     session = _session(shop, merchant)
     page.goto(f"{merchant.url}/redirect?session_id={session.id}")
     page.get_by_role("button", name="Checkout").click()

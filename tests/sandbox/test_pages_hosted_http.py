@@ -25,6 +25,7 @@ def _success(session_id: str) -> str:
 
 # --- what the buyer sees -------------------------------------------------------------------------
 
+
 def test_the_page_shows_the_shop_the_items_the_total_and_the_prefilled_email(shop: Sandbox, buyer: Buyer) -> None:
     # given a session for two cups and a bag of beans
     session = shop.checkout_session()
@@ -54,8 +55,11 @@ def test_a_product_s_description_is_shown_under_its_name(shop: Sandbox, buyer: B
 
 def test_a_zero_decimal_currency_is_shown_in_whole_units(shop: Sandbox, buyer: Buyer) -> None:
     # given a yen session of ¥1,500 (1500 minor units = 1500 yen)
-    session = shop.checkout_session(line_items=[{"price_data": {
-        "currency": "jpy", "unit_amount": 1500, "product_data": {"name": "Matcha"}}, "quantity": 1}])
+    session = shop.checkout_session(
+        line_items=[
+            {"price_data": {"currency": "jpy", "unit_amount": 1500, "product_data": {"name": "Matcha"}}, "quantity": 1}
+        ]
+    )
     # when the page is opened / then the total is ¥1,500, not ¥15.00
     page = buyer.open(session.url)
     assert "Pay ¥1,500" in page.html
@@ -73,6 +77,7 @@ def test_an_unknown_session_is_a_404_page(shop: Sandbox, buyer: Buyer) -> None:
 
 
 # --- card payments -------------------------------------------------------------------------------
+
 
 def test_paying_with_4242_redirects_to_the_success_url_and_the_session_is_paid(shop: Sandbox, buyer: Buyer) -> None:
     # given an open session
@@ -104,8 +109,7 @@ def test_a_paid_session_shows_the_already_paid_page_and_refuses_a_second_payment
     assert len(shop.client.v1.charges.list({"payment_intent": pi}).data) == 1
 
 
-def test_a_decline_is_shown_inline_keeping_input_but_not_the_number_then_4242_pays(
-        shop: Sandbox, buyer: Buyer) -> None:
+def test_a_decline_is_shown_inline_keeping_input_but_not_the_number_then_4242_pays(shop: Sandbox, buyer: Buyer) -> None:
     # given an open session
     session = shop.checkout_session()
     # when the buyer tries the generic-decline card
@@ -126,13 +130,16 @@ def test_a_decline_is_shown_inline_keeping_input_but_not_the_number_then_4242_pa
     assert paid.payment_status == "paid" and paid.payment_intent == declined.payment_intent
 
 
-@pytest.mark.parametrize(("number", "message"), [
-    ("4000000000009995", "Your card has insufficient funds."),
-    ("4000000000009987", "Your card was declined."),
-    ("4000000000000069", "Your card has expired."),
-    ("4000000000000127", "Your card's security code is incorrect."),
-    ("4000000000000119", "An error occurred while processing your card. Try again in a little bit."),
-])
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [
+        ("4000000000009995", "Your card has insufficient funds."),
+        ("4000000000009987", "Your card was declined."),
+        ("4000000000000069", "Your card has expired."),
+        ("4000000000000127", "Your card's security code is incorrect."),
+        ("4000000000000119", "An error occurred while processing your card. Try again in a little bit."),
+    ],
+)
 def test_issuer_declines_use_stripe_s_messages(shop: Sandbox, buyer: Buyer, number: str, message: str) -> None:
     session = shop.checkout_session()
     page = buyer.pay_card(session.url, number)
@@ -140,18 +147,22 @@ def test_issuer_declines_use_stripe_s_messages(shop: Sandbox, buyer: Buyer, numb
     assert shop.client.v1.checkout.sessions.retrieve(session.id).status == "open"
 
 
-@pytest.mark.parametrize(("fields", "field", "message"), [
-    ({"number": "4242 4242 4242"}, "card_number", "Your card number is incomplete."),
-    ({"number": "4242 4242 4242 4241"}, "card_number", "Your card number is invalid."),
-    ({"card_expiry": "13 / 34"}, "card_expiry", "Your card's expiration month is invalid."),
-    ({"card_expiry": "12 / 19"}, "card_expiry", "Your card's expiration year is in the past."),
-    ({"card_expiry": "12"}, "card_expiry", "Your card's expiration date is incomplete."),
-    ({"card_cvc": "12"}, "card_cvc", "Your card's security code is incomplete."),
-    ({"card_name": ""}, "card_name", "Enter the name on your card."),
-    ({"email": "ann-at-example"}, "email", "Your email address is invalid."),
-])
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"number": "4242 4242 4242"}, "card_number", "Your card number is incomplete."),
+        ({"number": "4242 4242 4242 4241"}, "card_number", "Your card number is invalid."),
+        ({"card_expiry": "13 / 34"}, "card_expiry", "Your card's expiration month is invalid."),
+        ({"card_expiry": "12 / 19"}, "card_expiry", "Your card's expiration year is in the past."),
+        ({"card_expiry": "12"}, "card_expiry", "Your card's expiration date is incomplete."),
+        ({"card_cvc": "12"}, "card_cvc", "Your card's security code is incomplete."),
+        ({"card_name": ""}, "card_name", "Enter the name on your card."),
+        ({"email": "ann-at-example"}, "email", "Your email address is invalid."),
+    ],
+)
 def test_bad_input_is_refused_inline_and_nothing_is_charged(
-        shop: Sandbox, buyer: Buyer, fields: dict[str, str], field: str, message: str) -> None:
+    shop: Sandbox, buyer: Buyer, fields: dict[str, str], field: str, message: str
+) -> None:
     # given an open session
     session = shop.checkout_session()
     # when the buyer submits one bad field
@@ -188,6 +199,7 @@ def test_a_manual_capture_session_says_the_payment_is_authorised(shop: Sandbox, 
 
 # --- 3-D Secure ----------------------------------------------------------------------------------
 
+
 def test_3ds_complete_pays_the_session_and_lands_on_the_success_url(shop: Sandbox, buyer: Buyer) -> None:
     # given a session paid with the card that always asks for authentication
     session = shop.checkout_session()
@@ -196,8 +208,12 @@ def test_3ds_complete_pays_the_session_and_lands_on_the_success_url(shop: Sandbo
     assert page.status == 303 and urlsplit(page.location).path.startswith("/3ds/pi_")
     challenge = buyer.open(page.location)
     assert "Complete authentication" in challenge.html and "Fail authentication" in challenge.html
-    assert shop.client.v1.payment_intents.retrieve(
-        shop.client.v1.checkout.sessions.retrieve(session.id).payment_intent).status == "requires_action"
+    assert (
+        shop.client.v1.payment_intents.retrieve(
+            shop.client.v1.checkout.sessions.retrieve(session.id).payment_intent
+        ).status
+        == "requires_action"
+    )
     # when they click Complete
     back = buyer.choose_3ds(page.location, "complete")
     # then they return through the session page to success_url, and the session is paid
@@ -242,8 +258,9 @@ def test_the_challenge_needs_the_intent_s_client_secret_and_the_page_s_token(sho
     client_secret = parse_qs(urlsplit(challenge_url).query)["client_secret"][0]
     # when someone guesses the URL without the secret, or posts without the token
     guessed = buyer.open(f"{shop.url}/3ds/{pi_id}?client_secret={pi_id}_secret_wrong")
-    forged = buyer.http.post(f"{shop.url}/3ds/{pi_id}", data={"client_secret": client_secret,
-                                                              "outcome": "complete", "csrf_token": "x"})
+    forged = buyer.http.post(
+        f"{shop.url}/3ds/{pi_id}", data={"client_secret": client_secret, "outcome": "complete", "csrf_token": "x"}
+    )
     # then neither authenticates the payment
     assert guessed.status == 404
     assert forged.status_code == 403
@@ -252,9 +269,16 @@ def test_the_challenge_needs_the_intent_s_client_secret_and_the_page_s_token(sho
 
 def test_the_challenge_for_an_api_payment_intent_returns_to_its_return_url(shop: Sandbox, buyer: Buyer) -> None:
     # given a PaymentIntent confirmed server-side with a return_url (redirect flow)
-    pi = shop.client.v1.payment_intents.create({
-        "amount": 2000, "currency": "eur", "payment_method": "pm_card_threeDSecure2Required", "confirm": True,
-        "return_url": f"{SHOP}/order/7/return", "payment_method_types": ["card"]})
+    pi = shop.client.v1.payment_intents.create(
+        {
+            "amount": 2000,
+            "currency": "eur",
+            "payment_method": "pm_card_threeDSecure2Required",
+            "confirm": True,
+            "return_url": f"{SHOP}/order/7/return",
+            "payment_method_types": ["card"],
+        }
+    )
     assert pi.status == "requires_action" and pi.next_action.type == "redirect_to_url"
     # when the buyer completes the challenge
     back = buyer.choose_3ds(pi.next_action.redirect_to_url.url, "complete")
@@ -266,6 +290,7 @@ def test_the_challenge_for_an_api_payment_intent_returns_to_its_return_url(shop:
 
 
 # --- sessions that cannot be paid any more -------------------------------------------------------
+
 
 def test_an_expired_session_shows_the_expired_page_and_cannot_be_paid(shop: Sandbox, buyer: Buyer) -> None:
     # given a session the shop expired through the SDK
@@ -295,9 +320,11 @@ def test_a_session_past_expires_at_shows_the_expired_page() -> None:
 
 # --- SEPA Direct Debit ---------------------------------------------------------------------------
 
+
 def _events_for(shop: Sandbox, event_type: str, session_id: str) -> list[stripe.Event]:
-    return [e for e in shop.client.v1.events.list({"type": event_type, "limit": 100}).data
-            if e.data.object.id == session_id]
+    return [
+        e for e in shop.client.v1.events.list({"type": event_type, "limit": 100}).data if e.data.object.id == session_id
+    ]
 
 
 def test_sepa_completes_unpaid_then_settles_paid_with_an_async_event(shop: Sandbox, buyer: Buyer) -> None:
@@ -332,11 +359,15 @@ def test_a_bad_iban_is_refused_inline(shop: Sandbox, buyer: Buyer) -> None:
     session = shop.checkout_session(payment_method_types=SEPA_TYPES)
     page = buyer.pay_sepa(session.url, "DE89 3704 0044 0532 0130 99", sepa_name="Ann Sepa")
     assert page.field_error("iban") == "Your IBAN is invalid."
-    assert page.value_of("sepa_name") == "Ann Sepa" and 'id="pm-sepa" name="payment_method_type" value="sepa_debit" checked' in page.html
+    assert (
+        page.value_of("sepa_name") == "Ann Sepa"
+        and 'id="pm-sepa" name="payment_method_type" value="sepa_debit" checked' in page.html
+    )
     assert shop.client.v1.checkout.sessions.retrieve(session.id).status == "open"
 
 
 # --- Stripe.js stand-in, served and reachable cross-origin ---------------------------------------
+
 
 @pytest.mark.parametrize("path", ["/js/v3", "/v3/"])
 def test_stripe_js_is_served_as_javascript(shop: Sandbox, path: str) -> None:
@@ -349,14 +380,29 @@ def test_stripe_js_is_served_as_javascript(shop: Sandbox, path: str) -> None:
 def test_the_api_answers_another_origin_and_lets_a_publishable_key_create_payment_methods(shop: Sandbox) -> None:
     # given a shop page on another origin preparing a Stripe.js call
     origin = {"Origin": "http://127.0.0.1:8000"}
-    preflight = httpx.options(f"{shop.url}/v1/payment_methods", headers={
-        **origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type"})
+    preflight = httpx.options(
+        f"{shop.url}/v1/payment_methods",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
     # when it creates a PaymentMethod with the publishable key, and tries a secret-key-only call
-    created = httpx.post(f"{shop.url}/v1/payment_methods", headers={**origin, "Authorization": f"Bearer {PUBLISHABLE_KEY}"},
-                         data={"type": "card", "card[number]": "4242424242424242", "card[exp_month]": "12",
-                               "card[exp_year]": "2034", "card[cvc]": "123"})
-    listed = httpx.get(f"{shop.url}/v1/payment_intents", headers={**origin, "Authorization": f"Bearer {PUBLISHABLE_KEY}"})
+    created = httpx.post(
+        f"{shop.url}/v1/payment_methods",
+        headers={**origin, "Authorization": f"Bearer {PUBLISHABLE_KEY}"},
+        data={
+            "type": "card",
+            "card[number]": "4242424242424242",
+            "card[exp_month]": "12",
+            "card[exp_year]": "2034",
+            "card[cvc]": "123",
+        },
+    )
+    listed = httpx.get(
+        f"{shop.url}/v1/payment_intents", headers={**origin, "Authorization": f"Bearer {PUBLISHABLE_KEY}"}
+    )
     # then the browser may read both answers, and only the allowed call succeeds
     assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "*"
     assert created.status_code == 200 and created.json()["id"].startswith("pm_")

@@ -29,4 +29,4 @@ def page_routes(tokens: FormTokens | None = None) -> list[Route]:
     ]
 
 
-__all__ = ["page_routes", "FormTokens"]
+__all__ = ["FormTokens", "page_routes"]

@@ -43,13 +43,15 @@ def _line_items(sandbox: Any, session: dict[str, Any]) -> list[dict[str, Any]]:
         price = item.get("price") or {}
         product_id = price.get("product")
         product = sandbox.get(product_id) if isinstance(product_id, str) else product_id
-        rows.append({
-            "name": item.get("description") or (product or {}).get("name") or "Item",
-            "description": (product or {}).get("description"),
-            "quantity": item.get("quantity") or 1,
-            "amount": format_amount(item["amount_total"], item["currency"]),
-            "unit_amount": format_amount(price.get("unit_amount") or 0, item["currency"]),
-        })
+        rows.append(
+            {
+                "name": item.get("description") or (product or {}).get("name") or "Item",
+                "description": (product or {}).get("description"),
+                "quantity": item.get("quantity") or 1,
+                "amount": format_amount(item["amount_total"], item["currency"]),
+                "unit_amount": format_amount(price.get("unit_amount") or 0, item["currency"]),
+            }
+        )
     return rows
 
 
@@ -63,15 +65,24 @@ def _pending_error(sandbox: Any, session: dict[str, Any]) -> str | None:
 
 #: A complete but unpaid session, by its PaymentIntent's status: (state, heading, message, badge).
 _UNPAID = {
-    "processing": ("processing", "Payment received — settling",
-                   "{business} has your payment details for {total}; the payment completes when your bank "
-                   "settles it.", "Processing"),
-    "requires_capture": ("authorised", "Payment authorised",
-                         "{business} has reserved {total} on your card and will capture it when your order is "
-                         "confirmed.", "Authorised"),
-    "requires_payment_method": ("debit_failed", "The bank debit failed",
-                                "Your bank refused the debit of {total}. {business} will contact you about "
-                                "another way to pay.", "Failed"),
+    "processing": (
+        "processing",
+        "Payment received — settling",
+        "{business} has your payment details for {total}; the payment completes when your bank settles it.",
+        "Processing",
+    ),
+    "requires_capture": (
+        "authorised",
+        "Payment authorised",
+        "{business} has reserved {total} on your card and will capture it when your order is confirmed.",
+        "Authorised",
+    ),
+    "requires_payment_method": (
+        "debit_failed",
+        "The bank debit failed",
+        "Your bank refused the debit of {total}. {business} will contact you about another way to pay.",
+        "Failed",
+    ),
 }
 
 
@@ -79,36 +90,73 @@ class CheckoutPages:
     def __init__(self, tokens: FormTokens) -> None:
         self.tokens = tokens
 
-    def _form(self, sandbox: Any, session: dict[str, Any], *, values: dict[str, str] | None = None,
-              errors: dict[str, str] | None = None, alert: str | None = None, method: str = "card",
-              status_code: int = 200) -> Response:
+    def _form(
+        self,
+        sandbox: Any,
+        session: dict[str, Any],
+        *,
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        alert: str | None = None,
+        method: str = "card",
+        status_code: int = 200,
+    ) -> Response:
         values = values if values is not None else {"email": session.get("customer_email") or ""}
         return render(
-            "checkout.html", status_code,
-            business_name=_business_name(sandbox), session=session, items=_line_items(sandbox, session),
+            "checkout.html",
+            status_code,
+            business_name=_business_name(sandbox),
+            session=session,
+            items=_line_items(sandbox, session),
             total=format_amount(session["amount_total"], session["currency"]),
-            cancel_url=session.get("cancel_url"), action_url=f"/c/pay/{session['id']}",
-            csrf_token=self.tokens.issue("checkout:" + session["id"]), values=values, errors=errors or {},
-            alert=alert, method=method, sepa_allowed="sepa_debit" in session["payment_method_types"])
+            cancel_url=session.get("cancel_url"),
+            action_url=f"/c/pay/{session['id']}",
+            csrf_token=self.tokens.issue("checkout:" + session["id"]),
+            values=values,
+            errors=errors or {},
+            alert=alert,
+            method=method,
+            sepa_allowed="sepa_debit" in session["payment_method_types"],
+        )
 
     def _closed(self, sandbox: Any, session: dict[str, Any]) -> Response:
         """The page for a session that can no longer be paid: expired, paid, or paid and settling."""
         business = _business_name(sandbox)
         total = format_amount(session["amount_total"], session["currency"])
         if session["status"] == "expired":
-            return notice("expired", "This checkout session has expired",
-                          f"The time to pay {business} ran out, and nothing was charged. Go back to the shop "
-                          "to start again.", badge="Expired", tone="bad", business_name=business,
-                          link_url=session.get("cancel_url"), link_text=f"← Back to {business}")
+            return notice(
+                "expired",
+                "This checkout session has expired",
+                f"The time to pay {business} ran out, and nothing was charged. Go back to the shop to start again.",
+                badge="Expired",
+                tone="bad",
+                business_name=business,
+                link_url=session.get("cancel_url"),
+                link_text=f"← Back to {business}",
+            )
         if session["payment_status"] == "paid":
-            return notice("paid", "This order is already paid",
-                          f"You paid {business} {total}. There is nothing more to pay.", badge="Paid", tone="ok",
-                          business_name=business, link_url=_success_url(session), link_text=f"Return to {business}")
+            return notice(
+                "paid",
+                "This order is already paid",
+                f"You paid {business} {total}. There is nothing more to pay.",
+                badge="Paid",
+                tone="ok",
+                business_name=business,
+                link_url=_success_url(session),
+                link_text=f"Return to {business}",
+            )
         pi = sandbox.get(session["payment_intent"]) if session.get("payment_intent") else None
         state, heading, message, badge = _UNPAID.get(pi["status"] if pi else "", _UNPAID["processing"])
-        return notice(state, heading, message.format(business=business, total=total), badge=badge,
-                      tone="bad" if state == "debit_failed" else "", business_name=business,
-                      link_url=_success_url(session), link_text=f"Return to {business}")
+        return notice(
+            state,
+            heading,
+            message.format(business=business, total=total),
+            badge=badge,
+            tone="bad" if state == "debit_failed" else "",
+            business_name=business,
+            link_url=_success_url(session),
+            link_text=f"Return to {business}",
+        )
 
     async def _load(self, request: Request) -> tuple[Any, dict[str, Any] | None]:
         sandbox = _engine(request)
@@ -121,9 +169,14 @@ class CheckoutPages:
 
     @staticmethod
     def _missing() -> Response:
-        return notice("not_found", "We couldn't find this checkout page",
-                      "The link may be mistyped, or the shop may have created it in another sandbox.",
-                      status_code=404, badge="Unknown link", tone="bad")
+        return notice(
+            "not_found",
+            "We couldn't find this checkout page",
+            "The link may be mistyped, or the shop may have created it in another sandbox.",
+            status_code=404,
+            badge="Unknown link",
+            tone="bad",
+        )
 
     async def show(self, request: Request) -> Response:
         sandbox, session = await self._load(request)
@@ -147,9 +200,15 @@ class CheckoutPages:
         if method == "sepa_debit" and "sepa_debit" not in session["payment_method_types"]:
             method = "card"
         if not self.tokens.check("checkout:" + session["id"], form.get("csrf_token")):
-            return self._form(sandbox, session, values=values, method=method, status_code=403,
-                              alert="This page was open for too long or came from another site. Check your "
-                                    "details and press Pay again.")
+            return self._form(
+                sandbox,
+                session,
+                values=values,
+                method=method,
+                status_code=403,
+                alert="This page was open for too long or came from another site. Check your "
+                "details and press Pay again.",
+            )
         errors = check_email(values["email"])
         today = time.gmtime(sandbox.clock.now())
         if method == "card":
@@ -163,12 +222,21 @@ class CheckoutPages:
             if method == "card":
                 result = await run_in_threadpool(
                     lambda: sandbox.complete_checkout_with_card(
-                        session["id"], number=card.number, exp_month=card.exp_month, exp_year=card.exp_year,
-                        cvc=card.cvc, email=values["email"], name=card.name))
+                        session["id"],
+                        number=card.number,
+                        exp_month=card.exp_month,
+                        exp_year=card.exp_year,
+                        cvc=card.cvc,
+                        email=values["email"],
+                        name=card.name,
+                    )
+                )
             else:
                 result = await run_in_threadpool(
                     lambda: sandbox.complete_checkout_with_sepa(
-                        session["id"], iban=sepa.iban, email=values["email"], name=sepa.name))
+                        session["id"], iban=sepa.iban, email=values["email"], name=sepa.name
+                    )
+                )
         except StripeError as error:
             sandbox, session = await self._load(request)
             if session is None or session["status"] != "open":

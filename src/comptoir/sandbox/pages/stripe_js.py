@@ -18,5 +18,8 @@ SCRIPT = Path(__file__).resolve().parent.parent / "static" / "stripe-v3.js"
 async def stripe_js(request: Request) -> Response:
     base = str(request.base_url).rstrip("/")
     body = SCRIPT.read_text(encoding="utf-8").replace("__SANDBOX_BASE__", base)
-    return Response(body, media_type="application/javascript",
-                    headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"})
+    return Response(
+        body,
+        media_type="application/javascript",
+        headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"},
+    )

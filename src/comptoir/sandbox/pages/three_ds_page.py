@@ -41,15 +41,24 @@ class ThreeDSPages:
 
     @staticmethod
     def _unknown() -> Response:
-        return notice("not_found", "Unknown authentication request",
-                      "This 3-D Secure link does not match a payment waiting for authentication.",
-                      status_code=404, badge="Unknown link", tone="bad")
+        return notice(
+            "not_found",
+            "Unknown authentication request",
+            "This 3-D Secure link does not match a payment waiting for authentication.",
+            status_code=404,
+            badge="Unknown link",
+            tone="bad",
+        )
 
     async def _intent(self, request: Request, client_secret: str | None) -> tuple[Any, dict[str, Any] | None]:
         sandbox = request.app.state.sandbox
         pi = await run_in_threadpool(sandbox.get, request.path_params["pi_id"])
-        if pi is None or pi.get("object") != "payment_intent" or not client_secret \
-                or not hmac.compare_digest(pi["client_secret"], client_secret):
+        if (
+            pi is None
+            or pi.get("object") != "payment_intent"
+            or not client_secret
+            or not hmac.compare_digest(pi["client_secret"], client_secret)
+        ):
             return sandbox, None
         return sandbox, pi
 
@@ -62,20 +71,38 @@ class ThreeDSPages:
         if url:
             return RedirectResponse(_with_outcome(url, pi), status_code=303)
         done = pi["status"] != "requires_payment_method"
-        return notice("authenticated" if done else "failed",
-                      "Authentication complete" if done else "Authentication failed",
-                      "You can close this window and return to the shop.",
-                      badge="3-D Secure", tone="ok" if done else "bad")
+        return notice(
+            "authenticated" if done else "failed",
+            "Authentication complete" if done else "Authentication failed",
+            "You can close this window and return to the shop.",
+            badge="3-D Secure",
+            tone="ok" if done else "bad",
+        )
 
-    def _challenge(self, sandbox: Any, pi: dict[str, Any], client_secret: str, embedded: bool,
-                   status_code: int = 200, alert: str | None = None) -> Response:
+    def _challenge(
+        self,
+        sandbox: Any,
+        pi: dict[str, Any],
+        client_secret: str,
+        embedded: bool,
+        status_code: int = 200,
+        alert: str | None = None,
+    ) -> Response:
         pm = sandbox.get(pi["payment_method"]) if pi.get("payment_method") else None
         card = (pm or {}).get("card") or {}
         card_label = f"{card.get('brand', 'card').title()} •••• {card['last4']}" if card.get("last4") else None
-        return render("three_ds.html", status_code, payment_intent_id=pi["id"],
-                      amount=format_amount(pi["amount"], pi["currency"]), card_label=card_label,
-                      action_url=f"/3ds/{pi['id']}", csrf_token=self.tokens.issue("3ds:" + pi["id"]),
-                      client_secret=client_secret, embedded=embedded, alert=alert)
+        return render(
+            "three_ds.html",
+            status_code,
+            payment_intent_id=pi["id"],
+            amount=format_amount(pi["amount"], pi["currency"]),
+            card_label=card_label,
+            action_url=f"/3ds/{pi['id']}",
+            csrf_token=self.tokens.issue("3ds:" + pi["id"]),
+            client_secret=client_secret,
+            embedded=embedded,
+            alert=alert,
+        )
 
     async def show(self, request: Request) -> Response:
         client_secret = request.query_params.get("client_secret")
@@ -97,9 +124,14 @@ class ThreeDSPages:
         if pi["status"] != "requires_action":
             return await self._finished(sandbox, pi, embedded)
         if not self.tokens.check("3ds:" + pi["id"], str(form.get("csrf_token") or "")):
-            return self._challenge(sandbox, pi, client_secret, embedded, status_code=403,
-                                   alert="This page was open for too long or came from another site. "
-                                         "Choose the outcome again.")
+            return self._challenge(
+                sandbox,
+                pi,
+                client_secret,
+                embedded,
+                status_code=403,
+                alert="This page was open for too long or came from another site. Choose the outcome again.",
+            )
         outcome = form.get("outcome")
         try:
             if outcome == "complete":
@@ -107,8 +139,9 @@ class ThreeDSPages:
             elif outcome == "fail":
                 pi = await run_in_threadpool(sandbox.fail_3ds, pi["id"])
             else:
-                return self._challenge(sandbox, pi, client_secret, embedded, status_code=400,
-                                       alert="Choose Complete or Fail.")
+                return self._challenge(
+                    sandbox, pi, client_secret, embedded, status_code=400, alert="Choose Complete or Fail."
+                )
         except StripeError:
             pi = await run_in_threadpool(sandbox.get, pi["id"])
         return await self._finished(sandbox, pi, embedded)
