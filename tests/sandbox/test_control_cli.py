@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +18,7 @@ import typer
 from typer.testing import CliRunner
 
 from comptoir.sandbox.cli import sandbox
+from comptoir.sandbox.server import build_server
 from tests.sandbox.webhook_harness import DEADLINE, Receiver, free_port, http, running_receiver
 
 
@@ -75,6 +77,18 @@ def test_python_m_runs_it_prints_the_keys_and_forwards_signed_events(tmp_path: P
         output, _ = process.communicate(timeout=DEADLINE)
     # uvicorn re-raises the Ctrl-C it handled, so a clean stop exits 130 (128 + SIGINT)
     assert process.returncode in (0, 130) and "Traceback" not in output, output
+
+
+def test_a_taken_port_is_reported_instead_of_hanging() -> None:
+    # given a port another socket listens on
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        running = build_server(port=taken.getsockname()[1], settle_interval=None, log_level="critical")
+        # when the sandbox is started on it, then the caller hears why
+        with pytest.raises(RuntimeError, match="port"):
+            running.start_in_thread(DEADLINE)
+        running.sandbox.close()
 
 
 def _read_until(process: subprocess.Popen, marker: str) -> str:

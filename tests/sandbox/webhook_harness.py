@@ -138,7 +138,6 @@ def free_port() -> int:
 @dataclass
 class RunningSandbox:
     running: SandboxServer
-    thread: threading.Thread
 
     @property
     def url(self) -> str:
@@ -183,15 +182,8 @@ def running_sandbox(data_dir: Path | None = None, **options: Any) -> Iterator[Ru
     options.setdefault("delivery_timeout", DEADLINE)
     options.setdefault("faults", Faults())
     running = build_server(port=free_port(), data_dir=data_dir, log_level="warning", **options)
-    thread = threading.Thread(target=running.server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + DEADLINE
-    while not running.server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise AssertionError("the sandbox server did not start")
-        threading.Event().wait(0.01)
+    running.start_in_thread(DEADLINE)
     try:
-        yield RunningSandbox(running, thread)
+        yield RunningSandbox(running)
     finally:
-        running.server.should_exit = True
-        thread.join(DEADLINE)
+        running.stop(DEADLINE)

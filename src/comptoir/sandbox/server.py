@@ -7,7 +7,10 @@ ones (see ``keys.py``); with ``secret_key`` only that key is accepted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import logging
+import threading
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +20,10 @@ from .config import SandboxConfig
 from .delivery import DeliveryWorker
 from .delivery_config import DEFAULT_RETRY_SCHEDULE, DeliverySettings
 from .faults import Faults
-from .webhooks import install_webhooks
 from .keys import PUBLISHABLE_KEY_META, SECRET_KEY_META, remembered_key
+from .webhooks import install_webhooks
+
+log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12111
@@ -36,6 +41,7 @@ class SandboxServer:
     webhook_secret: str
     forward_to: str | None
     data_dir: Path | None
+    _thread: threading.Thread | None = field(default=None, repr=False)
 
     @property
     def sandbox(self) -> Any:
@@ -44,6 +50,36 @@ class SandboxServer:
     @property
     def webhooks(self) -> DeliveryWorker:
         return self.app.state.webhooks
+
+    def start_in_thread(self, timeout: float = 10.0) -> threading.Thread:
+        """Serve from a daemon thread (``comptoir serve`` next to the shop, tests) and return
+        once the socket is listening; raise if it could not start (e.g. the port is taken: uvicorn
+        then logs why and exits, which ends only this thread)."""
+        thread = threading.Thread(target=self._serve, name="comptoir-sandbox", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not thread.is_alive():
+                raise RuntimeError(f"the sandbox could not start on {self.url} (is the port taken?)")
+            if time.monotonic() > deadline:
+                self.server.should_exit = True
+                raise RuntimeError(f"the sandbox did not start on {self.url} within {timeout:g}s")
+            threading.Event().wait(0.01)
+        self._thread = thread
+        return thread
+
+    def _serve(self) -> None:
+        try:
+            self.server.run()
+        except SystemExit:
+            log.error("the sandbox server on %s stopped at start-up", self.url)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask uvicorn to finish (the lifespan stops deliveries and closes the store) and wait."""
+        self.server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
 
 
 def build_server(
