@@ -210,3 +210,29 @@ def test_a_test_id_mints_one_payment_method_per_confirmed_create(client, sandbox
     # then exactly one PaymentMethod was minted, and it is the one on the intent
     assert sandbox.store.count("payment_method") == before + 1
     assert client.v1.payment_methods.retrieve(pi.payment_method).card.last4 == "4242"
+
+
+def test_cards_simulating_issuer_declines_cannot_be_attached(client):
+    customer = client.v1.customers.create({"email": "attach@example.com"})
+    declined = client.v1.payment_methods.create(
+        {"type": "card", "card": {"number": "4000000000000002", "exp_month": 12, "exp_year": 2034}})
+    with pytest.raises(stripe.CardError) as raised:
+        client.v1.payment_methods.attach(declined.id, {"customer": customer.id})
+    assert raised.value.code == "card_declined"
+
+
+def test_charge_customer_fail_card_attaches_then_every_charge_fails(client):
+    # given the "decline after attaching" card attached to a customer
+    customer = client.v1.customers.create({"email": "later@example.com"})
+    pm = client.v1.payment_methods.create(
+        {"type": "card", "card": {"number": "4000000000000341", "exp_month": 12, "exp_year": 2034}})
+    attached = client.v1.payment_methods.attach(pm.id, {"customer": customer.id})
+    assert attached.customer == customer.id
+    assert [p.id for p in client.v1.customers.payment_methods.list(customer.id).data] == [pm.id]
+    # when it is charged / then the charge is declined
+    with pytest.raises(stripe.CardError) as raised:
+        pay(client, pm.id, customer=customer.id)
+    assert raised.value.code == "card_declined"
+    events = client.v1.events.list({"type": "payment_method.attached", "limit": 5}).data
+    assert events[0].data.object.id == pm.id
+    assert client.v1.payment_methods.detach(pm.id).customer is None

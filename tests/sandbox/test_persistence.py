@@ -10,6 +10,7 @@ from .conftest import start_sandbox
 def test_state_survives_a_restart(running, client):
     # given objects, events and an idempotency key in the first sandbox
     key = str(uuid.uuid4())
+    running.sandbox.advance_clock(5)
     customer = client.v1.customers.create({"email": "persist@example.com"})
     pi = client.v1.payment_intents.create({"amount": 4200, "currency": "eur", "payment_method": "pm_card_visa",
                                            "confirm": True, "customer": customer.id}, {"idempotency_key": key})
@@ -21,6 +22,7 @@ def test_state_survives_a_restart(running, client):
         again = second.client()
         # then it knows them all
         assert again.v1.customers.retrieve(customer.id).email == "persist@example.com"
+        assert second.sandbox.clock.offset == running.sandbox.clock.offset
         assert again.v1.payment_intents.retrieve(pi.id).status == "succeeded"
         assert again.v1.charges.retrieve(pi.latest_charge).amount == 4200
         assert again.v1.checkout.sessions.line_items.list(cs.id).data[0].quantity == 2

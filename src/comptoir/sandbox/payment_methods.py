@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .cards import PAYMENT_METHOD_IDS, card_for, iban_ok, luhn_ok
-from .errors import StripeError, invalid_param, missing_param, resource_missing
+from .errors import StripeError, invalid_param, invalid_request, missing_param, resource_missing
 from .objects.common import billing_details
 from .objects.payment_method import build_card_payment_method, build_sepa_payment_method
 from .params import Params
 
 if TYPE_CHECKING:
     from .engine import Sandbox
+
+ATTACHABLE_DECLINE = "4000000000000341"
 
 
 def _card_input_error(code: str, message: str, param: str) -> StripeError:
@@ -101,3 +103,37 @@ def create_from_params(sb: "Sandbox", p: Params) -> dict[str, Any]:
         return create_sepa(sb, p.sub("sepa_debit").str("iban", required=True), billing, metadata)
     raise invalid_param(f"Invalid type: the sandbox supports card and sepa_debit, not {kind}.", "type",
                         code="parameter_invalid_string")
+
+
+def attach(sb: "Sandbox", pm: dict[str, Any], customer_id: str) -> dict[str, Any]:
+    """Attach to a Customer. Cards that simulate issuer declines cannot be attached (facts §7),
+    except 4000000000000341, whose whole point is to attach and then fail every charge."""
+    customer = sb.store.get(customer_id, "customer")
+    if customer is None:
+        raise resource_missing("customer", customer_id, param="customer", status=400)
+    if pm["customer"] and pm["customer"] != customer_id:
+        raise invalid_request("The payment method you provided has already been attached to a customer.",
+                              param="payment_method")
+    number = sb.store.private.get(pm["id"], {}).get("number")
+    card = card_for(number) if number else None
+    if card is not None and card.decline is not None and number != ATTACHABLE_DECLINE:
+        decline = card.decline
+        raise StripeError(402, "card_error", decline.message, code=decline.code, decline_code=decline.decline_code,
+                          advice_code=decline.advice_code, param=decline.param)
+    if pm["customer"] == customer_id:
+        return pm
+    pm["customer"] = customer_id
+    sb.store.save(pm["id"])
+    sb.bus.emit("payment_method.attached", pm)
+    return pm
+
+
+def detach(sb: "Sandbox", pm: dict[str, Any]) -> dict[str, Any]:
+    if not pm["customer"]:
+        raise invalid_request(f"The payment method {pm['id']} is not attached to a customer so detachment is "
+                              "impossible.", param="payment_method")
+    previous = {"customer": pm["customer"]}
+    pm["customer"] = None
+    sb.store.save(pm["id"])
+    sb.bus.emit("payment_method.detached", pm, previous_attributes=previous)
+    return pm

@@ -287,6 +287,8 @@ def _charge(sb: "Sandbox", pi: dict[str, Any], pm: dict[str, Any], decline: Decl
             "version": "2.2.0"}
     sb.store.add("charge", charge)
     pi["latest_charge"] = charge["id"]
+    if pi["customer"] and pi["setup_future_usage"] and not pm["customer"]:
+        payment_methods.attach(sb, pm, pi["customer"])
     if manual:
         pi["status"] = "requires_capture"
         pi["amount_capturable"] = pi["amount"]

@@ -73,6 +73,22 @@ def pm_retrieve(call: Call) -> dict[str, Any]:
     return catalog.get(call.sb, "payment_method", call.path["id"])
 
 
+def pm_attach(call: Call) -> dict[str, Any]:
+    pm = catalog.get(call.sb, "payment_method", call.path["id"])
+    return payment_methods.attach(call.sb, pm, call.params.str("customer", required=True))
+
+
+def pm_detach(call: Call) -> dict[str, Any]:
+    return payment_methods.detach(call.sb, catalog.get(call.sb, "payment_method", call.path["id"]))
+
+
+def customer_payment_methods(call: Call) -> dict[str, Any]:
+    customer = catalog.get(call.sb, "customer", call.path["id"])
+    call.params.data["customer"] = customer["id"]
+    return list_objects("payment_method", f"/v1/customers/{customer['id']}/payment_methods", "payment_method",
+                        ("customer", "type"))(call)
+
+
 # --- checkout --------------------------------------------------------------------------------
 
 def cs_line_items(call: Call) -> dict[str, Any]:
@@ -144,7 +160,12 @@ def build_routes(sb: Sandbox) -> list[Route]:
         r("/v1/prices/{id}", "GET", _get("price")),
         r("/v1/prices/{id}", "POST", _with("price", catalog.update_price)),
         r("/v1/payment_methods", "POST", pm_create, publishable_ok=True),
+        r("/v1/payment_methods", "GET",
+          list_objects("payment_method", "/v1/payment_methods", "payment_method", ("customer", "type"))),
         r("/v1/payment_methods/{id}", "GET", pm_retrieve),
+        r("/v1/payment_methods/{id}/attach", "POST", pm_attach),
+        r("/v1/payment_methods/{id}/detach", "POST", pm_detach),
+        r("/v1/customers/{id}/payment_methods", "GET", customer_payment_methods),
         r("/v1/payment_intents", "POST", _create(payments.create)),
         r("/v1/payment_intents", "GET",
           list_objects("payment_intent", "/v1/payment_intents", "payment_intent", ("customer",))),
