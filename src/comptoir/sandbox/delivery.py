@@ -171,9 +171,9 @@ class DeliveryWorker:
     def _on_event(self, event: dict[str, Any], deliveries: list[dict[str, Any]]) -> None:
         """Bus listener: runs in the committing thread, so it only schedules work on the loop."""
         loop = self._loop
-        if loop is None or not self.settings.enabled:
-            return
         targets = [row["endpoint_id"] for row in deliveries if row["status"] == "pending"]
+        if loop is None or not (targets or self.settings.forward_to):
+            return
         try:
             loop.call_soon_threadsafe(self._admit, event["id"], targets, True)
         except RuntimeError:

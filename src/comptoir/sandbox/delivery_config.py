@@ -16,11 +16,10 @@ class DeliverySettings:
     """``retry_schedule[i]`` is the wait after failed attempt ``i + 1``; after the last one the
     delivery is given up (``status="failed"``). ``forward_to`` (like ``stripe listen
     --forward-to``) receives every event, signed with the sandbox's own forwarding secret.
-    ``enabled=False`` keeps events and delivery rows but sends nothing (for API-only use)."""
+    ``concurrency`` bounds requests in flight across all targets."""
 
     retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
     timeout: float = 10.0
     concurrency: int = 16
     forward_to: str | None = None
     faults: Faults = field(default_factory=Faults)
-    enabled: bool = True
