@@ -236,3 +236,14 @@ def test_charge_customer_fail_card_attaches_then_every_charge_fails(client):
     events = client.v1.events.list({"type": "payment_method.attached", "limit": 5}).data
     assert events[0].data.object.id == pm.id
     assert client.v1.payment_methods.detach(pm.id).customer is None
+
+
+def test_inline_payment_method_data_as_stripe_js_sends_it(client):
+    pi = client.v1.payment_intents.create({"amount": 2000, "currency": "eur"})
+    with pytest.raises(stripe.CardError) as raised:
+        client.v1.payment_intents.confirm(pi.id, {"payment_method_data": {
+            "type": "card", "card": {"number": "4000000000009995", "exp_month": 12, "exp_year": 2034}}})
+    assert raised.value.error.decline_code == "insufficient_funds"
+    paid = client.v1.payment_intents.confirm(pi.id, {"payment_method_data": {
+        "type": "card", "card": {"token": "tok_visa"}}})
+    assert paid.status == "succeeded"

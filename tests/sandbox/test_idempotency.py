@@ -97,3 +97,25 @@ def test_in_flight_duplicate_gets_409_that_the_sdk_retries(running, sandbox):
     finally:
         sandbox.idempotency.release(k)
     assert k not in sandbox.store.idempotency
+
+
+def test_a_server_error_is_saved_and_replayed(client, monkeypatch):
+    # given an endpoint that fails inside its execution
+    import comptoir.sandbox.payments as payments
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(payments, "build_payment_intent", broken)
+    k = key()
+    with pytest.raises(stripe.APIError) as first:
+        client.v1.payment_intents.create({"amount": 1500, "currency": "eur"}, {"idempotency_key": k})
+    assert first.value.http_status == 500
+    # when the crash is gone and the same request is retried with the same key
+    monkeypatch.undo()
+    with pytest.raises(stripe.APIError) as replay:
+        client.v1.payment_intents.create({"amount": 1500, "currency": "eur"}, {"idempotency_key": k})
+    # then the 500 is replayed, as Stripe does ("including 500 errors")
+    assert replay.value.http_status == 500
+    assert replay.value.headers["Idempotent-Replayed"] == "true"
+    assert client.v1.payment_intents.create({"amount": 1500, "currency": "eur"}, {"idempotency_key": key()})

@@ -64,8 +64,7 @@ def create(sb: "Sandbox", p: Params, *, checkout_session: str | None = None) -> 
         if kind not in ("card", "sepa_debit"):
             raise invalid_param(f"The payment method type provided: {kind} is invalid. The sandbox supports "
                                 "card and sepa_debit.", "payment_method_types", code="payment_method_invalid_parameter")
-    pm_ref = p.str("payment_method")
-    pm = payment_methods.resolve(sb, pm_ref) if pm_ref else None
+    pm = _payment_method_from(sb, p)
     pi = build_payment_intent(
         sb.clock.now(), amount=amount, currency=currency, capture_method=capture_method,
         confirmation_method=confirmation_method, customer=customer, description=p.str("description"),
@@ -129,6 +128,16 @@ def update(sb: "Sandbox", pi: dict[str, Any], p: Params) -> dict[str, Any]:
 
 # --- confirmation ----------------------------------------------------------------------------
 
+def _payment_method_from(sb: "Sandbox", p: Params) -> dict[str, Any] | None:
+    """``payment_method`` (an id or ``pm_card_*``) or inline ``payment_method_data`` (Stripe.js)."""
+    ref = p.str("payment_method")
+    if ref:
+        return payment_methods.resolve(sb, ref)
+    if p.has("payment_method_data"):
+        return payment_methods.create_from_params(sb, p.sub("payment_method_data"))
+    return None
+
+
 def _wants_3ds(p: Params, pi: dict[str, Any]) -> bool:
     options = p.sub("payment_method_options").sub("card").str("request_three_d_secure")
     if options is None:
@@ -147,11 +156,10 @@ def confirm(sb: "Sandbox", pi: dict[str, Any], p: Params, resolved_pm: dict[str,
             f"You cannot confirm this PaymentIntent because it has a status of {pi['status']}. Only a "
             "PaymentIntent with one of the following statuses may be confirmed: requires_confirmation, "
             "requires_payment_method, requires_action.", payment_intent=snapshot(pi))
-    ref = p.str("payment_method")
+    if resolved_pm is None:
+        resolved_pm = _payment_method_from(sb, p)
     if resolved_pm is not None:
         pm = resolved_pm
-    elif ref:
-        pm = payment_methods.resolve(sb, ref)
     elif pi["payment_method"]:
         pm = sb.store.get(pi["payment_method"], "payment_method")
     else:
