@@ -10,31 +10,70 @@ from fastapi import FastAPI
 from comptoir import __version__, logs
 from comptoir.adapters.db.engine import make_engine
 from comptoir.adapters.db.uow import sql_unit_of_work_factory
+from comptoir.adapters.mail import ConsoleMailer, SmtpMailer
 from comptoir.adapters.security import Argon2PasswordHasher, JwtTokens
+from comptoir.adapters.stripe_gateway import StripeGateway, StripeNotConfigured
 from comptoir.api import health, problems
 from comptoir.api.middleware import BodySizeLimit, RequestContext
-from comptoir.api.routers import auth, catalog, orders
+from comptoir.api.routers import auth, catalog, orders, payments
 from comptoir.config import Settings
+from comptoir.services.notifications import Mailer
+from comptoir.services.payment_gateway import PaymentGateway
 from comptoir.services.ports import Clock, PasswordHasher, system_clock
+from comptoir.web import pages
+from comptoir.worker import Worker, WorkerSchedule
+
+
+def build_gateway(settings: Settings) -> PaymentGateway:
+    """Stripe (or a sandbox at COMPTOIR_STRIPE_API_BASE) when a key is set; otherwise a clear refusal."""
+    if settings.stripe_secret_key is None:
+        return StripeNotConfigured()  # type: ignore[return-value]
+    return StripeGateway(
+        settings.stripe_secret_key.get_secret_value(),
+        [secret.get_secret_value() for secret in settings.stripe_webhook_secrets],
+        api_base=settings.stripe_api_base,
+    )
+
+
+def build_mailer(settings: Settings) -> Mailer:
+    return SmtpMailer(settings.smtp_url, settings.mail_from) if settings.smtp_url else ConsoleMailer(settings.mail_from)
 
 
 def create_app(
-    settings: Settings | None = None, *, hasher: PasswordHasher | None = None, clock: Clock | None = None
+    settings: Settings | None = None,
+    *,
+    hasher: PasswordHasher | None = None,
+    clock: Clock | None = None,
+    gateway: PaymentGateway | None = None,
+    mailer: Mailer | None = None,
+    run_worker: bool = False,
+    worker_schedule: WorkerSchedule | None = None,
 ) -> FastAPI:
     """Build the shop's ASGI app.
 
     `hasher` and `clock` default to argon2id and the system clock; tests pass cheaper or
-    fixed ones. The database engine is disposed when the app's lifespan ends.
+    fixed ones. `gateway` defaults to Stripe as configured, `mailer` to SMTP or the console.
+    With `run_worker` (the embedded demo), the outbox and reconciler run in a thread for the
+    app's lifetime. The database engine is disposed when the app's lifespan ends.
     """
     settings = (settings or Settings()).with_secrets_ensured()
     logs.configure()
     engine = make_engine(settings.effective_database_url)
+    uow_factory = sql_unit_of_work_factory(engine)
+    gateway = gateway or build_gateway(settings)
+    mailer = mailer or build_mailer(settings)
+    clock = clock or system_clock
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        worker = Worker(uow_factory, gateway, mailer, clock, worker_schedule) if run_worker else None
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -49,15 +88,19 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.uow_factory = sql_unit_of_work_factory(engine)
+    app.state.uow_factory = uow_factory
     app.state.hasher = hasher or Argon2PasswordHasher()
     app.state.tokens = JwtTokens(settings.jwt_secret.get_secret_value(), settings.jwt_ttl_seconds)
-    app.state.clock = clock or system_clock
+    app.state.clock = clock
+    app.state.gateway = gateway
+    app.state.mailer = mailer
     problems.install(app)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(catalog.router)
     app.include_router(orders.router)
+    app.include_router(payments.router)
+    app.include_router(pages.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)
     return app

@@ -14,14 +14,18 @@ from typing import Annotated
 
 import typer
 
+from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.config import InsecureSettingsError, Settings
 from comptoir.domain.errors import ComptoirError
-from comptoir.services.ports import UnitOfWorkFactory
+from comptoir.sandbox.cli import sandbox as sandbox_command
 from comptoir.serving import ServerSpec
 
 app = typer.Typer(help="comptoir: orders and payments for small shops.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+events_app = typer.Typer(help="Recorded Stripe webhook events.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
+app.command("sandbox", help="Run the offline Stripe-compatible sandbox alone, like `stripe listen`.")(sandbox_command)
 
 DataOption = Annotated[
     Path | None, typer.Option("--data", help="Data folder (SQLite file, generated secrets). Env: COMPTOIR_DATA_DIR.")
@@ -123,7 +127,8 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Serve the shop's API (and, later, the embedded Stripe sandbox) until Ctrl+C.
+    """Serve the shop until Ctrl+C. Without STRIPE_SECRET_KEY, also the embedded Stripe sandbox
+    (hosted checkout page, test cards, signed webhooks) and the background worker.
 
     Run `comptoir db upgrade` first; `comptoir seed-demo` for a catalog to play with.
     """
@@ -146,13 +151,121 @@ def serve(
 def servers_to_run(settings: Settings, host: str, port: int) -> list[ServerSpec]:
     """Every HTTP server `comptoir serve` runs, the shop first.
 
-    This is the seam for the embedded Stripe sandbox: when `settings.uses_embedded_sandbox`,
-    build its app here, add its ServerSpec, and give the shop's settings its API base, secret
-    key and webhook secret (`settings.model_copy(update=...)`) *before* `create_app` is called.
+    With no Stripe key, the embedded sandbox is built first (its state in `<data>/sandbox`),
+    forwarding signed events to this shop's webhook route; the shop is then given the
+    sandbox's API base, keys and webhook secret, and runs the worker in-process.
     """
-    from comptoir.app import create_app
+    from pydantic import SecretStr
 
-    return [ServerSpec(name="comptoir", app=create_app(settings), host=host, port=port)]
+    from comptoir.app import create_app
+    from comptoir.sandbox.server import build_server
+    from comptoir.worker import WorkerSchedule
+
+    specs: list[ServerSpec] = []
+    embedded = settings.uses_embedded_sandbox
+    if embedded:
+        sandbox = build_server(
+            host="127.0.0.1",
+            port=settings.sandbox_port,
+            data_dir=settings.data_dir / "sandbox",
+            forward_to=f"{_local_url(host, port)}/webhooks/stripe",
+            log_level="warning",
+        )
+        settings = settings.model_copy(
+            update={
+                "stripe_secret_key": SecretStr(sandbox.secret_key),
+                "stripe_publishable_key": sandbox.publishable_key,
+                "stripe_webhook_secrets": [SecretStr(sandbox.webhook_secret)],
+                "stripe_api_base": sandbox.url,
+            }
+        )
+        specs.append(ServerSpec(name="sandbox", app=sandbox.app, host="127.0.0.1", port=settings.sandbox_port))
+    schedule = WorkerSchedule(settings.outbox_every_seconds, settings.reconcile_every_seconds)
+    shop = create_app(settings, run_worker=embedded, worker_schedule=schedule)
+    return [ServerSpec(name="comptoir", app=shop, host=host, port=port), *specs]
+
+
+@app.command()
+def worker(data: DataOption = None) -> None:
+    """Send queued mail and reconcile payments with Stripe on a schedule, until Ctrl+C.
+
+    Needed beside `serve` when a real STRIPE_SECRET_KEY is set (the embedded demo runs it in-process).
+    """
+    import signal
+
+    from comptoir.app import build_gateway, build_mailer
+    from comptoir.services.ports import system_clock
+    from comptoir.worker import Worker, WorkerSchedule
+
+    settings = _settings(data)
+    with _database(settings) as uow_factory:
+        job = Worker(
+            uow_factory,
+            build_gateway(settings),
+            build_mailer(settings),
+            system_clock,
+            WorkerSchedule(settings.outbox_every_seconds, settings.reconcile_every_seconds),
+        )
+        signal.signal(signal.SIGTERM, lambda *_: job.stop(timeout=0))
+        typer.echo(
+            f"worker running: outbox every {settings.outbox_every_seconds:g}s, "
+            f"reconcile every {settings.reconcile_every_seconds:g}s (Ctrl+C to stop)"
+        )
+        try:
+            job.run()
+        except KeyboardInterrupt:
+            typer.echo("worker stopped")
+
+
+@app.command()
+def reconcile(data: DataOption = None) -> None:
+    """Repair what webhooks missed, once: paid sessions still pending, expired sessions still holding stock."""
+    from comptoir.app import build_gateway
+    from comptoir.services import reconciliation
+    from comptoir.services.ports import system_clock
+
+    settings = _settings(data)
+    with _database(settings) as uow_factory:
+        report = reconciliation.reconcile(uow_factory(), build_gateway(settings), now=system_clock())
+    typer.echo(f"checked {report.checked} payment attempts; {len(report.repairs)} repaired")
+    for repair in report.repairs:
+        typer.echo(f"  {repair.order_id}  {repair.action:<17} {repair.reference}")
+    for error in report.errors:
+        typer.echo(f"  error: {error}", err=True)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@events_app.command("replay")
+def events_replay(
+    event_id: Annotated[str | None, typer.Argument(help="The evt_… id of a recorded event.")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Replay every event whose processing failed.")] = False,
+    data: DataOption = None,
+) -> None:
+    """Run recorded webhook events through the same handler again (safe: handlers are idempotent)."""
+    from comptoir.app import build_gateway
+    from comptoir.services import webhooks
+    from comptoir.services.ports import system_clock
+
+    if (event_id is None) == (not failed):
+        typer.echo("error: give an EVENT_ID or --failed (not both)", err=True)
+        raise typer.Exit(2)
+    settings = _settings(data)
+    gateway = build_gateway(settings)
+    exit_code = 0
+    with _database(settings) as uow_factory:
+        ids = [event_id] if event_id else webhooks.failed_event_ids(uow_factory())
+        if not ids:
+            typer.echo("no failed events to replay")
+        for current in ids:
+            try:
+                result = webhooks.replay(uow_factory(), gateway, current, now=system_clock())
+            except ComptoirError as exc:
+                typer.echo(f"{current}: failed again ({exc.detail})", err=True)
+                exit_code = 1
+                continue
+            typer.echo(f"{current}  {result.type:<40} {result.status} {result.outcome}".rstrip())
+    raise typer.Exit(exit_code)
 
 
 def _print_banner(settings: Settings, specs: list[ServerSpec], demo_logins: list[tuple[str, str, str]]) -> None:
@@ -182,7 +295,7 @@ def _demo_logins_present(settings: Settings) -> list[tuple[str, str, str]]:
 
 
 @contextmanager
-def _database(settings: Settings) -> Iterator[UnitOfWorkFactory]:
+def _database(settings: Settings) -> Iterator[SqlUnitOfWorkFactory]:
     """A unit-of-work factory on the configured database; a missing schema becomes a hint, not a traceback."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
         description="Comma-separated during a rotation: any one of them verifies a delivery.",
     )
     stripe_api_base: str | None = Field(default=None, description="Point the SDK at a sandbox running elsewhere.")
+    sandbox_port: int = Field(default=12111, description="Port of the embedded sandbox (when no Stripe key is set).")
+    reconcile_every_seconds: float = Field(default=60.0, gt=0, description="How often the worker reconciles.")
+    outbox_every_seconds: float = Field(default=2.0, gt=0, description="How often the worker sends queued mail.")
 
     smtp_url: str | None = Field(default=None, description="smtp://user:pass@host:port; console mail when unset.")
     mail_from: str = "comptoir <no-reply@comptoir.local>"

@@ -45,7 +45,7 @@ class StripeGateway:
             stripe_version=API_VERSION,
             base_addresses=base,  # type: ignore[arg-type]
             max_network_retries=max_network_retries,
-            http_client=stripe.HTTPXClient(timeout=timeout),
+            http_client=stripe.HTTPXClient(timeout=timeout, allow_sync_methods=True),
         )
         self._webhook_secrets = tuple(webhook_secrets)
 
@@ -131,6 +131,20 @@ class StripeGateway:
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise WebhookSignatureInvalid("The signed body is not a Stripe event", code="webhook_payload_invalid") from exc
+
+
+class StripeNotConfigured:
+    """The gateway when no Stripe key is set and no sandbox was wired: every call says so clearly."""
+
+    def __getattr__(self, name: str) -> Any:
+        def refuse(*_args: Any, **_kwargs: Any) -> Any:
+            raise UpstreamUnavailable(
+                "Online payment is not configured: set STRIPE_SECRET_KEY (or run `comptoir serve`, which starts "
+                "the embedded sandbox when no key is set)",
+                code="payments_not_configured",
+            )
+
+        return refuse
 
 
 def _diagnose(sdk_message: str) -> str:

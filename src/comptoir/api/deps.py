@@ -16,6 +16,8 @@ from comptoir.config import Settings
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import Unauthenticated
 from comptoir.services import accounts
+from comptoir.services.payment_gateway import PaymentGateway
+from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.ports import Clock, PasswordHasher, UnitOfWork
 from comptoir.services.tokens import TokenIssuer
 
@@ -87,3 +89,17 @@ Hasher = Annotated[PasswordHasher, Depends(get_hasher)]
 Tokens = Annotated[TokenIssuer, Depends(get_tokens)]
 Now = Annotated[Clock, Depends(get_clock)]
 Settings_ = Annotated[Settings, Depends(get_settings)]
+
+
+def get_gateway(request: Request) -> PaymentGateway:
+    gateway: PaymentGateway = request.app.state.gateway
+    return gateway
+
+
+def get_payment_uow(request: Request) -> PaymentUnitOfWork:
+    uow: PaymentUnitOfWork = request.app.state.uow_factory()
+    return uow
+
+
+Gateway = Annotated[PaymentGateway, Depends(get_gateway)]
+PaymentUow = Annotated[PaymentUnitOfWork, Depends(get_payment_uow)]

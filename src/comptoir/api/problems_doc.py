@@ -13,12 +13,15 @@ from pydantic import BaseModel, Field
 from comptoir.api.problems import PROBLEM_JSON
 
 _DESCRIPTIONS = {
+    400: "Refused as malformed: e.g. `webhook_signature_invalid` (the detail names the likely cause).",
+    402: "The payment was declined: `decline_code` and a message to show the customer.",
     401: "Missing, malformed or expired token, or wrong credentials (see `code`).",
     403: "Authenticated, but not allowed to do this.",
     404: "Not found (or not yours).",
     409: "Conflicts with the current state: e.g. `email_taken`, `price_changed`, `out_of_stock`.",
     413: "The request body is too large.",
     422: "The request is not valid: `invalid_request` names the fields in `errors`.",
+    503: "A payment provider or the processing of an event failed; retrying later is safe.",
 }
 
 

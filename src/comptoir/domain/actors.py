@@ -31,3 +31,4 @@ class Actor:
 SYSTEM_EXPIRY = "system:expiry"
 SYSTEM_WEBHOOK = "system:webhook"
 SYSTEM_RECONCILER = "system:reconciler"
+SYSTEM_SUCCESS_PAGE = "system:success_page"

@@ -21,6 +21,7 @@ from .delivery import DeliveryWorker
 from .delivery_config import DEFAULT_RETRY_SCHEDULE, DeliverySettings
 from .faults import Faults
 from .keys import PUBLISHABLE_KEY_META, SECRET_KEY_META, remembered_key
+from .pages import page_routes
 from .webhooks import install_webhooks
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ def build_server(
         api_keys=frozenset({secret_key}) if secret_key else None,
         publishable_keys=frozenset({publishable_key}) if publishable_key else None,
     )
-    app = create_sandbox_app(config)
+    app = create_sandbox_app(config, extra_routes=page_routes())
     install_webhooks(app, settings)
     sandbox = app.state.sandbox
     secret_key = secret_key or remembered_key(sandbox, SECRET_KEY_META, "sk_test_")

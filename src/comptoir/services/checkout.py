@@ -14,13 +14,15 @@ from datetime import datetime, timedelta
 
 from comptoir.adapters.db.models import Order, OrderLine
 from comptoir.adapters.db.payment_models import PaymentAttempt
-from comptoir.domain.actors import Actor, Role
+from comptoir.domain.actors import SYSTEM_SUCCESS_PAGE, Actor, Role
 from comptoir.domain.catalog import PaymentMethod, Unit
 from comptoir.domain.errors import Conflict, NotFound
 from comptoir.domain.money import MILLI, milli_to_quantity
 from comptoir.domain.orders import OrderStatus, PaymentStatus
+from comptoir.services import fulfilment
 from comptoir.services.payment_gateway import CheckoutLine, CheckoutRequest, PaymentGateway
 from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.views import OrderView
 
 # Stripe accepts expires_at from 30 minutes to 24 hours after creation; keep a margin for clock skew.
 MIN_SESSION_LIFETIME = timedelta(minutes=31)
@@ -154,3 +156,51 @@ def _required(value: datetime | None) -> datetime:
     """Checkout attempts always carry an expiry; the column is nullable for PaymentIntent attempts."""
     assert value is not None
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class Landing:
+    """What the customer's browser is shown after Stripe sends it back."""
+
+    order: OrderView
+    shop_name: str
+    outcome: str
+    resume_url: str | None = None
+
+    @property
+    def final(self) -> bool:
+        """Whether the page can stop refreshing: nothing more is expected to happen by itself."""
+        return self.order.payment_status is not PaymentStatus.PROCESSING and (
+            self.order.payment_status is not PaymentStatus.UNPAID or self.order.status is OrderStatus.CANCELLED
+        )
+
+
+def success_landing(uow: PaymentUnitOfWork, gateway: PaymentGateway, session_id: str, *, now: datetime) -> Landing:
+    """The success URL: re-read the session from Stripe (the query string proves nothing) and fulfil it.
+
+    Stripe's guide: "You can't rely on triggering fulfillment only from your checkout landing
+    page" — the webhook does it too, and fulfilment is idempotent, so doing it here just makes
+    the page right sooner when the webhook is late.
+    """
+    session = gateway.retrieve_checkout_session(session_id)
+    result = fulfilment.fulfil_checkout(uow, session, actor=SYSTEM_SUCCESS_PAGE, now=now)
+    if result.order_id is None or result.outcome == "not_ours":
+        raise NotFound(f"checkout session {session_id} is not for an order of this shop", code="session_not_ours")
+    return _landing(uow, result.order_id, result.outcome, now)
+
+
+def cancel_landing(uow: PaymentUnitOfWork, order_id: str, *, now: datetime) -> Landing:
+    """The cancel URL: the order is still reserved; offer the still-open session to finish paying."""
+    return _landing(uow, order_id, "cancelled_by_customer", now)
+
+
+def _landing(uow: PaymentUnitOfWork, order_id: str, outcome: str, now: datetime) -> Landing:
+    with uow:
+        order = uow.orders.get(order_id)
+        if order is None:
+            raise NotFound(f"no order {order_id}", code="order_not_found")
+        shop = uow.shops.get(order.shop_id)
+        assert shop is not None
+        live = [a for a in uow.payments.attempts(order.id) if a.kind == "checkout_session" and _is_live(a, now)]
+        resume = live[-1].url if live and order.payment_status in {"unpaid", "failed"} else None
+        return Landing(OrderView.of(order, shop.slug), shop.name, outcome, resume)

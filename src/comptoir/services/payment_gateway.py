@@ -13,15 +13,17 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from comptoir.domain.errors import ComptoirError, InvalidInput
+from comptoir.domain.errors import ComptoirError, NotFound
 
 
-class WebhookSignatureInvalid(InvalidInput):
+class WebhookSignatureInvalid(ComptoirError):
+    """Answered with 400 (not 422): Stripe shows the status in the endpoint's delivery log."""
+
     code = "webhook_signature_invalid"
     title = "Webhook signature verification failed"
 
 
-class ProviderObjectMissing(ComptoirError):
+class ProviderObjectMissing(NotFound):
     """The provider says the object does not exist (e.g. an unknown checkout session id)."""
 
     code = "provider_object_missing"

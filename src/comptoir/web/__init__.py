@@ -1,0 +1,1 @@
+"""Pages people see: where Stripe sends the customer back after paying or cancelling."""

@@ -1,0 +1,71 @@
+"""Paying online: a Checkout Session for an order, and Stripe's webhook deliveries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import Field
+
+from comptoir.api.deps import CurrentActor, Gateway, Now, PaymentUow, Settings_
+from comptoir.api.problems_doc import responses
+from comptoir.api.schemas import _Out
+from comptoir.services import checkout, webhooks
+
+router = APIRouter(tags=["payments"])
+
+
+class CheckoutSessionOut(_Out):
+    id: str = Field(description="The Stripe Checkout Session id (cs_…).")
+    url: str = Field(description="Send the customer's browser here to pay.")
+    expires_at: datetime = Field(description="The session, and the order's stock hold, end then.")
+
+
+class WebhookAck(_Out):
+    received: bool = True
+    status: str = Field(description="processed | ignored (type not handled) | duplicate (already applied)")
+
+
+def checkout_urls(public_url: str) -> checkout.CheckoutUrls:
+    base = public_url.rstrip("/")
+    return checkout.CheckoutUrls(
+        success_url=f"{base}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=f"{base}/checkout/cancel",
+    )
+
+
+@router.post(
+    "/api/orders/{order_id}/checkout-session",
+    summary="Pay an order on Stripe's hosted Checkout page",
+    description=(
+        "Returns the order's open session, or creates one priced from the order, expiring with its stock "
+        "hold. Redirect the customer to `url`. 409 `order_already_paid`, `order_cancelled`, "
+        "`order_pays_on_pickup`, `payment_processing` or `hold_expired` when it cannot be paid online."
+    ),
+    responses=responses(401, 404, 409, 422),
+)
+def create_checkout_session(
+    order_id: str, actor: CurrentActor, uow: PaymentUow, gateway: Gateway, now: Now, settings: Settings_
+) -> CheckoutSessionOut:
+    urls = checkout_urls(settings.public_url)
+    urls = checkout.CheckoutUrls(urls.success_url, f"{urls.cancel_url}?order_id={order_id}")
+    link = checkout.start_checkout(uow, gateway, actor, order_id, urls=urls, now=now())
+    return CheckoutSessionOut(id=link.id, url=link.url, expires_at=link.expires_at)
+
+
+@router.post(
+    "/webhooks/stripe",
+    summary="Stripe webhook endpoint",
+    description=(
+        "Verifies `Stripe-Signature` over the raw body with the configured secret(s), records the event "
+        "and applies it exactly once. 400 when the signature does not verify (the problem names the likely "
+        "cause); 503 when processing failed, so Stripe retries."
+    ),
+    responses=responses(400, 503),
+)
+async def stripe_webhook(request: Request, uow: PaymentUow, gateway: Gateway, now: Now) -> WebhookAck:
+    payload = await request.body()
+    event = gateway.verify_webhook(payload, request.headers.get("stripe-signature"))
+    result = await run_in_threadpool(webhooks.ingest, uow, gateway, event, now=now())
+    return WebhookAck(status=result.status)

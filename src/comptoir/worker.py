@@ -1,0 +1,83 @@
+"""The background worker: sends the outbox and runs the reconciler on a schedule.
+
+`comptoir worker` runs it as its own process; `comptoir serve` runs it in a thread beside the
+HTTP server in the embedded (demo) mode. Several workers may run at once: the outbox claims
+rows with a lease, and reconciliation repeats nothing that is already done.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from comptoir.domain.errors import ComptoirError
+from comptoir.services import outbox, reconciliation
+from comptoir.services.notifications import Mailer
+from comptoir.services.payment_gateway import PaymentGateway
+from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.ports import Clock
+
+log = logging.getLogger("comptoir.worker")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSchedule:
+    outbox_every: float = 2.0
+    reconcile_every: float = 60.0
+
+
+class Worker:
+    def __init__(
+        self,
+        new_uow: Callable[[], PaymentUnitOfWork],
+        gateway: PaymentGateway,
+        mailer: Mailer,
+        clock: Clock,
+        schedule: WorkerSchedule | None = None,
+    ) -> None:
+        self._new_uow = new_uow
+        self._gateway = gateway
+        self._mailer = mailer
+        self._clock = clock
+        self._schedule = schedule or WorkerSchedule()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def send_outbox(self) -> outbox.DispatchReport:
+        return outbox.dispatch_due(self._new_uow(), self._mailer, now=self._clock())
+
+    def reconcile(self) -> reconciliation.ReconcileReport:
+        return reconciliation.reconcile(self._new_uow(), self._gateway, now=self._clock())
+
+    def run(self) -> None:
+        """Loop until `stop()`: outbox often, reconciliation now and then. Errors are logged, not fatal."""
+        next_reconcile = 0.0
+        elapsed = 0.0
+        while not self._stop.is_set():
+            if elapsed >= next_reconcile:
+                self._guarded("reconcile", self.reconcile)
+                next_reconcile = elapsed + self._schedule.reconcile_every
+            self._guarded("outbox", self.send_outbox)
+            if self._stop.wait(self._schedule.outbox_every):
+                break
+            elapsed += self._schedule.outbox_every
+
+    def start(self) -> threading.Thread:
+        self._thread = threading.Thread(target=self.run, name="comptoir-worker", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _guarded(self, name: str, job: Callable[[], object]) -> None:
+        try:
+            job()
+        except ComptoirError as exc:
+            log.warning("worker %s: %s", name, exc.detail)
+        except Exception:
+            log.exception("worker %s failed", name)
