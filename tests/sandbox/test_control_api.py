@@ -102,12 +102,14 @@ def test_faults_are_read_and_replaced_and_bad_ones_refused(sandbox: RunningSandb
     assert sandbox.control("GET", "/faults") == updated
 
 
-def test_reset_wipes_state_but_keeps_keys_and_the_forwarding_secret(tmp_path: Path, receiver: Receiver) -> None:
+def test_reset_wipes_state_but_keeps_keys_the_forwarding_secret_and_the_clock(tmp_path: Path,
+                                                                                receiver: Receiver) -> None:
     with running_sandbox(tmp_path, forward_to=receiver.url) as sandbox:
-        # given objects, events and deliveries
+        # given objects, events, deliveries and an advanced clock
         customer = sandbox.stripe.v1.customers.create(params={"email": "ada@example.com"})
         sandbox.wait_deliveries(lambda rows: len(rows) == 1 and rows[0]["status"] == "succeeded")
         secret = sandbox.running.webhook_secret
+        offset = sandbox.control("POST", "/clock/advance", {"seconds": 3600})["offset"]
         # when the sandbox is reset
         assert sandbox.control("POST", "/reset")["reset"] is True
         # then objects, events and deliveries are gone
@@ -123,6 +125,7 @@ def test_reset_wipes_state_but_keeps_keys_and_the_forwarding_secret(tmp_path: Pa
     with running_sandbox(tmp_path, forward_to=receiver.url) as restarted:
         assert restarted.running.secret_key == sandbox.running.secret_key
         assert restarted.running.webhook_secret == secret
+        assert restarted.control("GET", "/clock")["offset"] == offset
 
 
 def test_rolling_an_unknown_endpoint_is_a_404(sandbox: RunningSandbox) -> None:
