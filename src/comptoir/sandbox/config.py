@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_API_VERSION = "2026-10-28.endive"
@@ -29,7 +29,6 @@ class SandboxConfig:
     async_delay: int = 60
     clock_offset: int = 0
     business_name: str = "Sandbox shop"
-    extra: dict = field(default_factory=dict)
 
     @property
     def database_path(self) -> str:

@@ -39,6 +39,7 @@ class IdempotencyLayer:
         self._clock = clock
         self._in_flight: set[str] = set()
         self._guard = threading.Lock()
+        self._last_prune = 0
 
     def check(self, key: str, method: str, path: str, params: str) -> SavedResponse | None:
         """Return the saved response to replay, ``None`` to execute, or raise a 400/409."""
@@ -82,8 +83,13 @@ class IdempotencyLayer:
         with self._guard:
             self._in_flight.discard(key)
 
-    def prune(self) -> int:
-        cutoff = self._clock.now() - KEY_TTL_SECONDS
+    def prune(self, *, every: int = 60) -> int:
+        """Drop keys older than 24 h; scans at most once per ``every`` sandbox seconds."""
+        now = self._clock.now()
+        if now - self._last_prune < every:
+            return 0
+        self._last_prune = now
+        cutoff = now - KEY_TTL_SECONDS
         stale = [k for k, r in self._store.idempotency.items() if r["created"] <= cutoff]
         for key in stale:
             self._store.drop_idempotency(key)

@@ -43,7 +43,7 @@ def get(sb: "Sandbox", pi_id: str) -> dict[str, Any]:
     return pi
 
 
-def _minimum_amount(p: Params, amount: int, currency: str) -> None:
+def _minimum_amount(amount: int, currency: str) -> None:
     if amount < 50:
         raise StripeError(400, "invalid_request_error",
                           f"Amount must be at least 50 {currency} minor units.",
@@ -53,7 +53,7 @@ def _minimum_amount(p: Params, amount: int, currency: str) -> None:
 def create(sb: "Sandbox", p: Params, *, checkout_session: str | None = None) -> dict[str, Any]:
     amount = p.int("amount", required=True)
     currency = p.currency()
-    _minimum_amount(p, amount, currency)
+    _minimum_amount(amount, currency)
     capture_method = p.str("capture_method", "automatic", choices=CAPTURE_METHODS)
     confirmation_method = p.str("confirmation_method", "automatic", choices=("automatic", "manual"))
     customer = p.str("customer")
@@ -97,7 +97,7 @@ def update(sb: "Sandbox", pi: dict[str, Any], p: Params) -> dict[str, Any]:
             "requires_action.", payment_intent=snapshot(pi))
     if p.has("amount"):
         amount = p.int("amount")
-        _minimum_amount(p, amount, pi["currency"])
+        _minimum_amount(amount, pi["currency"])
         pi["amount"] = amount
     if p.has("currency"):
         pi["currency"] = p.currency()
