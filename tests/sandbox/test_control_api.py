@@ -91,6 +91,41 @@ def test_deliveries_can_be_filtered_by_event_endpoint_and_status(sandbox: Runnin
     assert sandbox.control("GET", "/deliveries?status=lost", expect=400)["error"]["message"]
 
 
+def test_a_failed_delivery_can_be_resent_once_the_receiver_is_fixed(sandbox: RunningSandbox,
+                                                                    receiver: Receiver) -> None:
+    # given a delivery that was given up after every attempt failed
+    receiver.respond = lambda delivery, index: 500 if index < 4 else 200
+    endpoint = sandbox.endpoint(receiver.url)
+    sandbox.stripe.v1.customers.create(params={"email": "ada@example.com"})
+    [row] = sandbox.wait_deliveries(lambda rows: len(rows) == 1 and rows[0]["status"] == "failed")
+    event_id = row["event_id"]
+    # when it is resent
+    resent = sandbox.control("POST", "/deliveries/resend", {"event_id": event_id, "endpoint_id": endpoint.id})
+    # then it is delivered again, signed, and the event now counts as delivered
+    assert resent["status"] == "pending" and resent["attempts"] == 0
+    [row] = sandbox.wait_deliveries(lambda rows: rows[0]["status"] == "succeeded", event_id=event_id)
+    assert row["attempts"] == 1
+    last = receiver.wait_count(5)[-1]
+    assert stripe.Webhook.construct_event(last.body, last.signature, endpoint.secret).id == event_id
+    assert sandbox.stripe.v1.events.list(params={"delivery_success": False}).data == []
+    # and unknown events or endpoints are refused
+    sandbox.control("POST", "/deliveries/resend", {"event_id": "evt_nope", "endpoint_id": endpoint.id}, expect=404)
+    sandbox.control("POST", "/deliveries/resend", {"event_id": event_id, "endpoint_id": "we_nope"}, expect=404)
+    sandbox.control("POST", "/deliveries/resend", {"event_id": event_id, "endpoint_id": "forward_to"}, expect=400)
+
+
+def test_a_delivery_still_in_flight_cannot_be_resent(sandbox: RunningSandbox, receiver: Receiver) -> None:
+    # given a delivery the receiver is holding
+    receiver.respond = lambda delivery, index: 0
+    endpoint = sandbox.endpoint(receiver.url)
+    sandbox.stripe.v1.customers.create(params={"email": "ada@example.com"})
+    [held] = receiver.wait_count(1)
+    # when it is resent, then the sandbox says it is still busy with it
+    error = sandbox.control("POST", "/deliveries/resend", {"event_id": held.event["id"], "endpoint_id": endpoint.id},
+                            expect=409)
+    assert "retrying" in error["error"]["message"]
+
+
 def test_faults_are_read_and_replaced_and_bad_ones_refused(sandbox: RunningSandbox) -> None:
     assert sandbox.control("GET", "/faults") == {"duplicate": 0.0, "drop": 0.0, "delay": [0.0, 0.0],
                                                  "reorder_window": 0, "reorder_hold": 2.0, "seed": None}

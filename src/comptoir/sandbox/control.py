@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from .delivery import DeliveryWorker
+from .delivery import FORWARD_TARGET, DeliveryWorker
 from .errors import StripeError
 from .faults import FaultError, Faults
 from .http.auth import authenticate
@@ -141,6 +141,27 @@ async def flush_deliveries(request: Request) -> dict[str, Any]:
     return {"released": _worker(request).flush()}
 
 
+async def resend_delivery(request: Request) -> dict[str, Any]:
+    """Deliver an event to a target again (``{"event_id", "endpoint_id"}``), as a new delivery."""
+    body = await _json_body(request)
+    event_id, endpoint_id = body.get("event_id"), body.get("endpoint_id")
+    if not isinstance(event_id, str) or not isinstance(endpoint_id, str):
+        raise ControlError(400, "'event_id' and 'endpoint_id' are required strings")
+    sandbox = _sandbox(request)
+    worker = _worker(request)
+    event = sandbox.get(event_id)
+    if event is None or event.get("object") != "event":
+        raise ControlError(404, f"No such event: '{event_id}'")
+    if endpoint_id == FORWARD_TARGET:
+        if not worker.settings.forward_to:
+            raise ControlError(400, "this sandbox does not forward events (start it with --forward-to)")
+    elif (sandbox.get(endpoint_id) or {}).get("object") != "webhook_endpoint":
+        raise ControlError(404, f"No such webhook_endpoint: '{endpoint_id}'")
+    if worker.busy(event_id, endpoint_id):
+        raise ControlError(409, "this delivery is still queued or retrying; wait for its outcome first")
+    return await worker.resend(event_id, endpoint_id)
+
+
 async def get_faults(request: Request) -> dict[str, Any]:
     return _worker(request).faults.to_dict()
 
@@ -208,6 +229,7 @@ def control_routes() -> list[Route]:
         Route(f"{PREFIX}/settle", _handler(settle), methods=["POST"]),
         Route(f"{PREFIX}/deliveries", _handler(list_deliveries), methods=["GET"]),
         Route(f"{PREFIX}/deliveries/flush", _handler(flush_deliveries), methods=["POST"]),
+        Route(f"{PREFIX}/deliveries/resend", _handler(resend_delivery), methods=["POST"]),
         Route(f"{PREFIX}/faults", _handler(get_faults), methods=["GET"]),
         Route(f"{PREFIX}/faults", _handler(put_faults), methods=["PUT"]),
         Route(f"{PREFIX}/webhooks", _handler(webhooks_info), methods=["GET"]),

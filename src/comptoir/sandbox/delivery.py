@@ -163,6 +163,16 @@ class DeliveryWorker:
         self.history.clear()
         self._plan = FaultPlan(self._plan.faults)
 
+    def busy(self, event_id: str, target: str) -> bool:
+        """Whether the worker still owns this delivery (queued, held, waiting for a retry)."""
+        return (event_id, target) in self._inflight
+
+    async def resend(self, event_id: str, target: str) -> dict[str, Any]:
+        """A manual resend, like the dashboard's: a fresh pending row, delivered the usual way."""
+        row = await asyncio.to_thread(self._sandbox.bus.add_delivery, event_id, target)
+        self._admit(event_id, [target], False)
+        return row
+
     def attempts_of(self, event_id: str, target: str) -> list[dict[str, Any]]:
         return list(self.history.get((event_id, target), ()))
 
