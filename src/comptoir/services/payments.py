@@ -21,7 +21,18 @@ from comptoir.services import order_state
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
 # Attempt states only move forward along this ranking (a late "processing" never undoes "succeeded").
-_ATTEMPT_RANK = {"creating": 0, "open": 1, "processing": 2, "failed": 3, "expired": 3, "succeeded": 4}
+# "authorized" is a card authorisation awaiting capture (manual capture); it ends "succeeded"
+# (captured) or "canceled" (authorisation released).
+_ATTEMPT_RANK = {
+    "creating": 0,
+    "open": 1,
+    "processing": 2,
+    "authorized": 3,
+    "failed": 3,
+    "expired": 3,
+    "succeeded": 4,
+    "canceled": 4,
+}
 
 
 def advance_attempt(attempt: PaymentAttempt, state: str, at: datetime) -> bool:
@@ -38,7 +49,7 @@ def attempt_signal(attempts: list[PaymentAttempt]) -> Attempt:
     if not attempts:
         return Attempt.NONE
     latest = max(attempts, key=lambda a: a.number)
-    if latest.state == "processing":
+    if latest.state in {"processing", "authorized"}:
         return Attempt.PROCESSING
     if latest.state == "failed":
         return Attempt.FAILED
