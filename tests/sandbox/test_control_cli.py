@@ -74,7 +74,11 @@ def test_python_m_runs_it_prints_the_keys_and_forwards_signed_events(tmp_path: P
         assert stripe.Webhook.construct_event(delivery.body, delivery.signature, whsec).type == "customer.created"
     finally:
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=DEADLINE)
+        try:
+            output, _ = process.communicate(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
     # uvicorn re-raises the Ctrl-C it handled, so a clean stop exits 130 (128 + SIGINT)
     assert process.returncode in (0, 130) and "Traceback" not in output, output
 
