@@ -32,6 +32,7 @@ def build_gateway(settings: Settings) -> PaymentGateway:
         settings.stripe_secret_key.get_secret_value(),
         [secret.get_secret_value() for secret in settings.stripe_webhook_secrets],
         api_base=settings.stripe_api_base,
+        payment_method_types=settings.stripe_payment_method_types,
     )
 
 

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("STRIPE_WEBHOOK_SECRET", "COMPTOIR_STRIPE_WEBHOOK_SECRET"),
         description="Comma-separated during a rotation: any one of them verifies a delivery.",
     )
+    stripe_payment_method_types: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="What Checkout offers, comma-separated (card,sepa_debit); empty lets Stripe pick from the Dashboard.",
+    )
     stripe_api_base: str | None = Field(default=None, description="Point the SDK at a sandbox running elsewhere.")
     sandbox_port: int = Field(default=12111, description="Port of the embedded sandbox (when no Stripe key is set).")
     reconcile_every_seconds: float = Field(default=60.0, gt=0, description="How often the worker reconciles.")
@@ -53,7 +57,7 @@ class Settings(BaseSettings):
     smtp_url: str | None = Field(default=None, description="smtp://user:pass@host:port; console mail when unset.")
     mail_from: str = "comptoir <no-reply@comptoir.local>"
 
-    @field_validator("stripe_webhook_secrets", mode="before")
+    @field_validator("stripe_webhook_secrets", "stripe_payment_method_types", mode="before")
     @classmethod
     def _split_secrets(cls, value: object) -> object:
         if isinstance(value, str):

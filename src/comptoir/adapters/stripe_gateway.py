@@ -38,6 +38,7 @@ class StripeGateway:
         api_base: str | None = None,
         timeout: float = TIMEOUT_SECONDS,
         max_network_retries: int = NETWORK_RETRIES,
+        payment_method_types: Sequence[str] = (),
     ) -> None:
         base = {"api": api_base} if api_base else None
         self._client = stripe.StripeClient(
@@ -48,6 +49,7 @@ class StripeGateway:
             http_client=stripe.HTTPXClient(timeout=timeout, allow_sync_methods=True),
         )
         self._webhook_secrets = tuple(webhook_secrets)
+        self._payment_method_types = tuple(payment_method_types)
 
     def create_checkout_session(self, request: CheckoutRequest, *, idempotency_key: str) -> CheckoutSession:
         params: dict[str, Any] = {
@@ -70,6 +72,9 @@ class StripeGateway:
             "expires_at": request.expires_at,
             "payment_intent_data": {"metadata": {"order_id": request.order_id}},
         }
+        methods = _methods_for(self._payment_method_types, request.currency)
+        if methods:
+            params["payment_method_types"] = methods
         if request.customer_email:
             params["customer_email"] = request.customer_email
         if request.capture_manually:
@@ -131,6 +136,13 @@ class StripeGateway:
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise WebhookSignatureInvalid("The signed body is not a Stripe event", code="webhook_payload_invalid") from exc
+
+
+def _methods_for(configured: Sequence[str], currency: str) -> list[str]:
+    """The configured methods that can take this currency (a SEPA debit is in euros only; Stripe
+    refuses the whole session otherwise). Empty: the parameter is left out and Stripe offers what
+    the Dashboard enables."""
+    return [method for method in configured if method != "sepa_debit" or currency.upper() == "EUR"]
 
 
 class StripeNotConfigured:
