@@ -11,10 +11,12 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.util import identity_key
 
 from comptoir.adapters.db.models import Order, Product, Shop, ShopMerchant, User
+from comptoir.domain.errors import Conflict
 
 _CANCELLABLE_ON_EXPIRY = ("unpaid", "failed")
 
@@ -37,9 +39,14 @@ class SqlUserRepository:
         return self._session.scalars(select(User).where(User.email == email.strip().lower())).one_or_none()
 
     def add(self, user: User) -> User:
+        """Flushes; two racing sign-ups for one email meet at the unique index, and the loser
+        gets the same Conflict as if it had seen the row first."""
         user.email = user.email.strip().lower()
         self._session.add(user)
-        self._session.flush()
+        try:
+            self._session.flush()
+        except IntegrityError as exc:
+            raise Conflict(f"an account already exists for {user.email}", code="email_taken") from exc
         return user
 
     def shop_ids(self, user_id: int) -> frozenset[int]:
