@@ -14,7 +14,7 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
 
-class _RequestIdFilter(logging.Filter):
+class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         return True
@@ -42,7 +42,7 @@ def configure(level: str = "INFO") -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
-    handler.addFilter(_RequestIdFilter())
+    handler.addFilter(RequestIdFilter())
     handler._comptoir = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from comptoir.logs import RequestIdFilter
 from tests.api.support import Api
 
 PROBLEM_JSON = "application/problem+json"
@@ -92,3 +93,25 @@ def test_the_openapi_document_shows_the_routes_and_the_bearer_scheme(api: Api) -
         "description": "The access_token from POST /api/auth/login, sent as `Authorization: Bearer <token>`.",
     }
     assert PROBLEM_JSON in spec["paths"]["/api/orders"]["post"]["responses"]["409"]["content"]
+
+
+def test_an_unexpected_error_is_a_500_problem_logged_under_the_request_id(api: Api, caplog) -> None:
+    # given a route that fails in a way nobody planned for
+    def explode() -> None:
+        raise RuntimeError("disk on fire")
+
+    api.client.app.add_api_route("/boom", explode)
+    caplog.handler.addFilter(RequestIdFilter())  # the filter our JSON handler uses
+    # when
+    with caplog.at_level("ERROR", logger="comptoir.http"):
+        response = api.client.get("/boom", headers={"X-Request-Id": "trace-500"})
+    # then the client gets a problem naming the id, and the traceback is logged with that id
+    assert response.status_code == 500
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.headers["x-request-id"] == "trace-500"
+    assert response.json()["code"] == "internal_error"
+    assert "trace-500" in response.json()["detail"]
+    assert "disk on fire" not in response.text
+    failures = [r for r in caplog.records if r.getMessage() == "unhandled error"]
+    assert failures and failures[0].exc_info is not None
+    assert failures[0].request_id == "trace-500"

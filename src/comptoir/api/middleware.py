@@ -30,17 +30,36 @@ class RequestContext:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        responded = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
                 status = message["status"]
+                responded = True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answered here rather than by Starlette's outermost error middleware, so the
+            # traceback is logged while the request id is still known.
+            log.exception("unhandled error")
+            if responded:
+                raise
+            await _send_json(
+                send_with_id,
+                500,
+                {
+                    "type": "https://comptoir.dev/problems/internal_error",
+                    "title": "Internal Server Error",
+                    "status": 500,
+                    "code": "internal_error",
+                    "detail": f"Something went wrong on our side; it has been logged under {request_id}",
+                },
+            )
         finally:
             log.info(
                 "%s %s %s",
@@ -50,6 +69,18 @@ class RequestContext:
                 extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
             )
             request_id_var.reset(token)
+
+
+async def _send_json(send: Send, status: int, payload: dict[str, object]) -> None:
+    body = json.dumps(payload).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class BodySizeLimit:
