@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 import stripe
@@ -145,3 +147,24 @@ def test_webhook_endpoints_create_list_retrieve_delete(client):
     assert deleted.deleted is True
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.webhook_endpoints.retrieve(endpoint.id)
+
+
+def test_an_unknown_parameter_is_refused_and_not_saved_under_its_key(client):
+    # given a typo in a parameter name
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.payment_intents.create({"amount": 1000, "currency": "eur", "ammount": 5},
+                                         {"idempotency_key": f"typo-{uuid.uuid4()}"})
+    # then Stripe's parameter_unknown error names it
+    assert raised.value.code == "parameter_unknown"
+    assert raised.value.error.param == "ammount"
+    assert raised.value.error.message == "Received unknown parameter: ammount"
+
+
+def test_both_names_of_the_payment_method_types_parameter_are_accepted(client):
+    old = client.v1.payment_intents.create({"amount": 1000, "currency": "eur",
+                                            "payment_method_types": ["card", "sepa_debit"]})
+    new = client.v1.payment_intents.create({"amount": 1000, "currency": "eur",
+                                            "allowed_payment_method_types": ["card", "sepa_debit"],
+                                            "excluded_payment_method_types": ["sepa_debit"]})
+    assert old.payment_method_types == ["card", "sepa_debit"]
+    assert new.payment_method_types == ["card"]

@@ -13,7 +13,7 @@ from . import payment_methods, payments
 from .errors import invalid_param, invalid_request, missing_param, resource_missing
 from .ids import new_id
 from .objects.checkout_session import build_line_item, build_session, customer_details
-from .params import Params
+from .params import Params, payment_method_types
 
 if TYPE_CHECKING:
     from .engine import Sandbox
@@ -131,7 +131,7 @@ def create(sb: "Sandbox", p: Params) -> dict[str, Any]:
                             "customer_email", code=None)
     if customer and sb.store.get(customer, "customer") is None:
         raise resource_missing("customer", customer, param="customer", status=400)
-    types = [str(t) for t in p.list("payment_method_types")] or ["card"]
+    types = payment_method_types(p) or ["card"]
     for kind in types:
         if kind not in SUPPORTED_TYPES:
             raise invalid_param(f"Invalid payment_method_types: the sandbox supports {', '.join(SUPPORTED_TYPES)}.",

@@ -141,3 +141,13 @@ def merge_metadata(current: dict[str, str], update: dict[str, str] | None) -> di
         else:
             merged[k] = v
     return merged
+
+
+def payment_method_types(p: Params) -> list[str] | None:
+    """``allowed_payment_method_types`` (API 2026-10-28 and later) or ``payment_method_types``
+    (earlier versions), minus ``excluded_payment_method_types``; ``None`` when not given."""
+    types = [str(t) for t in p.list("allowed_payment_method_types") or p.list("payment_method_types")]
+    excluded = {str(t) for t in p.list("excluded_payment_method_types")}
+    if not types:
+        return None
+    return [t for t in types if t not in excluded]

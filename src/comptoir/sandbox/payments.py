@@ -18,7 +18,7 @@ from .errors import StripeError, invalid_param, resource_missing, unexpected_sta
 from .ids import new_id
 from .objects.charge import build_charge, outcome
 from .objects.payment_intent import build_payment_intent
-from .params import Params, merge_metadata
+from .params import Params, merge_metadata, payment_method_types
 
 if TYPE_CHECKING:
     from .engine import Sandbox
@@ -59,7 +59,7 @@ def create(sb: "Sandbox", p: Params, *, checkout_session: str | None = None) -> 
     customer = p.str("customer")
     if customer and sb.store.get(customer, "customer") is None:
         raise resource_missing("customer", customer, param="customer", status=400)
-    types = [str(t) for t in p.list("payment_method_types")] or None
+    types = payment_method_types(p)
     for kind in types or ():
         if kind not in ("card", "sepa_debit"):
             raise invalid_param(f"The payment method type provided: {kind} is invalid. The sandbox supports "
@@ -88,7 +88,7 @@ def create(sb: "Sandbox", p: Params, *, checkout_session: str | None = None) -> 
 def update(sb: "Sandbox", pi: dict[str, Any], p: Params) -> dict[str, Any]:
     settled = pi["status"] in ("succeeded", "canceled", "processing", "requires_capture")
     changing_money = any(p.has(k) for k in ("amount", "currency", "payment_method", "payment_method_types",
-                                            "capture_method", "customer"))
+                                            "allowed_payment_method_types", "capture_method", "customer"))
     if settled and changing_money:
         raise unexpected_state(
             f"This PaymentIntent's amount, currency, customer, payment method or capture method could not be "
@@ -114,8 +114,9 @@ def update(sb: "Sandbox", pi: dict[str, Any], p: Params) -> dict[str, Any]:
             pi[key] = p.str(key)
     if p.has("shipping"):
         pi["shipping"] = p.raw("shipping") or None
-    if p.has("payment_method_types"):
-        pi["payment_method_types"] = [str(t) for t in p.list("payment_method_types")]
+    types = payment_method_types(p)
+    if types:
+        pi["payment_method_types"] = types
     pi["metadata"] = merge_metadata(pi["metadata"], p.metadata())
     if p.has("payment_method"):
         ref = p.str("payment_method")

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..engine import Sandbox
-from ..errors import StripeError, api_error
+from ..errors import StripeError, api_error, invalid_param
 from ..events import RequestContext, current_request
 from ..expand import expand
 from ..forms import decode_form
@@ -53,7 +53,16 @@ def error_response(error: StripeError, request_id: str, version: str) -> Respons
     return _response(error.http_status, _dumps(error.to_dict()).encode(), headers)
 
 
-def api_endpoint(sb: Sandbox, handler: Handler, *, publishable_ok: bool = False) -> Callable[[Request], Awaitable[Response]]:
+def unknown_parameter(params: dict[str, Any], allowed: frozenset[str]) -> StripeError | None:
+    for name in params:
+        if name not in allowed:
+            return invalid_param(f"Received unknown parameter: {name}", name, code="parameter_unknown")
+    return None
+
+
+def api_endpoint(sb: Sandbox, handler: Handler, *, publishable_ok: bool = False,
+                 allowed: frozenset[str] | None = None) -> Callable[[Request], Awaitable[Response]]:
+    """``allowed``: the top-level POST parameters the endpoint accepts (``None``: no check)."""
     config = sb.config
 
     async def endpoint(request: Request) -> Response:
@@ -69,6 +78,10 @@ def api_endpoint(sb: Sandbox, handler: Handler, *, publishable_ok: bool = False)
                     params = {**decode_form(request.url.query), **params}
             else:
                 params = decode_form(request.url.query)
+            if allowed is not None and method == "POST":
+                unknown = unknown_parameter(params, allowed)
+                if unknown is not None:
+                    raise unknown
         except StripeError as error:
             return error_response(error, request_id, version)
         key = request.headers.get("idempotency-key") if method == "POST" else None

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import catalog, checkout, payment_methods, payments, refunds, webhook_endpoints
+from ..allowed_params import ALLOWED_POST_PARAMS
 from ..engine import Sandbox
 from ..errors import StripeError, authentication_error, invalid_request, resource_missing
 from ..ids import new_id
@@ -144,7 +145,9 @@ def _create(fn):
 
 def build_routes(sb: Sandbox) -> list[Route]:
     def r(path: str, method: str, handler, publishable_ok: bool = False) -> Route:
-        return Route(path, api_endpoint(sb, handler, publishable_ok=publishable_ok), methods=[method])
+        allowed = ALLOWED_POST_PARAMS.get(path) if method == "POST" else None
+        return Route(path, api_endpoint(sb, handler, publishable_ok=publishable_ok, allowed=allowed),
+                     methods=[method])
 
     routes = [
         r("/v1/customers", "POST", _create(catalog.create_customer)),
