@@ -1,8 +1,11 @@
-"""Run one or more ASGI apps (the shop, later the embedded Stripe sandbox) in one process.
+"""Run one or more ASGI apps (the shop and the embedded Stripe sandbox) in one process.
 
 uvicorn's `Server.serve()` installs its own SIGINT/SIGTERM handlers, and with several servers
-in one loop only the last one would hear Ctrl+C. Here the handlers are installed once and
-ask every server to stop, so `comptoir serve` shuts everything down together and exits 0.
+only the last one would hear Ctrl+C. Here the handlers are installed once and ask every server
+to stop, so `comptoir serve` shuts everything down together and exits 0.
+
+Each server gets its own thread and event loop: the shop calls Stripe (here, the sandbox)
+with the synchronous SDK, and a call made from a loop the sandbox shares would wait on itself.
 """
 
 from __future__ import annotations
@@ -63,17 +66,35 @@ def run_servers(specs: list[ServerSpec], *, log_level: str = "info") -> None:
     if threading.current_thread() is threading.main_thread():
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        asyncio.run(_serve_all(servers))
+        _serve_all(servers)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-async def _serve_all(servers: list[uvicorn.Server]) -> None:
-    tasks = [asyncio.create_task(server.serve()) for server in servers]
-    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+def _serve_all(servers: list[uvicorn.Server]) -> None:
+    """Serve each in its own thread; when one stops (or fails to start), stop the others."""
+    one_stopped = threading.Event()
+    failures: list[BaseException] = []
+
+    def run(server: uvicorn.Server) -> None:
+        try:
+            asyncio.run(server.serve())
+            if not server.started and not server.should_exit:
+                failures.append(RuntimeError(f"server on port {server.config.port} did not start"))
+        except BaseException as exc:  # re-raised in the main thread below
+            failures.append(exc)
+        finally:
+            one_stopped.set()
+
+    threads = [threading.Thread(target=run, args=(server,), name=f"serve-{server.config.port}") for server in servers]
+    for thread in threads:
+        thread.start()
+    while not one_stopped.wait(0.5):
+        pass
     for server in servers:
         server.should_exit = True
-    await asyncio.gather(*tasks)
-    for task in done:
-        task.result()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]

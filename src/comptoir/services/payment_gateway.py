@@ -137,6 +137,20 @@ class PaymentGateway(Protocol):
 
     def list_refunds(self, payment_intent_id: str) -> list[Refund]: ...
 
+    def create_refund(
+        self,
+        payment_intent_id: str,
+        amount: int,
+        reason: str | None,
+        metadata: Mapping[str, str],
+        *,
+        idempotency_key: str,
+    ) -> Refund:
+        """Refund `amount` of a PaymentIntent's charge. `reason` is Stripe's enum (duplicate, fraudulent,
+        requested_by_customer) or None; free text goes in `metadata`. Raises Conflict
+        (`refund_refused`) when the provider refuses it for good (e.g. more than is left to refund)."""
+        ...
+
     def payment_intent_status(self, payment_intent_id: str) -> str: ...
 
     def verify_webhook(self, payload: bytes, signature_header: str | None) -> WebhookEvent: ...
