@@ -8,7 +8,7 @@ exceptions translated into ours at this edge (`raise ... from exc`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import stripe
@@ -17,6 +17,9 @@ from comptoir.domain.errors import PaymentRequired, UpstreamUnavailable
 from comptoir.services.payment_gateway import (
     CheckoutRequest,
     CheckoutSession,
+    PaymentIntent,
+    PaymentIntentRequest,
+    PaymentIntentUnexpectedState,
     ProviderObjectMissing,
     Refund,
     WebhookEvent,
@@ -108,6 +111,50 @@ class StripeGateway:
         with _translated():
             return str(self._client.v1.payment_intents.retrieve(payment_intent_id).status)
 
+    def create_payment_intent(self, request: PaymentIntentRequest, *, idempotency_key: str) -> PaymentIntent:
+        params: dict[str, Any] = {
+            "amount": request.amount,
+            "currency": request.currency.lower(),
+            "payment_method_types": ["card"],
+            "metadata": {"order_id": request.order_id, **request.metadata},
+        }
+        if request.capture_manually:
+            params["capture_method"] = "manual"
+        with _translated():
+            intent = self._client.v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
+        return PaymentIntent.from_dict(intent.to_dict())
+
+    def confirm_payment_intent(
+        self, payment_intent_id: str, *, payment_method: str | None, idempotency_key: str
+    ) -> PaymentIntent:
+        params: dict[str, Any] = {"payment_method": payment_method} if payment_method else {}
+        with _translated():
+            intent = self._client.v1.payment_intents.confirm(
+                payment_intent_id, params, {"idempotency_key": idempotency_key}
+            )
+        return PaymentIntent.from_dict(intent.to_dict())
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
+        with _translated():
+            intent = self._client.v1.payment_intents.retrieve(payment_intent_id)
+        return PaymentIntent.from_dict(intent.to_dict())
+
+    def capture_payment_intent(
+        self, payment_intent_id: str, *, amount_to_capture: int, idempotency_key: str
+    ) -> PaymentIntent:
+        with _translated():
+            intent = self._client.v1.payment_intents.capture(
+                payment_intent_id, {"amount_to_capture": amount_to_capture}, {"idempotency_key": idempotency_key}
+            )
+        return PaymentIntent.from_dict(intent.to_dict())
+
+    def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> PaymentIntent:
+        with _translated():
+            intent = self._client.v1.payment_intents.cancel(
+                payment_intent_id, options={"idempotency_key": idempotency_key}
+            )
+        return PaymentIntent.from_dict(intent.to_dict())
+
     def verify_webhook(self, payload: bytes, signature_header: str | None) -> WebhookEvent:
         """Accept the delivery if any configured secret verifies it (several during a rotation)."""
         if not signature_header:
@@ -174,6 +221,10 @@ def _diagnose(sdk_message: str) -> str:
     )
 
 
+# The provider refused because of the object's state, not because it is down: callers re-read it.
+_STATE_ERRORS = {"payment_intent_unexpected_state", "payment_intent_authentication_failure"}
+
+
 class _translated:
     """Turn SDK exceptions into ours at the edge, keeping the SDK error as the cause."""
 
@@ -185,12 +236,17 @@ class _translated:
             return False
         if isinstance(exc, stripe.CardError):
             err = exc.error
+            message = exc.user_message or str(exc)
+            intent = getattr(err, "payment_intent", None) if err is not None else None
             raise PaymentRequired(
-                exc.user_message or str(exc),
-                code="payment_declined",
+                message,
+                code=exc.code or "card_declined",
                 decline_code=getattr(err, "decline_code", None),
-                provider_code=exc.code,
+                message=message,
+                payment_intent_id=getattr(intent, "id", None),
             ) from exc
+        if isinstance(exc, stripe.InvalidRequestError) and exc.code in _STATE_ERRORS:
+            raise PaymentIntentUnexpectedState(exc.user_message or str(exc), code=exc.code) from exc
         if isinstance(exc, stripe.InvalidRequestError) and exc.code == "resource_missing":
             raise ProviderObjectMissing(exc.user_message or str(exc)) from exc
         if isinstance(exc, (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)):

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from comptoir.domain.errors import ComptoirError, NotFound
+from comptoir.domain.errors import ComptoirError, Conflict, NotFound
 
 
 class WebhookSignatureInvalid(ComptoirError):
@@ -21,6 +21,15 @@ class WebhookSignatureInvalid(ComptoirError):
 
     code = "webhook_signature_invalid"
     title = "Webhook signature verification failed"
+
+
+class PaymentIntentUnexpectedState(Conflict):
+    """The provider refused an action on a PaymentIntent because of its state (confirming one that
+    already succeeded, capturing one that is not authorised). Callers re-read the intent and act on
+    what it says; the API answers 409 if they let it through."""
+
+    code = "payment_intent_unexpected_state"
+    title = "The payment is not in a state that allows this"
 
 
 class ProviderObjectMissing(NotFound):
@@ -111,6 +120,59 @@ class Refund:
         return self.status in {"pending", "requires_action", "succeeded"}
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentIntentRequest:
+    """What creating a PaymentIntent for an order sends: only what the order determines (no card),
+    so racing callers send identical parameters under the same idempotency key."""
+
+    order_id: str
+    amount: int
+    currency: str
+    capture_manually: bool = False
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentIntent:
+    id: str
+    # requires_payment_method | requires_confirmation | requires_action | processing | requires_capture
+    # | succeeded | canceled
+    status: str
+    amount: int
+    amount_received: int
+    amount_capturable: int
+    currency: str
+    client_secret: str | None
+    capture_method: str
+    next_action_type: str | None
+    error_code: str | None
+    decline_code: str | None
+    error_message: str | None
+    order_id: str | None
+    payment_method_id: str | None
+
+    @classmethod
+    def from_dict(cls, obj: Mapping[str, Any]) -> PaymentIntent:
+        error = obj.get("last_payment_error") or {}
+        next_action = obj.get("next_action") or {}
+        return cls(
+            id=str(obj["id"]),
+            status=str(obj.get("status") or ""),
+            amount=int(obj.get("amount") or 0),
+            amount_received=int(obj.get("amount_received") or 0),
+            amount_capturable=int(obj.get("amount_capturable") or 0),
+            currency=str(obj.get("currency") or "").upper(),
+            client_secret=obj.get("client_secret"),
+            capture_method=str(obj.get("capture_method") or "automatic"),
+            next_action_type=next_action.get("type"),
+            error_code=error.get("code"),
+            decline_code=error.get("decline_code"),
+            error_message=error.get("message"),
+            order_id=(obj.get("metadata") or {}).get("order_id"),
+            payment_method_id=_id_of(obj.get("payment_method")),
+        )
+
+
 def _id_of(value: object) -> str | None:
     if isinstance(value, Mapping):
         return str(value.get("id"))
@@ -152,5 +214,22 @@ class PaymentGateway(Protocol):
         ...
 
     def payment_intent_status(self, payment_intent_id: str) -> str: ...
+
+    def create_payment_intent(self, request: PaymentIntentRequest, *, idempotency_key: str) -> PaymentIntent: ...
+
+    def confirm_payment_intent(
+        self, payment_intent_id: str, *, payment_method: str | None, idempotency_key: str
+    ) -> PaymentIntent:
+        """Raises PaymentRequired (with the intent id) on a decline, PaymentIntentUnexpectedState when the
+        intent cannot be confirmed any more (e.g. it already succeeded)."""
+        ...
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent: ...
+
+    def capture_payment_intent(
+        self, payment_intent_id: str, *, amount_to_capture: int, idempotency_key: str
+    ) -> PaymentIntent: ...
+
+    def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> PaymentIntent: ...
 
     def verify_webhook(self, payload: bytes, signature_header: str | None) -> WebhookEvent: ...
