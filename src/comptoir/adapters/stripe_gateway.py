@@ -107,6 +107,24 @@ class StripeGateway:
             page = self._client.v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100})
             return [Refund.from_dict(refund.to_dict()) for refund in page.auto_paging_iter()]
 
+    def create_refund(
+        self,
+        payment_intent_id: str,
+        amount: int | None,
+        reason: str | None,
+        metadata: Mapping[str, str],
+        *,
+        idempotency_key: str,
+    ) -> Refund:
+        params: dict[str, Any] = {"payment_intent": payment_intent_id, "metadata": dict(metadata)}
+        if amount is not None:
+            params["amount"] = amount
+        if reason:
+            params["reason"] = reason
+        with _translated():
+            refund = self._client.v1.refunds.create(params, {"idempotency_key": idempotency_key})
+        return Refund.from_dict(refund.to_dict())
+
     def payment_intent_status(self, payment_intent_id: str) -> str:
         with _translated():
             return str(self._client.v1.payment_intents.retrieve(payment_intent_id).status)

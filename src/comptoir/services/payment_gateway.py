@@ -202,15 +202,17 @@ class PaymentGateway(Protocol):
     def create_refund(
         self,
         payment_intent_id: str,
-        amount: int,
+        amount: int | None,
         reason: str | None,
         metadata: Mapping[str, str],
         *,
         idempotency_key: str,
     ) -> Refund:
-        """Refund `amount` of a PaymentIntent's charge. `reason` is Stripe's enum (duplicate, fraudulent,
-        requested_by_customer) or None; free text goes in `metadata`. Raises Conflict
-        (`refund_refused`) when the provider refuses it for good (e.g. more than is left to refund)."""
+        """Refund `amount` (None: all that is left) of a PaymentIntent's charge.
+
+        `reason` is Stripe's enum (duplicate, fraudulent, requested_by_customer) or None; free text
+        goes in `metadata`. A refusal for good (more than is left to refund) is UpstreamUnavailable
+        with code `provider_refused`, as every other provider refusal."""
         ...
 
     def payment_intent_status(self, payment_intent_id: str) -> str: ...
