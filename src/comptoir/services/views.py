@@ -89,6 +89,7 @@ class ProductView:
 
 @dataclass(frozen=True, slots=True)
 class LineView:
+    id: int
     position: int
     product_id: int
     name: str
@@ -100,6 +101,7 @@ class LineView:
     @classmethod
     def of(cls, line: OrderLine) -> LineView:
         return cls(
+            id=line.id,
             position=line.position,
             product_id=line.product_id,
             name=line.name,
