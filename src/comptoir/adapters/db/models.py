@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -81,6 +82,10 @@ class Shop(Base):
     accepts_on_pickup: Mapped[bool] = mapped_column(Boolean, default=False)
     offers_delivery: Mapped[bool] = mapped_column(Boolean, default=True)
     offers_pickup: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Weighed goods: online payments only authorise total + margin; the merchant captures the
+    # weighed amount when the order is ready (services.capture).
+    capture_manually: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    capture_margin_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     merchants: Mapped[list[User]] = relationship(secondary="shop_merchants", back_populates="shops")

@@ -30,7 +30,9 @@ class PaymentAttempt(Base):
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
     provider_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     url: Mapped[str | None] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16))  # creating | open | processing | succeeded | failed | expired
+    # creating | open | processing | authorized | succeeded | failed | expired | canceled
+    state: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int | None] = mapped_column(BigInteger)  # what was asked of the provider (total + any margin)
     expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
