@@ -49,7 +49,10 @@ class StripeGateway:
             stripe_version=API_VERSION,
             base_addresses=base,  # type: ignore[arg-type]
             max_network_retries=max_network_retries,
-            http_client=stripe.HTTPXClient(timeout=timeout, allow_sync_methods=True),
+            # The SDK's default client (requests, one session per thread). Its HTTPXClient hands the
+            # form body to httpx as `data=<bytes>`, deprecated by httpx 0.28: every write warns, and
+            # fails outright where warnings are errors.
+            http_client=stripe.RequestsClient(timeout=timeout),
         )
         self._webhook_secrets = tuple(webhook_secrets)
         self._payment_method_types = tuple(payment_method_types)
