@@ -53,3 +53,18 @@ def test_a_failed_refund_is_reversed_and_the_order_is_paid_again() -> None:
 def test_entries_refuse_zero_or_negative_amounts() -> None:
     with pytest.raises(ValueError):
         Entry(EntryKind.PAYMENT, 0, "EUR", "pi_1")
+
+
+def test_a_refunded_duplicate_payment_leaves_the_order_paid() -> None:
+    # given an order of 1000 paid twice (two PaymentIntents) and the second payment refunded
+    entries = [
+        Entry(EntryKind.PAYMENT, 1000, "EUR", "pi_1"),
+        Entry(EntryKind.PAYMENT, 1000, "EUR", "pi_2"),
+        Entry(EntryKind.REFUND, 1000, "EUR", "re_dup"),
+    ]
+    # when the status is derived knowing what the order costs, then it is paid, not partially refunded
+    assert derive_status(entries, due=1000) is PaymentStatus.PAID
+    # and a refund that eats into what the order costs is still a partial refund
+    assert derive_status([*entries, Entry(EntryKind.REFUND, 300, "EUR", "re_2")], due=1000) is (
+        PaymentStatus.PARTIALLY_REFUNDED
+    )

@@ -31,6 +31,8 @@ LEGAL_PAYMENT_MOVES = {
     (P.UNPAID, P.FAILED),
     (P.PROCESSING, P.PAID),
     (P.PROCESSING, P.FAILED),
+    # a card authorisation (manual capture) released without capture
+    (P.PROCESSING, P.UNPAID),
     (P.FAILED, P.UNPAID),
     (P.FAILED, P.PROCESSING),
     (P.FAILED, P.PAID),

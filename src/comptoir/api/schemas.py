@@ -225,6 +225,7 @@ class OrderIn(_In):
 
 
 class OrderLineOut(_Out):
+    id: int = Field(description="The line's id (`line_id` in a merchant's refund `lines` or weighed `final_lines`).")
     product_id: int
     name: str
     unit: Unit

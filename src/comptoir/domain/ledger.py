@@ -71,11 +71,15 @@ def balance(entries: Iterable[Entry]) -> Balance:
     return Balance(paid=paid, refunded=refunded)
 
 
-def derive_status(entries: Iterable[Entry], attempt: Attempt = Attempt.NONE) -> PaymentStatus:
-    """The payment axis of an order, from the money that moved and the attempt in flight."""
+def derive_status(entries: Iterable[Entry], attempt: Attempt = Attempt.NONE, due: int | None = None) -> PaymentStatus:
+    """The payment axis of an order, from the money that moved and the attempt in flight.
+
+    `due` is what the order costs: when more than that was paid (a duplicate payment) and the
+    surplus was refunded, the order is still simply paid, not "partially refunded".
+    """
     bal = balance(entries)
     if bal.paid > 0:
-        if bal.refunded <= 0:
+        if bal.refunded <= 0 or (due is not None and bal.refunded < bal.paid and bal.net >= due):
             return PaymentStatus.PAID
         if bal.refunded >= bal.paid:
             return PaymentStatus.REFUNDED

@@ -41,7 +41,8 @@ ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 
 PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     PaymentStatus.UNPAID: frozenset({PaymentStatus.PROCESSING, PaymentStatus.PAID, PaymentStatus.FAILED}),
-    PaymentStatus.PROCESSING: frozenset({PaymentStatus.PAID, PaymentStatus.FAILED}),
+    # PROCESSING -> UNPAID: a card authorisation (manual capture) was released without capture.
+    PaymentStatus.PROCESSING: frozenset({PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.UNPAID}),
     PaymentStatus.FAILED: frozenset({PaymentStatus.UNPAID, PaymentStatus.PROCESSING, PaymentStatus.PAID}),
     PaymentStatus.PAID: frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}),
     # A refund can fail after it counted (Stripe's refund.failed): the money is back with the shop.

@@ -94,7 +94,9 @@ def record_entry(
 
 def sync_payment_status(uow: PaymentUnitOfWork, order: Order, *, actor: Actor | str, at: datetime, reason: str) -> PaymentStatus:
     """Set the order's payment axis to what the ledger and latest attempt say, one legal step at a time."""
-    target = derive_status(ledger_entries(uow, order.id), attempt_signal(uow.payments.attempts(order.id)))
+    target = derive_status(
+        ledger_entries(uow, order.id), attempt_signal(uow.payments.attempts(order.id)), due=order.total
+    )
     current = PaymentStatus(order.payment_status)
     if target is current:
         return current
