@@ -14,6 +14,7 @@ from comptoir.adapters.mail import ConsoleMailer, SmtpMailer
 from comptoir.adapters.security import Argon2PasswordHasher, JwtTokens
 from comptoir.adapters.stripe_gateway import StripeGateway, StripeNotConfigured
 from comptoir.api import health, problems
+from comptoir.api.compat import course, porsche
 from comptoir.api.middleware import BodySizeLimit, RequestContext
 from comptoir.api.routers import auth, catalog, orders, payments
 from comptoir.config import Settings
@@ -102,6 +103,8 @@ def create_app(
     app.include_router(orders.router)
     app.include_router(payments.router)
     app.include_router(pages.router)
+    for compat in (porsche.router, porsche.pages_router, course.router):  # the seed documents' routes
+        app.include_router(compat)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)
     return app

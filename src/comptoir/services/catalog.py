@@ -65,6 +65,19 @@ def get_shop(uow: UnitOfWork, slug: str) -> ShopView:
         return ShopView.of(_shop_by_slug(uow, slug))
 
 
+def shop_of_product(uow: UnitOfWork, product_id: int) -> ShopView:
+    """The shop that sells a product, for clients that name only products (the seeds' APIs).
+
+    An unknown id is the same 422 `unknown_product` that placing an order with it gives.
+    """
+    with uow:
+        product = uow.products.get(product_id)
+        shop = uow.shops.get(product.shop_id) if product is not None else None
+        if shop is None:
+            raise InvalidInput(f"no product {product_id}", code="unknown_product", product_id=product_id)
+        return ShopView.of(shop)
+
+
 def list_products(
     uow: UnitOfWork, slug: str, include_inactive: bool = False, *, actor: Actor | None = None
 ) -> list[ProductView]:

@@ -1,0 +1,55 @@
+"""What an order's payment records say, read for clients that show provider references.
+
+The seeds' APIs show `stripe_session_id` (seed 000) and `paidAt`, `refundedAt`,
+`stripeSessionId`, `stripePaymentIntentId` (seed 002) on an order. These are read from the
+attempts and the ledger that checkout and fulfilment already write; nothing here decides
+anything or writes anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from comptoir.domain.actors import Actor
+from comptoir.domain.ledger import EntryKind
+from comptoir.services import ordering
+from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.views import OrderView
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFacts:
+    checkout_session_id: str | None  # the latest Checkout Session started for the order
+    payment_intent_id: str | None  # the PaymentIntent that paid it, else the latest one started
+    paid_at: datetime | None  # when the first payment was recorded
+    refunded_at: datetime | None  # when the latest refund was recorded
+
+
+@dataclass(frozen=True, slots=True)
+class OrderWithPayments:
+    order: OrderView
+    payments: PaymentFacts
+
+
+def my_order_with_payments(uow: PaymentUnitOfWork, actor: Actor, order_id: str) -> OrderWithPayments:
+    """One of the actor's own orders (anyone else's is NotFound, as `ordering.get_my_order`) and its payment facts."""
+    order = ordering.get_my_order(uow, actor, order_id)
+    return OrderWithPayments(order, payment_facts(uow, order.id))
+
+
+def payment_facts(uow: PaymentUnitOfWork, order_id: str) -> PaymentFacts:
+    with uow:
+        attempts = uow.payments.attempts(order_id)
+        ledger = uow.payments.ledger(order_id)
+        sessions = [a.provider_id for a in attempts if a.kind == "checkout_session" and a.provider_id]
+        intents = [a.provider_id for a in attempts if a.kind == "payment_intent" and a.provider_id]
+        payments = [e for e in ledger if e.kind == EntryKind.PAYMENT.value]
+        refunds = [e for e in ledger if e.kind == EntryKind.REFUND.value]
+        paying_intent = next((e.external_id for e in payments if e.external_id.startswith("pi_")), None)
+        return PaymentFacts(
+            checkout_session_id=sessions[-1] if sessions else None,
+            payment_intent_id=paying_intent or (intents[-1] if intents else None),
+            paid_at=min((e.recorded_at for e in payments), default=None),
+            refunded_at=max((e.recorded_at for e in refunds), default=None),
+        )
