@@ -190,14 +190,14 @@ def test_the_shop_decides_payment_methods_and_fulfilment(uows: SqlUnitOfWorkFact
     assert refusal(order_of(porsche, (wheels, 1), (wheels, 2))) == "duplicate_product"
     assert count_orders(uows) == 0
 
-    # and a pay-at-pickup order with a slot is placed pending/unpaid, holding stock with no expiry
+    # and a pay-at-pickup order with a slot is confirmed at once (issue 5), unpaid, holding stock with no expiry
     order = place_order(
         uows(),
         customer,
         order_of(butcher, (steak, "0.5"), payment_method="on_pickup", delivery_address=None, pickup={"slot": "18:00"}),
         NOW,
     )
-    assert (order.status, order.payment_status, order.payment_method) == ("pending", "unpaid", "on_pickup")
+    assert (order.status, order.payment_status, order.payment_method) == ("confirmed", "unpaid", "on_pickup")
     assert order.pickup == {"slot": "18:00"} and order.hold_expires_at is None
 
 

@@ -126,3 +126,126 @@ def _receipt_body(order: Order, shop: Shop) -> str:
         f"Thank you for your order at {shop.name}.\n\nOrder {order.number}\n{_lines(order)}\n\n"
         f"Total paid: {_money(order.total, order.currency)}\n"
     )
+
+
+# --- the merchant workflow (pay at pickup, refusal, ready, refunds) --------------------------------
+
+
+def queue_pickup_order(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> None:
+    """A pay-at-pickup order was placed: the customer's confirmation and the shop's alert, at once."""
+    shop = _shop(uow, order)
+    customer = uow.outbox.customer_address(order.customer_id)
+    if customer:
+        queue(
+            uow,
+            dedupe_key=f"order:{order.id}:pickup_confirmed",
+            topic="order_confirmed",
+            recipient=customer,
+            subject=f"{shop.name}: order {order.number} confirmed, pay at pickup",
+            body=(
+                f"{shop.name} received your order {order.number}.\n\n{_lines(order)}\n\n"
+                f"Total to pay at pickup: {_money(order.total, order.currency)}\n"
+            ),
+            order_id=order.id,
+            at=at,
+        )
+    queue_merchant_alert(uow, order, at=at, headline="New pickup order")
+
+
+def queue_counter_receipt(uow: PaymentUnitOfWork, order: Order, *, method: str, at: datetime) -> None:
+    customer = uow.outbox.customer_address(order.customer_id)
+    if not customer:
+        return
+    shop = _shop(uow, order)
+    queue(
+        uow,
+        dedupe_key=f"order:{order.id}:receipt",
+        topic="receipt",
+        recipient=customer,
+        subject=f"{shop.name}: receipt for order {order.number}",
+        body=_receipt_body(order, shop) + f"Paid at pickup ({method.replace('_', ' ')}).\n",
+        order_id=order.id,
+        at=at,
+    )
+
+
+def queue_order_refused(uow: PaymentUnitOfWork, order: Order, *, reason: str, refund: int, at: datetime) -> None:
+    customer = uow.outbox.customer_address(order.customer_id)
+    if not customer:
+        return
+    shop = _shop(uow, order)
+    money = (
+        f"The {_money(refund, order.currency)} you paid is being refunded to your card.\n"
+        if refund
+        else "Nothing was charged.\n"
+    )
+    queue(
+        uow,
+        dedupe_key=f"order:{order.id}:refused",
+        topic="order_refused",
+        recipient=customer,
+        subject=f"{shop.name} cannot fulfil order {order.number}",
+        body=f"{shop.name} had to refuse your order {order.number}.\nReason: {reason}\n\n{money}",
+        order_id=order.id,
+        at=at,
+    )
+
+
+def queue_authorisation_released(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> None:
+    """Said instead of a refund when the refused order's card was only authorised."""
+    customer = uow.outbox.customer_address(order.customer_id)
+    if not customer:
+        return
+    shop = _shop(uow, order)
+    queue(
+        uow,
+        dedupe_key=f"order:{order.id}:authorisation_released",
+        topic="authorisation_released",
+        recipient=customer,
+        subject=f"{shop.name}: the hold on your card for order {order.number} is released",
+        body=f"The amount reserved on your card for order {order.number} was released; nothing was charged.\n",
+        order_id=order.id,
+        at=at,
+    )
+
+
+def queue_ready_for_pickup(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> None:
+    customer = uow.outbox.customer_address(order.customer_id)
+    if not customer:
+        return
+    shop = _shop(uow, order)
+    to_pay = (
+        f"\nTo pay at pickup: {_money(order.total, order.currency)}\n"
+        if order.payment_method == "on_pickup" and order.payment_status == "unpaid"
+        else ""
+    )
+    queue(
+        uow,
+        dedupe_key=f"order:{order.id}:ready",
+        topic="ready_for_pickup",
+        recipient=customer,
+        subject=f"{shop.name}: order {order.number} is ready for pickup",
+        body=f"Your order {order.number} is ready for pickup at {shop.name}.\n\n{_lines(order)}\n{to_pay}",
+        order_id=order.id,
+        at=at,
+    )
+
+
+def queue_refund_issued(uow: PaymentUnitOfWork, order: Order, *, amount: int, reference: str, at: datetime) -> None:
+    customer = uow.outbox.customer_address(order.customer_id)
+    if not customer:
+        return
+    shop = _shop(uow, order)
+    queue(
+        uow,
+        dedupe_key=f"order:{order.id}:refund_issued:{reference}",
+        topic="refund_issued",
+        recipient=customer,
+        subject=f"{shop.name}: {_money(amount, order.currency)} refunded on order {order.number}",
+        body=(
+            f"{shop.name} refunded {_money(amount, order.currency)} on order {order.number}. "
+            "It reaches your account within a few days.\n"
+        ),
+        order_id=order.id,
+        at=at,
+    )

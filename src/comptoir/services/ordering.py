@@ -20,7 +20,8 @@ from comptoir.domain.catalog import PaymentMethod, Unit, check_quantity
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound
 from comptoir.domain.money import line_total, milli_to_quantity, quantity_to_milli
 from comptoir.domain.orders import OrderStatus, PaymentStatus, is_cancellable_by_customer
-from comptoir.services import order_state
+from comptoir.services import notifications, order_state
+from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.ports import UnitOfWork
 from comptoir.services.views import OrderView
 
@@ -61,10 +62,16 @@ class _PricedLine:
 
 
 def place_order(
-    uow: UnitOfWork, actor: Actor, command: PlaceOrder, now: datetime, *, hold_minutes: int = DEFAULT_HOLD_MINUTES
+    uow: PaymentUnitOfWork,
+    actor: Actor,
+    command: PlaceOrder,
+    now: datetime,
+    *,
+    hold_minutes: int = DEFAULT_HOLD_MINUTES,
 ) -> OrderView:
     """Create a pending, unpaid order with its stock held until `now + hold_minutes` (online payment;
-    a pay-at-pickup order's hold has no expiry, see `_hold_expiry`).
+    a pay-at-pickup order's hold has no expiry, see `_hold_expiry`, and it is confirmed at once with
+    its merchants alerted, see `_confirm_pickup_order`).
 
     Refusals, all before anything is written: unknown shop or product (422), inactive product
     (409 `product_unavailable`), bad quantity (422), a client price that differs (409
@@ -111,9 +118,21 @@ def place_order(
         ]
         order_state.record_creation(order, actor, now)
         uow.orders.add(order)
+        if method is PaymentMethod.ON_PICKUP:
+            _confirm_pickup_order(uow, order, actor, now)
         view = OrderView.of(order, shop.slug)
         uow.commit()
         return view
+
+
+def _confirm_pickup_order(uow: PaymentUnitOfWork, order: Order, actor: Actor, now: datetime) -> None:
+    """Pay at pickup: nothing to wait for online, so the order is confirmed at once (by the customer
+    who placed it) and the shop's merchants are alerted in the same transaction (seed 002: "le
+    boucher reçoit l'alerte commande immédiatement"). The merchant refuses it or prepares it."""
+    order_state.change_status(
+        order, OrderStatus.CONFIRMED, actor=actor, at=now, reason="pay at pickup: confirmed without online payment"
+    )
+    notifications.queue_pickup_order(uow, order, at=now)
 
 
 def list_my_orders(uow: UnitOfWork, actor: Actor, limit: int = 20, before: str | None = None) -> list[OrderView]:

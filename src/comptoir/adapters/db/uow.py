@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from comptoir.adapters.db.merchant_repositories import SqlMerchantRepository
 from comptoir.adapters.db.payment_repositories import SqlEventRepository, SqlOutboxRepository, SqlPaymentRepository
 from comptoir.adapters.db.repositories import (
     SqlOrderRepository,
@@ -35,6 +36,7 @@ class SqlUnitOfWork:
     payments: SqlPaymentRepository
     events: SqlEventRepository
     outbox: SqlOutboxRepository
+    merchant: SqlMerchantRepository
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
@@ -58,6 +60,7 @@ class SqlUnitOfWork:
         self.payments = SqlPaymentRepository(session)
         self.events = SqlEventRepository(session)
         self.outbox = SqlOutboxRepository(session)
+        self.merchant = SqlMerchantRepository(session)
         return self
 
     def __exit__(

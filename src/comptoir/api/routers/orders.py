@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
 
-from comptoir.api.deps import CurrentActor, Now, Settings_, Uow
+from comptoir.api.deps import CurrentActor, Now, PaymentUow, Settings_, Uow
 from comptoir.api.problems_doc import responses
 from comptoir.api.schemas import CancelIn, OrderIn, OrderOut
 from comptoir.services import ordering
@@ -25,7 +25,7 @@ router = APIRouter(tags=["orders"])
     ),
     responses=responses(401, 409, 422),
 )
-def place_order(body: OrderIn, actor: CurrentActor, uow: Uow, now: Now, settings: Settings_) -> OrderOut:
+def place_order(body: OrderIn, actor: CurrentActor, uow: PaymentUow, now: Now, settings: Settings_) -> OrderOut:
     command = ordering.PlaceOrder(
         shop=body.shop,
         lines=[ordering.LineRequest(line.product_id, line.quantity, line.unit_price) for line in body.lines],

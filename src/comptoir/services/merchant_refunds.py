@@ -1,0 +1,361 @@
+"""Refunds a merchant makes, and refusing an order (cancel, release stock, give the money back).
+
+Each refund is two short transactions around one provider call (as `checkout.start_checkout`):
+
+1. Under the order's row lock: check what is refundable — the ledger's net payment minus the
+   refunds already requested and not yet answered — and reserve a `RefundRequest` with the next
+   number and its deterministic idempotency key (`order:{id}:refund:{n}`; a refusal uses
+   `order:{id}:refund:refuse`). Commit. Two concurrent refunds serialise here, so their sum can
+   never exceed what was paid.
+2. Call the provider with that key (no lock held).
+3. Under the lock again: store the answer and bring the ledger in line through
+   `refunds.sync_refunds` — the same function the `refund.*` / `charge.refunded` webhooks use, so
+   whichever lands first records the refund and the other is a no-op, and a refund that is
+   pending (card 4000000000007726) or fails later (4000000000005126) ends right when its webhook
+   arrives.
+
+A request whose answer was never stored (a crash or a network failure after step 1) stays
+reserved; the next refund or refusal of that order re-sends it with the same key and parameters
+once it is `STALE_AFTER` old, which Stripe answers with the same refund.
+
+Money taken at the counter is given back at the counter: such a refund is recorded in the ledger
+at once under the request's own key, with no provider call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from comptoir.adapters.db.models import Order
+from comptoir.adapters.db.refund_models import RefundRequest
+from comptoir.domain.actors import Actor
+from comptoir.domain.errors import Conflict, InvalidInput, UpstreamUnavailable
+from comptoir.domain.ledger import EntryKind
+from comptoir.domain.money import line_total, milli_to_quantity, quantity_to_milli
+from comptoir.domain.orders import OrderStatus
+from comptoir.services import notifications, order_state, payments, refunds
+from comptoir.services.merchant import MerchantOrderView, merchant_order, order_view
+from comptoir.services.merchant_ports import MerchantUnitOfWork
+from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState
+
+STALE_AFTER = timedelta(minutes=2)
+"""A reserved refund older than this with no stored answer is re-sent (longer than the SDK's
+timeout × retries, so a call still in flight is not doubled — and if it were, the key makes the
+provider answer the same refund)."""
+STRIPE_REASON = "requested_by_customer"
+REFUSE_NUMBER = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RefundLine:
+    line_id: int
+    quantity: Decimal | int | str | None = None  # None: the whole line
+
+
+@dataclass(frozen=True, slots=True)
+class RefundCommand:
+    reason: str
+    amount: int | None = None
+    lines: Sequence[RefundLine] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """A reserved refund to send to the provider."""
+
+    key: str
+    payment_intent_id: str
+    amount: int
+    reason: str
+    order_id: str
+    number: int
+
+
+def refund(
+    uow: MerchantUnitOfWork,
+    gateway: PaymentGateway,
+    actor: Actor,
+    order_id: str,
+    command: RefundCommand,
+    *,
+    now: datetime,
+) -> MerchantOrderView:
+    """Refund `amount`, or the sum of `lines` (a partial quantity rounded half-up), never above what
+    is refundable (409 `refund_exceeds_refundable`, with `refundable`)."""
+    reason = _reason(command.reason)
+    if (command.amount is None) == (not command.lines):
+        raise InvalidInput("send either amount or lines", code="refund_amount_or_lines")
+    if command.amount is not None and command.amount <= 0:
+        raise InvalidInput("a refund amount is a positive number of minor units", code="invalid_refund_amount")
+    _resend_stale(uow, gateway, actor, order_id, now)
+    with uow:
+        order = merchant_order(uow, actor, order_id, lock=True)
+        amount, lines = (
+            (command.amount, None) if command.amount is not None else _lines_amount(uow, order, command.lines)
+        )
+        assert amount is not None
+        call = _reserve(uow, order, actor, amount=amount, reason=reason, lines=lines, number=None, now=now)
+        view = order_view(uow, order)
+        uow.commit()
+    if call is None:
+        return view
+    return _send(uow, gateway, actor, call, now=now, notify=True)
+
+
+def refuse(
+    uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, *, reason: str, now: datetime
+) -> MerchantOrderView:
+    """The shop cannot fulfil the order: cancelled, stock released, the customer told, and whatever
+    was paid refunded in full (or a card authorisation cancelled). Refusing again finishes what an
+    interrupted refusal left undone and answers the order as it is."""
+    reason = _reason(reason)
+    _resend_stale(uow, gateway, actor, order_id, now)
+    with uow:
+        order = merchant_order(uow, actor, order_id, lock=True)
+        if order.status == OrderStatus.COMPLETED.value:
+            raise Conflict(f"order {order.number} was already handed over; refund it instead", code="order_completed")
+        if order.status != OrderStatus.CANCELLED.value:
+            order_state.cancel(uow, order, actor=actor, at=now, reason=f"refused by the shop: {reason}")
+        call = None
+        if uow.merchant.refund_request(_refuse_key(order.id)) is None:
+            available = _available(uow, order)
+            if available > 0:
+                call = _reserve(
+                    uow, order, actor, amount=available, reason=reason, lines=None, number=REFUSE_NUMBER, now=now
+                )
+        authorised = [a.id for a in uow.payments.attempts(order.id) if a.state == "authorized"]
+        request = uow.merchant.refund_request(_refuse_key(order.id))
+        notifications.queue_order_refused(
+            uow, order, reason=reason, refund=request.amount if request is not None else 0, at=now
+        )
+        view = order_view(uow, order)
+        uow.commit()
+    for attempt_id in authorised:
+        _cancel_authorisation(uow, gateway, actor, order_id, attempt_id, now=now)
+    if call is not None:
+        view = _send(uow, gateway, actor, call, now=now, notify=False)
+    elif authorised:
+        with uow:
+            view = order_view(uow, merchant_order(uow, actor, order_id, lock=False))
+    return view
+
+
+def _reason(reason: str) -> str:
+    cleaned = reason.strip()
+    if not cleaned:
+        raise InvalidInput("say why (the customer is told)", code="reason_required")
+    return cleaned[:500]
+
+
+def _refuse_key(order_id: str) -> str:
+    return f"order:{order_id}:refund:refuse"
+
+
+def _available(uow: MerchantUnitOfWork, order: Order) -> int:
+    """Refundable now: the ledger's net payment minus refunds asked for but not yet answered."""
+    in_flight = sum(r.amount for r in uow.merchant.refund_requests(order.id) if r.state == "creating")
+    return payments.refundable_amount(uow, order.id) - in_flight
+
+
+def _lines_amount(
+    uow: MerchantUnitOfWork, order: Order, requested: Sequence[RefundLine]
+) -> tuple[int, list[dict[str, int]]]:
+    """The sum of the named lines at their price, a partial quantity rounded half-up; a line is never
+    refunded for more than its quantity across all refunds."""
+    by_id = {line.id: line for line in order.lines}
+    already: dict[int, int] = {}
+    for r in uow.merchant.refund_requests(order.id):
+        if r.state != "failed":
+            for item in r.lines or ():
+                already[item["line_id"]] = already.get(item["line_id"], 0) + item["quantity_milli"]
+    seen: set[int] = set()
+    chosen: list[dict[str, int]] = []
+    for item in requested:
+        line = by_id.get(item.line_id)
+        if line is None:
+            raise InvalidInput(
+                f"order {order.number} has no line {item.line_id}", code="unknown_line", line_id=item.line_id
+            )
+        if item.line_id in seen:
+            raise InvalidInput("name each line once", code="duplicate_line", line_id=item.line_id)
+        seen.add(item.line_id)
+        quantity = line.quantity_milli if item.quantity is None else quantity_to_milli(item.quantity)
+        left = line.quantity_milli - already.get(line.id, 0)
+        if quantity <= 0:
+            raise InvalidInput("a refunded quantity is positive", code="invalid_refund_quantity", line_id=line.id)
+        if quantity > left:
+            raise Conflict(
+                f"only {milli_to_quantity(left)} {line.unit} of {line.name} is left to refund",
+                code="refund_exceeds_line",
+                line_id=line.id,
+                left=str(milli_to_quantity(left)),
+            )
+        amount = line.line_total if quantity == line.quantity_milli else line_total(line.unit_price, quantity)
+        chosen.append({"line_id": line.id, "quantity_milli": quantity, "amount": amount})
+    return sum(item["amount"] for item in chosen), chosen
+
+
+def _reserve(
+    uow: MerchantUnitOfWork,
+    order: Order,
+    actor: Actor,
+    *,
+    amount: int,
+    reason: str,
+    lines: list[dict[str, int]] | None,
+    number: int | None,
+    now: datetime,
+) -> _Call | None:
+    """Check and reserve under the order lock. Returns the provider call to make, or None when the
+    refund was money handed back at the counter (recorded here at once)."""
+    available = _available(uow, order)
+    if amount > available:
+        raise Conflict(
+            f"{amount} is more than is left to refund on order {order.number} ({available})",
+            code="refund_exceeds_refundable",
+            refundable=max(available, 0),
+            requested=amount,
+        )
+    existing = uow.merchant.refund_requests(order.id)
+    if number is None:
+        number = max((r.number for r in existing), default=REFUSE_NUMBER) + 1
+    key = _refuse_key(order.id) if number == REFUSE_NUMBER else f"order:{order.id}:refund:{number}"
+    intent = _payment_to_refund(uow, order, existing, amount)
+    request = uow.merchant.add_refund_request(
+        RefundRequest(
+            order_id=order.id,
+            number=number,
+            idempotency_key=key,
+            payment_intent_id=intent,
+            amount=amount,
+            currency=order.currency,
+            reason=reason,
+            lines=lines,
+            state="creating",
+            actor=actor.label,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    if intent is not None:
+        return _Call(key, intent, amount, reason, order.id, number)
+    # Cash back at the counter: no provider, recorded now.
+    request.state = "created"
+    request.provider_status = "succeeded"
+    payments.record_entry(
+        uow, order, EntryKind.REFUND, amount=amount, external_id=key, source="merchant", at=now, reason=reason
+    )
+    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"refunded at the counter: {reason}")
+    return None
+
+
+def _payment_to_refund(uow: MerchantUnitOfWork, order: Order, existing: list[RefundRequest], amount: int) -> str | None:
+    """The PaymentIntent to refund from (None: the counter payment). Usually the order's only
+    payment; with several, the first with enough left by our own refunds of it."""
+    online = [
+        e
+        for e in uow.payments.ledger(order.id)
+        if e.kind == EntryKind.PAYMENT.value and not e.external_id.startswith("counter:")
+    ]
+    if not online:
+        return None
+    for entry in online:
+        spent = sum(r.amount for r in existing if r.payment_intent_id == entry.external_id and r.state != "failed")
+        if entry.amount - spent >= amount:
+            return entry.external_id
+    raise Conflict(
+        "this order was paid in several payments and no single one has that much left; refund in parts",
+        code="refund_spans_payments",
+    )
+
+
+def _send(
+    uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, call: _Call, *, now: datetime, notify: bool
+) -> MerchantOrderView:
+    try:
+        result = gateway.create_refund(
+            call.payment_intent_id,
+            call.amount,
+            STRIPE_REASON,
+            {"order_id": call.order_id, "refund_number": str(call.number), "reason": call.reason[:500]},
+            idempotency_key=call.key,
+        )
+    except UpstreamUnavailable as exc:
+        if exc.code != "provider_refused":
+            raise  # outcome unknown: the request stays reserved and is re-sent later with the same key
+        with uow:
+            order = uow.orders.get_for_update(call.order_id)
+            request = uow.merchant.refund_request(call.key)
+            assert order is not None and request is not None
+            request.state, request.error, request.updated_at = "failed", exc.detail[:2000], now
+            uow.commit()
+        raise Conflict(f"the payment provider refused the refund: {exc.detail}", code="refund_refused") from exc
+    with uow:
+        order = uow.orders.get_for_update(call.order_id)
+        request = uow.merchant.refund_request(call.key)
+        assert order is not None and request is not None
+        if request.state == "creating":
+            request.state, request.provider_id, request.provider_status, request.updated_at = (
+                "created",
+                result.id,
+                result.status,
+                now,
+            )
+        refunds.sync_refunds(uow, call.payment_intent_id, [result], actor=actor, now=now)
+        if notify and result.counts:
+            notifications.queue_refund_issued(uow, order, amount=call.amount, reference=str(call.number), at=now)
+        view = order_view(uow, order)
+        uow.commit()
+        return view
+
+
+def _resend_stale(uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, now: datetime) -> None:
+    with uow:
+        order = merchant_order(uow, actor, order_id, lock=False)
+        stale = [
+            _Call(r.idempotency_key, r.payment_intent_id, r.amount, r.reason, order.id, r.number)
+            for r in uow.merchant.refund_requests(order.id)
+            if r.state == "creating" and r.payment_intent_id is not None and r.created_at <= now - STALE_AFTER
+        ]
+    for call in stale:
+        _send(uow, gateway, actor, call, now=now, notify=call.number != REFUSE_NUMBER)
+
+
+def _cancel_authorisation(
+    uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, attempt_id: int, *, now: datetime
+) -> None:
+    """Release a card authorisation (manual capture) of a refused order; nothing was charged."""
+    with uow:
+        attempt = next((a for a in uow.payments.attempts(order_id) if a.id == attempt_id), None)
+        if attempt is None or attempt.state != "authorized" or attempt.provider_id is None:
+            return
+        provider_id, number = attempt.provider_id, attempt.number
+    intent_id = provider_id
+    if not provider_id.startswith("pi_"):
+        intent_id = gateway.retrieve_checkout_session(provider_id).payment_intent_id or ""
+    key = f"order:{order_id}:authorization:{number}:cancel"
+    try:
+        status = gateway.cancel_payment_intent(intent_id, idempotency_key=key).status
+    except PaymentIntentUnexpectedState:
+        status = gateway.retrieve_payment_intent(intent_id).status
+    with uow:
+        order = uow.orders.get_for_update(order_id)
+        attempt = next((a for a in uow.payments.attempts(order_id) if a.id == attempt_id), None)
+        assert order is not None and attempt is not None
+        if status == "canceled":
+            payments.advance_attempt(attempt, "canceled", now)
+            payments.sync_payment_status(uow, order, actor=actor, at=now, reason="card authorisation released")
+            notifications.queue_authorisation_released(uow, order, at=now)
+        else:
+            payments.flag_for_review(
+                uow,
+                order,
+                code="authorisation_not_released",
+                detail=f"refused order's PaymentIntent {intent_id} is {status}, not canceled: check and refund",
+                reference=intent_id,
+                at=now,
+            )
+        uow.commit()
