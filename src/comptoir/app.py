@@ -16,7 +16,7 @@ from comptoir.adapters.stripe_gateway import StripeGateway, StripeNotConfigured
 from comptoir.api import health, problems
 from comptoir.api.compat import course, porsche
 from comptoir.api.middleware import BodySizeLimit, RequestContext
-from comptoir.api.routers import auth, catalog, orders, payments
+from comptoir.api.routers import auth, catalog, merchant, orders, payments
 from comptoir.config import Settings
 from comptoir.services.notifications import Mailer
 from comptoir.services.payment_gateway import PaymentGateway
@@ -102,6 +102,7 @@ def create_app(
     app.include_router(catalog.router)
     app.include_router(orders.router)
     app.include_router(payments.router)
+    app.include_router(merchant.router)
     app.include_router(pages.router)
     for compat in (porsche.router, porsche.pages_router, course.router):  # the seed documents' routes
         app.include_router(compat)

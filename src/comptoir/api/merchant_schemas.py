@@ -1,0 +1,93 @@
+"""Request and response bodies of the merchant routes (`api.routers.merchant`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal, Self
+
+from pydantic import ConfigDict, Field
+
+from comptoir.api.schemas import MinorUnits, OrderOut, _In, _Out
+from comptoir.services.merchant import MerchantOrderView
+
+
+class CollectIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"method": "cash", "amount": 4113}]})
+
+    method: Literal["cash", "card_terminal"]
+    amount: MinorUnits = Field(
+        ge=0,
+        description="What was taken, in minor units. Must equal the order total; any other amount is refused with "
+        "409 `collect_amount_mismatch` and nothing is recorded.",
+    )
+
+
+class RefuseIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "plus d'entrecôte aujourd'hui"}]})
+
+    reason: str = Field(min_length=1, max_length=500, description="Told to the customer.")
+
+
+class RefundLineIn(_In):
+    line_id: int = Field(description="An order line's `id`.")
+    quantity: Decimal | None = Field(
+        default=None, description="Part of the line (its price × this, rounded half-up); the whole line when omitted."
+    )
+
+
+class RefundIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"amount": 1500, "reason": "geste commercial"},
+                {"lines": [{"line_id": 12}, {"line_id": 13, "quantity": "0.250"}], "reason": "produit manquant"},
+            ]
+        }
+    )
+
+    amount: MinorUnits | None = Field(default=None, gt=0, description="Send `amount` or `lines`, not both.")
+    lines: list[RefundLineIn] | None = Field(default=None, min_length=1, max_length=100)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ReviewOut(_Out):
+    code: str
+    detail: str
+    reference: str
+    created_at: datetime
+
+
+class RefundOut(_Out):
+    number: int
+    amount: MinorUnits
+    reason: str
+    state: str = Field(description="creating (sent, answer pending) | created | failed (refused by the provider)")
+    counted: bool = Field(description="In the ledger as money returned to the customer.")
+    reversed: bool = Field(description="Failed after it counted (refund.failed): the money stayed with the shop.")
+    provider_id: str | None
+    actor: str
+    created_at: datetime
+    error: str | None
+
+
+class MerchantOrderOut(OrderOut):
+    paid: MinorUnits = Field(description="Sum of the payments in the ledger.")
+    refunded: MinorUnits = Field(description="Sum of the refunds that count (failed ones reversed).")
+    refundable: MinorUnits = Field(description="paid − refunded: the most a refund may still be.")
+    reviews: list[ReviewOut] = Field(
+        description="Open flags a person must look at (amount mismatch, paid after cancel)."
+    )
+    refunds: list[RefundOut]
+
+    @classmethod
+    def of_merchant(cls, view: MerchantOrderView) -> Self:
+        base = OrderOut.of(view.order)
+        return cls(
+            **{name: getattr(base, name) for name in OrderOut.model_fields},
+            paid=view.paid,
+            refunded=view.refunded,
+            refundable=view.refundable,
+            reviews=[ReviewOut.model_validate(r) for r in view.reviews],
+            refunds=[RefundOut.model_validate(r) for r in view.refunds],
+        )

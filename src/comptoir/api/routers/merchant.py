@@ -1,0 +1,217 @@
+"""The merchant's side over HTTP: the shop's orders, the workflow (ready, collect, complete,
+refuse), refunds, and a Server-Sent Events feed for the shop screen.
+
+Every route answers 404 for an order of a shop the caller does not manage (customers included), so
+order ids cannot be probed. The routes that name no order (the list and the event feed) answer a
+customer 403 `merchant_only`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from comptoir.api.deps import CurrentActor, Gateway, Now, Tokens, bearer_token, get_payment_uow
+from comptoir.api.merchant_schemas import CollectIn, MerchantOrderOut, RefundIn, RefuseIn
+from comptoir.api.problems_doc import responses
+from comptoir.api.schemas import OrderOut
+from comptoir.domain.actors import Actor
+from comptoir.domain.errors import ComptoirError, InvalidInput
+from comptoir.domain.orders import OrderStatus
+from comptoir.services import accounts, merchant, merchant_events, merchant_refunds
+from comptoir.services.merchant_ports import MerchantUnitOfWork
+
+router = APIRouter(tags=["merchant"])
+
+POLL_SECONDS = 1.0
+"""How often the event feed reads new order-history rows (a poll interval, not a synchronisation)."""
+KEEPALIVE_SECONDS = 15.0
+STREAM_SECONDS = 300.0
+"""A stream ends after this; EventSource reconnects by itself with Last-Event-ID and misses nothing.
+It bounds how long a server shutdown waits for open screens."""
+
+
+def get_merchant_uow(request: Request) -> MerchantUnitOfWork:
+    uow: MerchantUnitOfWork = get_payment_uow(request)  # type: ignore[assignment]
+    return uow
+
+
+MerchantUow = Annotated[MerchantUnitOfWork, Depends(get_merchant_uow)]
+
+
+@router.get(
+    "/api/merchant/orders",
+    summary="Your shops' orders, newest first",
+    description="Page on with `before` = the last id of the previous page. Customers get 403 `merchant_only`.",
+    responses=responses(401, 403, 422),
+)
+def list_orders(
+    actor: CurrentActor,
+    uow: MerchantUow,
+    status: OrderStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=merchant.MAX_PAGE)] = 20,
+    before: Annotated[
+        str | None, Query(max_length=40, description="Id of the last order of the previous page.")
+    ] = None,
+) -> list[OrderOut]:
+    return [OrderOut.of(view) for view in merchant.list_orders(uow, actor, status=status, limit=limit, before=before)]
+
+
+@router.get(
+    "/api/merchant/orders/{order_id}",
+    summary="One order of your shops, with its history, money (paid, refunded, refundable), refunds and open reviews",
+    responses=responses(401, 404, 422),
+)
+def get_order(order_id: str, actor: CurrentActor, uow: MerchantUow) -> MerchantOrderOut:
+    return MerchantOrderOut.of_merchant(merchant.get_order(uow, actor, order_id))
+
+
+@router.post(
+    "/api/merchant/orders/{order_id}/ready",
+    summary="Mark an order ready for pickup (the customer is told)",
+    responses=responses(401, 404, 409, 422),
+)
+def mark_ready(order_id: str, actor: CurrentActor, uow: MerchantUow, now: Now) -> MerchantOrderOut:
+    return MerchantOrderOut.of_merchant(merchant.mark_ready(uow, actor, order_id, now=now()))
+
+
+@router.post(
+    "/api/merchant/orders/{order_id}/complete",
+    summary="Hand an order over (collected or delivered)",
+    description="409 `payment_not_collected` while nothing was paid: record a pay-at-pickup payment with `…/collect`.",
+    responses=responses(401, 404, 409, 422),
+)
+def complete(order_id: str, actor: CurrentActor, uow: MerchantUow, now: Now) -> MerchantOrderOut:
+    return MerchantOrderOut.of_merchant(merchant.complete(uow, actor, order_id, now=now()))
+
+
+@router.post(
+    "/api/merchant/orders/{order_id}/collect",
+    summary="Record the payment of a pay-at-pickup order at the counter, which completes it",
+    description=(
+        "`amount` must equal the order total (409 `collect_amount_mismatch` otherwise, nothing recorded). "
+        "Collecting again answers the completed order unchanged."
+    ),
+    responses=responses(401, 404, 409, 422),
+)
+def collect(order_id: str, body: CollectIn, actor: CurrentActor, uow: MerchantUow, now: Now) -> MerchantOrderOut:
+    view = merchant.collect_payment(uow, actor, order_id, method=body.method, amount=body.amount, now=now())
+    return MerchantOrderOut.of_merchant(view)
+
+
+@router.post(
+    "/api/merchant/orders/{order_id}/refuse",
+    summary="Refuse an order: cancelled, stock released, everything paid refunded (or the authorisation released)",
+    responses=responses(401, 404, 409, 422, 503),
+)
+def refuse(
+    order_id: str, body: RefuseIn, actor: CurrentActor, uow: MerchantUow, gateway: Gateway, now: Now
+) -> MerchantOrderOut:
+    view = merchant_refunds.refuse(uow, gateway, actor, order_id, reason=body.reason, now=now())
+    return MerchantOrderOut.of_merchant(view)
+
+
+@router.post(
+    "/api/merchant/orders/{order_id}/refunds",
+    summary="Refund part or all of what was paid: an amount, or order lines",
+    description=(
+        "Never more than `refundable` (409 `refund_exceeds_refundable`), nor a line beyond its quantity "
+        "(409 `refund_exceeds_line`). 409 `refund_refused` when the provider refuses it."
+    ),
+    responses=responses(401, 404, 409, 422, 503),
+)
+def refund(
+    order_id: str, body: RefundIn, actor: CurrentActor, uow: MerchantUow, gateway: Gateway, now: Now
+) -> MerchantOrderOut:
+    command = merchant_refunds.RefundCommand(
+        reason=body.reason,
+        amount=body.amount,
+        lines=tuple(merchant_refunds.RefundLine(line.line_id, line.quantity) for line in body.lines or ()),
+    )
+    return MerchantOrderOut.of_merchant(merchant_refunds.refund(uow, gateway, actor, order_id, command, now=now()))
+
+
+@router.get(
+    "/api/merchant/events",
+    summary="Server-Sent Events: your shops' order events, live",
+    description=(
+        "`text/event-stream`. Events: `order.paid`, `order.pickup_placed`, `order.payment_collected`, "
+        "`order.ready`, `order.completed`, `order.cancelled`, `order.refunded`, `order.refund_failed`; `data` is "
+        "JSON naming the order. Each event has an `id:`; reconnect with `Last-Event-ID` to resume after it (without "
+        "it, the stream starts with what happens next). A `: keep-alive` comment is sent when idle. Authenticate "
+        "with the Authorization header, or — since a browser's EventSource cannot set headers — with an "
+        "`access_token` query parameter. Customers get 403 `merchant_only`."
+    ),
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}, **responses(401, 403, 422)},
+)
+async def events(
+    request: Request,
+    uow: MerchantUow,
+    tokens: Tokens,
+    access_token: Annotated[str | None, Query(description="The bearer token, for EventSource.")] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> StreamingResponse:
+    token = _stream_token(request.headers.get("authorization"), access_token)
+    actor = await run_in_threadpool(_actor, uow, tokens, token)
+    cursor = await run_in_threadpool(
+        merchant_events.open_cursor, uow, actor, last_event_id=_last_event_id(last_event_id)
+    )
+    return StreamingResponse(
+        _stream(request, uow, tokens, token, actor, cursor),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _stream_token(authorization: str | None, access_token: str | None) -> str:
+    if authorization is None and access_token:
+        return access_token
+    return bearer_token(authorization)
+
+
+def _actor(uow: MerchantUnitOfWork, tokens: Tokens, token: str) -> Actor:
+    return accounts.actor_for(uow, tokens.verify(token))
+
+
+def _last_event_id(value: str | None) -> int | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise InvalidInput(
+            "Last-Event-ID is the id of an event this stream sent", code="invalid_last_event_id"
+        ) from exc
+
+
+async def _stream(
+    request: Request,
+    uow: MerchantUnitOfWork,
+    tokens: Tokens,
+    token: str,
+    actor: Actor,
+    cursor: merchant_events.EventCursor,
+) -> AsyncIterator[str]:
+    started = last_sent = time.monotonic()
+    yield "retry: 3000\n: connected\n\n"
+    while time.monotonic() - started < STREAM_SECONDS and not await request.is_disconnected():
+        try:
+            tokens.verify(token)
+        except ComptoirError:
+            yield "event: token_expired\ndata: {}\n\n"
+            return
+        for event in await run_in_threadpool(merchant_events.read_events, uow, actor, cursor):
+            yield f"id: {event.id}\nevent: {event.type}\ndata: {json.dumps(event.data)}\n\n"
+            last_sent = time.monotonic()
+        if time.monotonic() - last_sent >= KEEPALIVE_SECONDS:
+            yield ": keep-alive\n\n"
+            last_sent = time.monotonic()
+        await asyncio.sleep(POLL_SECONDS)
