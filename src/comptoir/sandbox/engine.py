@@ -42,18 +42,22 @@ class Sandbox:
 
     @contextmanager
     def transaction(self) -> Iterator["Sandbox"]:
+        """Events are announced (handed to delivery) after the lock is released, also when the
+        body raises: a declined card raises a card error yet keeps its ``payment_failed`` events."""
         announced: list[str] = []
-        with self.lock:
-            self._depth += 1
-            try:
-                yield self
-            finally:
-                self._depth -= 1
-                if self._depth == 0:
-                    self.store.flush()
-                    announced = self.bus.take_unannounced()
-        if announced:
-            self.bus.announce(announced)
+        try:
+            with self.lock:
+                self._depth += 1
+                try:
+                    yield self
+                finally:
+                    self._depth -= 1
+                    if self._depth == 0:
+                        self.store.flush()
+                        announced = self.bus.take_unannounced()
+        finally:
+            if announced:
+                self.bus.announce(announced)
 
     # --- reading ---------------------------------------------------------------------------
 
