@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from comptoir.sandbox import Sandbox, SandboxConfig
+
 from .conftest import start_sandbox
 
 
@@ -33,3 +35,20 @@ def test_state_survives_a_restart(running, client):
         assert replay.id == pi.id and replay.last_response.headers["Idempotent-Replayed"] == "true"
     finally:
         second.stop()
+
+
+def test_a_restart_after_a_reset_keeps_the_clock(tmp_path):
+    # given a sandbox on a data folder whose clock was moved forward an hour
+    config = SandboxConfig(data_dir=tmp_path, settle_interval=None)
+    first = Sandbox(config)
+    first.advance_clock(3600)
+    # when the engine is reset (no control API involved) and the sandbox restarts on the folder
+    first.reset()
+    first.close()
+    second = Sandbox(config)
+    try:
+        # then the clock has not run backwards, and the reset did forget the objects
+        assert second.clock.offset == 3600
+        assert second.store.count("event") == 0
+    finally:
+        second.close()

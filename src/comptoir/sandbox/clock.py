@@ -10,6 +10,9 @@ import threading
 import time
 from collections.abc import Callable
 
+OFFSET_META = "clock_offset"
+"""Meta key under which the engine persists the offset (so a restart keeps the time it reached)."""
+
 
 class SandboxClock:
     def __init__(self, offset: int = 0, wall: Callable[[], float] = time.time) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from . import checkout, payments, refunds
 from .checkout import CheckoutResult
-from .clock import SandboxClock
+from .clock import OFFSET_META, SandboxClock
 from .config import SandboxConfig
 from .errors import StripeError
 from .events import EventBus
@@ -29,7 +29,7 @@ class Sandbox:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self.store = Store(config.database_path)
-        offset = int(self.store.meta.get("clock_offset", config.clock_offset))
+        offset = int(self.store.meta.get(OFFSET_META, config.clock_offset))
         self.clock = SandboxClock(offset)
         self.lock = threading.RLock()
         self._depth = 0
@@ -180,14 +180,18 @@ class Sandbox:
         """Move the sandbox clock forward, persist the offset, then ``settle()``."""
         with self.transaction():
             self.clock.advance(seconds)
-            self.store.set_meta("clock_offset", str(self.clock.offset))
+            self.store.set_meta(OFFSET_META, str(self.clock.offset))
         self.settle()
         return self.clock.now()
 
     def reset(self) -> None:
-        """Forget every object, event, key and task (the control API's reset)."""
+        """Forget every object, event, key and task (the control API's reset).
+
+        The clock is not state but time: it keeps its offset in memory, so the persisted offset is
+        written back too, or a restart after a reset would rewind the clock."""
         with self.transaction():
             self.store.reset()
+            self.store.set_meta(OFFSET_META, str(self.clock.offset))
 
     def close(self) -> None:
         with self.lock:

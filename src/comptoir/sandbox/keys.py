@@ -3,8 +3,8 @@
 A sandbox started without a fixed key accepts any well-formed test key; the remembered pair is
 simply one that works and that a newcomer can paste. ``KEPT_ON_RESET`` lists the meta entries a
 control-API reset must keep: keys and the forwarding secret are configuration a running
-receiver or shop depends on, not sandbox state; and the clock never runs backwards (the engine
-keeps its offset in memory, so the stored one must survive too or a restart would rewind it).
+receiver or shop depends on, not sandbox state. (The clock offset is kept by ``engine.reset``
+itself.)
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from .webhook_secrets import FORWARD_SECRET_KEY
 
 SECRET_KEY_META = "keys.secret"
 PUBLISHABLE_KEY_META = "keys.publishable"
-CLOCK_OFFSET_META = "clock_offset"
-"""The engine's own meta key for the persisted clock offset (``engine.Sandbox``)."""
-KEPT_ON_RESET = (SECRET_KEY_META, PUBLISHABLE_KEY_META, FORWARD_SECRET_KEY, CLOCK_OFFSET_META)
+KEPT_ON_RESET = (SECRET_KEY_META, PUBLISHABLE_KEY_META, FORWARD_SECRET_KEY)
 
 
 def remembered_key(sandbox: Any, meta_key: str, prefix: str) -> str:

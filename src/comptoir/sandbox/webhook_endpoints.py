@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import invalid_param, resource_missing
-from .objects.webhook_endpoint import build_webhook_endpoint, new_secret
+from .objects.webhook_endpoint import build_webhook_endpoint
 from .params import Params, merge_metadata
+from .signing import new_secret
 
 if TYPE_CHECKING:
     from .engine import Sandbox

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ids import new_id, random_token
+from ..ids import new_id
 
 
 def build_webhook_endpoint(now: int, *, url: str, enabled_events: list[str], description: str | None,
@@ -21,6 +21,3 @@ def build_webhook_endpoint(now: int, *, url: str, enabled_events: list[str], des
         "url": url,
     }
 
-
-def new_secret() -> str:
-    return "whsec_" + random_token(32)
