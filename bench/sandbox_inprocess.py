@@ -93,8 +93,61 @@ def patch_ids() -> None:
     # random_token in ids' globals at call time, so patching random_token is enough.
 
 
+def patch_orjson() -> None:
+    """orjson for every JSON encode/decode on the request path (needs `pip install orjson`)."""
+    import types
+
+    import orjson
+
+    from comptoir.sandbox import events, payments, store
+    from comptoir.sandbox.http import plumbing
+
+    def dumps(obj, **_: object) -> str:
+        return orjson.dumps(obj).decode()
+
+    store._dumps = dumps
+    events._dumps = dumps
+    plumbing._dumps = dumps
+    shim = types.SimpleNamespace(loads=orjson.loads, dumps=dumps)
+    events.json = shim  # events.emit snapshots the object with json.loads(_dumps(obj))
+    payments.json = shim  # payments.snapshot (error paths only)
+
+
+_BATCH = 32
+
+
+def patch_batch() -> None:
+    """Group commit: write to SQLite once every 32 transactions instead of after each one."""
+    from comptoir.sandbox.store import Store
+
+    real_flush = Store.flush
+    calls = {"n": 0}
+
+    def flush(self) -> None:
+        calls["n"] += 1
+        if calls["n"] % _BATCH == 0:
+            real_flush(self)
+
+    Store.flush = flush
+
+
+def patch_noflush() -> None:
+    """Upper bound: never write to SQLite at all (forget the dirty sets)."""
+    from comptoir.sandbox.store import Store
+
+    def flush(self) -> None:
+        for pending in (self._dirty, self._deleted, self._dirty_deliveries, self._dirty_keys, self._pruned_keys,
+                        self._dirty_tasks, self._done_tasks, self._dirty_meta):
+            pending.clear()
+
+    Store.flush = flush
+
+
 PATCHES = {
     "ids": (patch_ids, "ids.random_token: one os.urandom per id instead of one secrets.choice per character"),
+    "orjson": (patch_orjson, "orjson instead of json for object snapshots, SQLite rows and responses"),
+    "batch": (patch_batch, f"group commit: one SQLite transaction per {_BATCH} requests"),
+    "noflush": (patch_noflush, "no SQLite writes at all (upper bound of what persistence costs)"),
 }
 
 
