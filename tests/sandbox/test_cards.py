@@ -247,3 +247,70 @@ def test_inline_payment_method_data_as_stripe_js_sends_it(client):
     paid = client.v1.payment_intents.confirm(pi.id, {"payment_method_data": {
         "type": "card", "card": {"token": "tok_visa"}}})
     assert paid.status == "succeeded"
+
+
+def server_confirmed(client: stripe.StripeClient, payment_method: str, **extra):
+    """Seed 003's first server step: create and confirm with manual confirmation."""
+    return pay(client, payment_method, confirmation_method="manual", **extra)
+
+
+@pytest.mark.parametrize("payment_method", ["pm_card_authenticationRequired", "pm_card_threeDSecure2Required"])
+def test_manual_confirmation_waits_for_the_server_after_3ds(client, sandbox, payment_method):
+    # given a manual-confirmation intent that needs authentication (handleCardAction's use_stripe_sdk)
+    pi = server_confirmed(client, payment_method)
+    assert pi.status == "requires_action" and pi.next_action.type == "use_stripe_sdk"
+    # when the buyer completes the challenge
+    sandbox.complete_3ds(pi.id)
+    # then nothing is charged yet: the intent waits for the server to confirm it
+    waiting = client.v1.payment_intents.retrieve(pi.id)
+    assert waiting.status == "requires_confirmation"
+    assert waiting.next_action is None and waiting.latest_charge is None and waiting.amount_received == 0
+    # when the server confirms again (no new challenge)
+    paid = client.v1.payment_intents.confirm(pi.id)
+    # then it is charged, with the authentication on the charge
+    assert paid.status == "succeeded" and paid.amount_received == 2000
+    charge = client.v1.charges.retrieve(paid.latest_charge)
+    assert charge.payment_method_details.card.three_d_secure.result == "authenticated"
+
+
+def test_manual_confirmation_and_manual_capture_authorises_on_the_server_confirm(client, sandbox):
+    pi = server_confirmed(client, "pm_card_authenticationRequired", capture_method="manual")
+    sandbox.complete_3ds(pi.id)
+    assert client.v1.payment_intents.retrieve(pi.id).status == "requires_confirmation"
+    assert client.v1.payment_intents.confirm(pi.id).status == "requires_capture"
+
+
+@pytest.mark.parametrize("payment_method,decline_code", [
+    ("pm_card_authenticationRequiredChargeDeclinedInsufficientFunds", "insufficient_funds"),
+    ("pm_card_threeDSecureRequiredChargeDeclined", "generic_decline"),
+])
+def test_manual_confirmation_declines_on_the_server_confirm_after_3ds(client, sandbox, payment_method,
+                                                                      decline_code):
+    # given a card that authenticates and is then declined, on a manual-confirmation intent
+    pi = server_confirmed(client, payment_method)
+    sandbox.complete_3ds(pi.id)
+    assert client.v1.payment_intents.retrieve(pi.id).status == "requires_confirmation"
+    # when the server confirms / then the decline is the answer to that confirm
+    with pytest.raises(stripe.CardError) as raised:
+        client.v1.payment_intents.confirm(pi.id)
+    assert raised.value.code == "card_declined"
+    assert raised.value.error.decline_code == decline_code
+    after = client.v1.payment_intents.retrieve(pi.id)
+    assert after.status == "requires_payment_method"
+    assert after.last_payment_error.decline_code == decline_code
+
+
+def test_manual_confirmation_return_url_reports_the_authentication_succeeded(client, sandbox):
+    pi = server_confirmed(client, "pm_card_threeDSecure2Required", return_url="https://shop.example/return")
+    assert pi.next_action.type == "redirect_to_url"
+    sandbox.complete_3ds(pi.id)
+    assert sandbox.three_ds_return_url(pi.id).endswith("redirect_status=succeeded")
+
+
+def test_manual_confirmation_with_another_card_after_3ds_asks_for_that_card_again(client, sandbox):
+    # given an authenticated manual-confirmation intent
+    pi = server_confirmed(client, "pm_card_authenticationRequired")
+    sandbox.complete_3ds(pi.id)
+    # when the server confirms it with a different 3-D Secure card / then that card needs its own challenge
+    again = client.v1.payment_intents.confirm(pi.id, {"payment_method": "pm_card_threeDSecure2Required"})
+    assert again.status == "requires_action"

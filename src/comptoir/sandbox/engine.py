@@ -124,7 +124,9 @@ class Sandbox:
 
     def complete_3ds(self, pi_id: str) -> dict[str, Any]:
         """The buyer clicked Complete. Returns the PaymentIntent (a decline after authentication
-        is reflected in its status and ``last_payment_error``, not raised)."""
+        is reflected in its status and ``last_payment_error``, not raised). A
+        ``confirmation_method=manual`` intent is not charged here: it waits in
+        ``requires_confirmation`` for the server's confirm."""
         with self.transaction():
             pi = payments.get(self, pi_id)
             try:
@@ -150,7 +152,7 @@ class Sandbox:
                 return None
             if self.store.private[pi_id].get("checkout_session"):
                 return return_url
-            status = {"succeeded": "succeeded", "requires_capture": "succeeded",
+            status = {"succeeded": "succeeded", "requires_capture": "succeeded", "requires_confirmation": "succeeded",
                       "processing": "pending"}.get(pi["status"], "failed")
             separator = "&" if "?" in return_url else "?"
             return return_url + separator + urlencode({"payment_intent": pi_id,

@@ -187,6 +187,10 @@ def confirm(sb: "Sandbox", pi: dict[str, Any], p: Params, resolved_pm: dict[str,
     if pm["type"] == "sepa_debit":
         return _debit_sepa(sb, pi, pm)
     card = card_for(sb.store.private[pm["id"]]["number"])
+    if private.pop("authenticated_pm", None) == pm["id"] and pi["status"] == "requires_confirmation":
+        # the server confirms a manual-confirmation intent after the buyer passed 3-D Secure:
+        # the authentication stands, so this is the charge (which may still be declined)
+        return _charge(sb, pi, pm, card.decline_after_3ds, authenticated=True)
     off_session = p.bool("off_session")
     needs_3ds = {
         ThreeDS.REQUIRED: True, ThreeDS.REQUIRED_ON_SESSION: True,
@@ -230,7 +234,13 @@ def _require_action(sb: "Sandbox", pi: dict[str, Any]) -> dict[str, Any]:
 
 
 def complete_3ds(sb: "Sandbox", pi: dict[str, Any]) -> dict[str, Any]:
-    """The buyer passed the challenge: charge the card (which may still be declined)."""
+    """The buyer passed the challenge.
+
+    An automatic-confirmation intent is charged at once (the card may still be declined). A
+    ``confirmation_method=manual`` intent waits in ``requires_confirmation`` for the server to
+    confirm it again (Stripe's "handleCardAction, then confirm on the server" flow); that
+    confirm charges the card without a second challenge.
+    """
     private = sb.store.private[pi["id"]]
     if pi["status"] != "requires_action" or not private.get("awaiting_3ds"):
         raise unexpected_state(f"This PaymentIntent is not awaiting authentication (status {pi['status']}).",
@@ -238,6 +248,11 @@ def complete_3ds(sb: "Sandbox", pi: dict[str, Any]) -> dict[str, Any]:
     private["awaiting_3ds"] = False
     pi["next_action"] = None
     pm = sb.store.get(pi["payment_method"], "payment_method")
+    if pi["confirmation_method"] == "manual":
+        private["authenticated_pm"] = pm["id"]
+        pi["status"] = "requires_confirmation"
+        sb.store.save(pi["id"])
+        return pi
     card = card_for(sb.store.private[pm["id"]]["number"])
     return _charge(sb, pi, pm, card.decline_after_3ds, authenticated=True)
 

@@ -22,7 +22,12 @@ from .money import format_amount
 from .rendering import notice, render
 from .tokens import FormTokens
 
-_REDIRECT_STATUS = {"succeeded": "succeeded", "requires_capture": "succeeded", "processing": "pending"}
+_REDIRECT_STATUS = {
+    "succeeded": "succeeded",
+    "requires_capture": "succeeded",
+    "requires_confirmation": "succeeded",  # manual confirmation: authenticated, the server confirms next
+    "processing": "pending",
+}
 
 
 def _with_outcome(url: str, pi: dict[str, Any]) -> str:
