@@ -47,6 +47,8 @@ def add_shop(
     on_pickup: bool = False,
     delivery: bool = True,
     pickup: bool = False,
+    capture_manually: bool = False,
+    capture_margin_percent: int = 0,
 ) -> ShopView:
     slug = slug or f"shop-{next(_sequence)}"
     with uows() as uow:
@@ -59,6 +61,8 @@ def add_shop(
                 accepts_on_pickup=on_pickup,
                 offers_delivery=delivery,
                 offers_pickup=pickup,
+                capture_manually=capture_manually,
+                capture_margin_percent=capture_margin_percent,
             )
         )
         view = ShopView.of(shop)

@@ -9,7 +9,16 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from comptoir.services.payment_gateway import CheckoutRequest, CheckoutSession, Refund, WebhookEvent
+from comptoir.domain.errors import PaymentRequired
+from comptoir.services.payment_gateway import (
+    CheckoutRequest,
+    CheckoutSession,
+    PaymentIntent,
+    PaymentIntentRequest,
+    PaymentIntentUnexpectedState,
+    Refund,
+    WebhookEvent,
+)
 
 _ids = itertools.count(1)
 
@@ -25,6 +34,11 @@ class FakeGateway:
         self.intent_status: dict[str, str] = {}
         self.create_calls = 0
         self._lock = threading.Lock()
+        self.intents: dict[str, PaymentIntent] = {}
+        self.intent_requests: dict[str, PaymentIntentRequest] = {}
+        self.replies: dict[str, PaymentIntent | PaymentRequired] = {}  # idempotency key -> first answer
+        self.calls: list[tuple[str, str]] = []  # (method, idempotency key or id)
+        self.refund_keys: dict[str, Refund] = {}
 
     def create_checkout_session(self, request: CheckoutRequest, *, idempotency_key: str) -> CheckoutSession:
         with self._lock:
@@ -72,6 +86,122 @@ class FakeGateway:
     def verify_webhook(self, payload: bytes, signature_header: str | None) -> WebhookEvent:
         raise NotImplementedError("service tests build WebhookEvent values directly")
 
+    # --- PaymentIntents (cards confirmed on the server) -----------------------------------------
+
+    def create_payment_intent(self, request: PaymentIntentRequest, *, idempotency_key: str) -> PaymentIntent:
+        with self._lock:
+            self.calls.append(("create_payment_intent", idempotency_key))
+            if idempotency_key in self.replies:
+                assert self.intent_requests[idempotency_key] == request, "same key, different parameters"
+                reply = self.replies[idempotency_key]
+                assert isinstance(reply, PaymentIntent)
+                return reply
+            intent = _intent(
+                f"pi_test_{next(_ids)}", "requires_payment_method", request.amount, request.currency,
+                capture_method="manual" if request.capture_manually else "automatic", order_id=request.order_id,
+            )
+            self.intents[intent.id] = intent
+            self.intent_requests[idempotency_key] = request
+            self.replies[idempotency_key] = intent
+            return intent
+
+    def confirm_payment_intent(
+        self, payment_intent_id: str, *, payment_method: str | None, idempotency_key: str
+    ) -> PaymentIntent:
+        with self._lock:
+            self.calls.append(("confirm_payment_intent", idempotency_key))
+            if idempotency_key in self.replies:
+                return self._replay(idempotency_key)
+            intent = self.intents[payment_intent_id]
+            if intent.status not in {"requires_payment_method", "requires_confirmation", "requires_action"}:
+                raise PaymentIntentUnexpectedState(f"cannot confirm a {intent.status} intent")
+            card = payment_method or intent.payment_method_id or ""
+            decline = DECLINES.get(card)
+            if decline is not None:
+                code, decline_code, message = decline
+                intent = self.intents[intent.id] = replace(
+                    intent, status="requires_payment_method", error_code=code, decline_code=decline_code,
+                    error_message=message, payment_method_id=None,
+                )
+                self.replies[idempotency_key] = error = PaymentRequired(
+                    message, code=code, decline_code=decline_code, message=message, payment_intent_id=intent.id
+                )
+                raise error
+            if card in THREE_DS:
+                intent = replace(intent, status="requires_action", next_action_type="use_stripe_sdk")
+            else:
+                intent = _charged(intent)
+            intent = self.intents[intent.id] = replace(
+                intent, payment_method_id=card, error_code=None, decline_code=None, error_message=None
+            )
+            self.replies[idempotency_key] = intent
+            return intent
+
+    def _replay(self, key: str) -> PaymentIntent:
+        reply = self.replies[key]
+        if isinstance(reply, PaymentRequired):
+            raise reply
+        return reply
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
+        return self.intents[payment_intent_id]
+
+    def capture_payment_intent(
+        self, payment_intent_id: str, *, amount_to_capture: int, idempotency_key: str
+    ) -> PaymentIntent:
+        with self._lock:
+            self.calls.append(("capture_payment_intent", idempotency_key))
+            if idempotency_key in self.replies:
+                return self._replay(idempotency_key)
+            intent = self.intents[payment_intent_id]
+            if intent.status != "requires_capture":
+                raise PaymentIntentUnexpectedState(f"cannot capture a {intent.status} intent")
+            assert amount_to_capture <= intent.amount_capturable, "Stripe refuses amount_too_large"
+            intent = self.intents[intent.id] = replace(
+                intent, status="succeeded", amount_received=amount_to_capture, amount_capturable=0
+            )
+            self.replies[idempotency_key] = intent
+            return intent
+
+    def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> PaymentIntent:
+        with self._lock:
+            self.calls.append(("cancel_payment_intent", idempotency_key))
+            intent = self.intents[payment_intent_id]
+            if intent.status == "succeeded":
+                raise PaymentIntentUnexpectedState("cannot cancel a succeeded intent")
+            intent = self.intents[intent.id] = replace(intent, status="canceled", amount_capturable=0)
+            return intent
+
+    def create_refund(
+        self, payment_intent_id: str, amount: int, reason: str | None, metadata: Any, *, idempotency_key: str
+    ) -> Refund:
+        with self._lock:
+            self.calls.append(("create_refund", idempotency_key))
+            if idempotency_key in self.refund_keys:
+                return self.refund_keys[idempotency_key]
+            refund = Refund(f"re_test_{next(_ids)}", amount, "EUR", "succeeded", payment_intent_id, None, reason)
+            self.refunds.setdefault(payment_intent_id, []).append(refund)
+            self.refund_keys[idempotency_key] = refund
+            return refund
+
+    # what the buyer does in the browser
+    def complete_3ds(self, payment_intent_id: str) -> PaymentIntent:
+        intent = self.intents[payment_intent_id]
+        assert intent.status == "requires_action"
+        self.intents[intent.id] = intent = _charged(replace(intent, next_action_type=None))
+        return intent
+
+    def fail_3ds(self, payment_intent_id: str) -> PaymentIntent:
+        intent = self.intents[payment_intent_id]
+        self.intents[intent.id] = intent = replace(
+            intent, status="requires_payment_method", next_action_type=None, payment_method_id=None,
+            error_code="payment_intent_authentication_failure", error_message="authentication failed",
+        )
+        return intent
+
+    def intents_for(self, order_id: str) -> list[PaymentIntent]:
+        return [intent for intent in self.intents.values() if intent.order_id == order_id]
+
     # what "Stripe" does when the buyer acts on the hosted page
     def pay(self, session_id: str, *, amount: int | None = None, delayed: bool = False) -> CheckoutSession:
         session = self.sessions[session_id]
@@ -115,4 +245,44 @@ def session_dict(session: CheckoutSession) -> dict[str, Any]:
         "payment_intent": session.payment_intent_id,
         "url": session.url,
         "expires_at": session.expires_at,
+    }
+
+
+DECLINES = {
+    "pm_card_visa_chargeDeclined": ("card_declined", "generic_decline", "Your card was declined."),
+    "pm_card_visa_chargeDeclinedInsufficientFunds": (
+        "card_declined", "insufficient_funds", "Your card has insufficient funds."
+    ),
+    "pm_card_chargeDeclinedExpiredCard": ("expired_card", "expired_card", "Your card has expired."),
+}
+THREE_DS = {"pm_card_threeDSecure2Required", "pm_card_authenticationRequired"}
+
+
+def _intent(
+    intent_id: str, status: str, amount: int, currency: str, *, capture_method: str, order_id: str
+) -> PaymentIntent:
+    return PaymentIntent(
+        id=intent_id, status=status, amount=amount, amount_received=0, amount_capturable=0, currency=currency.upper(),
+        client_secret=f"{intent_id}_secret_x", capture_method=capture_method, next_action_type=None, error_code=None,
+        decline_code=None, error_message=None, order_id=order_id, payment_method_id=None,
+    )
+
+
+def _charged(intent: PaymentIntent) -> PaymentIntent:
+    if intent.capture_method == "manual":
+        return replace(intent, status="requires_capture", amount_capturable=intent.amount)
+    return replace(intent, status="succeeded", amount_received=intent.amount)
+
+
+def intent_dict(intent: PaymentIntent) -> dict[str, Any]:
+    """The PaymentIntent as it appears inside a `payment_intent.*` event."""
+    return {
+        "id": intent.id,
+        "object": "payment_intent",
+        "status": intent.status,
+        "amount": intent.amount,
+        "amount_received": intent.amount_received,
+        "currency": intent.currency.lower(),
+        "capture_method": intent.capture_method,
+        "metadata": {"order_id": intent.order_id},
     }

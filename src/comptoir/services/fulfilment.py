@@ -29,9 +29,12 @@ from comptoir.services.payment_gateway import CheckoutSession
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
 
+DUPLICATE_PAYMENT = "duplicate_payment"
+
+
 @dataclass(frozen=True, slots=True)
 class FulfilmentResult:
-    outcome: str  # paid | processing | failed | expired | unchanged | mismatch | not_ours
+    outcome: str  # paid | duplicate | processing | failed | expired | unchanged | mismatch | not_ours
     order_id: str | None
     status: str | None = None
     payment_status: str | None = None
@@ -178,12 +181,30 @@ def apply_payment_received(
     actor: Actor | str,
     now: datetime,
 ) -> FulfilmentResult:
-    """Record verified money once, then move the order forward and queue the messages (once)."""
+    """Record verified money once, then move the order forward and queue the messages (once).
+
+    Money for an order that another provider payment already paid (a Checkout Session paid in
+    one tab while `/pay` succeeded in another) is recorded too — it was taken — and flagged
+    `duplicate_payment`; `services.duplicates` refunds it outside this transaction (the caller
+    after commit, or the worker), with a deterministic key so it is refunded once.
+    """
     recorded = payments.record_entry(
         uow, order, EntryKind.PAYMENT, amount=amount, external_id=external_id, source=_source(actor), at=now, reason=reference
     )
     if not recorded:
         return _result("unchanged", order)
+    earlier = [e for e in uow.payments.ledger(order.id) if e.kind == EntryKind.PAYMENT.value and e.external_id != external_id]
+    if earlier:
+        payments.flag_for_review(
+            uow,
+            order,
+            code=DUPLICATE_PAYMENT,
+            detail=f"{reference} paid an order already paid by {earlier[0].external_id}: refunded automatically",
+            reference=external_id,
+            at=now,
+        )
+        payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid twice")
+        return _result("duplicate", order)
     payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid")
     if order.status == OrderStatus.CANCELLED.value:
         payments.flag_for_review(

@@ -52,6 +52,10 @@ class PaymentRepository(Protocol):
 
     def open_reviews(self, order_id: str) -> list[OrderReview]: ...
 
+    def open_reviews_with_code(self, code: str, *, order_id: str | None = None, limit: int = 100) -> list[OrderReview]:
+        """Unresolved reviews of one kind (e.g. duplicate payments to refund), oldest first."""
+        ...
+
 
 class EventRepository(Protocol):
     def get(self, event_id: str) -> ReceivedEvent | None: ...

@@ -79,6 +79,12 @@ class SqlPaymentRepository:
         )
         return list(self._session.scalars(stmt))
 
+    def open_reviews_with_code(self, code: str, *, order_id: str | None = None, limit: int = 100) -> list[OrderReview]:
+        stmt = select(OrderReview).where(OrderReview.code == code, OrderReview.resolved_at.is_(None))
+        if order_id is not None:
+            stmt = stmt.where(OrderReview.order_id == order_id)
+        return list(self._session.scalars(stmt.order_by(OrderReview.id).limit(limit)))
+
 
 class SqlEventRepository:
     def __init__(self, session: Session) -> None:

@@ -6,12 +6,12 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from comptoir.api.deps import CurrentActor, Gateway, Now, PaymentUow, Settings_
 from comptoir.api.problems_doc import responses
-from comptoir.api.schemas import _Out
-from comptoir.services import checkout, webhooks
+from comptoir.api.schemas import OrderOut, _In, _Out
+from comptoir.services import card_payments, checkout, webhooks
 
 router = APIRouter(tags=["payments"])
 
@@ -52,6 +52,61 @@ def create_checkout_session(
     urls = checkout.CheckoutUrls(urls.success_url, f"{urls.cancel_url}?order_id={order_id}")
     link = checkout.start_checkout(uow, gateway, actor, order_id, urls=urls, now=now())
     return CheckoutSessionOut(id=link.id, url=link.url, expires_at=link.expires_at)
+
+
+class PayIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"payment_method_id": "pm_card_visa"}, {"payment_intent_id": "pi_123"}]}
+    )
+
+    payment_method_id: str | None = Field(
+        default=None, max_length=255, description="The card to pay with (Stripe.js `createPaymentMethod`)."
+    )
+    payment_intent_id: str | None = Field(
+        default=None, max_length=255, description="After 3-D Secure in the browser: the intent to finish."
+    )
+
+
+class PayOut(_Out):
+    status: str = Field(
+        description="succeeded | authorized (weighed goods: captured when the order is ready) | "
+        "requires_action (run 3-D Secure with client_secret, then POST again with payment_intent_id) | processing"
+    )
+    order: OrderOut
+    payment_intent_id: str | None = None
+    client_secret: str | None = Field(default=None, description="Only with requires_action, for Stripe.js.")
+    next_action_type: str | None = None
+
+
+@router.post(
+    "/api/orders/{order_id}/pay",
+    summary="Pay an order with a card confirmed on the server (3-D Secure aware)",
+    description=(
+        "Send `{payment_method_id}`: one PaymentIntent per order attempt is created for the order's server-side "
+        "amount and confirmed with that card. Answers `succeeded`, `authorized` (shops that weigh goods), or "
+        "`requires_action` with a `client_secret` for 3-D Secure; after it, send `{payment_intent_id}` to finish. "
+        "A decline is 402 with `code`, `decline_code` and `message`, and the same intent takes the next card. "
+        "409 `order_already_paid`, `payment_intent_other_order`, `payment_intent_amount_mismatch`, ..."
+    ),
+    responses=responses(401, 402, 404, 409, 422),
+)
+def pay(order_id: str, body: PayIn, actor: CurrentActor, uow: PaymentUow, gateway: Gateway, now: Now) -> PayOut:
+    result = card_payments.pay_order(
+        uow,
+        gateway,
+        actor,
+        order_id,
+        payment_method_id=body.payment_method_id,
+        payment_intent_id=body.payment_intent_id,
+        now=now(),
+    )
+    return PayOut(
+        status=result.status,
+        order=OrderOut.of(result.order),
+        payment_intent_id=result.payment_intent_id,
+        client_secret=result.client_secret,
+        next_action_type=result.next_action_type,
+    )
 
 
 @router.post(

@@ -1,0 +1,160 @@
+"""Weighed goods: capturing the weighed amount of an authorised card payment, or releasing it.
+
+A shop with `capture_manually` has online payments authorise the order total plus its margin
+(`card_payments.authorised_amount`); the order is confirmed with payment `processing` and the
+attempt `authorized`. When the merchant marks it ready with the weighed quantities,
+`capture_weighed` prices the final lines on the server (half-up once per line, as
+`domain.money.line_total`), refuses more than was authorised (409), writes the final lines and
+total on the order (so the receipt and the `payment_intent.succeeded` webhook both see the
+final amount), captures that amount with the key `order:{id}:capture:{amount}`, and records the
+captured money in the ledger. Refusing an authorised order releases the authorisation
+(`merchant_refunds.refuse`).
+
+Like checkout, each use case is two short transactions around one provider call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from comptoir.adapters.db.models import Order, OrderHistory
+from comptoir.adapters.db.payment_models import PaymentAttempt
+from comptoir.domain.actors import Actor
+from comptoir.domain.catalog import Unit
+from comptoir.domain.errors import Conflict, InvalidInput, NotFound
+from comptoir.domain.money import MILLI, line_total, quantity_to_milli
+from comptoir.services import fulfilment, payments
+from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState
+from comptoir.services.payment_ports import PaymentUnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class FinalLine:
+    line_id: int
+    quantity: Decimal | int | str
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureResult:
+    order_id: str
+    outcome: str  # captured | unchanged (nothing authorised to capture)
+    amount: int
+    authorised: int
+    payment_intent_id: str | None
+
+
+def _lines_of(final_lines: Iterable[FinalLine | Mapping[str, object]]) -> list[FinalLine]:
+    parsed = []
+    for line in final_lines:
+        if isinstance(line, FinalLine):
+            parsed.append(line)
+        else:
+            parsed.append(FinalLine(int(str(line["line_id"])), str(line["quantity"])))
+    return parsed
+
+
+def authorised_attempt(uow: PaymentUnitOfWork, order_id: str) -> PaymentAttempt | None:
+    """The order's card authorisation awaiting capture, if any."""
+    return next(
+        (a for a in reversed(uow.payments.attempts(order_id)) if a.state == "authorized" and a.provider_id), None
+    )
+
+
+def capture_weighed(
+    uow: PaymentUnitOfWork,
+    gateway: PaymentGateway,
+    actor: Actor,
+    order_id: str,
+    final_lines: Iterable[FinalLine | Mapping[str, object]] | None,
+    now: datetime,
+) -> CaptureResult:
+    """Capture the weighed amount of the order's authorisation (merchants of its shop only, else 404).
+
+    `final_lines` names lines by id with their weighed quantity; lines not named keep what was
+    ordered. Without an authorisation there is nothing to capture ("unchanged"): the caller
+    (the merchant's `ready`) goes on as usual.
+    """
+    finals = _lines_of(final_lines or ())
+    with uow:
+        order = uow.orders.get_for_update(order_id)
+        if order is None or not actor.is_merchant_of(order.shop_id):
+            raise NotFound(f"no order {order_id}", code="order_not_found")
+        attempt = authorised_attempt(uow, order.id)
+        if attempt is None:
+            current = {line.id: line.quantity_milli for line in order.lines}
+            if any(current.get(final.line_id) != quantity_to_milli(final.quantity) for final in finals):
+                # A retried ready with the same weights is fine; new weights after capture are not.
+                raise Conflict(
+                    "weighed quantities can only be given for an order whose card payment awaits capture",
+                    code="nothing_to_capture",
+                )
+            return CaptureResult(order.id, "unchanged", order.total, 0, None)
+        authorised = attempt.amount or order.total
+        amount = _apply_final_lines(order, finals, authorised, actor=actor, now=now)
+        intent_id, key = attempt.provider_id, f"order:{order.id}:capture:{amount}"
+        assert intent_id is not None
+        uow.commit()
+
+    try:
+        intent = gateway.capture_payment_intent(intent_id, amount_to_capture=amount, idempotency_key=key)
+    except PaymentIntentUnexpectedState:
+        intent = gateway.retrieve_payment_intent(intent_id)  # captured already (a retry): record what was taken
+    if intent.status != "succeeded":
+        raise Conflict(f"the card payment could not be captured (it is {intent.status})", code="capture_failed")
+
+    with uow:
+        order = uow.orders.get_for_update(order_id)
+        assert order is not None
+        attempt = uow.payments.attempt_by_provider_id(intent.id)
+        if attempt is not None:
+            payments.advance_attempt(attempt, "succeeded", now)
+        fulfilment.apply_payment_received(
+            uow, order, amount=intent.amount_received, external_id=intent.id, reference=f"capture {intent.id}",
+            actor=actor, now=now,
+        )
+        uow.commit()
+    return CaptureResult(order_id, "captured", intent.amount_received, authorised, intent.id)
+
+
+def _apply_final_lines(
+    order: Order, finals: list[FinalLine], authorised: int, *, actor: Actor, now: datetime
+) -> int:
+    """Price the weighed lines, refuse more than the authorisation, and write them on the order."""
+    by_id = {line.id: line for line in order.lines}
+    quantities = {line.id: line.quantity_milli for line in order.lines}
+    for final in finals:
+        line = by_id.get(final.line_id)
+        if line is None:
+            raise InvalidInput(f"order {order.number} has no line {final.line_id}", code="unknown_line")
+        milli = quantity_to_milli(final.quantity)
+        if milli <= 0:
+            raise InvalidInput("a weighed quantity must be more than zero", code="invalid_quantity")
+        if Unit(line.unit) is Unit.PIECE and milli % MILLI:
+            raise InvalidInput(f"{line.name} is sold by the piece: whole quantities only", code="invalid_quantity")
+        quantities[line.id] = milli
+    totals = {line.id: line_total(line.unit_price, quantities[line.id]) for line in order.lines}
+    amount = sum(totals.values())
+    if amount > authorised:
+        raise Conflict(
+            f"the weighed total {amount} is more than the {authorised} authorised on the customer's card",
+            code="capture_exceeds_authorisation",
+            amount=amount,
+            authorised=authorised,
+        )
+    if amount != order.total or any(quantities[line.id] != line.quantity_milli for line in order.lines):
+        previous = order.total
+        for line in order.lines:
+            line.quantity_milli = quantities[line.id]
+            line.line_total = totals[line.id]
+        order.total = amount
+        order.updated_at = now
+        order.history.append(
+            OrderHistory(
+                axis="total", from_value=str(previous), to_value=str(amount), actor=actor.label, at=now,
+                reason="weighed by the merchant",
+            )
+        )
+    return amount

@@ -1,0 +1,379 @@
+"""Cards confirmed on the server (seed 003): `POST /api/orders/{id}/pay`.
+
+The browser sends a PaymentMethod id; we create ONE PaymentIntent per order attempt for the
+order's server-side amount and confirm it with that card. The same three-step pattern as
+`checkout.start_checkout` keeps every database lock off the network:
+
+1. a short transaction locks the order, checks it can be paid, and reserves (or reuses) the
+   attempt row whose deterministic key is `order:{id}:intent:{n}`;
+2. outside any transaction: create the intent under that key, then confirm it under
+   `order:{id}:intent:{n}:confirm:{payment_method}`;
+3. a short transaction records what the intent says, through the functions the webhooks use.
+
+Decisions the issue left open:
+
+- The intent is created *without* the card and confirmed in a second call. The create then
+  carries only what the order determines, so two racing clicks (even with two different
+  PaymentMethods, as Stripe.js makes one per submission) send identical parameters under the
+  same key and get the same intent; the confirms are keyed per card, so a repeated click with
+  one card is one confirmation, and a second card arriving after the first succeeded is refused
+  by Stripe ("already succeeded") and answered from the intent as it is.
+- A declined card leaves the intent in `requires_payment_method`; the attempt is `failed`, the
+  order's payment status `failed`, and the next card confirms the SAME intent.
+- `/pay` expires the order's open Checkout Sessions before it takes a card: a session already
+  paid is fulfilled instead and `/pay` stops (409 `order_already_paid`). If money is taken
+  twice anyway (a session opened in another tab after `/pay` started), the second payment is
+  recorded and refunded automatically (`services.duplicates`).
+- A repeated `/pay` on an order this very flow has already paid answers `succeeded` again
+  (a double click that lost the race sees the same outcome as the one that won).
+- For shops that capture manually (weighed goods) the intent authorises total + margin; the
+  answer's status is then `authorized` and the order is confirmed with payment `processing`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from comptoir.adapters.db.models import Order, Shop
+from comptoir.adapters.db.payment_models import PaymentAttempt
+from comptoir.domain.actors import Actor, Role
+from comptoir.domain.catalog import PaymentMethod
+from comptoir.domain.errors import ComptoirError, Conflict, InvalidInput, NotFound, PaymentRequired
+from comptoir.domain.orders import OrderStatus, PaymentStatus
+from comptoir.services import duplicates, fulfilment, notifications, payments
+from comptoir.services.payment_gateway import (
+    PaymentGateway,
+    PaymentIntent,
+    PaymentIntentRequest,
+    PaymentIntentUnexpectedState,
+)
+from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.views import OrderView
+
+KIND = "payment_intent"
+ACTOR = "system:pay"
+# Attempt states in which the intent can still be confirmed (a declined card leaves it reusable).
+_REUSABLE = {"creating", "open", "failed"}
+_PAID = {PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
+
+
+@dataclass(frozen=True, slots=True)
+class PayResult:
+    status: str  # succeeded | authorized | requires_action | processing
+    order: OrderView
+    payment_intent_id: str | None = None
+    client_secret: str | None = None
+    next_action_type: str | None = None
+
+
+def authorised_amount(total: int, shop: Shop) -> int:
+    """What a card payment asks for: the total, plus the shop's margin when it captures the weighed
+    amount later (rounded half-up once, in minor units)."""
+    if not shop.capture_manually or shop.capture_margin_percent <= 0:
+        return total
+    return total + (total * shop.capture_margin_percent + 50) // 100
+
+
+def pay_order(
+    uow: PaymentUnitOfWork,
+    gateway: PaymentGateway,
+    actor: Actor,
+    order_id: str,
+    *,
+    payment_method_id: str | None = None,
+    payment_intent_id: str | None = None,
+    now: datetime,
+) -> PayResult:
+    """`{payment_method_id}` pays with a card; `{payment_intent_id}` finishes after 3-D Secure."""
+    if bool(payment_method_id) == bool(payment_intent_id):
+        raise InvalidInput("send exactly one of payment_method_id or payment_intent_id", code="pay_body_invalid")
+    if payment_intent_id:
+        return _finish(uow, gateway, actor, order_id, payment_intent_id, now)
+    assert payment_method_id is not None
+    return _pay_with_card(uow, gateway, actor, order_id, payment_method_id, now)
+
+
+# --- paying with a card ------------------------------------------------------------------------
+
+
+def _pay_with_card(
+    uow: PaymentUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, payment_method_id: str, now: datetime
+) -> PayResult:
+    with uow:
+        order = _owned_order(uow, actor, order_id)
+        already = _already_paid_here(uow, order)
+        if already is not None:
+            return already
+        _check_payable(order, now)
+        sessions = [
+            (a.provider_id, a.idempotency_key)
+            for a in uow.payments.attempts(order.id)
+            if a.kind == "checkout_session" and a.provider_id and a.state in {"creating", "open"}
+        ]
+    _close_checkout_sessions(uow, gateway, sessions, now)
+
+    with uow:
+        order = _owned_order(uow, actor, order_id)
+        already = _already_paid_here(uow, order)
+        if already is not None:
+            return already
+        _check_payable(order, now)
+        shop = uow.shops.get(order.shop_id)
+        assert shop is not None
+        attempt = _live_attempt(uow, order) or _reserve_attempt(uow, order, shop, now)
+        key, provider_id = attempt.idempotency_key, attempt.provider_id
+        request = PaymentIntentRequest(
+            order_id=order.id,
+            amount=attempt.amount or order.total,
+            currency=order.currency,
+            capture_manually=shop.capture_manually,
+            metadata={"order_number": order.number},
+        )
+        uow.commit()
+
+    if provider_id is None:
+        provider_id = gateway.create_payment_intent(request, idempotency_key=key).id
+        _remember_intent(uow, order_id, key, provider_id)
+    try:
+        intent = gateway.confirm_payment_intent(
+            provider_id, payment_method=payment_method_id, idempotency_key=f"{key}:confirm:{payment_method_id}"
+        )
+    except PaymentIntentUnexpectedState:
+        # Another click (or card) got there first: what the intent says now is the answer.
+        intent = gateway.retrieve_payment_intent(provider_id)
+    except PaymentRequired:
+        # Declined: the intent is back to requires_payment_method with the error on it (or, if a
+        # racing click's card paid it meanwhile, succeeded). Record and answer what it says.
+        intent = gateway.retrieve_payment_intent(provider_id)
+    return _record_outcome(uow, gateway, order_id, key, intent, now)
+
+
+def _close_checkout_sessions(
+    uow: PaymentUnitOfWork, gateway: PaymentGateway, sessions: list[tuple[str | None, str]], now: datetime
+) -> None:
+    """Expire the order's open Checkout Sessions so they cannot take the money too; one already
+    paid is fulfilled instead (the caller then sees the order paid and stops)."""
+    for session_id, key in sessions:
+        assert session_id is not None
+        session = gateway.retrieve_checkout_session(session_id)
+        if session.status == "open":
+            try:
+                session = gateway.expire_checkout_session(session_id, idempotency_key=f"{key}:expire")
+            except ComptoirError:
+                # Refused: it was completed (or expired) meanwhile. Read what it is now.
+                session = gateway.retrieve_checkout_session(session_id)
+        fulfilment.fulfil_checkout(uow, session, actor=ACTOR, now=now)
+
+
+def _live_attempt(uow: PaymentUnitOfWork, order: Order) -> PaymentAttempt | None:
+    attempts = [a for a in uow.payments.attempts(order.id) if a.kind == KIND]
+    latest = attempts[-1] if attempts else None
+    return latest if latest is not None and latest.state in _REUSABLE else None
+
+
+def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, shop: Shop, now: datetime) -> PaymentAttempt:
+    number = max((a.number for a in uow.payments.attempts(order.id)), default=0) + 1
+    return uow.payments.add_attempt(
+        PaymentAttempt(
+            order_id=order.id,
+            number=number,
+            kind=KIND,
+            idempotency_key=f"order:{order.id}:intent:{number}",
+            state="creating",
+            amount=authorised_amount(order.total, shop),
+            expires_at=order.hold_expires_at,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+
+
+def _remember_intent(uow: PaymentUnitOfWork, order_id: str, key: str, provider_id: str) -> None:
+    with uow:
+        uow.orders.get_for_update(order_id)
+        attempt = _attempt_by_key(uow, order_id, key)
+        if attempt.provider_id is None:
+            attempt.provider_id = provider_id
+            uow.commit()
+
+
+# --- after 3-D Secure --------------------------------------------------------------------------
+
+
+def _finish(
+    uow: PaymentUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, payment_intent_id: str, now: datetime
+) -> PayResult:
+    """Re-read the intent the browser names, check it is this order's, confirm it if Stripe waits
+    for that (manual confirmation), and record the outcome."""
+    with uow:
+        order = _owned_order(uow, actor, order_id)
+        attempt = uow.payments.attempt_by_provider_id(payment_intent_id)
+        if attempt is not None and attempt.order_id != order.id:
+            raise Conflict("this payment belongs to another order", code="payment_intent_other_order")
+        shop = uow.shops.get(order.shop_id)
+        assert shop is not None
+        expected = attempt.amount if attempt is not None and attempt.amount else authorised_amount(order.total, shop)
+        currency = order.currency
+        key = attempt.idempotency_key if attempt is not None else None
+        unsent = [a.idempotency_key for a in uow.payments.attempts(order.id) if a.kind == KIND and not a.provider_id]
+
+    intent = gateway.retrieve_payment_intent(payment_intent_id)
+    if intent.order_id != order_id:
+        raise Conflict("this payment belongs to another order", code="payment_intent_other_order")
+    if intent.currency != currency or intent.amount != expected:
+        raise Conflict(
+            f"this payment is for {intent.amount} {intent.currency}, not this order's amount",
+            code="payment_intent_amount_mismatch",
+        )
+    if key is None:
+        # Our create reached Stripe but we never stored its id (crash in between): adopt it.
+        if not unsent:
+            raise Conflict("this payment was not started by this shop for this order", code="payment_intent_unknown")
+        key = unsent[-1]
+        _remember_intent(uow, order_id, key, intent.id)
+    if intent.status == "requires_confirmation":
+        try:
+            intent = gateway.confirm_payment_intent(
+                intent.id, payment_method=None, idempotency_key=f"{key}:confirm:{intent.payment_method_id}:after-action"
+            )
+        except PaymentIntentUnexpectedState:
+            intent = gateway.retrieve_payment_intent(intent.id)
+        except PaymentRequired:
+            intent = gateway.retrieve_payment_intent(intent.id)
+    return _record_outcome(uow, gateway, order_id, key, intent, now)
+
+
+# --- recording what the intent says ------------------------------------------------------------
+
+
+def _record_outcome(
+    uow: PaymentUnitOfWork, gateway: PaymentGateway, order_id: str, key: str, intent: PaymentIntent, now: datetime
+) -> PayResult:
+    """Apply the intent's state to the order (forward only) and answer the browser."""
+    duplicate = False
+    with uow:
+        order = uow.orders.get_for_update(order_id)
+        assert order is not None
+        attempt = _attempt_by_key(uow, order_id, key)
+        if attempt.provider_id is None:
+            attempt.provider_id = intent.id
+        reason = f"payment {intent.id}"
+        status = intent.status
+        if status == "succeeded":
+            payments.advance_attempt(attempt, "succeeded", now)
+            result = fulfilment.apply_payment_received(
+                uow, order, amount=intent.amount_received, external_id=intent.id, reference=reason, actor=ACTOR, now=now
+            )
+            duplicate = result.outcome == "duplicate"
+        elif status == "requires_capture":
+            apply_authorised(uow, order, attempt, intent, now=now)
+        elif status == "requires_action":
+            payments.advance_attempt(attempt, "open", now)
+        elif status == "processing":
+            payments.advance_attempt(attempt, "processing", now)
+            payments.sync_payment_status(uow, order, actor=ACTOR, at=now, reason=f"{reason} processing")
+        elif status == "canceled":
+            payments.advance_attempt(attempt, "canceled", now)
+            payments.sync_payment_status(uow, order, actor=ACTOR, at=now, reason=f"{reason} canceled")
+        elif status == "requires_payment_method" and intent.error_code:
+            payments.advance_attempt(attempt, "failed", now)
+            payments.sync_payment_status(uow, order, actor=ACTOR, at=now, reason=f"{reason} declined")
+        view = _view(uow, order)
+        uow.commit()
+    if duplicate:
+        duplicates.refund_duplicates(uow, gateway, now=now, order_id=order_id)
+        with uow:
+            order = uow.orders.get(order_id)
+            assert order is not None
+            view = _view(uow, order)
+    return _answer(intent, view)
+
+
+def apply_authorised(
+    uow: PaymentUnitOfWork, order: Order, attempt: PaymentAttempt, intent: PaymentIntent, *, now: datetime
+) -> None:
+    """A manual-capture intent was authorised: the order is confirmed and the shop alerted; the
+    payment stays `processing` until the merchant captures the weighed amount."""
+    if not payments.advance_attempt(attempt, "authorized", now):
+        return
+    payments.sync_payment_status(uow, order, actor=ACTOR, at=now, reason=f"payment {intent.id} authorised")
+    if order.status == OrderStatus.CANCELLED.value:
+        payments.flag_for_review(
+            uow, order, code="authorised_after_cancellation", detail=f"{intent.id} authorised after cancellation",
+            reference=intent.id, at=now,
+        )
+        return
+    payments.confirm_if_pending(order, actor=ACTOR, at=now, reason=f"card authorised ({intent.id})")
+    notifications.queue_merchant_alert(uow, order, at=now, headline="New order (card authorised)")
+
+
+def _answer(intent: PaymentIntent, view: OrderView) -> PayResult:
+    if intent.status == "succeeded":
+        return PayResult("succeeded", view, intent.id)
+    if intent.status == "requires_capture":
+        return PayResult("authorized", view, intent.id)
+    if intent.status == "requires_action":
+        return PayResult("requires_action", view, intent.id, intent.client_secret, intent.next_action_type)
+    if intent.status == "processing":
+        return PayResult("processing", view, intent.id)
+    if intent.status == "requires_payment_method" and intent.error_code:
+        raise PaymentRequired(
+            intent.error_message or "The payment was declined",
+            code=intent.error_code,
+            decline_code=intent.decline_code,
+            message=intent.error_message,
+            payment_intent_id=intent.id,
+        )
+    if intent.status == "canceled":
+        raise Conflict("this payment was canceled; pay again", code="payment_canceled")
+    raise Conflict(f"the payment is {intent.status}; send a card to pay", code="payment_incomplete")
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _owned_order(uow: PaymentUnitOfWork, actor: Actor, order_id: str) -> Order:
+    order = uow.orders.get_for_update(order_id)
+    if order is None or not (order.customer_id == actor.user_id or actor.role is Role.ADMIN):
+        raise NotFound(f"no order {order_id}", code="order_not_found")
+    return order
+
+
+def _already_paid_here(uow: PaymentUnitOfWork, order: Order) -> PayResult | None:
+    """A repeated click on an order this flow already paid sees the same success."""
+    if PaymentStatus(order.payment_status) not in _PAID:
+        return None
+    paid_by = {e.external_id for e in uow.payments.ledger(order.id) if e.kind == "payment"}
+    for attempt in uow.payments.attempts(order.id):
+        if attempt.kind == KIND and attempt.provider_id in paid_by:
+            return PayResult("succeeded", _view(uow, order), attempt.provider_id)
+    return None
+
+
+def _check_payable(order: Order, now: datetime) -> None:
+    if order.payment_method == PaymentMethod.ON_PICKUP.value:
+        raise Conflict("this order is paid at pickup, not online", code="order_pays_on_pickup")
+    if order.status == OrderStatus.CANCELLED.value:
+        raise Conflict("this order is cancelled", code="order_cancelled")
+    payment = PaymentStatus(order.payment_status)
+    if payment in _PAID:
+        raise Conflict("this order is already paid", code="order_already_paid")
+    if payment is PaymentStatus.PROCESSING:
+        raise Conflict("a payment for this order is being processed by the bank", code="payment_processing")
+    if order.status != OrderStatus.PENDING.value:
+        raise Conflict(f"an order that is {order.status} cannot be paid online", code="order_not_payable")
+    if order.hold_expires_at is not None and order.hold_expires_at <= now:
+        raise Conflict("the reservation for this order has expired; place the order again", code="hold_expired")
+
+
+def _attempt_by_key(uow: PaymentUnitOfWork, order_id: str, key: str) -> PaymentAttempt:
+    attempt = next((a for a in uow.payments.attempts(order_id) if a.idempotency_key == key), None)
+    assert attempt is not None, "the attempt was reserved before the provider was called"
+    return attempt
+
+
+def _view(uow: PaymentUnitOfWork, order: Order) -> OrderView:
+    shop = uow.shops.get(order.shop_id)
+    assert shop is not None
+    return OrderView.of(order, shop.slug)

@@ -1,0 +1,332 @@
+"""Cards confirmed on the server (`/pay`), duplicate refunds and weighed-goods capture, on SQLite and
+PostgreSQL with the fake gateway (the same flows run against the real sandbox in tests/e2e/cards)."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt
+from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
+from comptoir.domain.actors import SYSTEM_WEBHOOK, Role
+from comptoir.domain.catalog import Unit
+from comptoir.domain.errors import Conflict, NotFound, PaymentRequired
+from comptoir.services import capture, card_payments, checkout, duplicates, fulfilment, ordering, webhooks
+from comptoir.services.checkout import CheckoutUrls
+from tests.factories import NOW, add_product, add_shop, add_user, order_of
+from tests.fakes import FakeGateway, event, intent_dict, session_dict
+
+URLS = CheckoutUrls("http://shop/checkout/success?session_id={CHECKOUT_SESSION_ID}", "http://shop/checkout/cancel")
+
+
+@pytest.fixture
+def gateway() -> FakeGateway:
+    return FakeGateway()
+
+
+@pytest.fixture
+def setup(uows: SqlUnitOfWorkFactory):
+    shop = add_shop(uows)
+    product = add_product(uows, shop, unit_price=25000, stock=5)
+    customer = add_user(uows)
+    return shop, product, customer
+
+
+def _order(uows, setup, quantity=2):
+    shop, product, customer = setup
+    return ordering.place_order(uows(), customer, order_of(shop, (product, quantity)), NOW), customer
+
+
+def _pay(uows, gateway, customer, order_id, **body):
+    return card_payments.pay_order(uows(), gateway, customer, order_id, now=NOW, **body)
+
+
+def _ledger(uows, order_id) -> list[tuple[str, int, str]]:
+    with uows() as uow:
+        return [(e.kind, e.amount, e.external_id) for e in uow.payments.ledger(order_id)]
+
+
+def _order_row(uows, order_id):
+    with uows() as uow:
+        order = uow.orders.get(order_id)
+        return order.status, order.payment_status, order.total
+
+
+def _count(uows, model, **where) -> int:
+    with uows() as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(model).filter_by(**where)) or 0)
+
+
+def test_a_good_card_pays_the_order_once_with_our_key(uows, gateway, setup) -> None:
+    # given a pending online order of 500.00
+    order, customer = _order(uows, setup)
+    # when the customer pays with a good card
+    result = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    # then one intent was created for the server's amount under our key, and the order is paid once
+    assert result.status == "succeeded"
+    assert result.order.payment_status == "paid" and result.order.status == "confirmed"
+    assert gateway.intent_requests[f"order:{order.id}:intent:1"].amount == order.total == 50000
+    assert ("confirm_payment_intent", f"order:{order.id}:intent:1:confirm:pm_card_visa") in gateway.calls
+    assert _ledger(uows, order.id) == [("payment", 50000, result.payment_intent_id)]
+    assert _count(uows, OutboxMessage, order_id=order.id, topic="receipt") == 1
+
+
+def test_a_declined_card_answers_402_and_the_next_card_pays_the_same_intent(uows, gateway, setup) -> None:
+    order, customer = _order(uows, setup)
+    # when the first card is declined for insufficient funds
+    with pytest.raises(PaymentRequired) as declined:
+        _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa_chargeDeclinedInsufficientFunds")
+    # then the 402 carries Stripe's code, decline code and message, and the order shows the failure
+    assert declined.value.code == "card_declined"
+    assert declined.value.extra["decline_code"] == "insufficient_funds"
+    assert declined.value.extra["message"] == "Your card has insufficient funds."
+    assert _order_row(uows, order.id)[:2] == ("pending", "failed")
+    # when a good card follows
+    result = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    # then the SAME intent is paid: one intent for the order, one payment
+    assert result.status == "succeeded"
+    assert [i.id for i in gateway.intents_for(order.id)] == [declined.value.extra["payment_intent_id"]]
+    assert result.payment_intent_id == declined.value.extra["payment_intent_id"]
+    assert len(_ledger(uows, order.id)) == 1
+
+
+def test_three_d_secure_then_finishing_with_the_intent_id(uows, gateway, setup) -> None:
+    order, customer = _order(uows, setup)
+    # when the card needs 3-D Secure
+    first = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_threeDSecure2Required")
+    # then the browser gets the client secret and nothing is paid yet
+    assert first.status == "requires_action" and first.client_secret
+    assert _ledger(uows, order.id) == []
+    # when the buyer authenticates and the browser posts the intent id
+    assert first.payment_intent_id is not None
+    gateway.complete_3ds(first.payment_intent_id)
+    done = _pay(uows, gateway, customer, order.id, payment_intent_id=first.payment_intent_id)
+    # then the order is paid by that intent
+    assert done.status == "succeeded" and done.order.payment_status == "paid"
+    assert _ledger(uows, order.id) == [("payment", 50000, first.payment_intent_id)]
+
+
+def test_failed_authentication_is_a_402_and_a_new_card_pays_the_same_intent(uows, gateway, setup) -> None:
+    order, customer = _order(uows, setup)
+    first = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_threeDSecure2Required")
+    assert first.payment_intent_id is not None
+    gateway.fail_3ds(first.payment_intent_id)
+    with pytest.raises(PaymentRequired) as failed:
+        _pay(uows, gateway, customer, order.id, payment_intent_id=first.payment_intent_id)
+    assert failed.value.code == "payment_intent_authentication_failure"
+    result = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    assert result.status == "succeeded" and result.payment_intent_id == first.payment_intent_id
+
+
+def test_an_intent_of_another_order_is_refused(uows, gateway, setup) -> None:
+    # given two orders of the same customer, the first one waiting for 3-D Secure
+    first, customer = _order(uows, setup)
+    second, _ = _order(uows, setup, quantity=1)
+    pending = _pay(uows, gateway, customer, first.id, payment_method_id="pm_card_threeDSecure2Required")
+    assert pending.payment_intent_id is not None
+    # when the browser finishes the second order with the first order's intent
+    with pytest.raises(Conflict) as refused:
+        _pay(uows, gateway, customer, second.id, payment_intent_id=pending.payment_intent_id)
+    # then it is refused with a clear code and nothing is recorded
+    assert refused.value.code == "payment_intent_other_order"
+    assert _ledger(uows, second.id) == []
+
+
+def test_someone_elses_order_is_not_found(uows, gateway, setup) -> None:
+    order, _ = _order(uows, setup)
+    stranger = add_user(uows)
+    with pytest.raises(NotFound):
+        _pay(uows, gateway, stranger, order.id, payment_method_id="pm_card_visa")
+    assert gateway.intents_for(order.id) == []
+
+
+def test_a_double_click_converges_on_one_intent_and_one_payment(uows, gateway, setup) -> None:
+    order, customer = _order(uows, setup)
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+
+    def click(card: str) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(_pay(uows, gateway, customer, order.id, payment_method_id=card).status)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    # when four clicks race, two per card (Stripe.js makes a PaymentMethod per submission)
+    threads = [threading.Thread(target=click, args=(card,)) for card in ["pm_card_visa", "pm_card_mastercard"] * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then every click answers success, with one intent and one payment
+    assert errors == [] and outcomes == ["succeeded"] * 4
+    assert len(gateway.intents_for(order.id)) == 1
+    assert len(_ledger(uows, order.id)) == 1
+    assert _count(uows, PaymentAttempt, order_id=order.id) == 1
+
+
+def test_the_webhook_and_the_synchronous_answer_converge(uows, gateway, setup) -> None:
+    order, customer = _order(uows, setup)
+    result = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    assert result.payment_intent_id is not None
+    intent = gateway.retrieve_payment_intent(result.payment_intent_id)
+    # when payment_intent.succeeded arrives after the answer, and a stale payment_failed after that
+    succeeded = webhooks.ingest(uows(), gateway, event("payment_intent.succeeded", intent_dict(intent)), now=NOW)
+    failed = webhooks.ingest(uows(), gateway, event("payment_intent.payment_failed", intent_dict(intent)), now=NOW)
+    # then neither changes anything
+    assert (succeeded.outcome, failed.outcome) == ("unchanged", "unchanged")
+    assert _ledger(uows, order.id) == [("payment", 50000, intent.id)]
+    assert _order_row(uows, order.id)[:2] == ("confirmed", "paid")
+
+
+def test_the_webhook_first_then_the_browser_finishing_records_once(uows, gateway, setup) -> None:
+    order, customer = _order(uows, setup)
+    pending = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_threeDSecure2Required")
+    assert pending.payment_intent_id is not None
+    intent = gateway.complete_3ds(pending.payment_intent_id)
+    # when the webhook lands before the browser comes back
+    first = webhooks.ingest(uows(), gateway, event("payment_intent.succeeded", intent_dict(intent)), now=NOW)
+    done = _pay(uows, gateway, customer, order.id, payment_intent_id=intent.id)
+    # then the webhook recorded it and the browser's call is answered from it
+    assert first.outcome == "paid" and done.status == "succeeded"
+    assert _ledger(uows, order.id) == [("payment", 50000, intent.id)]
+
+
+def test_pay_closes_the_open_checkout_session_first(uows, gateway, setup) -> None:
+    order, customer = _order(uows, setup)
+    link = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
+    result = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    assert result.status == "succeeded"
+    assert gateway.sessions[link.id].status == "expired"
+    assert _order_row(uows, order.id)[:2] == ("confirmed", "paid")
+
+
+def test_pay_stops_when_the_checkout_session_was_already_paid(uows, gateway, setup) -> None:
+    order, customer = _order(uows, setup)
+    link = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
+    gateway.pay(link.id)  # paid in another tab; the webhook has not arrived yet
+    with pytest.raises(Conflict) as stopped:
+        _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    assert stopped.value.code == "order_already_paid"
+    assert gateway.intents_for(order.id) == []
+    assert len(_ledger(uows, order.id)) == 1
+
+
+def test_money_taken_twice_is_recorded_and_the_extra_refunded_once(uows, gateway, setup) -> None:
+    # given an order paid by /pay, and a checkout session for it paid too (opened while 3DS was pending)
+    order, customer = _order(uows, setup)
+    pending = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_threeDSecure2Required")
+    link = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
+    assert pending.payment_intent_id is not None
+    gateway.complete_3ds(pending.payment_intent_id)
+    _pay(uows, gateway, customer, order.id, payment_intent_id=pending.payment_intent_id)
+    session = gateway.pay(link.id)
+    # when the session's webhook arrives, then the worker's duplicate job runs twice
+    outcome = webhooks.ingest(uows(), gateway, event("checkout.session.completed", session_dict(session)), now=NOW)
+    first = duplicates.refund_duplicates(uows(), gateway, now=NOW)
+    again = duplicates.refund_duplicates(uows(), gateway, now=NOW)
+    # then both payments are in the ledger, the extra one refunded once with our key, and the order paid
+    assert outcome.outcome == "duplicate"
+    assert [r.payment_intent_id for r in first] == [session.payment_intent_id] and again == []
+    assert session.payment_intent_id is not None
+    refund = gateway.refund_keys[duplicates.refund_key(session.payment_intent_id)]
+    assert sorted(_ledger(uows, order.id)) == sorted(
+        [
+            ("payment", 50000, pending.payment_intent_id),
+            ("payment", 50000, session.payment_intent_id),
+            ("refund", 50000, refund.id),
+        ]
+    )
+    assert _order_row(uows, order.id)[:2] == ("confirmed", "paid")
+    assert _count(uows, OrderReview, order_id=order.id, code="duplicate_payment") == 1
+    assert len([c for c in gateway.calls if c[0] == "create_refund"]) == 1
+
+
+def test_pay_duplicate_found_synchronously_is_refunded_before_answering(uows, gateway, setup) -> None:
+    order, customer = _order(uows, setup)
+    pending = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_threeDSecure2Required")
+    link = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
+    session = gateway.pay(link.id)
+    fulfilment.fulfil_checkout(uows(), session, actor=SYSTEM_WEBHOOK, now=NOW)
+    assert pending.payment_intent_id is not None
+    gateway.complete_3ds(pending.payment_intent_id)
+    result = _pay(uows, gateway, customer, order.id, payment_intent_id=pending.payment_intent_id)
+    assert result.status == "succeeded" and result.order.payment_status == "paid"
+    kinds = sorted(kind for kind, _, _ in _ledger(uows, order.id))
+    assert kinds == ["payment", "payment", "refund"]
+    assert gateway.refunds[pending.payment_intent_id][0].amount == 50000
+
+
+# --- weighed goods ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def butcher(uows: SqlUnitOfWorkFactory):
+    shop = add_shop(uows, capture_manually=True, capture_margin_percent=10)
+    beef = add_product(uows, shop, name="Entrecôte", unit=Unit.KG, unit_price=3290, stock=20)
+    customer = add_user(uows)
+    merchant = add_user(uows, role=Role.MERCHANT, shops=[shop])
+    order = ordering.place_order(uows(), customer, order_of(shop, (beef, "1.500")), NOW)
+    return order, customer, merchant
+
+
+def test_a_weighed_order_is_authorised_with_the_margin_and_confirmed_processing(uows, gateway, butcher) -> None:
+    order, customer, _ = butcher
+    # when the customer pays 1.5 kg at 32.90/kg (49.35) in a shop with a 10% margin
+    result = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    # then 49.35 + 4.94 (half-up) is authorised, nothing is captured, the order is confirmed, processing
+    assert result.status == "authorized"
+    intent = gateway.retrieve_payment_intent(result.payment_intent_id or "")
+    assert (order.total, intent.amount, intent.capture_method) == (4935, 5429, "manual")
+    assert (result.order.status, result.order.payment_status) == ("confirmed", "processing")
+    assert _ledger(uows, order.id) == []
+    assert _count(uows, PaymentAttempt, order_id=order.id, state="authorized") == 1
+
+
+def test_the_merchant_captures_a_smaller_weighed_amount(uows, gateway, butcher) -> None:
+    order, customer, merchant = butcher
+    result = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    # when the merchant weighs 1.333 kg (32.90 x 1.333 = 43.8557 -> 43.86)
+    captured = capture.capture_weighed(
+        uows(), gateway, merchant, order.id, [{"line_id": order.lines[0].id, "quantity": "1.333"}], NOW
+    )
+    # then 43.86 is captured and recorded, the order's line and total are the weighed ones, and it is paid
+    assert (captured.outcome, captured.amount, captured.authorised) == ("captured", 4386, 5429)
+    assert gateway.retrieve_payment_intent(result.payment_intent_id or "").amount_received == 4386
+    assert _ledger(uows, order.id) == [("payment", 4386, result.payment_intent_id)]
+    assert _order_row(uows, order.id) == ("confirmed", "paid", 4386)
+    with uows() as uow:
+        line = uow.orders.get(order.id).lines[0]
+        assert (line.quantity_milli, line.line_total) == (1333, 4386)
+        receipt = next(m for m in uow.outbox.for_order(order.id) if m.topic == "receipt")
+        assert "43.86 EUR" in receipt.body and "1.333" in receipt.body
+    # and capturing again (a retried request) changes nothing
+    again = capture.capture_weighed(
+        uows(), gateway, merchant, order.id, [{"line_id": order.lines[0].id, "quantity": Decimal("1.333")}], NOW
+    )
+    assert again.outcome == "unchanged" and len(_ledger(uows, order.id)) == 1
+
+
+def test_capture_above_the_authorisation_is_refused(uows, gateway, butcher) -> None:
+    order, customer, merchant = butcher
+    result = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    # when the merchant weighs 1.700 kg (55.93 > 54.29 authorised)
+    with pytest.raises(Conflict) as refused:
+        capture.capture_weighed(uows(), gateway, merchant, order.id, [{"line_id": order.lines[0].id, "quantity": "1.7"}], NOW)
+    # then nothing is captured and the order is unchanged
+    assert refused.value.code == "capture_exceeds_authorisation"
+    assert gateway.retrieve_payment_intent(result.payment_intent_id or "").status == "requires_capture"
+    assert _order_row(uows, order.id) == ("confirmed", "processing", 4935)
+
+
+def test_a_merchant_of_another_shop_cannot_capture(uows, gateway, butcher) -> None:
+    order, customer, _ = butcher
+    _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    other = add_user(uows, role=Role.MERCHANT, shops=[add_shop(uows)])
+    with pytest.raises(NotFound):
+        capture.capture_weighed(uows(), gateway, other, order.id, [], NOW)
+    assert _count(uows, LedgerEntry, order_id=order.id) == 0
