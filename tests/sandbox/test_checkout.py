@@ -127,6 +127,33 @@ def test_manual_capture_session_completes_with_an_authorization(client, sandbox)
     assert done.payment_intent.capture_method == "manual"
 
 
+def _types_about(client, object_id, limit=100):
+    return [e.type for e in client.v1.events.list({"limit": limit}).data if e.data.object.id == object_id]
+
+
+def test_manual_capture_session_is_paid_once_authorised_and_capture_changes_no_session(client, sandbox):
+    # given a manual-capture session
+    cs = session(client, payment_intent_data={"capture_method": "manual"})
+    # when the buyer pays with a card
+    result = sandbox.complete_checkout_with_payment_method(cs.id, "pm_card_visa")
+    pi_id = result.payment_intent["id"]
+    # then Checkout reports it paid (the card is authorised) and says so in checkout.session.completed
+    assert client.v1.checkout.sessions.retrieve(cs.id).payment_status == "paid"
+    completed = [e for e in client.v1.events.list({"type": "checkout.session.completed", "limit": 50}).data
+                 if e.data.object.id == cs.id]
+    assert len(completed) == 1 and completed[0].data.object.payment_status == "paid"
+    pi = client.v1.payment_intents.retrieve(pi_id)
+    assert _types_about(client, pi_id) == ["payment_intent.amount_capturable_updated", "payment_intent.created"]
+    assert _types_about(client, pi.latest_charge) == ["charge.succeeded"]
+    # when the merchant captures
+    client.v1.payment_intents.capture(pi_id)
+    # then the intent succeeds and the charge is captured; the session neither changes nor emits
+    assert _types_about(client, pi_id)[0] == "payment_intent.succeeded"
+    assert _types_about(client, pi.latest_charge)[0] == "charge.captured"
+    assert _types_about(client, cs.id) == ["checkout.session.completed"]
+    assert client.v1.checkout.sessions.retrieve(cs.id).payment_status == "paid"
+
+
 @pytest.mark.parametrize("iban,succeeds", [("DE89370400440532013000", True), ("DE62370400440532013001", False)])
 def test_sepa_completes_unpaid_then_settles(client, sandbox, iban, succeeds):
     cs = session(client, payment_method_types=["card", "sepa_debit"])

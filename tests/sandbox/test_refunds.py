@@ -96,10 +96,34 @@ def test_manual_capture_with_amount_to_capture(client):
     assert captured.status == "succeeded" and captured.amount_received == 3000
     charge = client.v1.charges.retrieve(pi.latest_charge)
     assert charge.captured and charge.amount_captured == 3000
+    # the released 2000 is no refund (API 2025-03-31 and later)
+    assert charge.amount_refunded == 0 and charge.refunded is False
+    assert client.v1.refunds.list({"payment_intent": pi.id}).data == []
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.refunds.create({"payment_intent": pi.id, "amount": 3001})
     assert raised.value.error.param == "amount"
     assert client.v1.refunds.create({"payment_intent": pi.id}).amount == 3000
+    # refunding all that was captured refunds the charge
+    charge = client.v1.charges.retrieve(pi.latest_charge)
+    assert charge.amount_refunded == 3000 and charge.refunded is True
+
+
+def test_canceling_an_authorization_releases_it_without_a_refund(client):
+    # given an authorised (manual-capture) payment
+    pi = paid(client, capture_method="manual")
+    # when the merchant cancels it
+    canceled = client.v1.payment_intents.cancel(pi.id, {"cancellation_reason": "requested_by_customer"})
+    # then the intent is canceled with nothing left to capture
+    assert canceled.status == "canceled" and canceled.amount_capturable == 0 and canceled.amount_received == 0
+    # and the charge is released, not refunded: no Refund, no charge.refunded (API 2025-03-31 and later)
+    charge = client.v1.charges.retrieve(pi.latest_charge)
+    assert charge.captured is False and charge.amount_captured == 0
+    assert charge.amount_refunded == 0 and charge.refunded is False
+    assert client.v1.refunds.list({"payment_intent": pi.id}).data == []
+    refunded_events = client.v1.events.list({"type": "charge.refunded", "limit": 100}).data
+    assert pi.latest_charge not in [e.data.object.id for e in refunded_events]
+    canceled_events = client.v1.events.list({"type": "payment_intent.canceled", "limit": 100}).data
+    assert pi.id in [e.data.object.id for e in canceled_events]
 
 
 def test_capture_more_than_capturable_is_refused(client):

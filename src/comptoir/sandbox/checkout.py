@@ -257,7 +257,9 @@ def on_payment_intent_changed(sb: "Sandbox", session_id: str, pi: dict[str, Any]
         buyer = private.get("buyer") or {}
         session["status"] = "complete"
         session["url"] = None
-        session["payment_status"] = "paid" if pi["status"] == "succeeded" else "unpaid"
+        # an authorised card (manual capture) counts as paid for Checkout, like a captured one;
+        # only a delayed method (SEPA, still processing) completes unpaid
+        session["payment_status"] = "unpaid" if pi["status"] == "processing" else "paid"
         session["customer_details"] = customer_details(buyer.get("email"), buyer.get("name"))
         private["async"] = pi["status"] == "processing"
         sb.store.save(session_id)

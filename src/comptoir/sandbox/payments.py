@@ -400,11 +400,12 @@ def capture(sb: "Sandbox", pi: dict[str, Any], p: Params) -> dict[str, Any]:
             f"The amount to capture ({amount}) must be less than or equal to the amount capturable "
             f"({pi['amount_capturable']}).", "amount_to_capture", code="amount_too_large")
     charge = sb.store.get(pi["latest_charge"], "charge")
+    # Since API 2025-03-31 the released remainder of a partial capture is no Refund and does not
+    # count in amount_refunded (changelog "remove refund from partial capture and payment
+    # cancellation flow"): the charge only records what was captured.
     charge["captured"] = True
     charge["amount_captured"] = amount
     charge["balance_transaction"] = new_id("txn", 24)
-    if amount < charge["amount"]:
-        charge["amount_refunded"] = charge["amount"] - amount
     pi["amount_received"] = amount
     pi["amount_capturable"] = 0
     pi["status"] = "succeeded"
@@ -431,12 +432,11 @@ def cancel(sb: "Sandbox", pi: dict[str, Any], p: Params) -> dict[str, Any]:
         raise unexpected_state(
             "You cannot cancel this PaymentIntent because it was created by Checkout. Expire the Checkout "
             f"Session {session_id} instead.", payment_intent=snapshot(pi))
-    if pi["status"] == "requires_capture":
-        charge = sb.store.get(pi["latest_charge"], "charge")
-        charge["amount_refunded"] = charge["amount"]
-        charge["refunded"] = True
-        sb.store.save(charge["id"])
-        sb.bus.emit("charge.refunded", charge)
+    # Canceling an authorisation releases it (amount_capturable goes to 0). Since API 2025-03-31
+    # that release is no Refund: the charge stays uncaptured with amount_refunded 0 and
+    # refunded false, and neither charge.refunded nor charge.refund.updated is sent; only
+    # payment_intent.canceled (changelog "remove refund from partial capture and payment
+    # cancellation flow").
     pi["status"] = "canceled"
     pi["canceled_at"] = sb.clock.now()
     pi["cancellation_reason"] = reason

@@ -53,7 +53,8 @@ def refresh_charge(sb: "Sandbox", charge: dict[str, Any]) -> None:
     refunds = [r for r in sb.store.newest_first("refund") if r["charge"] == charge["id"]]
     charge["refunds"] = {"object": "list", "data": [snapshot(r) for r in refunds[:10]],
                          "has_more": len(refunds) > 10, "url": f"/v1/charges/{charge['id']}/refunds"}
-    charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+    # what can be refunded is what was captured (all of it, or a partial capture's amount)
+    charge["refunded"] = charge["amount_captured"] > 0 and charge["amount_refunded"] >= charge["amount_captured"]
     sb.store.save(charge["id"])
 
 
@@ -63,9 +64,6 @@ def create(sb: "Sandbox", p: Params) -> dict[str, Any]:
     requested = p.int("amount", minimum=1)
     charge = _charge_to_refund(sb, p)
     refundable = charge["amount_captured"] - charge["amount_refunded"]
-    if charge["amount_captured"] < charge["amount"]:
-        refundable = charge["amount_captured"] - (charge["amount_refunded"] - (charge["amount"]
-                                                                             - charge["amount_captured"]))
     if refundable <= 0:
         raise invalid_request(f"Charge {charge['id']} has already been refunded.", code="charge_already_refunded")
     amount = refundable if requested is None else requested

@@ -63,7 +63,8 @@ def _pending_error(sandbox: Any, session: dict[str, Any]) -> str | None:
     return None
 
 
-#: A complete but unpaid session, by its PaymentIntent's status: (state, heading, message, badge).
+#: A complete session not (yet) settled, by its PaymentIntent's status: (state, heading, message, badge).
+#: A manual-capture session is ``paid`` for Checkout but its card is only authorised.
 _UNPAID = {
     "processing": (
         "processing",
@@ -120,7 +121,7 @@ class CheckoutPages:
         )
 
     def _closed(self, sandbox: Any, session: dict[str, Any]) -> Response:
-        """The page for a session that can no longer be paid: expired, paid, or paid and settling."""
+        """The page for a session that can no longer be paid: expired, paid, authorised, or settling."""
         business = _business_name(sandbox)
         total = format_amount(session["amount_total"], session["currency"])
         if session["status"] == "expired":
@@ -134,7 +135,8 @@ class CheckoutPages:
                 link_url=session.get("cancel_url"),
                 link_text=f"← Back to {business}",
             )
-        if session["payment_status"] == "paid":
+        pi = sandbox.get(session["payment_intent"]) if session.get("payment_intent") else None
+        if session["payment_status"] == "paid" and not (pi and pi["status"] == "requires_capture"):
             return notice(
                 "paid",
                 "This order is already paid",
@@ -145,7 +147,6 @@ class CheckoutPages:
                 link_url=_success_url(session),
                 link_text=f"Return to {business}",
             )
-        pi = sandbox.get(session["payment_intent"]) if session.get("payment_intent") else None
         state, heading, message, badge = _UNPAID.get(pi["status"] if pi else "", _UNPAID["processing"])
         return notice(
             state,
