@@ -60,13 +60,12 @@ def read_events(uow: MerchantUnitOfWork, actor: Actor, cursor: EventCursor) -> l
     shop_ids = merchant.shops_of(actor)
     with uow:
         rows = uow.merchant.history_after(shop_ids, cursor.floor, limit=BATCH)
+        ids = [history.id for history, _ in rows]
         fresh = [(history, order) for history, order in rows if history.id not in cursor.seen]
         events = [event for history, order in fresh if (event := _event(history, order)) is not None]
-    cursor.seen.update(history.id for history, _ in fresh)
+    cursor.seen.update(ids)
     if cursor.seen:
-        floor = max(cursor.seen) - WINDOW
-        if len(rows) == BATCH:
-            floor = max(floor, min(h.id for h, _ in rows) - 1)
+        floor = max(cursor.seen) - WINDOW  # WINDOW < BATCH, so a full batch still moves the floor on
         if floor > cursor.floor:
             cursor.floor = floor
             cursor.seen = {i for i in cursor.seen if i > floor}

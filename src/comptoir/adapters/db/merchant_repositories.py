@@ -51,7 +51,7 @@ class SqlMerchantRepository:
         )
         if shop_ids is not None:
             query = query.where(Order.shop_id.in_(list(shop_ids)))
-        return [(history, order) for history, order in self._session.execute(query).tuples()]
+        return [(history, order) for history, order in self._session.execute(query)]
 
     def last_history_id(self) -> int:
         return int(self._session.scalar(select(func.max(OrderHistory.id))) or 0)
