@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from comptoir.domain.errors import ComptoirError
-from comptoir.services import outbox, reconciliation
+from comptoir.services import duplicates, outbox, reconciliation
 from comptoir.services.notifications import Mailer
 from comptoir.services.payment_gateway import PaymentGateway
 from comptoir.services.payment_ports import PaymentUnitOfWork
@@ -48,6 +48,11 @@ class Worker:
     def send_outbox(self) -> outbox.DispatchReport:
         return outbox.dispatch_due(self._new_uow(), self._mailer, now=self._clock())
 
+    def refund_duplicates(self) -> list[duplicates.DuplicateRefund]:
+        """Refund payments flagged as paying an already-paid order (webhooks flag them; no Stripe call
+        may happen inside a webhook's transaction)."""
+        return duplicates.refund_duplicates(self._new_uow(), self._gateway, now=self._clock())
+
     def reconcile(self) -> reconciliation.ReconcileReport:
         return reconciliation.reconcile(self._new_uow(), self._gateway, now=self._clock())
 
@@ -59,6 +64,7 @@ class Worker:
             if elapsed >= next_reconcile:
                 self._guarded("reconcile", self.reconcile)
                 next_reconcile = elapsed + self._schedule.reconcile_every
+            self._guarded("duplicates", self.refund_duplicates)
             self._guarded("outbox", self.send_outbox)
             if self._stop.wait(self._schedule.outbox_every):
                 break

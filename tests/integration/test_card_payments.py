@@ -316,7 +316,9 @@ def test_capture_above_the_authorisation_is_refused(uows, gateway, butcher) -> N
     result = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
     # when the merchant weighs 1.700 kg (55.93 > 54.29 authorised)
     with pytest.raises(Conflict) as refused:
-        capture.capture_weighed(uows(), gateway, merchant, order.id, [{"line_id": order.lines[0].id, "quantity": "1.7"}], NOW)
+        capture.capture_weighed(
+            uows(), gateway, merchant, order.id, [{"line_id": order.lines[0].id, "quantity": "1.7"}], NOW
+        )
     # then nothing is captured and the order is unchanged
     assert refused.value.code == "capture_exceeds_authorisation"
     assert gateway.retrieve_payment_intent(result.payment_intent_id or "").status == "requires_capture"

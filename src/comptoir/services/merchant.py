@@ -12,6 +12,7 @@ Refusals and refunds call the payment provider and live in `services.merchant_re
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -22,8 +23,9 @@ from comptoir.domain.catalog import PaymentMethod
 from comptoir.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from comptoir.domain.ledger import EntryKind, balance
 from comptoir.domain.orders import OrderStatus, PaymentStatus
-from comptoir.services import notifications, order_state, payments
+from comptoir.services import capture, notifications, order_state, payments
 from comptoir.services.merchant_ports import MerchantUnitOfWork
+from comptoir.services.payment_gateway import PaymentGateway
 from comptoir.services.views import OrderView
 
 MAX_PAGE = 100
@@ -96,8 +98,21 @@ def get_order(uow: MerchantUnitOfWork, actor: Actor, order_id: str) -> MerchantO
         return order_view(uow, merchant_order(uow, actor, order_id, lock=False))
 
 
-def mark_ready(uow: MerchantUnitOfWork, actor: Actor, order_id: str, *, now: datetime) -> MerchantOrderView:
-    """Confirmed → ready, and the customer is told to come. Already ready: unchanged."""
+def mark_ready(
+    uow: MerchantUnitOfWork,
+    actor: Actor,
+    order_id: str,
+    *,
+    now: datetime,
+    gateway: PaymentGateway | None = None,
+    final_lines: Sequence[capture.FinalLine | Mapping[str, object]] | None = None,
+) -> MerchantOrderView:
+    """Confirmed → ready, and the customer is told to come. Already ready: unchanged.
+
+    A card authorisation (weighed goods) is captured first, for the weighed `final_lines`
+    (`capture.capture_weighed`; 409 `capture_exceeds_authorisation` above what was authorised)."""
+    if gateway is not None:
+        capture.capture_weighed(uow, gateway, actor, order_id, final_lines, now)
     with uow:
         order = merchant_order(uow, actor, order_id, lock=True)
         if order.status != OrderStatus.READY.value:

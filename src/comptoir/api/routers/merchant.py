@@ -14,14 +14,15 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from pydantic import ConfigDict, Field
 
 from comptoir.api.deps import CurrentActor, Gateway, Now, Tokens, bearer_token, get_payment_uow
 from comptoir.api.merchant_schemas import CollectIn, MerchantOrderOut, RefundIn, RefuseIn
 from comptoir.api.problems_doc import responses
-from comptoir.api.schemas import OrderOut
+from comptoir.api.schemas import OrderOut, Quantity, _In
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import ComptoirError, InvalidInput
 from comptoir.domain.orders import OrderStatus
@@ -73,13 +74,38 @@ def get_order(order_id: str, actor: CurrentActor, uow: MerchantUow) -> MerchantO
     return MerchantOrderOut.of_merchant(merchant.get_order(uow, actor, order_id))
 
 
+class FinalLineIn(_In):
+    line_id: int
+    quantity: Quantity = Field(description="The weighed quantity (up to 3 decimals for kg).")
+
+
+class ReadyIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"final_lines": [{"line_id": 1, "quantity": "1.333"}]}]})
+
+    final_lines: list[FinalLineIn] | None = Field(
+        default=None,
+        max_length=100,
+        description="Weighed goods: the weighed quantity of each line (lines not named keep theirs). The card "
+        "authorisation is captured for the server-priced total; 409 `capture_exceeds_authorisation` above it.",
+    )
+
+
 @router.post(
     "/api/merchant/orders/{order_id}/ready",
-    summary="Mark an order ready for pickup (the customer is told)",
+    summary="Mark an order ready for pickup (the customer is told); weighed goods are captured here",
     responses=responses(401, 404, 409, 422),
 )
-def mark_ready(order_id: str, actor: CurrentActor, uow: MerchantUow, now: Now) -> MerchantOrderOut:
-    return MerchantOrderOut.of_merchant(merchant.mark_ready(uow, actor, order_id, now=now()))
+def mark_ready(
+    order_id: str,
+    actor: CurrentActor,
+    uow: MerchantUow,
+    gateway: Gateway,
+    now: Now,
+    body: Annotated[ReadyIn | None, Body()] = None,
+) -> MerchantOrderOut:
+    finals = [{"line_id": line.line_id, "quantity": line.quantity} for line in (body.final_lines or [])] if body else []
+    view = merchant.mark_ready(uow, actor, order_id, now=now(), gateway=gateway, final_lines=finals)
+    return MerchantOrderOut.of_merchant(view)
 
 
 @router.post(
