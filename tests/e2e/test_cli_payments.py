@@ -1,0 +1,421 @@
+"""The payment commands of the installed `comptoir` CLI, run as subprocesses on a real data folder.
+
+- `comptoir events replay EVENT_ID | --failed` re-runs recorded webhook events (a failed
+  `checkout.session.completed` is prepared through the services);
+- `comptoir reconcile` against `comptoir sandbox` (a separate process) repairs a session paid on
+  the hosted page whose webhook never arrived, and lists what it repaired;
+- `comptoir serve` with no Stripe key runs the sandbox and the worker beside the shop: a checkout
+  paid on the hosted page ends with the order paid (by the webhook) and the receipt in the log.
+
+Asynchronous outcomes are awaited by polling with a deadline, never by sleeping.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from comptoir.adapters.db.engine import make_engine
+from comptoir.adapters.db.payment_models import LedgerEntry, ReceivedEvent
+from comptoir.adapters.db.uow import SqlUnitOfWorkFactory, sql_unit_of_work_factory
+from comptoir.adapters.stripe_gateway import StripeGateway
+from comptoir.domain.actors import Actor
+from comptoir.services import checkout, ordering, webhooks
+from comptoir.services.checkout import CheckoutUrls
+from comptoir.services.payment_gateway import WebhookEvent
+from tests.factories import add_product, add_shop, add_user, order_of
+from tests.fakes import FakeGateway, session_dict
+
+COMPTOIR = Path(sys.executable).with_name("comptoir")
+DEADLINE = 30.0
+URLS = CheckoutUrls("http://shop.test/checkout/success?session_id={CHECKOUT_SESSION_ID}", "http://shop.test/cart")
+SANDBOX_KEY = "sk_test_cli_reconcile"
+
+T = TypeVar("T")
+
+
+# --- processes ---------------------------------------------------------------------------------------
+
+
+def _env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPTOIR_", "STRIPE_"))}
+    return env | {"COMPTOIR_DATA_DIR": str(data_dir), "COLUMNS": "200", "NO_COLOR": "1"} | extra
+
+
+def _comptoir(*args: str, env: dict[str, str], expect: int = 0) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([str(COMPTOIR), *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == expect, (
+        f"comptoir {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    )
+    return done
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until(probe: Callable[[], T | None], what: str, timeout: float = DEADLINE) -> T:
+    """Poll `probe` until it returns something truthy; fail naming `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+        pause.wait(0.05)
+
+
+class Background:
+    """A long-running `comptoir` subprocess whose output is read as it comes (both streams)."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [str(COMPTOIR), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self.lines: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        self._readers = [
+            threading.Thread(target=self._read, args=(name, stream), daemon=True)
+            for name, stream in (("stdout", self.process.stdout), ("stderr", self.process.stderr))
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _read(self, name: str, stream: Any) -> None:
+        for line in stream:
+            self.lines[name].append(line.rstrip("\n"))
+
+    def output(self) -> str:
+        return "\n".join(self.lines["stdout"] + self.lines["stderr"])
+
+    def wait_http(self, url: str) -> None:
+        def answers() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"process exited {self.process.returncode} before answering:\n{self.output()}")
+            try:
+                httpx.get(url, timeout=1.0)
+            except httpx.TransportError:
+                return False
+            return True
+
+        wait_until(answers, f"{url} to answer")
+
+    def interrupt(self) -> int:
+        """Ctrl+C, and the exit code once the process and its output have ended."""
+        self.process.send_signal(signal.SIGINT)
+        code = self.process.wait(timeout=20)
+        self._close()
+        return code
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self._close()
+
+    def _close(self) -> None:
+        for reader in self._readers:
+            reader.join(10)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@dataclass
+class DataDir:
+    """A migrated data folder and a unit-of-work factory on its SQLite file (the CLI's database)."""
+
+    path: Path
+    uows: SqlUnitOfWorkFactory
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return _env(self.path, **extra)
+
+    def order_state(self, order_id: str) -> tuple[str, str, int]:
+        with self.uows() as uow:
+            order = uow.orders.get(order_id)
+            assert order is not None
+            entries = uow.session.scalar(
+                select(func.count()).select_from(LedgerEntry).where(LedgerEntry.order_id == order_id)
+            )
+            return order.status, order.payment_status, int(entries or 0)
+
+    def event_status(self, event_id: str) -> str | None:
+        with self.uows() as uow:
+            row = uow.session.get(ReceivedEvent, event_id)
+            return row.status if row else None
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Iterator[DataDir]:
+    _comptoir("db", "upgrade", env=_env(tmp_path))
+    engine = make_engine(f"sqlite:///{(tmp_path / 'comptoir.sqlite3').resolve()}")
+    try:
+        yield DataDir(tmp_path, sql_unit_of_work_factory(engine))
+    finally:
+        engine.dispose()
+
+
+def _pending_order(uows: SqlUnitOfWorkFactory, now: datetime) -> tuple[str, Actor]:
+    shop = add_shop(uows)
+    product = add_product(uows, shop, unit_price=2500, stock=5)
+    customer = add_user(uows)
+    return ordering.place_order(uows(), customer, order_of(shop, (product, 2)), now).id, customer
+
+
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def pay_on_hosted_page(http: httpx.Client, session_url: str, number: str = "4242 4242 4242 4242") -> httpx.Response:
+    """Post the sandbox's hosted Checkout form as a browser does (redirects not followed)."""
+    page = http.get(session_url)
+    assert page.status_code == 200, page.text
+    match = _TOKEN.search(page.text)
+    assert match, "the hosted page has no anti-CSRF token"
+    form = {
+        "payment_method_type": "card",
+        "email": "ann@example.com",
+        "card_number": number,
+        "card_expiry": "12 / 34",
+        "card_cvc": "123",
+        "card_name": "Ann Example",
+        "csrf_token": match.group(1),
+    }
+    return http.post(session_url, data=form)
+
+
+# --- help ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "phrases"),
+    [
+        (["--help"], ["events", "reconcile", "worker", "serve", "sandbox"]),
+        (["events", "--help"], ["replay", "Recorded Stripe webhook events"]),
+        (["events", "replay", "--help"], ["event_id", "evt_", "--failed", "same handler", "idempotent"]),
+        (["reconcile", "--help"], ["webhooks missed", "paid sessions", "expired sessions", "--data"]),
+        (["worker", "--help"], ["queued mail", "reconcile", "STRIPE_SECRET_KEY"]),
+        (["serve", "--help"], ["STRIPE_SECRET_KEY", "sandbox", "worker"]),
+    ],
+)
+def test_each_payment_command_s_help_says_what_it_does(tmp_path: Path, args: list[str], phrases: list[str]) -> None:
+    # when / then
+    out = _comptoir(*args, env=_env(tmp_path)).stdout
+    flat = " ".join(out.split())
+    for phrase in phrases:
+        assert phrase in flat, f"{phrase!r} missing from `comptoir {' '.join(args)}`:\n{out}"
+
+
+# --- events replay -------------------------------------------------------------------------------------
+
+
+def _failed_completed_event(data: DataDir, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """A paid `checkout.session.completed` recorded as failed (its handler broke): (event id, order id)."""
+    now = datetime.now(UTC)
+    order_id, customer = _pending_order(data.uows, now)
+    gateway = FakeGateway()
+    link = checkout.start_checkout(data.uows(), gateway, customer, order_id, urls=URLS, now=now)
+    paid = session_dict(gateway.pay(link.id))
+    raw = {
+        "id": f"evt_cli_{order_id[:8]}",
+        "object": "event",
+        "type": "checkout.session.completed",
+        "created": int(now.timestamp()),
+        "data": {"object": paid},
+    }
+
+    def broken(*_args: object) -> str:
+        raise RuntimeError("database went away mid-handler")
+
+    with monkeypatch.context() as patch:
+        patch.setitem(webhooks.HANDLERS, "checkout.session.completed", broken)
+        with pytest.raises(webhooks.WebhookProcessingFailed):
+            webhooks.ingest(
+                data.uows(), gateway, WebhookEvent(raw["id"], raw["type"], raw["created"], paid, raw), now=now
+            )
+    assert data.event_status(raw["id"]) == "failed"
+    assert data.order_state(order_id) == ("pending", "unpaid", 0)
+    return raw["id"], order_id
+
+
+def test_events_replay_failed_reapplies_a_failed_checkout_event_once(data: DataDir, monkeypatch) -> None:
+    # given a paid checkout.session.completed whose processing failed
+    event_id, order_id = _failed_completed_event(data, monkeypatch)
+    # when `comptoir events replay --failed` runs
+    done = _comptoir("events", "replay", "--failed", env=data.env())
+    # then it lists the event as processed and paid, and the order is paid with one ledger entry
+    assert re.search(rf"^{event_id}\s+checkout\.session\.completed\s+processed paid$", done.stdout, re.M), done.stdout
+    assert data.order_state(order_id) == ("confirmed", "paid", 1)
+    assert data.event_status(event_id) == "processed"
+    # and a second `--failed` finds nothing left
+    assert "no failed events to replay" in _comptoir("events", "replay", "--failed", env=data.env()).stdout
+
+
+def test_events_replay_by_id_reruns_the_same_handler_without_doubling_anything(data: DataDir, monkeypatch) -> None:
+    # given a failed event, replayed once by id
+    event_id, order_id = _failed_completed_event(data, monkeypatch)
+    first = _comptoir("events", "replay", event_id, env=data.env())
+    # when the same id is replayed again
+    again = _comptoir("events", "replay", event_id, env=data.env())
+    # then the first run paid the order, the second changed nothing
+    assert "processed paid" in first.stdout
+    assert re.search(rf"^{event_id}\s+checkout\.session\.completed\s+processed unchanged$", again.stdout, re.M)
+    assert data.order_state(order_id) == ("confirmed", "paid", 1)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["events", "replay"], 2, "give an EVENT_ID or --failed"),
+        (["events", "replay", "evt_x", "--failed"], 2, "give an EVENT_ID or --failed"),
+        (["events", "replay", "evt_never_received"], 1, "no recorded event evt_never_received"),
+    ],
+)
+def test_events_replay_explains_what_it_refuses(data: DataDir, args: list[str], code: int, message: str) -> None:
+    done = _comptoir(*args, env=data.env(), expect=code)
+    assert message in done.stderr
+
+
+# --- reconcile against a separate sandbox process ----------------------------------------------------------
+
+
+@pytest.fixture
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`comptoir sandbox` on a free port with its own data folder and no forward-to: no webhooks."""
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("sandbox")
+    proc = Background(["sandbox", "--port", str(port), "--data", str(folder), "--log-level", "warning"], _env(folder))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        proc.wait_http(url)
+        yield url
+    finally:
+        proc.kill()
+
+
+def test_reconcile_fulfils_a_session_paid_on_the_hosted_page_whose_webhook_never_came(
+    data: DataDir, sandbox: str
+) -> None:
+    # given an order whose checkout session lives on the sandbox (created by the real Stripe gateway)
+    now = datetime.now(UTC)
+    order_id, customer = _pending_order(data.uows, now)
+    gateway = StripeGateway(SANDBOX_KEY, [], api_base=sandbox, max_network_retries=0)
+    link = checkout.start_checkout(data.uows(), gateway, customer, order_id, urls=URLS, now=now)
+    # and the customer paid it on the hosted page, but no webhook reached the shop
+    with httpx.Client(timeout=10) as http:
+        paid = pay_on_hosted_page(http, link.url)
+    assert paid.status_code == 303 and paid.headers["location"].endswith(f"session_id={link.id}")
+    assert data.order_state(order_id) == ("pending", "unpaid", 0)
+    env = data.env(STRIPE_SECRET_KEY=SANDBOX_KEY, COMPTOIR_STRIPE_API_BASE=sandbox)
+    # when `comptoir reconcile` runs
+    done = _comptoir("reconcile", env=env)
+    # then it says what it repaired, and the order is paid once
+    assert "checked 1 payment attempts; 1 repaired" in done.stdout, done.stdout
+    assert re.search(rf"^\s+{order_id}\s+fulfilled\s+{link.id}$", done.stdout, re.M), done.stdout
+    assert data.order_state(order_id) == ("confirmed", "paid", 1)
+    # and running it again repairs nothing more
+    again = _comptoir("reconcile", env=env)
+    assert "checked 0 payment attempts; 0 repaired" in again.stdout
+    assert data.order_state(order_id) == ("confirmed", "paid", 1)
+
+
+def test_reconcile_without_a_migrated_database_says_to_run_db_upgrade(tmp_path: Path) -> None:
+    done = _comptoir("reconcile", env=_env(tmp_path, STRIPE_SECRET_KEY=SANDBOX_KEY), expect=1)
+    assert "comptoir db upgrade" in done.stderr
+
+
+# --- serve, embedded -----------------------------------------------------------------------------------------
+
+
+def _mail_logs(proc: Background) -> list[dict[str, Any]]:
+    found = []
+    for line in list(proc.lines["stderr"]):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("logger") == "comptoir.mail":
+            found.append(entry)
+    return found
+
+
+def test_serve_embedded_takes_a_hosted_checkout_to_a_paid_order_and_logs_the_receipt(tmp_path: Path) -> None:
+    # given `comptoir serve` with no Stripe key: the sandbox and the worker run beside the shop
+    env = _env(tmp_path, COMPTOIR_SANDBOX_PORT=str(_free_port()), COMPTOIR_OUTBOX_EVERY_SECONDS="0.1")
+    _comptoir("db", "upgrade", env=env)
+    _comptoir("seed-demo", env=env)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    served = Background(["serve", "--port", str(port), "--dev"], env)
+    try:
+        served.wait_http(f"{base}/healthz")
+        with httpx.Client(base_url=base, timeout=15) as shop, httpx.Client(timeout=15) as browser:
+            token = shop.post("/api/auth/login", json={"email": "client@example.com", "password": "motdepasse123"})
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            products = shop.get("/api/shops/porsche-accessories/products").json()
+            placed = shop.post(
+                "/api/orders",
+                headers=headers,
+                json={
+                    "shop": "porsche-accessories",
+                    "lines": [{"product_id": products[0]["id"], "quantity": 1}],
+                    "payment_method": "online",
+                    "delivery_address": {
+                        "line1": "1 rue de Rivoli",
+                        "city": "Paris",
+                        "postal_code": "75001",
+                        "country": "FR",
+                    },
+                },
+            )
+            assert placed.status_code == 201, placed.text
+            order = placed.json()
+            session = shop.post(f"/api/orders/{order['id']}/checkout-session", headers=headers)
+            assert session.status_code == 200, session.text
+            # when the customer pays on the embedded sandbox's hosted page (the success page is not visited)
+            paid = pay_on_hosted_page(browser, session.json()["url"])
+            assert paid.status_code == 303, paid.text
+            assert paid.headers["location"] == f"{base}/checkout/success?session_id={session.json()['id']}"
+
+            # then the signed webhook, forwarded by the sandbox, makes the order paid and confirmed
+            def settled() -> dict[str, Any] | None:
+                current = shop.get(f"/api/orders/{order['id']}", headers=headers).json()
+                return current if current["payment_status"] == "paid" else None
+
+            final = wait_until(settled, "the webhook to mark the order paid")
+            assert (final["status"], final["total"]) == ("confirmed", order["total"])
+            # and the worker sent the receipt through the console mailer (the log)
+            receipt = wait_until(
+                lambda: [m for m in _mail_logs(served) if "receipt" in m.get("mail_subject", "")],
+                "the receipt in the log",
+            )
+            assert [m["mail_to"] for m in receipt] == ["client@example.com"]
+            assert order["number"] in receipt[0]["mail_subject"]
+            assert "Total paid" in receipt[0]["msg"]
+            # and the success page, visited late, shows the order paid
+            landing = browser.get(paid.headers["location"])
+            assert landing.status_code == 200 and order["number"] in landing.text
+        # when Ctrl+C reaches the server / then everything stops cleanly
+        assert served.interrupt() == 0, served.output()
+    finally:
+        served.kill()
