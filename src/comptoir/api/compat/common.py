@@ -68,4 +68,4 @@ def translated_errors(translate: Translate) -> type[APIRoute]:
 def as_problem(exc: ComptoirError, detail: str, *, title: str | None = None, **extra: Any) -> Response:
     """Our problem+json with the status and code of `exc` and the seed's wording."""
     status = 422 if exc.code == "invalid_request" else status_for(exc)
-    return problem(status, exc.code, detail, title=title, **{**exc.extra, **extra})
+    return problem(status, exc.code, detail, title=title or exc.title, **{**exc.extra, **extra})
