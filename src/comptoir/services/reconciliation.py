@@ -80,13 +80,15 @@ def _settle_attempt(
     session = gateway.retrieve_checkout_session(session_id)
     if session.status == "open" and session.expires_at is not None and session.expires_at <= now.timestamp():
         session = gateway.expire_checkout_session(session_id, idempotency_key=f"{key}:expire")
-    if session.status == "complete" and session.payment_status == "unpaid" and state == "processing" and session.payment_intent_id:
+    if session.status == "complete" and session.payment_status == "unpaid" and session.payment_intent_id:
+        # Whether or not we heard of `completed`: a debit refused while both events were lost is failed, not processing.
         if gateway.payment_intent_status(session.payment_intent_id) in _FAILED_INTENT_STATES:
             with uow:
                 result = fulfilment.apply_async_payment_failed(uow, session, actor=SYSTEM_RECONCILER, now=now)
                 uow.commit()
             return Repair(order_id, "payment_failed", session_id) if result.outcome == "failed" else None
-        return None
+        if state == "processing":
+            return None
     result = fulfilment.fulfil_checkout(uow, session, actor=SYSTEM_RECONCILER, now=now)
     action = {"paid": "fulfilled", "processing": "processing", "expired": "cancelled_expired"}.get(result.outcome)
     if action == "processing" and state == "processing":

@@ -1,0 +1,117 @@
+"""``POST /webhooks/stripe`` over real HTTP, on SQLite and PostgreSQL: what it refuses, what it
+accepts during a secret rotation, and what it does with events it does not handle or already has."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from tests.e2e.checkout.stack import Buyer, Stack, running_stack, sign, wait_until
+
+RETIRING_SECRET = "whsec_retiring_0123456789abcdef"
+
+
+def _event(event_id: str, event_type: str = "customer.created") -> bytes:
+    body = {
+        "id": event_id,
+        "object": "event",
+        "type": event_type,
+        "created": int(time.time()),
+        "data": {"object": {"id": "cus_e2e", "object": "customer"}},
+    }
+    return json.dumps(body).encode()
+
+
+def _post(stack: Stack, payload: bytes, signature: str | None):
+    headers = {"Content-Type": "application/json"}
+    if signature is not None:
+        headers["Stripe-Signature"] = signature
+    return stack.http.post("/webhooks/stripe", content=payload, headers=headers)
+
+
+def test_a_delivery_signed_with_another_secret_is_refused_naming_the_likely_cause(exact_stack: Stack) -> None:
+    # given an event signed with a secret that is not this endpoint's
+    payload = _event("evt_e2e_forged")
+    # when it is delivered
+    answer = _post(exact_stack, payload, sign(payload, "whsec_not_this_endpoint"))
+    # then it is a 400 problem whose detail points at the configured secret and the raw body
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    problem = answer.json()
+    assert problem["code"] == "webhook_signature_invalid"
+    assert "STRIPE_WEBHOOK_SECRET" in problem["detail"] and "raw body" in problem["detail"]
+    # and nothing was recorded
+    assert exact_stack.event_status("evt_e2e_forged") is None
+
+
+def test_a_delivery_signed_too_long_ago_is_refused_as_a_replay(exact_stack: Stack) -> None:
+    payload = _event("evt_e2e_stale")
+    answer = _post(exact_stack, payload, sign(payload, exact_stack.running.webhook_secret, int(time.time()) - 600))
+    assert answer.status_code == 400 and "older than 5 minutes" in answer.json()["detail"]
+    assert exact_stack.event_status("evt_e2e_stale") is None
+
+
+def test_a_delivery_without_a_signature_header_is_refused(exact_stack: Stack) -> None:
+    # when an event arrives with no Stripe-Signature header
+    answer = _post(exact_stack, _event("evt_e2e_unsigned"), None)
+    # then it is a 400 problem saying the header is missing
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.json()["code"] == "webhook_signature_missing"
+    assert "Stripe-Signature" in answer.json()["detail"]
+    assert exact_stack.event_status("evt_e2e_unsigned") is None
+
+
+def test_during_a_secret_rotation_deliveries_signed_with_the_second_secret_are_accepted(
+    db_url: str, tmp_path: Path
+) -> None:
+    # given a shop configured with two secrets, the sandbox signing with the second one only
+    with running_stack(db_url, tmp_path / "shop", extra_webhook_secrets=(RETIRING_SECRET,)) as stack:
+        # when the sandbox emits an event (a customer is created)
+        customer = stack.stripe.v1.customers.create({"email": "rotation@example.com"})
+        event_id = wait_until(lambda: next((e["id"] for e in stack.events("customer.created")), None), "the event")
+        # then its signed delivery is answered 200 and recorded (as ignored: comptoir has no use for it)
+        wait_until(stack.deliveries_done, "the delivery")
+        (row,) = stack.sandbox.bus.list_deliveries(event_id=event_id)
+        assert (row["status"], row["last_http_status"]) == ("succeeded", 200)
+        assert stack.event_status(event_id) == "ignored"
+        assert stack.sandbox.get(event_id)["data"]["object"]["id"] == customer.id
+        # and a delivery signed with the first (retiring) secret is accepted too
+        payload = _event("evt_e2e_retiring")
+        assert _post(stack, payload, sign(payload, RETIRING_SECRET)).status_code == 200
+
+
+def test_an_unknown_type_is_recorded_as_ignored_and_a_second_delivery_is_a_duplicate(
+    exact_stack: Stack, buyer: Buyer
+) -> None:
+    secret = exact_stack.running.webhook_secret
+    # given an event type comptoir does not handle
+    payload = _event("evt_e2e_unknown", "customer.subscription.created")
+    # when it is delivered twice
+    first = _post(exact_stack, payload, sign(payload, secret))
+    second = _post(exact_stack, payload, sign(payload, secret))
+    # then both are 200: the first recorded as ignored, the second a duplicate
+    assert (first.status_code, first.json()["status"]) == (200, "ignored")
+    assert (second.status_code, second.json()["status"]) == (200, "duplicate")
+    assert exact_stack.event_status("evt_e2e_unknown") == "ignored"
+
+
+def test_a_paid_checkout_delivered_again_is_a_duplicate_that_books_nothing(exact_stack: Stack, buyer: Buyer) -> None:
+    # given an order paid on the hosted page, its checkout.session.completed processed
+    stack = exact_stack
+    shop, product = stack.shop()
+    customer = stack.customer()
+    order = stack.place_order(customer, shop, product)
+    session = stack.start_checkout(customer, order["id"])
+    buyer.follow(buyer.pay_card(session["url"], "4242424242424242"))
+    stack.settle()
+    (completed,) = stack.events("checkout.session.completed")
+    assert stack.event_status(completed["id"]) == "processed"
+    # when the very same event is delivered again, freshly signed
+    payload = json.dumps(completed).encode()
+    answer = _post(stack, payload, sign(payload, stack.running.webhook_secret))
+    # then it is acknowledged as a duplicate and the order still has one payment and one receipt
+    assert (answer.status_code, answer.json()["status"]) == (200, "duplicate")
+    state = stack.order(order["id"])
+    assert len(state.entries("payment")) == 1 and state.outbox.count("receipt") == 1
