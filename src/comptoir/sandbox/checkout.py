@@ -263,7 +263,7 @@ def on_payment_intent_changed(sb: "Sandbox", session_id: str, pi: dict[str, Any]
         session["customer_details"] = customer_details(buyer.get("email"), buyer.get("name"))
         private["async"] = pi["status"] == "processing"
         sb.store.save(session_id)
-        sb.bus.emit("checkout.session.completed", session)
+        private["completed_event"] = sb.bus.emit("checkout.session.completed", session)["id"]
     elif session["status"] == "complete" and session["payment_status"] == "unpaid":
         if pi["status"] == "succeeded":
             session["payment_status"] = "paid"

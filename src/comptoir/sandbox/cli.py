@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from .delivery_config import DEFAULT_RETRY_SCHEDULE
+from .delivery_config import DEFAULT_CHECKOUT_REDIRECT_WAIT, DEFAULT_RETRY_SCHEDULE
 from .faults import FaultError, Faults, parse_delay
 from .server import DEFAULT_HOST, DEFAULT_PORT, SandboxServer, build_server
 
@@ -45,6 +45,10 @@ def sandbox(
     = ",".join(f"{value:g}" for value in DEFAULT_RETRY_SCHEDULE),
     timeout: Annotated[float, typer.Option(help="Seconds to wait for a receiver's answer before the "
                                                 "attempt counts as failed.")] = 10.0,
+    checkout_wait: Annotated[float, typer.Option(
+        help="After a payment on the hosted Checkout page, longest time in seconds the buyer waits for "
+             "the shop to answer checkout.session.completed before the redirect to success_url (Stripe "
+             "waits up to 10).")] = DEFAULT_CHECKOUT_REDIRECT_WAIT,
     duplicate: Annotated[float, typer.Option(
         help="Probability (0-1) that a delivery is sent twice, each copy freshly signed.",
         rich_help_panel=_FAULTS)] = 0.0,
@@ -76,7 +80,8 @@ def sandbox(
                         reorder_hold=reorder_hold, seed=seed)
         running = build_server(host=host, port=port, data_dir=data, forward_to=forward_to, faults=faults,
                                retry_schedule=_schedule(retry_schedule), delivery_timeout=timeout,
-                               secret_key=api_key, public_base_url=public_url, log_level=log_level)
+                               checkout_redirect_wait=checkout_wait, secret_key=api_key,
+                               public_base_url=public_url, log_level=log_level)
     except (FaultError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(banner(running))

@@ -88,6 +88,7 @@ class DeliveryWorker:
         self._timer_ids = itertools.count()
         self._inflight: set[tuple[str, str]] = set()
         self._forward_rows: dict[str, asyncio.Future[Any]] = {}
+        self._answered: asyncio.Event | None = None
         self.history: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
         sandbox.bus.add_listener(self._on_event)
 
@@ -96,6 +97,7 @@ class DeliveryWorker:
     async def start(self) -> None:
         """Start on the running loop and resume every delivery a previous run left pending."""
         self._loop = asyncio.get_running_loop()
+        self._answered = asyncio.Event()
         self._semaphore = asyncio.Semaphore(max(1, self.settings.concurrency))
         self._client = httpx.AsyncClient(timeout=self.settings.timeout, follow_redirects=False)
         if self.settings.forward_to:
@@ -175,6 +177,42 @@ class DeliveryWorker:
 
     def attempts_of(self, event_id: str, target: str) -> list[dict[str, Any]]:
         return list(self.history.get((event_id, target), ()))
+
+    async def first_answers(self, event_id: str, timeout: float) -> bool:
+        """Wait (without blocking the loop) until every target of ``event_id`` has had a first
+        answer — a 2xx, an error status, a refused connection, a timeout, a drop — or ``timeout``
+        seconds pass. True when all answered in time (or there is nothing to wait for).
+
+        This is the hosted Checkout page's redirect coupling: Stripe holds the buyer until the
+        shop has answered ``checkout.session.completed``, at most 10 seconds."""
+        loop = self._loop
+        if loop is None or asyncio.get_running_loop() is not loop:
+            return True
+        deadline = loop.time() + timeout
+        while True:
+            signal = self._answered
+            assert signal is not None
+            if await asyncio.to_thread(self._first_answered, event_id):
+                return True
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(signal.wait(), remaining)
+            except TimeoutError:
+                return False
+
+    def _first_answered(self, event_id: str) -> bool:
+        rows = {row["endpoint_id"]: row for row in self._sandbox.bus.list_deliveries(event_id=event_id)}
+        if self.settings.forward_to and FORWARD_TARGET not in rows and self._sandbox.get(event_id) is not None:
+            return False  # the forwarding row is being created
+        return all(row["attempts"] > 0 or row["status"] != "pending" for row in rows.values())
+
+    def _announce_answer(self) -> None:
+        """Wake ``first_answers`` waiters: a delivery row just recorded an attempt."""
+        signal, self._answered = self._answered, asyncio.Event()
+        if signal is not None:
+            signal.set()
 
     # --- intake --------------------------------------------------------------------------
 
@@ -402,4 +440,6 @@ class DeliveryWorker:
         except KeyError:
             self._inflight.discard((send.event_id, send.target))
             return False
+        finally:
+            self._announce_answer()
         return True

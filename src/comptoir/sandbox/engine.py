@@ -79,6 +79,12 @@ class Sandbox:
                                   "data": json.loads(json.dumps(self.store.private[session_id]["line_items"]))}
             return view
 
+    def checkout_completed_event(self, session_id: str) -> str | None:
+        """The id of the session's ``checkout.session.completed`` event (None while it is open)."""
+        with self.lock:
+            private = self.store.private.get(session_id)
+            return private.get("completed_event") if private else None
+
     def webhook_secret(self, endpoint_id: str) -> str | None:
         with self.lock:
             private = self.store.private.get(endpoint_id)

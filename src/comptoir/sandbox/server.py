@@ -18,7 +18,7 @@ import uvicorn
 
 from .config import SandboxConfig
 from .delivery import DeliveryWorker
-from .delivery_config import DEFAULT_RETRY_SCHEDULE, DeliverySettings
+from .delivery_config import DEFAULT_CHECKOUT_REDIRECT_WAIT, DEFAULT_RETRY_SCHEDULE, DeliverySettings
 from .faults import Faults
 from .keys import PUBLISHABLE_KEY_META, SECRET_KEY_META, remembered_key
 from .pages import page_routes
@@ -92,6 +92,7 @@ def build_server(
     faults: Faults | None = None,
     retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE,
     delivery_timeout: float = 10.0,
+    checkout_redirect_wait: float = DEFAULT_CHECKOUT_REDIRECT_WAIT,
     secret_key: str | None = None,
     publishable_key: str | None = None,
     public_base_url: str | None = None,
@@ -102,6 +103,8 @@ def build_server(
     """A sandbox on ``host:port`` (state in ``data_dir``, or in memory when it is None).
 
     ``forward_to`` receives every event signed with ``webhook_secret`` (stable per data folder).
+    ``checkout_redirect_wait``: longest time the hosted Checkout page waits for the shop to
+    answer ``checkout.session.completed`` before redirecting the buyer (Stripe: 10 s).
     ``config`` overrides the derived ``SandboxConfig`` for fields the arguments do not cover.
     """
     from . import create_sandbox_app
@@ -111,8 +114,11 @@ def build_server(
         raise ValueError("the sandbox secret key must start with sk_test_")
     if publishable_key is not None and not publishable_key.startswith("pk_test_"):
         raise ValueError("the sandbox publishable key must start with pk_test_")
+    if checkout_redirect_wait < 0:
+        raise ValueError("checkout_redirect_wait cannot be negative")
     settings = DeliverySettings(retry_schedule=tuple(retry_schedule), timeout=delivery_timeout,
-                                forward_to=forward_to, faults=faults or Faults())
+                                forward_to=forward_to, faults=faults or Faults(),
+                                checkout_redirect_wait=checkout_redirect_wait)
     config = replace(
         config or SandboxConfig(),
         data_dir=data_dir,

@@ -179,11 +179,27 @@ class CheckoutPages:
             tone="bad",
         )
 
+    @staticmethod
+    async def _await_fulfilment(request: Request, session_id: str) -> None:
+        """Stripe's redirect coupling (docs.stripe.com/checkout/fulfillment): "Checkout waits up to
+        10 seconds for your server to respond to the webhook event delivery before redirecting
+        your customer". Hold this request (not the loop, not other requests) until every
+        endpoint listening to ``checkout.session.completed`` — and the ``--forward-to`` target —
+        has answered its first delivery, or the configured wait has passed."""
+        worker = getattr(request.app.state, "webhooks", None)
+        if worker is None:
+            return
+        event_id = await run_in_threadpool(_engine(request).checkout_completed_event, session_id)
+        if event_id is not None:
+            await worker.first_answers(event_id, worker.settings.checkout_redirect_wait)
+
     async def show(self, request: Request) -> Response:
         sandbox, session = await self._load(request)
         if session is None:
             return self._missing()
         if session["status"] == "complete" and request.query_params.get("redirect_status") and _success_url(session):
+            # back from 3-D Secure: the same wait as after a payment without a challenge
+            await self._await_fulfilment(request, session["id"])
             return RedirectResponse(_success_url(session), status_code=303)
         if session["status"] != "open":
             return self._closed(sandbox, session)
@@ -244,5 +260,7 @@ class CheckoutPages:
                 return self._closed(sandbox, session) if session else self._missing()
             return self._form(sandbox, session, values=values, method=method, alert=error.message)
         if result.redirect_url:
+            if result.status == "complete":
+                await self._await_fulfilment(request, session["id"])
             return RedirectResponse(result.redirect_url, status_code=303)
         return self._closed(sandbox, await run_in_threadpool(sandbox.checkout_session, session["id"]))
