@@ -14,7 +14,7 @@ from comptoir.adapters.mail import ConsoleMailer, SmtpMailer
 from comptoir.adapters.security import Argon2PasswordHasher, JwtTokens
 from comptoir.adapters.stripe_gateway import StripeGateway, StripeNotConfigured
 from comptoir.api import health, problems
-from comptoir.api.compat import course, klikandgo, porsche
+from comptoir.api.compat import cards_without_webhooks, course, klikandgo, porsche
 from comptoir.api.middleware import BodySizeLimit, RequestContext
 from comptoir.api.routers import auth, catalog, merchant, orders, payments
 from comptoir.config import Settings
@@ -108,6 +108,7 @@ def create_app(
     # the seed documents' routes and pages (klikandgo.orders_router is above, before the native orders)
     for compat in (porsche.router, porsche.pages_router, course.router, klikandgo.router, klikandgo.pages_router):
         app.include_router(compat)
+    app.include_router(cards_without_webhooks.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)
     return app

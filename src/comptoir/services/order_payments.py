@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from comptoir.domain.actors import Actor
+from comptoir.domain.errors import NotFound
 from comptoir.domain.ledger import EntryKind
 from comptoir.services import ordering
 from comptoir.services.payment_ports import PaymentUnitOfWork
@@ -53,3 +54,14 @@ def payment_facts(uow: PaymentUnitOfWork, order_id: str) -> PaymentFacts:
             paid_at=min((e.recorded_at for e in payments), default=None),
             refunded_at=max((e.recorded_at for e in refunds), default=None),
         )
+
+
+def order_of_payment_intent(uow: PaymentUnitOfWork, actor: Actor, payment_intent_id: str) -> str:
+    """The id of the actor's own order a PaymentIntent was created for (seed 003's second `/pay`
+    names only the intent). Unknown, or someone else's: NotFound, without naming the order."""
+    with uow:
+        attempt = uow.payments.attempt_by_provider_id(payment_intent_id)
+        order = uow.orders.get(attempt.order_id) if attempt is not None else None
+        if attempt is None or attempt.kind != "payment_intent" or order is None or order.customer_id != actor.user_id:
+            raise NotFound(f"no payment intent {payment_intent_id} for your orders", code="payment_intent_not_found")
+        return order.id
