@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import stripe
 
-from tests.sandbox.webhook_harness import Receiver, http, RunningSandbox, running_receiver, running_sandbox
+from tests.sandbox.webhook_harness import Receiver, RunningSandbox, http, running_receiver, running_sandbox
 
 
 @pytest.fixture

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+import stripe
+
 from .conftest import wait_until
 
 
@@ -26,10 +29,8 @@ def test_a_card_payment_emits_the_stripe_sequence(client):
 
 def test_decline_3ds_cancel_and_manual_capture_events(client, sandbox):
     declined = client.v1.payment_intents.create({"amount": 1000, "currency": "eur"})
-    try:
+    with pytest.raises(stripe.CardError):
         client.v1.payment_intents.confirm(declined.id, {"payment_method": "pm_card_visa_chargeDeclined"})
-    except Exception:
-        pass
     assert [e.type for e in events_for(client, declined.id)] == ["payment_intent.payment_failed",
                                                                  "payment_intent.created"]
     assert client.v1.events.list({"type": "charge.failed", "limit": 1}).data[0].data.object.payment_intent == \

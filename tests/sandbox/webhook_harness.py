@@ -99,7 +99,7 @@ def running_receiver() -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         disable_nagle_algorithm = True
 
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             delivery = Delivery(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time())
             status = receiver_ref[0].record(delivery)

@@ -8,7 +8,7 @@ number failing the Luhn check is refused at creation (``incorrect_number``), as 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ THREE_DS_LOOKUP_FAILED = Decline("card_declined", "processing_error", "Your card
                                  "try_again_later")
 
 
-class ThreeDS(str, Enum):
+class ThreeDS(StrEnum):
     NOT_SUPPORTED = "not_supported"
     NEVER = "never"                       # supported, not enrolled: never prompted
     OPTIONAL = "optional"                 # prompted only when 3DS is requested
@@ -47,7 +47,7 @@ class ThreeDS(str, Enum):
     FRICTIONLESS = "frictionless"         # required but passes without a challenge
 
 
-class RefundBehaviour(str, Enum):
+class RefundBehaviour(StrEnum):
     IMMEDIATE = "immediate"
     PENDING_THEN_SUCCEEDS = "pending_then_succeeds"
     SUCCEEDS_THEN_FAILS = "succeeds_then_fails"

@@ -13,14 +13,14 @@ if TYPE_CHECKING:
     from .engine import Sandbox
 
 
-def get(sb: "Sandbox", kind: str, object_id: str) -> dict[str, Any]:
+def get(sb: Sandbox, kind: str, object_id: str) -> dict[str, Any]:
     obj = sb.store.get(object_id, kind)
     if obj is None:
         raise resource_missing(kind, object_id)
     return obj
 
 
-def create_customer(sb: "Sandbox", p: Params) -> dict[str, Any]:
+def create_customer(sb: Sandbox, p: Params) -> dict[str, Any]:
     customer = build_customer(sb.clock.now(), email=p.str("email"), name=p.str("name"), phone=p.str("phone"),
                               description=p.str("description"), metadata=p.metadata(),
                               address=p.raw("address"))
@@ -29,7 +29,7 @@ def create_customer(sb: "Sandbox", p: Params) -> dict[str, Any]:
     return customer
 
 
-def update_customer(sb: "Sandbox", customer: dict[str, Any], p: Params) -> dict[str, Any]:
+def update_customer(sb: Sandbox, customer: dict[str, Any], p: Params) -> dict[str, Any]:
     previous = {}
     for key in ("email", "name", "phone", "description"):
         if p.has(key):
@@ -43,7 +43,7 @@ def update_customer(sb: "Sandbox", customer: dict[str, Any], p: Params) -> dict[
     return customer
 
 
-def create_product(sb: "Sandbox", p: Params) -> dict[str, Any]:
+def create_product(sb: Sandbox, p: Params) -> dict[str, Any]:
     product = build_product(
         sb.clock.now(), name=p.str("name", required=True), description=p.str("description"),
         active=p.bool("active", True), metadata=p.metadata(), images=[str(i) for i in p.list("images")],
@@ -64,7 +64,7 @@ def create_product(sb: "Sandbox", p: Params) -> dict[str, Any]:
     return product
 
 
-def update_product(sb: "Sandbox", product: dict[str, Any], p: Params) -> dict[str, Any]:
+def update_product(sb: Sandbox, product: dict[str, Any], p: Params) -> dict[str, Any]:
     previous: dict[str, Any] = {}
     for key in ("name", "description", "url", "unit_label", "statement_descriptor", "tax_code"):
         if p.has(key):
@@ -91,7 +91,7 @@ def update_product(sb: "Sandbox", product: dict[str, Any], p: Params) -> dict[st
     return product
 
 
-def _new_price(sb: "Sandbox", p: Params, product_id: str) -> dict[str, Any]:
+def _new_price(sb: Sandbox, p: Params, product_id: str) -> dict[str, Any]:
     amount = p.int("unit_amount", minimum=0)
     if amount is None:
         decimal = p.str("unit_amount_decimal")
@@ -112,7 +112,7 @@ def _new_price(sb: "Sandbox", p: Params, product_id: str) -> dict[str, Any]:
     return price
 
 
-def create_price(sb: "Sandbox", p: Params) -> dict[str, Any]:
+def create_price(sb: Sandbox, p: Params) -> dict[str, Any]:
     product_id = p.str("product")
     if product_id:
         if sb.store.get(product_id, "product") is None:
@@ -127,7 +127,7 @@ def create_price(sb: "Sandbox", p: Params) -> dict[str, Any]:
     return _new_price(sb, p, product_id)
 
 
-def update_price(sb: "Sandbox", price: dict[str, Any], p: Params) -> dict[str, Any]:
+def update_price(sb: Sandbox, price: dict[str, Any], p: Params) -> dict[str, Any]:
     previous: dict[str, Any] = {}
     for key in ("nickname", "lookup_key"):
         if p.has(key):

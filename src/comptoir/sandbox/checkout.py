@@ -34,7 +34,7 @@ class CheckoutResult:
     redirect_url: str | None
 
 
-def get(sb: "Sandbox", session_id: str) -> dict[str, Any]:
+def get(sb: Sandbox, session_id: str) -> dict[str, Any]:
     session = sb.store.get(session_id, "checkout.session")
     if session is None:
         raise resource_missing("checkout.session", session_id)
@@ -53,7 +53,7 @@ def _url(p: Params, key: str) -> str | None:
     return value
 
 
-def _line_item(sb: "Sandbox", index: int, raw: Any, now: int) -> dict[str, Any]:
+def _line_item(sb: Sandbox, index: int, raw: Any, now: int) -> dict[str, Any]:
     name = f"line_items[{index}]"
     if not isinstance(raw, dict):
         raise invalid_param("Invalid line item", name, code="parameter_invalid_string")
@@ -102,7 +102,7 @@ def _line_item(sb: "Sandbox", index: int, raw: Any, now: int) -> dict[str, Any]:
     return build_line_item(price, product, quantity)
 
 
-def create(sb: "Sandbox", p: Params) -> dict[str, Any]:
+def create(sb: Sandbox, p: Params) -> dict[str, Any]:
     now = sb.clock.now()
     mode = p.str("mode", required=True, choices=("payment", "setup", "subscription"))
     if mode != "payment":
@@ -161,12 +161,12 @@ def create(sb: "Sandbox", p: Params) -> dict[str, Any]:
     return session
 
 
-def line_items(sb: "Sandbox", session_id: str) -> list[dict[str, Any]]:
+def line_items(sb: Sandbox, session_id: str) -> list[dict[str, Any]]:
     get(sb, session_id)
     return sb.store.private[session_id]["line_items"]
 
 
-def expire(sb: "Sandbox", session: dict[str, Any], p: Params | None = None) -> dict[str, Any]:
+def expire(sb: Sandbox, session: dict[str, Any], p: Params | None = None) -> dict[str, Any]:
     if session["status"] != "open":
         raise invalid_request(f"Only Checkout Sessions with a status of 'open' can be expired. This Checkout "
                               f"Session has a status of '{session['status']}'.")
@@ -180,7 +180,7 @@ def expire(sb: "Sandbox", session: dict[str, Any], p: Params | None = None) -> d
     return session
 
 
-def expire_due(sb: "Sandbox") -> int:
+def expire_due(sb: Sandbox) -> int:
     now = sb.clock.now()
     due = [s for s in sb.store.newest_first("checkout.session") if s["status"] == "open" and s["expires_at"] <= now]
     for session in due:
@@ -190,7 +190,7 @@ def expire_due(sb: "Sandbox") -> int:
 
 # --- completion by the buyer (hosted page) ------------------------------------------------------
 
-def _open_session(sb: "Sandbox", session_id: str, method: str) -> dict[str, Any]:
+def _open_session(sb: Sandbox, session_id: str, method: str) -> dict[str, Any]:
     session = get(sb, session_id)
     if session["status"] == "open" and session["expires_at"] <= sb.clock.now():
         expire(sb, session)
@@ -203,7 +203,7 @@ def _open_session(sb: "Sandbox", session_id: str, method: str) -> dict[str, Any]
     return session
 
 
-def _pay(sb: "Sandbox", session: dict[str, Any], pm: dict[str, Any], email: str | None,
+def _pay(sb: Sandbox, session: dict[str, Any], pm: dict[str, Any], email: str | None,
          name: str | None) -> CheckoutResult:
     private = sb.store.private[session["id"]]
     private["buyer"] = {"email": email or session["customer_email"], "name": name}
@@ -225,7 +225,7 @@ def _pay(sb: "Sandbox", session: dict[str, Any], pm: dict[str, Any], email: str 
     return CheckoutResult("complete", session, pi, success_redirect(session))
 
 
-def complete_with_card(sb: "Sandbox", session_id: str, *, number: str, exp_month: Any, exp_year: Any,
+def complete_with_card(sb: Sandbox, session_id: str, *, number: str, exp_month: Any, exp_year: Any,
                        cvc: str | None = None, email: str | None = None, name: str | None = None) -> CheckoutResult:
     session = _open_session(sb, session_id, "card")
     pm = payment_methods.create_card(sb, number, exp_month, exp_year, cvc,
@@ -233,21 +233,21 @@ def complete_with_card(sb: "Sandbox", session_id: str, *, number: str, exp_month
     return _pay(sb, session, pm, email, name)
 
 
-def complete_with_payment_method(sb: "Sandbox", session_id: str, payment_method: str, *,
+def complete_with_payment_method(sb: Sandbox, session_id: str, payment_method: str, *,
                                  email: str | None = None, name: str | None = None) -> CheckoutResult:
     pm = payment_methods.resolve(sb, payment_method)
     session = _open_session(sb, session_id, pm["type"])
     return _pay(sb, session, pm, email, name)
 
 
-def complete_with_sepa(sb: "Sandbox", session_id: str, *, iban: str, email: str | None = None,
+def complete_with_sepa(sb: Sandbox, session_id: str, *, iban: str, email: str | None = None,
                        name: str | None = None) -> CheckoutResult:
     session = _open_session(sb, session_id, "sepa_debit")
     pm = payment_methods.create_sepa(sb, iban, billing={"email": email, "name": name})
     return _pay(sb, session, pm, email, name)
 
 
-def on_payment_intent_changed(sb: "Sandbox", session_id: str, pi: dict[str, Any]) -> None:
+def on_payment_intent_changed(sb: Sandbox, session_id: str, pi: dict[str, Any]) -> None:
     """Keep the session in step with its PaymentIntent and emit the checkout events."""
     session = sb.store.get(session_id, "checkout.session")
     if session is None:

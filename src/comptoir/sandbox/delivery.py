@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 
 from .delivery_config import DeliverySettings
-from .faults import Faults, FaultPlan
+from .faults import FaultPlan, Faults
 from .signing import signature_header
 from .webhook_secrets import SecretBook
 

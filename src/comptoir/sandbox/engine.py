@@ -41,7 +41,7 @@ class Sandbox:
         }
 
     @contextmanager
-    def transaction(self) -> Iterator["Sandbox"]:
+    def transaction(self) -> Iterator[Sandbox]:
         """Events are announced (handed to delivery) after the lock is released, also when the
         body raises: a declined card raises a card error yet keeps its ``payment_failed`` events."""
         announced: list[str] = []

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 MAX_DEPTH = 4
 
 
-def expand(sb: "Sandbox", obj: dict[str, Any], paths: list[Any]) -> dict[str, Any]:
+def expand(sb: Sandbox, obj: dict[str, Any], paths: list[Any]) -> dict[str, Any]:
     if not paths:
         return obj
     result = dict(obj)
@@ -29,7 +29,7 @@ def expand(sb: "Sandbox", obj: dict[str, Any], paths: list[Any]) -> dict[str, An
     return result
 
 
-def _expand(sb: "Sandbox", obj: dict[str, Any], parts: list[str], path: str) -> None:
+def _expand(sb: Sandbox, obj: dict[str, Any], parts: list[str], path: str) -> None:
     head, rest = parts[0], parts[1:]
     if head == "data" and obj.get("object") == "list":
         obj["data"] = [dict(item) for item in obj["data"]]

@@ -79,12 +79,12 @@ class Params:
             return False
         raise invalid_param(f"Invalid boolean: {value}", self._name(key), code="parameter_invalid_string")
 
-    def sub(self, key: str) -> "Params":
+    def sub(self, key: str) -> Params:
         value = self.data.get(key)
         if value is None or value == "":
             return Params({}, self._name(key))
         if not isinstance(value, dict):
-            raise invalid_param(f"Invalid object", self._name(key), code="parameter_invalid_string")
+            raise invalid_param("Invalid object", self._name(key), code="parameter_invalid_string")
         return Params(value, self._name(key))
 
     def list(self, key: str) -> list[Any]:

@@ -36,7 +36,7 @@ def snapshot(obj: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(obj))
 
 
-def get(sb: "Sandbox", pi_id: str) -> dict[str, Any]:
+def get(sb: Sandbox, pi_id: str) -> dict[str, Any]:
     pi = sb.store.get(pi_id, "payment_intent")
     if pi is None:
         raise resource_missing("payment_intent", pi_id)
@@ -50,7 +50,7 @@ def _minimum_amount(amount: int, currency: str) -> None:
                           code="amount_too_small", param="amount", stored=False)
 
 
-def create(sb: "Sandbox", p: Params, *, checkout_session: str | None = None) -> dict[str, Any]:
+def create(sb: Sandbox, p: Params, *, checkout_session: str | None = None) -> dict[str, Any]:
     amount = p.int("amount", required=True)
     currency = p.currency()
     _minimum_amount(amount, currency)
@@ -85,7 +85,7 @@ def create(sb: "Sandbox", p: Params, *, checkout_session: str | None = None) -> 
     return pi
 
 
-def update(sb: "Sandbox", pi: dict[str, Any], p: Params) -> dict[str, Any]:
+def update(sb: Sandbox, pi: dict[str, Any], p: Params) -> dict[str, Any]:
     settled = pi["status"] in ("succeeded", "canceled", "processing", "requires_capture")
     changing_money = any(p.has(k) for k in ("amount", "currency", "payment_method", "payment_method_types",
                                             "allowed_payment_method_types", "capture_method", "customer"))
@@ -129,7 +129,7 @@ def update(sb: "Sandbox", pi: dict[str, Any], p: Params) -> dict[str, Any]:
 
 # --- confirmation ----------------------------------------------------------------------------
 
-def _payment_method_from(sb: "Sandbox", p: Params) -> dict[str, Any] | None:
+def _payment_method_from(sb: Sandbox, p: Params) -> dict[str, Any] | None:
     """``payment_method`` (an id or ``pm_card_*``) or inline ``payment_method_data`` (Stripe.js)."""
     ref = p.str("payment_method")
     if ref:
@@ -146,7 +146,7 @@ def _wants_3ds(p: Params, pi: dict[str, Any]) -> bool:
     return options in ("any", "challenge")
 
 
-def confirm(sb: "Sandbox", pi: dict[str, Any], p: Params, resolved_pm: dict[str, Any] | None = None) -> dict[str, Any]:
+def confirm(sb: Sandbox, pi: dict[str, Any], p: Params, resolved_pm: dict[str, Any] | None = None) -> dict[str, Any]:
     """Confirm with ``p["payment_method"]`` (or the one already on the intent).
 
     ``resolved_pm`` is the PaymentMethod ``create`` already resolved from the same parameter, so
@@ -211,12 +211,12 @@ def confirm(sb: "Sandbox", pi: dict[str, Any], p: Params, resolved_pm: dict[str,
     return _charge(sb, pi, pm, card.decline)
 
 
-def three_ds_url(sb: "Sandbox", pi: dict[str, Any]) -> str:
+def three_ds_url(sb: Sandbox, pi: dict[str, Any]) -> str:
     return f"{sb.config.public_base_url.rstrip('/')}/3ds/{pi['id']}?" + urlencode(
         {"client_secret": pi["client_secret"]})
 
 
-def _require_action(sb: "Sandbox", pi: dict[str, Any]) -> dict[str, Any]:
+def _require_action(sb: Sandbox, pi: dict[str, Any]) -> dict[str, Any]:
     private = sb.store.private[pi["id"]]
     url = three_ds_url(sb, pi)
     if private.get("return_url") and not private.get("use_stripe_sdk"):
@@ -233,7 +233,7 @@ def _require_action(sb: "Sandbox", pi: dict[str, Any]) -> dict[str, Any]:
     return pi
 
 
-def complete_3ds(sb: "Sandbox", pi: dict[str, Any]) -> dict[str, Any]:
+def complete_3ds(sb: Sandbox, pi: dict[str, Any]) -> dict[str, Any]:
     """The buyer passed the challenge.
 
     An automatic-confirmation intent is charged at once (the card may still be declined). A
@@ -257,7 +257,7 @@ def complete_3ds(sb: "Sandbox", pi: dict[str, Any]) -> dict[str, Any]:
     return _charge(sb, pi, pm, card.decline_after_3ds, authenticated=True)
 
 
-def fail_3ds(sb: "Sandbox", pi: dict[str, Any]) -> dict[str, Any]:
+def fail_3ds(sb: Sandbox, pi: dict[str, Any]) -> dict[str, Any]:
     """The buyer clicked Fail on the challenge: no charge, intent back to requires_payment_method."""
     private = sb.store.private[pi["id"]]
     if pi["status"] != "requires_action" or not private.get("awaiting_3ds"):
@@ -277,7 +277,7 @@ def fail_3ds(sb: "Sandbox", pi: dict[str, Any]) -> dict[str, Any]:
     return pi
 
 
-def _charge(sb: "Sandbox", pi: dict[str, Any], pm: dict[str, Any], decline: Decline | None,
+def _charge(sb: Sandbox, pi: dict[str, Any], pm: dict[str, Any], decline: Decline | None,
             authenticated: bool = False) -> dict[str, Any]:
     now = sb.clock.now()
     if decline is not None:
@@ -326,7 +326,7 @@ def _charge(sb: "Sandbox", pi: dict[str, Any], pm: dict[str, Any], decline: Decl
     return pi
 
 
-def _debit_sepa(sb: "Sandbox", pi: dict[str, Any], pm: dict[str, Any]) -> dict[str, Any]:
+def _debit_sepa(sb: Sandbox, pi: dict[str, Any], pm: dict[str, Any]) -> dict[str, Any]:
     """SEPA is asynchronous: the intent waits in ``processing`` until a settle step decides it."""
     charge = build_charge(sb.clock.now(), pi=pi, pm=pm, status="pending", captured=True,
                           outcome_=outcome(approved=True))
@@ -347,7 +347,7 @@ def _debit_sepa(sb: "Sandbox", pi: dict[str, Any], pm: dict[str, Any]) -> dict[s
     return pi
 
 
-def settle_sepa(sb: "Sandbox", payload: dict[str, Any]) -> None:
+def settle_sepa(sb: Sandbox, payload: dict[str, Any]) -> None:
     pi = sb.store.get(payload["payment_intent"], "payment_intent")
     charge = sb.store.get(payload["charge"], "charge")
     if pi is None or charge is None or pi["status"] != "processing":
@@ -388,7 +388,7 @@ def settle_sepa(sb: "Sandbox", payload: dict[str, Any]) -> None:
 
 # --- capture and cancel ---------------------------------------------------------------------------
 
-def capture(sb: "Sandbox", pi: dict[str, Any], p: Params) -> dict[str, Any]:
+def capture(sb: Sandbox, pi: dict[str, Any], p: Params) -> dict[str, Any]:
     if pi["status"] != "requires_capture":
         raise unexpected_state(
             f"This PaymentIntent could not be captured because it has a status of {pi['status']}. Only a "
@@ -418,7 +418,7 @@ def capture(sb: "Sandbox", pi: dict[str, Any], p: Params) -> dict[str, Any]:
     return pi
 
 
-def cancel(sb: "Sandbox", pi: dict[str, Any], p: Params) -> dict[str, Any]:
+def cancel(sb: Sandbox, pi: dict[str, Any], p: Params) -> dict[str, Any]:
     reason = p.str("cancellation_reason",
                    choices=("duplicate", "fraudulent", "requested_by_customer", "abandoned"))
     if pi["status"] not in CANCELABLE:
@@ -447,7 +447,7 @@ def cancel(sb: "Sandbox", pi: dict[str, Any], p: Params) -> dict[str, Any]:
     return pi
 
 
-def _sync_checkout(sb: "Sandbox", pi: dict[str, Any]) -> None:
+def _sync_checkout(sb: Sandbox, pi: dict[str, Any]) -> None:
     session_id = sb.store.private[pi["id"]].get("checkout_session")
     if session_id:
         from . import checkout

@@ -22,7 +22,7 @@ def _money(amount: int, currency: str) -> str:
     return f"{amount / 100:.2f} {currency}"
 
 
-def _charge_to_refund(sb: "Sandbox", p: Params) -> dict[str, Any]:
+def _charge_to_refund(sb: Sandbox, p: Params) -> dict[str, Any]:
     charge_id = p.str("charge")
     pi_id = p.str("payment_intent")
     if not charge_id and not pi_id:
@@ -49,7 +49,7 @@ def _charge_to_refund(sb: "Sandbox", p: Params) -> dict[str, Any]:
     return charge
 
 
-def refresh_charge(sb: "Sandbox", charge: dict[str, Any]) -> None:
+def refresh_charge(sb: Sandbox, charge: dict[str, Any]) -> None:
     refunds = [r for r in sb.store.newest_first("refund") if r["charge"] == charge["id"]]
     charge["refunds"] = {"object": "list", "data": [snapshot(r) for r in refunds[:10]],
                          "has_more": len(refunds) > 10, "url": f"/v1/charges/{charge['id']}/refunds"}
@@ -58,7 +58,7 @@ def refresh_charge(sb: "Sandbox", charge: dict[str, Any]) -> None:
     sb.store.save(charge["id"])
 
 
-def create(sb: "Sandbox", p: Params) -> dict[str, Any]:
+def create(sb: Sandbox, p: Params) -> dict[str, Any]:
     reason = p.str("reason", choices=REASONS)
     metadata = p.metadata()
     requested = p.int("amount", minimum=1)
@@ -87,7 +87,7 @@ def create(sb: "Sandbox", p: Params) -> dict[str, Any]:
     return refund
 
 
-def settle(sb: "Sandbox", payload: dict[str, Any]) -> None:
+def settle(sb: Sandbox, payload: dict[str, Any]) -> None:
     refund = sb.store.get(payload["refund"], "refund")
     if refund is None:
         return
@@ -112,7 +112,7 @@ def settle(sb: "Sandbox", payload: dict[str, Any]) -> None:
     sb.bus.emit("charge.refund.updated", refund, previous_attributes=previous)
 
 
-def update(sb: "Sandbox", refund: dict[str, Any], p: Params) -> dict[str, Any]:
+def update(sb: Sandbox, refund: dict[str, Any], p: Params) -> dict[str, Any]:
     previous = {"metadata": dict(refund["metadata"])}
     refund["metadata"] = merge_metadata(refund["metadata"], p.metadata())
     sb.store.save(refund["id"])
@@ -120,7 +120,7 @@ def update(sb: "Sandbox", refund: dict[str, Any], p: Params) -> dict[str, Any]:
     return refund
 
 
-def get(sb: "Sandbox", refund_id: str) -> dict[str, Any]:
+def get(sb: Sandbox, refund_id: str) -> dict[str, Any]:
     refund = sb.store.get(refund_id, "refund")
     if refund is None:
         raise resource_missing("refund", refund_id)

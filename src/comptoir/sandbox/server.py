@@ -142,7 +142,7 @@ def build_server(
 
 
 def _url_host(host: str) -> str:
-    if host in {"0.0.0.0", ""}:
+    if host in {"0.0.0.0", ""}:  # noqa: S104 (a comparison: which URL to print, nothing is bound here)
         return "127.0.0.1"
     if host == "::":
         return "[::1]"

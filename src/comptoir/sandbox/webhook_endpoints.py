@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 MAX_ENDPOINTS = 16
 
 
-def get(sb: "Sandbox", endpoint_id: str) -> dict[str, Any]:
+def get(sb: Sandbox, endpoint_id: str) -> dict[str, Any]:
     endpoint = sb.store.get(endpoint_id, "webhook_endpoint")
     if endpoint is None:
         raise resource_missing("webhook_endpoint", endpoint_id)
@@ -33,7 +33,7 @@ def _events(p: Params) -> list[str]:
     return events
 
 
-def create(sb: "Sandbox", p: Params) -> dict[str, Any]:
+def create(sb: Sandbox, p: Params) -> dict[str, Any]:
     url = p.str("url", required=True)
     if not url.startswith(("http://", "https://")):
         raise invalid_param("Invalid URL: must be an http or https URL.", "url", code="url_invalid")
@@ -49,7 +49,7 @@ def create(sb: "Sandbox", p: Params) -> dict[str, Any]:
     return dict(endpoint, secret=secret)
 
 
-def update(sb: "Sandbox", endpoint: dict[str, Any], p: Params) -> dict[str, Any]:
+def update(sb: Sandbox, endpoint: dict[str, Any], p: Params) -> dict[str, Any]:
     if p.has("url"):
         endpoint["url"] = p.str("url", required=True)
     if p.has("enabled_events"):
@@ -63,6 +63,6 @@ def update(sb: "Sandbox", endpoint: dict[str, Any], p: Params) -> dict[str, Any]
     return endpoint
 
 
-def delete(sb: "Sandbox", endpoint: dict[str, Any]) -> dict[str, Any]:
+def delete(sb: Sandbox, endpoint: dict[str, Any]) -> dict[str, Any]:
     sb.store.delete(endpoint["id"])
     return {"id": endpoint["id"], "object": "webhook_endpoint", "deleted": True}
