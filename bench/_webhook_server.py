@@ -1,0 +1,52 @@
+"""Serve the comptoir shop alone under uvicorn, for bench/webhook_ingest.py.
+
+Run with the project's interpreter (`.venv/bin/python bench/_webhook_server.py --port N ...`).
+Listens on 127.0.0.1 only. The app is the normal `create_app()`: the real `StripeGateway` (a
+dummy key: `checkout.session.completed` handling never calls Stripe) verifies signatures with
+the given whsec_ secret; no worker runs, so nothing is mailed. uvicorn's access log is off (the
+app still writes its own one JSON line per request, as in production). SIGTERM/SIGINT stop it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--database-url", required=True, help="a migrated, seeded database")
+    parser.add_argument("--webhook-secret", required=True)
+    args = parser.parse_args(argv)
+
+    import uvicorn
+    from pydantic import SecretStr
+
+    from comptoir.app import create_app
+    from comptoir.config import Settings
+
+    settings = Settings(
+        data_dir=Path(tempfile.mkdtemp(prefix="comptoir-bench-")),
+        database_url=args.database_url,
+        jwt_secret=SecretStr(secrets.token_urlsafe(48)),
+        stripe_secret_key=SecretStr("sk_test_bench_webhook_ingest_dummy"),
+        stripe_webhook_secrets=[SecretStr(args.webhook_secret)],
+    )
+    app = create_app(settings)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=args.port, lifespan="on", access_log=False, log_level="warning")
+    )
+    # uvicorn re-raises the signal it caught after shutting down; with these it then exits 0.
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    signal.signal(signal.SIGINT, lambda *_: None)
+    server.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
