@@ -83,17 +83,23 @@ def bound_socket() -> tuple[socket.socket, str]:
 
 
 @contextmanager
-def serving(app: Any, sock: socket.socket, name: str) -> Iterator[None]:
-    """Serve ``app`` (lifespan on) from a thread until the block ends."""
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="on", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
-    thread.start()
+def serving(*apps: tuple[Any, socket.socket, str]) -> Iterator[None]:
+    """Serve each ``(app, socket, name)`` (lifespan on) from its own thread until the block ends;
+    all are asked to stop at once, the first listed last to finish."""
+    running = []
+    for app, sock, name in apps:
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="on", access_log=False))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
+        thread.start()
+        running.append((server, thread, sock))
     try:
         yield
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+        for server, _, _ in reversed(running):
+            server.should_exit = True
+        for _, thread, sock in reversed(running):
+            thread.join(timeout=10)
+            sock.close()
 
 
 def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
@@ -439,8 +445,7 @@ def running_stack(
     client = stripe.StripeClient(running.secret_key, base_addresses={"api": sandbox_url}, max_network_retries=0)
     try:
         with (
-            serving(app, shop_sock, "shop"),
-            serving(running.app, sandbox_sock, "sandbox"),
+            serving((app, shop_sock, "shop"), (running.app, sandbox_sock, "sandbox")),
             httpx.Client(base_url=shop_url, timeout=DEADLINE) as http,
         ):
             yield Stack(shop_url, running, sql_unit_of_work_factory(engine), app, http, client, mailer, faults)
