@@ -153,8 +153,14 @@ def servers_to_run(settings: Settings, host: str, port: int) -> list[ServerSpec]
 
     With no Stripe key, the embedded sandbox is built first (its state in `<data>/sandbox`),
     forwarding signed events to this shop's webhook route; the shop is then given the
-    sandbox's API base, keys and webhook secret, and runs the worker in-process.
+    sandbox's API base, keys and webhook secret, and runs the worker in-process. Its clock
+    follows the sandbox clock, so moving the sandbox clock (to settle a SEPA debit, to expire a
+    session) moves the shop's time too: one world, one time, as in the e2e harness. Otherwise a
+    sandbox ahead by more than a minute refuses every new session's `expires_at`.
     """
+    import time
+    from datetime import UTC, datetime
+
     from pydantic import SecretStr
 
     from comptoir.app import create_app
@@ -162,6 +168,7 @@ def servers_to_run(settings: Settings, host: str, port: int) -> list[ServerSpec]
     from comptoir.worker import WorkerSchedule
 
     specs: list[ServerSpec] = []
+    clock = None
     embedded = settings.uses_embedded_sandbox
     if embedded:
         sandbox = build_server(
@@ -180,8 +187,10 @@ def servers_to_run(settings: Settings, host: str, port: int) -> list[ServerSpec]
             }
         )
         specs.append(ServerSpec(name="sandbox", app=sandbox.app, host="127.0.0.1", port=settings.sandbox_port))
+        sandbox_clock = sandbox.sandbox.clock
+        clock = lambda: datetime.fromtimestamp(time.time() + sandbox_clock.offset, UTC)  # noqa: E731
     schedule = WorkerSchedule(settings.outbox_every_seconds, settings.reconcile_every_seconds)
-    shop = create_app(settings, run_worker=embedded, worker_schedule=schedule)
+    shop = create_app(settings, clock=clock, run_worker=embedded, worker_schedule=schedule)
     return [ServerSpec(name="comptoir", app=shop, host=host, port=port), *specs]
 
 
