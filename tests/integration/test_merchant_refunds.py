@@ -9,11 +9,12 @@ import pytest
 
 from comptoir.adapters.db.refund_models import RefundRequest
 from comptoir.domain.errors import Conflict, InvalidInput, UpstreamUnavailable
-from comptoir.services import merchant, merchant_refunds, webhooks
+from comptoir.services import checkout, merchant, merchant_refunds, ordering, webhooks
 from comptoir.services.merchant_refunds import RefundCommand, RefundLine
-from tests.factories import NOW, stock_of
+from tests.factories import NOW, order_of, stock_of
 from tests.fakes import event
 from tests.integration.merchant_support import (
+    URLS,
     RefundingGateway,
     authorised_order,
     butcher,
@@ -202,3 +203,17 @@ def test_nothing_paid_nothing_to_refund(uows, gateway) -> None:
     with pytest.raises(Conflict) as refused:
         _refund(uows, gateway, shop, order.id, amount=100, reason="x")
     assert refused.value.code == "refund_exceeds_refundable"
+
+
+def test_refusing_an_unpaid_online_order_closes_its_payment_page(uows, gateway) -> None:
+    # given an online order whose customer opened the hosted payment page but did not pay
+    shop = butcher(uows)
+    command = order_of(shop.shop, (shop.product, 1), delivery_address=None, pickup={})
+    order = ordering.place_order(uows(), shop.customer, command, NOW)
+    link = checkout.start_checkout(uows(), gateway, shop.customer, order.id, urls=URLS, now=NOW)
+    # when the butcher refuses it
+    view = merchant_refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="fermé", now=NOW)
+    # then the order is cancelled with nothing to refund, and the session can no longer be paid
+    assert (view.order.status, view.order.payment_status) == ("cancelled", "unpaid")
+    assert gateway.sessions[link.id].status == "expired"
+    assert gateway.refund_calls == []

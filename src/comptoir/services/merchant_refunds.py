@@ -127,12 +127,19 @@ def refuse(
                     uow, order, actor, amount=available, reason=reason, lines=None, number=REFUSE_NUMBER, now=now
                 )
         authorised = [a.id for a in uow.payments.attempts(order.id) if a.state == "authorized"]
+        open_sessions = [
+            (a.provider_id, f"{a.idempotency_key}:expire")
+            for a in uow.payments.attempts(order.id)
+            if a.kind == "checkout_session" and a.state in {"creating", "open"} and a.provider_id
+        ]
         request = uow.merchant.refund_request(_refuse_key(order.id))
         notifications.queue_order_refused(
             uow, order, reason=reason, refund=request.amount if request is not None else 0, at=now
         )
         view = order_view(uow, order)
         uow.commit()
+    for session_id, key in open_sessions:
+        _expire_session(gateway, session_id, key)
     for attempt_id in authorised:
         _cancel_authorisation(uow, gateway, actor, order_id, attempt_id, now=now)
     if call is not None:
@@ -322,6 +329,17 @@ def _resend_stale(uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor
         ]
     for call in stale:
         _send(uow, gateway, actor, call, now=now, notify=call.number != REFUSE_NUMBER)
+
+
+def _expire_session(gateway: PaymentGateway, session_id: str, key: str) -> None:
+    """Close the refused order's hosted payment page, so the customer cannot pay it any more (a
+    payment that still lands is flagged as paid after cancellation by fulfilment). Its
+    `checkout.session.expired` webhook then closes the attempt."""
+    try:
+        gateway.expire_checkout_session(session_id, idempotency_key=key)
+    except UpstreamUnavailable as exc:
+        if exc.code != "provider_refused":  # already complete or expired: nothing to close
+            raise
 
 
 def _cancel_authorisation(
