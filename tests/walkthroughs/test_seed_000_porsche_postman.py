@@ -95,6 +95,11 @@ def test_seed_000_the_postman_walkthrough_then_test_cards_then_troubleshooting(d
     url = session.json()["url"]
     assert url.startswith(f"{stack.running.url}/c/pay/cs_test_")
     session_id = url.rsplit("/", 1)[1]
+    # and "(ou /cancel si annulé)": the page Stripe's Back link leads to offers the same session again
+    cancel_url = stack.stripe.v1.checkout.sessions.retrieve(session_id).cancel_url
+    assert cancel_url == f"{stack.shop_url}/cancel?order_id={commande_id}"
+    cancelled = buyer.open(cancel_url)
+    assert cancelled.status == 200 and cancelled.resume_url() == url
 
     # --- Étape 4 : Payer (simulation en mode test) ---
     # when the card 4242 4242 4242 4242 pays on that page
