@@ -59,6 +59,7 @@ class FakeGateway:
                 url=f"https://checkout.example/{session_id}",
                 expires_at=request.expires_at,
                 created=0,
+                capture_manually=request.capture_manually,
             )
             self.sessions[session_id] = session
             self.requests[idempotency_key] = request
@@ -215,6 +216,12 @@ class FakeGateway:
         )
         self.sessions[session_id] = session
         self.intent_status[intent] = "processing" if delayed else "succeeded"
+        self.intents[intent] = _charged(
+            _intent(
+                intent, "requires_confirmation", session.amount_total or 0, session.currency or "EUR",
+                capture_method="manual" if session.capture_manually else "automatic", order_id=session.order_id or "",
+            )
+        )
         return session
 
     def settle_delayed(self, session_id: str, *, succeeded: bool) -> CheckoutSession:
@@ -240,7 +247,7 @@ def session_dict(session: CheckoutSession) -> dict[str, Any]:
         "payment_status": session.payment_status,
         "amount_total": session.amount_total,
         "currency": (session.currency or "").lower(),
-        "metadata": {"order_id": session.order_id},
+        "metadata": {"order_id": session.order_id, **({"capture": "manual"} if session.capture_manually else {})},
         "client_reference_id": session.client_reference_id,
         "payment_intent": session.payment_intent_id,
         "url": session.url,

@@ -212,7 +212,7 @@ def test_pay_stops_when_the_checkout_session_was_already_paid(uows, gateway, set
     with pytest.raises(Conflict) as stopped:
         _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
     assert stopped.value.code == "order_already_paid"
-    assert gateway.intents_for(order.id) == []
+    assert [call for call in gateway.calls if call[0] == "create_payment_intent"] == []
     assert len(_ledger(uows, order.id)) == 1
 
 
@@ -332,3 +332,28 @@ def test_a_merchant_of_another_shop_cannot_capture(uows, gateway, butcher) -> No
     with pytest.raises(NotFound):
         capture.capture_weighed(uows(), gateway, other, order.id, [], NOW)
     assert _count(uows, LedgerEntry, order_id=order.id) == 0
+
+
+def test_a_weighed_order_paid_on_checkout_is_held_then_captured(uows, gateway, butcher) -> None:
+    order, customer, merchant = butcher
+    # when the customer pays on the hosted Checkout page of a shop that weighs its goods
+    link = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
+    request = gateway.requests[f"order:{order.id}:checkout:1"]
+    session = gateway.pay(link.id)
+    outcome = webhooks.ingest(uows(), gateway, event("checkout.session.completed", session_dict(session)), now=NOW)
+    # then the session only held total + margin (its own line), and the order is confirmed, processing
+    assert request.capture_manually and request.metadata["capture"] == "manual"
+    assert [line.unit_amount for line in request.lines] == [4935, 494]
+    assert outcome.outcome == "processing" and _ledger(uows, order.id) == []
+    assert _order_row(uows, order.id) == ("confirmed", "processing", 4935)
+    # when the merchant weighs 1.250 kg (41.125 -> 41.13) and the capture's webhook arrives too
+    captured = capture.capture_weighed(
+        uows(), gateway, merchant, order.id, [{"line_id": order.lines[0].id, "quantity": "1.250"}], NOW
+    )
+    assert session.payment_intent_id is not None
+    intent = gateway.retrieve_payment_intent(session.payment_intent_id)
+    late = webhooks.ingest(uows(), gateway, event("payment_intent.succeeded", intent_dict(intent)), now=NOW)
+    # then 41.13 is captured on the session's PaymentIntent and recorded once
+    assert (captured.amount, intent.amount_received, late.outcome) == (4113, 4113, "unchanged")
+    assert _ledger(uows, order.id) == [("payment", 4113, session.payment_intent_id)]
+    assert _order_row(uows, order.id) == ("confirmed", "paid", 4113)

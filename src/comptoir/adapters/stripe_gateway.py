@@ -78,7 +78,8 @@ class StripeGateway:
             "expires_at": request.expires_at,
             "payment_intent_data": {"metadata": {"order_id": request.order_id}},
         }
-        methods = _methods_for(self._payment_method_types, request.currency)
+        # A hold to capture later is a card thing (SEPA debits cannot be captured manually).
+        methods = ["card"] if request.capture_manually else _methods_for(self._payment_method_types, request.currency)
         if methods:
             params["payment_method_types"] = methods
         if request.customer_email:

@@ -94,10 +94,13 @@ def capture_weighed(
             return CaptureResult(order.id, "unchanged", order.total, 0, None)
         authorised = attempt.amount or order.total
         amount = _apply_final_lines(order, finals, authorised, actor=actor, now=now)
-        intent_id, key = attempt.provider_id, f"order:{order.id}:capture:{amount}"
-        assert intent_id is not None
+        provider_id, attempt_id, key = attempt.provider_id, attempt.id, f"order:{order.id}:capture:{amount}"
+        assert provider_id is not None
         uow.commit()
 
+    intent_id = provider_id
+    if not provider_id.startswith("pi_"):  # a Checkout Session's hold: capture its PaymentIntent
+        intent_id = gateway.retrieve_checkout_session(provider_id).payment_intent_id or ""
     try:
         intent = gateway.capture_payment_intent(intent_id, amount_to_capture=amount, idempotency_key=key)
     except PaymentIntentUnexpectedState:
@@ -108,7 +111,7 @@ def capture_weighed(
     with uow:
         order = uow.orders.get_for_update(order_id)
         assert order is not None
-        attempt = uow.payments.attempt_by_provider_id(intent.id)
+        attempt = next((a for a in uow.payments.attempts(order_id) if a.id == attempt_id), None)
         if attempt is not None:
             payments.advance_attempt(attempt, "succeeded", now)
         fulfilment.apply_payment_received(

@@ -41,7 +41,7 @@ from comptoir.domain.actors import Actor, Role
 from comptoir.domain.catalog import PaymentMethod
 from comptoir.domain.errors import ComptoirError, Conflict, InvalidInput, NotFound, PaymentRequired
 from comptoir.domain.orders import OrderStatus, PaymentStatus
-from comptoir.services import duplicates, fulfilment, notifications, payments
+from comptoir.services import duplicates, fulfilment, payments
 from comptoir.services.payment_gateway import (
     PaymentGateway,
     PaymentIntent,
@@ -267,7 +267,7 @@ def _record_outcome(
             )
             duplicate = result.outcome == "duplicate"
         elif status == "requires_capture":
-            apply_authorised(uow, order, attempt, intent, now=now)
+            fulfilment.apply_authorisation(uow, order, attempt, reference=reason, actor=ACTOR, now=now)
         elif status == "requires_action":
             payments.advance_attempt(attempt, "open", now)
         elif status == "processing":
@@ -288,24 +288,6 @@ def _record_outcome(
             assert order is not None
             view = _view(uow, order)
     return _answer(intent, view)
-
-
-def apply_authorised(
-    uow: PaymentUnitOfWork, order: Order, attempt: PaymentAttempt, intent: PaymentIntent, *, now: datetime
-) -> None:
-    """A manual-capture intent was authorised: the order is confirmed and the shop alerted; the
-    payment stays `processing` until the merchant captures the weighed amount."""
-    if not payments.advance_attempt(attempt, "authorized", now):
-        return
-    payments.sync_payment_status(uow, order, actor=ACTOR, at=now, reason=f"payment {intent.id} authorised")
-    if order.status == OrderStatus.CANCELLED.value:
-        payments.flag_for_review(
-            uow, order, code="authorised_after_cancellation", detail=f"{intent.id} authorised after cancellation",
-            reference=intent.id, at=now,
-        )
-        return
-    payments.confirm_if_pending(order, actor=ACTOR, at=now, reason=f"card authorised ({intent.id})")
-    notifications.queue_merchant_alert(uow, order, at=now, headline="New order (card authorised)")
 
 
 def _answer(intent: PaymentIntent, view: OrderView) -> PayResult:

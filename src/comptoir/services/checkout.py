@@ -19,7 +19,7 @@ from comptoir.domain.catalog import PaymentMethod, Unit
 from comptoir.domain.errors import Conflict, NotFound
 from comptoir.domain.money import MILLI, milli_to_quantity
 from comptoir.domain.orders import OrderStatus, PaymentStatus
-from comptoir.services import fulfilment
+from comptoir.services import card_payments, fulfilment
 from comptoir.services.payment_gateway import CheckoutLine, CheckoutRequest, PaymentGateway
 from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.views import OrderView
@@ -108,6 +108,8 @@ def _is_live(attempt: PaymentAttempt, now: datetime) -> bool:
 def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, now: datetime) -> PaymentAttempt:
     """The next attempt, expiring with the stock hold (extended to Stripe's 30-minute minimum)."""
     number = max((a.number for a in uow.payments.attempts(order.id)), default=0) + 1
+    shop = uow.shops.get(order.shop_id)
+    assert shop is not None
     hold = order.hold_expires_at or now
     expires_at = min(max(hold, now + MIN_SESSION_LIFETIME), now + MAX_SESSION_LIFETIME).replace(microsecond=0)
     if order.hold_expires_at is None or expires_at > order.hold_expires_at:
@@ -119,6 +121,7 @@ def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, now: datetime) -> Pay
             kind="checkout_session",
             idempotency_key=f"order:{order.id}:checkout:{number}",
             state="creating",
+            amount=card_payments.authorised_amount(order.total, shop),
             expires_at=expires_at,
             created_at=now,
             updated_at=now,
@@ -127,17 +130,33 @@ def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, now: datetime) -> Pay
 
 
 def _request(uow: PaymentUnitOfWork, order: Order, urls: CheckoutUrls, attempt: PaymentAttempt) -> CheckoutRequest:
+    """The session's parameters, from the order and the attempt only (identical on every retry).
+
+    A shop that weighs its goods (`capture_manually`) only authorises: the session shows the
+    margin as its own line, and its metadata says `capture=manual` so fulfilment reads the
+    completed session as an authorisation, not as the final payment (`services.capture`)."""
     customer = uow.users.get(order.customer_id)
+    lines = tuple(_line(line) for line in order.lines)
+    margin = (attempt.amount or order.total) - order.total
+    manual = attempt.amount is not None and _captures_manually(uow, order)
+    if margin > 0:
+        lines += (CheckoutLine(name="Weighing margin (only the weighed amount is charged)", unit_amount=margin, quantity=1),)
     return CheckoutRequest(
         order_id=order.id,
         currency=order.currency,
-        lines=tuple(_line(line) for line in order.lines),
+        lines=lines,
         success_url=urls.success_url,
         cancel_url=urls.cancel_url,
         expires_at=int(_required(attempt.expires_at).timestamp()),
         customer_email=customer.email if customer else None,
-        metadata={"order_number": order.number},
+        capture_manually=manual,
+        metadata={"order_number": order.number, **({"capture": "manual"} if manual else {})},
     )
+
+
+def _captures_manually(uow: PaymentUnitOfWork, order: Order) -> bool:
+    shop = uow.shops.get(order.shop_id)
+    return shop is not None and shop.capture_manually
 
 
 def _line(line: OrderLine) -> CheckoutLine:

@@ -62,6 +62,8 @@ def apply_checkout_session(
         return apply_session_expired(uow, session, actor=actor, now=now)
     if session.status != "complete":
         return _result("unchanged", order)
+    if session.capture_manually:
+        return _apply_authorised(uow, order, attempt, session, actor=actor, now=now)
     if session.payment_status == "paid":
         return _apply_paid(uow, order, attempt, session, actor=actor, now=now)
     if attempt is not None:
@@ -125,6 +127,43 @@ def _apply_paid(
         actor=actor,
         now=now,
     )
+
+
+def _apply_authorised(
+    uow: PaymentUnitOfWork,
+    order: Order,
+    attempt: PaymentAttempt | None,
+    session: CheckoutSession,
+    *,
+    actor: Actor | str,
+    now: datetime,
+) -> FulfilmentResult:
+    """A weighed-goods session only put a hold on the card (total + margin): the order is confirmed
+    and the shop alerted, and the money is recorded when the merchant captures the weighed amount
+    (`services.capture`, then `payment_intent.succeeded` with the amount received)."""
+    if attempt is None:
+        return _result("unchanged", order)
+    return apply_authorisation(uow, order, attempt, reference=f"checkout {session.id}", actor=actor, now=now)
+
+
+def apply_authorisation(
+    uow: PaymentUnitOfWork, order: Order, attempt: PaymentAttempt, *, reference: str, actor: Actor | str, now: datetime
+) -> FulfilmentResult:
+    """A card was authorised for later capture (weighed goods), by a session or by `/pay`: the order
+    is confirmed with payment `processing` and the shop alerted, once."""
+    if not payments.advance_attempt(attempt, "authorized", now):
+        return _result("unchanged", order)
+    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference}: card authorised")
+    if order.status == OrderStatus.CANCELLED.value:
+        payments.flag_for_review(
+            uow, order, code="authorised_after_cancellation",
+            detail=f"{reference} authorised a card after the order was cancelled: release it",
+            reference=attempt.provider_id or attempt.idempotency_key, at=now,
+        )
+        return _result("processing", order)
+    payments.confirm_if_pending(order, actor=actor, at=now, reason=f"card authorised ({reference})")
+    notifications.queue_merchant_alert(uow, order, at=now, headline="New order (card authorised)")
+    return _result("processing", order)
 
 
 def apply_intent_succeeded(
@@ -232,7 +271,9 @@ def _matches(uow: PaymentUnitOfWork, order: Order, session: CheckoutSession, now
     problems = []
     if session.client_reference_id and session.order_id and session.client_reference_id != session.order_id:
         problems.append(f"client_reference_id {session.client_reference_id} != metadata.order_id {session.order_id}")
-    if session.amount_total != order.total:
+    # the order total, or what one of its attempts asked for (weighed goods: total + margin)
+    expected = {order.total} | {a.amount for a in uow.payments.attempts(order.id) if a.amount is not None}
+    if session.amount_total not in expected:
         problems.append(f"amount {session.amount_total} != order total {order.total}")
     if (session.currency or "").upper() != order.currency:
         problems.append(f"currency {session.currency} != {order.currency}")

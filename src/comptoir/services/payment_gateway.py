@@ -73,6 +73,7 @@ class CheckoutSession:
     url: str | None
     expires_at: int | None
     created: int | None
+    capture_manually: bool = False  # only authorises (weighed goods): metadata capture=manual, set by us
 
     @classmethod
     def from_dict(cls, obj: Mapping[str, Any]) -> CheckoutSession:
@@ -89,6 +90,7 @@ class CheckoutSession:
             url=obj.get("url"),
             expires_at=obj.get("expires_at"),
             created=obj.get("created"),
+            capture_manually=metadata.get("capture") == "manual",
         )
 
 
