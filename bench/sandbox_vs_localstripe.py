@@ -81,6 +81,7 @@ class Result:
     p90_ms: float = 0.0
     p99_ms: float = 0.0
     max_ms: float = 0.0
+    server_cpu_s: float = 0.0
     server_cpu_cores: float = 0.0
     client_cpu_cores: float = 0.0
     machine_busy_cores: float = 0.0
@@ -89,7 +90,7 @@ class Result:
     @property
     def server_cpu_ms_per_request(self) -> float:
         done = self.completed + self.errors
-        return 1000.0 * self.server_cpu_cores * self.wall_s / done if done else float("nan")
+        return 1000.0 * self.server_cpu_s / done if done else float("nan")
 
 
 def percentile(sorted_values: list[float], pct: float) -> float:
@@ -217,7 +218,10 @@ def client_process(
             if http_client_name == "http.client"
             else stripe.RequestsClient(timeout=request_timeout),
         )
+        warmup_deadline = time.monotonic() + time_limit
         for _ in range(warmups[i]):
+            if time.monotonic() > warmup_deadline:
+                break
             if call(client) is not None:
                 warmup_errors[i] += 1
         warm.wait()
@@ -277,6 +281,24 @@ def _machine_busy_seconds() -> float:
     return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def _collect(queue, children: list, timeout: float, phase: str) -> list:
+    """One message from each client process, failing early if one of them dies."""
+    import queue as queue_module
+
+    messages: list = []
+    deadline = time.monotonic() + timeout
+    while len(messages) < len(children):
+        try:
+            messages.append(queue.get(timeout=0.5))
+        except queue_module.Empty:
+            dead = [child.exitcode for child in children if child.exitcode not in (None, 0)]
+            if dead:
+                raise RuntimeError(f"a client process died during the {phase} (exit codes {dead})") from None
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the {phase} did not finish within {timeout:.0f} s") from None
+    return messages
+
+
 def run_workload(result: Result, base_url: str, server_pid: int, args: argparse.Namespace) -> None:
     procs = max(1, min(args.client_procs, args.clients))
     threads_per_proc = _split(args.clients, procs)
@@ -309,13 +331,12 @@ def run_workload(result: Result, base_url: str, server_pid: int, args: argparse.
         children.append(child)
     try:
         # Warm-up: bounded by the same time limit (plus start-up slack).
-        for _ in children:
-            ready_queue.get(timeout=args.time_limit + 60)
+        _collect(ready_queue, children, args.time_limit + 60, "warm-up")
         cpu0 = _proc_cpu_seconds(server_pid)
         busy0 = _machine_busy_seconds()
         start = time.monotonic()
         go.set()
-        parts = [result_queue.get(timeout=args.time_limit + args.request_timeout + 30) for _ in children]
+        parts = _collect(result_queue, children, args.time_limit + args.request_timeout + 30, "measured phase")
         end = max(part["end"] for part in parts)
         cpu1 = _proc_cpu_seconds(server_pid)
         busy1 = _machine_busy_seconds()
@@ -338,6 +359,7 @@ def run_workload(result: Result, base_url: str, server_pid: int, args: argparse.
     result.p99_ms = percentile(latencies, 99)
     result.max_ms = latencies[-1] if latencies else float("nan")
     sampled = max(now - start, 1e-9)
+    result.server_cpu_s = cpu1 - cpu0
     result.server_cpu_cores = (cpu1 - cpu0) / sampled
     result.client_cpu_cores = sum(part["cpu"] for part in parts) / result.wall_s if result.wall_s else 0.0
     result.machine_busy_cores = (busy1 - busy0) / sampled
