@@ -323,3 +323,45 @@ def test_capture_above_the_authorisation_is_refused(butcher: WeighingShop) -> No
     assert cards.stack.stripe.v1.payment_intents.retrieve(paid["payment_intent_id"]).status == "requires_capture"
     state = cards.stack.order(order["id"])
     assert (state.status, state.payment_status, state.ledger) == ("confirmed", "processing", ())
+
+
+def test_weighed_goods_paid_on_checkout_are_held_then_the_weighed_amount_captured(
+    butcher: WeighingShop, buyer: Buyer
+) -> None:
+    cards = butcher.cards
+    # given 1.500 kg (49.35) paid on the hosted Checkout page of a shop with a 10% margin
+    customer, order = _weighed_order(butcher, "1.500")
+    session = cards.stack.start_checkout(customer, order["id"])
+    assert buyer.pay_card(session["url"], SUCCEEDS).status == 303
+    cards.stack.settle()
+    # then the card is only held for 54.29 and the order is confirmed with payment processing
+    intent_id = cards.stack.stripe.v1.checkout.sessions.retrieve(session["id"]).payment_intent
+    held = cards.stack.stripe.v1.payment_intents.retrieve(intent_id)
+    assert (held.status, held.amount_capturable, held.capture_method) == ("requires_capture", 5429, "manual")
+    state = cards.stack.order(order["id"])
+    assert (state.status, state.payment_status, state.ledger) == ("confirmed", "processing", ())
+    # when the merchant weighs 1.250 kg (41.125 -> 41.13) and marks it ready
+    _json(cards.http.post(
+        f"/api/merchant/orders/{order['id']}/ready", headers=butcher.merchant,
+        json={"final_lines": [{"line_id": order["lines"][0]["id"], "quantity": "1.25"}]},
+    ))
+    cards.stack.settle()
+    # then 41.13 is captured and recorded once, whatever the webhooks said
+    assert cards.stack.stripe.v1.payment_intents.retrieve(intent_id).amount_received == 4113
+    state = cards.stack.order(order["id"])
+    assert state.entries("payment") == [("payment", 4113, intent_id)]
+    assert (state.status, state.payment_status) == ("ready", "paid")
+
+
+def test_refusing_an_authorised_order_releases_the_hold(butcher: WeighingShop) -> None:
+    cards = butcher.cards
+    customer, order = _weighed_order(butcher, "1.500")
+    paid = _json(cards.pay(customer, order["id"], payment_method_id="pm_card_visa"))
+    refused = cards.http.post(
+        f"/api/merchant/orders/{order['id']}/refuse", headers=butcher.merchant, json={"reason": "plus d'entrecôte"}
+    )
+    assert refused.status_code == 200, refused.text
+    assert cards.stack.stripe.v1.payment_intents.retrieve(paid["payment_intent_id"]).status == "canceled"
+    cards.stack.settle()
+    state = cards.stack.order(order["id"])
+    assert (state.status, state.payment_status, state.ledger) == ("cancelled", "unpaid", ())
