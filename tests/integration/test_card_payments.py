@@ -4,6 +4,7 @@ PostgreSQL with the fake gateway (the same flows run against the real sandbox in
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,16 @@ from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.domain.actors import SYSTEM_WEBHOOK, Role
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Conflict, NotFound, PaymentRequired
-from comptoir.services import capture, card_payments, checkout, duplicates, fulfilment, ordering, webhooks
+from comptoir.services import (
+    capture,
+    card_payments,
+    checkout,
+    duplicates,
+    fulfilment,
+    ordering,
+    reconciliation,
+    webhooks,
+)
 from comptoir.services.checkout import CheckoutUrls
 from tests.factories import NOW, add_product, add_shop, add_user, order_of
 from tests.fakes import FakeGateway, event, intent_dict, session_dict
@@ -357,3 +367,33 @@ def test_a_weighed_order_paid_on_checkout_is_held_then_captured(uows, gateway, b
     assert (captured.amount, intent.amount_received, late.outcome) == (4113, 4113, "unchanged")
     assert _ledger(uows, order.id) == [("payment", 4113, session.payment_intent_id)]
     assert _order_row(uows, order.id) == ("confirmed", "paid", 4113)
+
+
+def test_the_reconciler_records_a_payment_whose_buyer_never_came_back(uows, gateway, setup) -> None:
+    # given a buyer who passed 3-D Secure, then closed the tab; the webhook was lost
+    order, customer = _order(uows, setup)
+    pending = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_threeDSecure2Required")
+    assert pending.payment_intent_id is not None
+    gateway.complete_3ds(pending.payment_intent_id)
+    # when the reconciler runs (twice)
+    report = reconciliation.reconcile(uows(), gateway, now=NOW)
+    again = reconciliation.reconcile(uows(), gateway, now=NOW)
+    # then the payment is recorded once and the order confirmed
+    assert [(r.action, r.reference) for r in report.repairs] == [("fulfilled", pending.payment_intent_id)]
+    assert again.repairs == ()
+    assert _ledger(uows, order.id) == [("payment", 50000, pending.payment_intent_id)]
+    assert _order_row(uows, order.id)[:2] == ("confirmed", "paid")
+
+
+def test_the_reconciler_cancels_an_unfinished_intent_when_the_hold_ends(uows, gateway, setup) -> None:
+    # given a buyer who never finished 3-D Secure
+    order, customer = _order(uows, setup)
+    pending = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_threeDSecure2Required")
+    assert order.hold_expires_at is not None and pending.payment_intent_id is not None
+    # when the reconciler runs after the order's hold ended
+    later = order.hold_expires_at + timedelta(minutes=1)
+    report = reconciliation.reconcile(uows(), gateway, now=later)
+    # then the intent is canceled (no late payment possible), and the order cancelled with its stock back
+    assert gateway.retrieve_payment_intent(pending.payment_intent_id).status == "canceled"
+    assert {r.action for r in report.repairs} == {"intent_canceled", "released_hold"}
+    assert _order_row(uows, order.id)[:2] == ("cancelled", "unpaid")

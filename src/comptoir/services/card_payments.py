@@ -251,6 +251,22 @@ def _record_outcome(
     uow: PaymentUnitOfWork, gateway: PaymentGateway, order_id: str, key: str, intent: PaymentIntent, now: datetime
 ) -> PayResult:
     """Apply the intent's state to the order (forward only) and answer the browser."""
+    return _answer(intent, record_intent(uow, gateway, order_id, key, intent, actor=ACTOR, now=now))
+
+
+def record_intent(
+    uow: PaymentUnitOfWork,
+    gateway: PaymentGateway,
+    order_id: str,
+    key: str,
+    intent: PaymentIntent,
+    *,
+    actor: str,
+    now: datetime,
+) -> OrderView:
+    """Bring the order and the attempt keyed `key` in line with what the intent says (forward only;
+    `/pay` and the reconciler). A payment that turns out to be a second one is refunded right after
+    the commit."""
     duplicate = False
     with uow:
         order = uow.orders.get_for_update(order_id)
@@ -263,22 +279,22 @@ def _record_outcome(
         if status == "succeeded":
             payments.advance_attempt(attempt, "succeeded", now)
             result = fulfilment.apply_payment_received(
-                uow, order, amount=intent.amount_received, external_id=intent.id, reference=reason, actor=ACTOR, now=now
+                uow, order, amount=intent.amount_received, external_id=intent.id, reference=reason, actor=actor, now=now
             )
             duplicate = result.outcome == "duplicate"
         elif status == "requires_capture":
-            fulfilment.apply_authorisation(uow, order, attempt, reference=reason, actor=ACTOR, now=now)
+            fulfilment.apply_authorisation(uow, order, attempt, reference=reason, actor=actor, now=now)
         elif status == "requires_action":
             payments.advance_attempt(attempt, "open", now)
         elif status == "processing":
             payments.advance_attempt(attempt, "processing", now)
-            payments.sync_payment_status(uow, order, actor=ACTOR, at=now, reason=f"{reason} processing")
+            payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} processing")
         elif status == "canceled":
             payments.advance_attempt(attempt, "canceled", now)
-            payments.sync_payment_status(uow, order, actor=ACTOR, at=now, reason=f"{reason} canceled")
+            payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} canceled")
         elif status == "requires_payment_method" and intent.error_code:
             payments.advance_attempt(attempt, "failed", now)
-            payments.sync_payment_status(uow, order, actor=ACTOR, at=now, reason=f"{reason} declined")
+            payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} declined")
         view = _view(uow, order)
         uow.commit()
     if duplicate:
@@ -287,7 +303,7 @@ def _record_outcome(
             order = uow.orders.get(order_id)
             assert order is not None
             view = _view(uow, order)
-    return _answer(intent, view)
+    return view
 
 
 def _answer(intent: PaymentIntent, view: OrderView) -> PayResult:

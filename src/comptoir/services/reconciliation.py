@@ -17,20 +17,22 @@ from datetime import datetime, timedelta
 from comptoir.domain.actors import SYSTEM_RECONCILER
 from comptoir.domain.errors import ComptoirError
 from comptoir.domain.orders import OrderStatus, PaymentStatus
-from comptoir.services import fulfilment, order_state
-from comptoir.services.payment_gateway import PaymentGateway
+from comptoir.services import card_payments, fulfilment, order_state
+from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
 log = logging.getLogger(__name__)
 
 LOOKBACK = timedelta(days=3)
 _FAILED_INTENT_STATES = {"requires_payment_method", "canceled"}
+_WAITING_INTENT_STATES = {"requires_payment_method", "requires_confirmation", "requires_action"}
 
 
 @dataclass(frozen=True, slots=True)
 class Repair:
     order_id: str
-    action: str  # fulfilled | processing | payment_failed | cancelled_expired | released_hold
+    # fulfilled | processing | payment_failed | cancelled_expired | released_hold | authorized | intent_canceled
+    action: str
     reference: str
 
 
@@ -59,6 +61,9 @@ def reconcile(
             continue
         if repair is not None:
             repairs.append(repair)
+    intent_repairs, intent_errors = _settle_intents(uow, gateway, now, lookback)
+    repairs.extend(intent_repairs)
+    errors.extend(intent_errors)
     repairs.extend(_release_abandoned_holds(uow, now))
     for repair in repairs:
         log.info("reconciler repaired %s: %s (%s)", repair.order_id, repair.action, repair.reference)
@@ -110,6 +115,40 @@ def _close_unsent_attempt(
                 attempt.updated_at = now
         uow.commit()
     return None
+
+
+def _settle_intents(
+    uow: PaymentUnitOfWork, gateway: PaymentGateway, now: datetime, lookback: timedelta
+) -> tuple[list[Repair], list[str]]:
+    """`/pay` attempts not settled yet: a buyer who passed 3-D Secure but never came back (and whose
+    webhook was lost) is recorded; an intent still waiting for a card or an authentication when the
+    order's hold ends is canceled, so the hold can be released."""
+    with uow:
+        watched = [
+            (a.order_id, a.provider_id, a.idempotency_key, a.expires_at)
+            for a in uow.payments.attempts_to_watch("payment_intent", created_after=now - lookback, limit=1000)
+        ]
+    repairs: list[Repair] = []
+    errors: list[str] = []
+    for order_id, intent_id, key, expires_at in watched:
+        if intent_id is None:
+            _close_unsent_attempt(uow, key, expires_at, now, order_id)
+            continue
+        try:
+            intent = gateway.retrieve_payment_intent(intent_id)
+            if intent.status in _WAITING_INTENT_STATES and expires_at is not None and expires_at <= now:
+                try:
+                    intent = gateway.cancel_payment_intent(intent_id, idempotency_key=f"{key}:cancel")
+                except PaymentIntentUnexpectedState:
+                    intent = gateway.retrieve_payment_intent(intent_id)
+            card_payments.record_intent(uow, gateway, order_id, key, intent, actor=SYSTEM_RECONCILER, now=now)
+        except ComptoirError as exc:
+            errors.append(f"{order_id}: {exc.detail}")
+            continue
+        action = {"succeeded": "fulfilled", "requires_capture": "authorized", "canceled": "intent_canceled"}
+        if intent.status in action:
+            repairs.append(Repair(order_id, action[intent.status], intent_id))
+    return repairs, errors
 
 
 def _release_abandoned_holds(uow: PaymentUnitOfWork, now: datetime) -> list[Repair]:
