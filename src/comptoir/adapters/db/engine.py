@@ -5,10 +5,17 @@ failing, foreign keys on, and every transaction opened with BEGIN IMMEDIATE. Wit
 latter, two transactions that both read and then write deadlock on the lock upgrade and one
 fails with "database is locked" (see SQLAlchemy's "Serializable isolation / Savepoints /
 Transactional DDL" notes for pysqlite).
+
+Within one process, SQLite transactions also queue on a lock of the engine, taken before BEGIN
+IMMEDIATE and given back when the connection returns to the pool. SQLite's own busy handler
+waits by sleeping 1, 2, 5 … up to 100 ms between retries, so under concurrent webhooks the
+database sat idle while waiters slept (p99 above 2 s for 10 ms transactions); a waiter on the
+lock starts the moment the holder is done. Other processes still queue on the busy timeout.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +51,23 @@ def _sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
+    writer = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        record = conn.connection._connection_record
+        # After WRITER_WAIT the lock is presumed lost and SQLite's busy timeout takes over.
+        if record is not None and not record.record_info.get(_HOLDS_WRITER) and writer.acquire(timeout=WRITER_WAIT):
+            record.record_info[_HOLDS_WRITER] = True
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        if record.record_info.pop(_HOLDS_WRITER, False):
+            writer.release()
+
     return engine
+
+
+WRITER_WAIT = 30.0
+_HOLDS_WRITER = "comptoir_holds_writer_lock"
