@@ -3,6 +3,7 @@ without the sandbox's webhook fault injection."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,18 @@ FAULT_SEED = int(os.environ.get("COMPTOIR_E2E_FAULT_SEED", "20261122"))
 def unreliable_delivery(seed: int = FAULT_SEED) -> Faults:
     """Every event sent twice, shuffled within windows of 3, delayed a little, and 10% dropped."""
     return Faults(duplicate=1.0, drop=0.1, delay=(0.0, 0.05), reorder_window=3, reorder_hold=0.15, seed=seed)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_http_clients() -> Iterator[None]:
+    """The SDK and httpx log every request at INFO; hundreds per test cost time and bury the shop's own log."""
+    loggers = [logging.getLogger(name) for name in ("stripe", "httpx")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    yield
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
 
 
 @pytest.fixture(params=["exact", "faulty"])

@@ -384,6 +384,11 @@ class Stack:
             row = uow.session.get(ReceivedEvent, event_id)
             return row.status if row is not None else None
 
+    def recorded_events(self) -> dict[str, str]:
+        """Every event the shop recorded: id -> status (processed | ignored | failed)."""
+        with self.uows() as uow:
+            return {row.id: row.status for row in uow.session.execute(select(ReceivedEvent.id, ReceivedEvent.status))}
+
     def stock_accounted(self, product: ProductView) -> tuple[int, int]:
         """(stock on the shelf, stock held or sold by orders that never released it), in milli-units."""
         return self.stock_accounted_id(product.id)
@@ -468,6 +473,12 @@ def assert_books_balance(stack: Stack, stock: dict[int, int]) -> None:
             assert state.outbox.count("receipt") == 1 and state.outbox.count("merchant_alert") == 1, state.outbox
         elif session.payment_intent is not None:
             assert stack.payment_entries(session.payment_intent) == 0, session.id
+    recorded = stack.recorded_events()
+    for row in stack.sandbox.bus.list_deliveries(endpoint_id=FORWARD_TARGET, status="succeeded"):
+        assert recorded.get(row["event_id"]) in {"processed", "ignored"}, (
+            row["event_id"],
+            recorded.get(row["event_id"]),
+        )
     if stack.faults.duplicate:  # the faults really were there: copies were sent (and answered)
         assert stack.duplicate_sends() > 0
     for product_id, initial in stock.items():
