@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from comptoir.adapters.db.models import Product, User
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.domain.actors import Role
+from comptoir.domain.errors import Conflict
 from comptoir.services.ordering import place_order
 
 
@@ -58,9 +59,10 @@ def test_emails_are_stored_lower_case_and_found_whatever_the_case(uows: SqlUnitO
         found = uow.users.get_by_email("CLIENT@example.com")
         assert found is not None and found.email == "client@example.com"
 
-    # and the same address in another case is a duplicate
-    with uows() as uow, pytest.raises(IntegrityError):
+    # and the same address in another case is a duplicate, refused as the API refuses it
+    with uows() as uow, pytest.raises(Conflict) as refused:
         uow.users.add(_user("client@EXAMPLE.com"))
+    assert refused.value.code == "email_taken"
 
 
 def test_binding_a_merchant_twice_binds_once(uows: SqlUnitOfWorkFactory) -> None:
