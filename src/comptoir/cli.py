@@ -270,7 +270,8 @@ def events_replay(
             try:
                 result = webhooks.replay(uow_factory(), gateway, current, now=system_clock())
             except ComptoirError as exc:
-                typer.echo(f"{current}: failed again ({exc.detail})", err=True)
+                what = "not replayed" if exc.code == "event_not_found" else "failed again"
+                typer.echo(f"{current}: {what} ({exc.detail})", err=True)
                 exit_code = 1
                 continue
             typer.echo(f"{current}  {result.type:<40} {result.status} {result.outcome}".rstrip())

@@ -294,6 +294,7 @@ def test_events_replay_by_id_reruns_the_same_handler_without_doubling_anything(d
 def test_events_replay_explains_what_it_refuses(data: DataDir, args: list[str], code: int, message: str) -> None:
     done = _comptoir(*args, env=data.env(), expect=code)
     assert message in done.stderr
+    assert "failed again" not in done.stderr  # an event never received did not fail: it is not there
 
 
 # --- reconcile against a separate sandbox process ----------------------------------------------------------
