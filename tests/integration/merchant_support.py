@@ -37,6 +37,7 @@ class RefundingGateway(FakeGateway):
         self.answers: dict[str, Refund] = {}
         self.next_status = "succeeded"
         self.unreachable = False
+        self.refuse_next = False
         self.cancelled: list[tuple[str, str]] = []
         self.gate: threading.Barrier | None = None
         self._refund_lock = threading.Lock()
@@ -46,6 +47,9 @@ class RefundingGateway(FakeGateway):
     ) -> Refund:
         if self.unreachable:
             raise UpstreamUnavailable("Stripe is unavailable: connection refused")
+        if self.refuse_next:
+            self.refuse_next = False
+            raise UpstreamUnavailable("Stripe refused the request: charge disputed", code="provider_refused")
         with self._refund_lock:
             assert amount is not None
             self.refund_calls.append((payment_intent_id, idempotency_key, amount))

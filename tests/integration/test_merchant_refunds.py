@@ -131,9 +131,9 @@ def test_concurrent_refunds_never_exceed_what_was_paid(uows, gateway) -> None:
 
 def test_a_refund_the_provider_refuses_releases_its_reservation(uows, gateway) -> None:
     shop = butcher(uows)
-    order, intent = paid_online_order(uows, gateway, shop)
-    # given someone refunded 45.00 directly on Stripe, unknown to comptoir yet
-    gateway.create_refund(intent, 4500, None, {}, idempotency_key="dashboard")
+    order, _ = paid_online_order(uows, gateway, shop)
+    # given the provider will refuse the next refund
+    gateway.refuse_next = True
     # when the merchant refunds 10.00
     with pytest.raises(Conflict) as refused:
         _refund(uows, gateway, shop, order.id, amount=1000, reason="x")
@@ -141,8 +141,37 @@ def test_a_refund_the_provider_refuses_releases_its_reservation(uows, gateway) -
     assert refused.value.code == "refund_refused"
     view = merchant.get_order(uows(), shop.merchant, order.id)
     assert [(r.state, r.counted) for r in view.refunds] == [("failed", False)]
-    assert view.refundable == 5000  # the ledger learns the dashboard refund from its webhook
-    assert _refund(uows, gateway, shop, order.id, amount=500, reason="y").refunded == 500
+    assert view.refundable == 5000
+    assert _refund(uows, gateway, shop, order.id, amount=5000, reason="y").refunded == 5000
+
+
+def test_a_dashboard_refund_not_yet_known_is_learned_before_deciding(uows, gateway) -> None:
+    shop = butcher(uows)
+    order, intent = paid_online_order(uows, gateway, shop)
+    # given someone refunded 45.00 in the Stripe Dashboard and its webhook has not arrived
+    gateway.create_refund(intent, 4500, None, {}, idempotency_key="dashboard")
+    # when the merchant refunds 10.00, then refuses the order
+    with pytest.raises(Conflict) as refused:
+        _refund(uows, gateway, shop, order.id, amount=1000, reason="x")
+    view = merchant_refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="fermé", now=NOW)
+    # then the 10.00 is refused by our own check, and the refusal refunds the 5.00 that is left
+    assert (refused.value.code, refused.value.extra["refundable"]) == ("refund_exceeds_refundable", 500)
+    assert gateway.refund_calls[-1][1:] == (f"order:{order.id}:refund:refuse", 500)
+    assert (view.order.payment_status, view.refunded, view.refundable) == ("refunded", 5000, 0)
+
+
+def test_a_refusal_whose_refund_was_refused_is_retried_by_refusing_again(uows, gateway) -> None:
+    shop = butcher(uows)
+    order, _ = paid_online_order(uows, gateway, shop)
+    gateway.refuse_next = True
+    with pytest.raises(Conflict):
+        merchant_refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="fermé", now=NOW)
+    assert row(uows, order.id) == ("cancelled", "paid")
+    view = merchant_refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="fermé", now=NOW)
+    assert (view.order.payment_status, [(r.number, r.state) for r in view.refunds]) == (
+        "refunded",
+        [(0, "failed"), (1, "created")],
+    )
 
 
 def test_an_unanswered_refund_stays_reserved_then_is_resent_with_the_same_key(uows, gateway) -> None:

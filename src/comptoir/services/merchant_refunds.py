@@ -46,6 +46,7 @@ STALE_AFTER = timedelta(minutes=2)
 timeout × retries, so a call still in flight is not doubled — and if it were, the key makes the
 provider answer the same refund)."""
 STRIPE_REASON = "requested_by_customer"
+SYSTEM_REFUND_SYNC = "system:refund_sync"
 REFUSE_NUMBER = 0
 
 
@@ -90,7 +91,7 @@ def refund(
         raise InvalidInput("send either amount or lines", code="refund_amount_or_lines")
     if command.amount is not None and command.amount <= 0:
         raise InvalidInput("a refund amount is a positive number of minor units", code="invalid_refund_amount")
-    _resend_stale(uow, gateway, actor, order_id, now)
+    _catch_up(uow, gateway, actor, order_id, now)
     with uow:
         order = merchant_order(uow, actor, order_id, lock=True)
         amount, lines = (
@@ -112,7 +113,7 @@ def refuse(
     was paid refunded in full (or a card authorisation cancelled). Refusing again finishes what an
     interrupted refusal left undone and answers the order as it is."""
     reason = _reason(reason)
-    _resend_stale(uow, gateway, actor, order_id, now)
+    _catch_up(uow, gateway, actor, order_id, now)
     with uow:
         order = merchant_order(uow, actor, order_id, lock=True)
         if order.status == OrderStatus.COMPLETED.value:
@@ -120,22 +121,20 @@ def refuse(
         if order.status != OrderStatus.CANCELLED.value:
             order_state.cancel(uow, order, actor=actor, at=now, reason=f"refused by the shop: {reason}")
         call = None
-        if uow.merchant.refund_request(_refuse_key(order.id)) is None:
-            available = _available(uow, order)
-            if available > 0:
-                call = _reserve(
-                    uow, order, actor, amount=available, reason=reason, lines=None, number=REFUSE_NUMBER, now=now
-                )
+        earlier = uow.merchant.refund_request(_refuse_key(order.id))
+        available = _available(uow, order)
+        if available > 0 and (earlier is None or earlier.state == "failed"):
+            # A refusal's refund the provider turned down is retried under the next refund number.
+            number = REFUSE_NUMBER if earlier is None else None
+            call = _reserve(uow, order, actor, amount=available, reason=reason, lines=None, number=number, now=now)
         authorised = [a.id for a in uow.payments.attempts(order.id) if a.state == "authorized"]
         open_sessions = [
             (a.provider_id, f"{a.idempotency_key}:expire")
             for a in uow.payments.attempts(order.id)
             if a.kind == "checkout_session" and a.state in {"creating", "open"} and a.provider_id
         ]
-        request = uow.merchant.refund_request(_refuse_key(order.id))
-        notifications.queue_order_refused(
-            uow, order, reason=reason, refund=request.amount if request is not None else 0, at=now
-        )
+        refunded = call.amount if call is not None else (earlier.amount if earlier is not None else 0)
+        notifications.queue_order_refused(uow, order, reason=reason, refund=refunded, at=now)
         view = order_view(uow, order)
         uow.commit()
     for session_id, key in open_sessions:
@@ -319,16 +318,30 @@ def _send(
         return view
 
 
-def _resend_stale(uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, now: datetime) -> None:
+def _catch_up(uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, now: datetime) -> None:
+    """Before deciding what is refundable: re-send reservations left unanswered, and bring the ledger
+    in line with the provider's refunds (one made in the Stripe Dashboard whose webhook has not
+    arrived yet would otherwise make ours fail). Also checks the actor may see the order."""
     with uow:
         order = merchant_order(uow, actor, order_id, lock=False)
+        requests = uow.merchant.refund_requests(order.id)
         stale = [
             _Call(r.idempotency_key, r.payment_intent_id, r.amount, r.reason, order.id, r.number)
-            for r in uow.merchant.refund_requests(order.id)
+            for r in requests
             if r.state == "creating" and r.payment_intent_id is not None and r.created_at <= now - STALE_AFTER
+        ]
+        intents = [
+            e.external_id
+            for e in uow.payments.ledger(order.id)
+            if e.kind == EntryKind.PAYMENT.value and e.external_id.startswith("pi_")
         ]
     for call in stale:
         _send(uow, gateway, actor, call, now=now, notify=call.number != REFUSE_NUMBER)
+    for intent in intents:
+        provider_refunds = gateway.list_refunds(intent)
+        with uow:
+            refunds.sync_refunds(uow, intent, provider_refunds, actor=SYSTEM_REFUND_SYNC, now=now)
+            uow.commit()
 
 
 def _expire_session(gateway: PaymentGateway, session_id: str, key: str) -> None:
