@@ -61,6 +61,7 @@ def test_card_payment_confirms_the_order_once_and_queues_receipt_and_alert(stack
     assert state.entries("payment") == [("payment", 5000, intent)]
     assert sorted(state.outbox) == ["merchant_alert", "receipt"]
     assert stack.stock_accounted(product) == ((STOCK - 2) * 1000, 2000)
+    _assert_heard(stack, "checkout.session.completed", "payment_intent.succeeded")
     assert_books_balance(stack, {product.id: STOCK})
     # and the worker's outbox run sends the receipt to the customer
     outbox.dispatch_due(stack.uows(), stack.mailer, now=stack.now())
@@ -210,6 +211,7 @@ def test_an_expired_session_cancels_the_order_and_puts_the_stock_back(stack: Sta
     assert state.payment_status == "unpaid" and state.ledger == ()
     assert stack.stock_accounted(product) == (STOCK * 1000, 0)
     assert stack.stripe.v1.checkout.sessions.retrieve(session["id"]).status == "expired"
+    _assert_heard(stack, "checkout.session.expired")
     # and the cancel page says so, offering no way to pay
     page = buyer.open(f"{stack.shop_url}/checkout/cancel?order_id={order['id']}")
     assert "is cancelled" in page.html and page.resume_url() is None
@@ -266,3 +268,14 @@ def _any_after(stack: Stack, delivered: list[dict], refund_ids: set[str]) -> boo
     """Whether an event delivered after the newest refund existed (it makes the shop re-read them all)."""
     newest = max(stack.sandbox.get(refund_id)["created"] for refund_id in refund_ids)
     return any(stack.sandbox.get(row["event_id"])["created"] >= newest for row in delivered)
+
+
+def _assert_heard(stack: Stack, *event_types: str) -> None:
+    """With tidy delivery, the shop recorded and processed each of these events exactly as sent
+    (under faults one may have been dropped, and the reconciler did its work instead)."""
+    if stack.faulty:
+        return
+    recorded = stack.recorded_events()
+    for event_type in event_types:
+        (event,) = stack.events(event_type)
+        assert recorded.get(event["id"]) == "processed", (event_type, recorded.get(event["id"]))
