@@ -131,6 +131,22 @@ def test_failed_authentication_is_a_402_and_a_new_card_pays_the_same_intent(uows
     assert result.status == "succeeded" and result.payment_intent_id == first.payment_intent_id
 
 
+def test_the_same_card_can_try_3ds_again_after_failing_it(uows, gateway, setup) -> None:
+    order, customer = _order(uows, setup)
+    first = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_threeDSecure2Required")
+    assert first.payment_intent_id is not None
+    gateway.fail_3ds(first.payment_intent_id)
+    with pytest.raises(PaymentRequired):
+        _pay(uows, gateway, customer, order.id, payment_intent_id=first.payment_intent_id)
+    # when the buyer tries the same card again, then it is a fresh confirmation (a new challenge), not a replay
+    again = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_threeDSecure2Required")
+    assert again.status == "requires_action" and again.payment_intent_id == first.payment_intent_id
+    assert gateway.retrieve_payment_intent(first.payment_intent_id).status == "requires_action"
+    gateway.complete_3ds(first.payment_intent_id)
+    done = _pay(uows, gateway, customer, order.id, payment_intent_id=first.payment_intent_id)
+    assert done.status == "succeeded" and len(gateway.intents_for(order.id)) == 1
+
+
 def test_an_intent_of_another_order_is_refused(uows, gateway, setup) -> None:
     # given two orders of the same customer, the first one waiting for 3-D Secure
     first, customer = _order(uows, setup)

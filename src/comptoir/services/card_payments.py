@@ -123,6 +123,11 @@ def _pay_with_card(
         assert shop is not None
         attempt = _live_attempt(uow, order) or _reserve_attempt(uow, order, shop, now)
         key, provider_id = attempt.idempotency_key, attempt.provider_id
+        confirm_key = f"{key}:confirm:{payment_method_id}"
+        if attempt.state == "failed":
+            # After a recorded failure the same card may be tried again (e.g. 3-D Secure failed):
+            # a fresh key per failure, still shared by the clicks of one retry.
+            confirm_key += f":after:{attempt.updated_at.isoformat()}"
         request = PaymentIntentRequest(
             order_id=order.id,
             amount=attempt.amount or order.total,
@@ -137,7 +142,7 @@ def _pay_with_card(
         _remember_intent(uow, order_id, key, provider_id)
     try:
         intent = gateway.confirm_payment_intent(
-            provider_id, payment_method=payment_method_id, idempotency_key=f"{key}:confirm:{payment_method_id}"
+            provider_id, payment_method=payment_method_id, idempotency_key=confirm_key
         )
     except PaymentIntentUnexpectedState:
         # Another click (or card) got there first: what the intent says now is the answer.

@@ -111,6 +111,22 @@ def test_failed_authentication_then_a_good_card_pays_the_same_intent(cards: Card
     _one_payment(cards.stack, order["id"], first["payment_intent_id"], 5000)
 
 
+def test_failing_3ds_then_the_same_card_again_gets_a_new_challenge(cards: Cards, buyer: Buyer) -> None:
+    customer = cards.stack.customer()
+    order = cards.order(customer)
+    card = cards.card("4000000000003220")
+    first = _json(cards.pay(customer, order["id"], payment_method_id=card))
+    assert buyer.choose_3ds(cards.challenge_url(first), "fail").status == 200
+    assert _json(cards.pay(customer, order["id"], payment_intent_id=first["payment_intent_id"]), 402)
+    # when the buyer submits the same card again, then the shop confirms again (no replay of the old answer)
+    again = _json(cards.pay(customer, order["id"], payment_method_id=card))
+    assert again["status"] == "requires_action" and again["payment_intent_id"] == first["payment_intent_id"]
+    assert buyer.choose_3ds(cards.challenge_url(again), "complete").status == 200
+    done = _json(cards.pay(customer, order["id"], payment_intent_id=again["payment_intent_id"]))
+    assert done["status"] == "succeeded"
+    _one_payment(cards.stack, order["id"], first["payment_intent_id"], 5000)
+
+
 @pytest.mark.parametrize(("payment_method", "code", "decline_code"), DECLINES, ids=[d[2] for d in DECLINES])
 def test_a_decline_then_success_on_the_same_intent(
     cards: Cards, payment_method: str, code: str, decline_code: str
