@@ -81,6 +81,10 @@ class FakeGateway:
     def list_refunds(self, payment_intent_id: str) -> list[Refund]:
         return list(self.refunds.get(payment_intent_id, []))
 
+    def recent_refunds(self, *, created_after: int) -> list[Refund]:
+        every = [refund for refunds in self.refunds.values() for refund in refunds]
+        return sorted((r for r in every if r.created > created_after), key=lambda r: r.created, reverse=True)
+
     def payment_intent_status(self, payment_intent_id: str) -> str:
         return self.intent_status.get(payment_intent_id, "succeeded")
 

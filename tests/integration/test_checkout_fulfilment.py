@@ -311,3 +311,28 @@ def test_outbox_rows_are_unique_per_fact(uows, gateway, shop_setup) -> None:
     assert _count(uows, OutboxMessage, order_id=order.id, topic="receipt") == 1
 
 
+
+
+def test_the_reconciler_books_refunds_whose_events_were_all_lost(uows, gateway, shop_setup) -> None:
+    from comptoir.services import reconciliation
+    from comptoir.services.payment_gateway import Refund
+
+    # given a paid order, refunded twice in the Dashboard, and not one refund event delivered
+    order, customer = _order(uows, shop_setup)
+    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
+    fulfilment.fulfil_checkout(uows(), paid, actor=SYSTEM_WEBHOOK, now=NOW)
+    intent = paid.payment_intent_id
+    assert intent is not None
+    created = int(NOW.timestamp())
+    gateway.refunds[intent] = [
+        Refund("re_a", 10000, "EUR", "succeeded", intent, "ch_1", None, created=created + 10),
+        Refund("re_b", 40000, "EUR", "pending", intent, "ch_1", None, created=created + 20),
+    ]
+    # when the reconciler runs (twice)
+    first = reconciliation.reconcile(uows(), gateway, now=NOW + timedelta(minutes=5))
+    second = reconciliation.reconcile(uows(), gateway, now=NOW + timedelta(minutes=6))
+    # then both refunds are booked once and the order is refunded
+    assert [(r.order_id, r.action) for r in first.repairs] == [(order.id, "refunds_synced")]
+    assert second.repairs == ()
+    assert _order_row(uows, order.id) == ("confirmed", "refunded")
+    assert _count(uows, LedgerEntry, order_id=order.id, kind="refund") == 2

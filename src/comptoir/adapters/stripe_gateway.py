@@ -111,6 +111,17 @@ class StripeGateway:
             page = self._client.v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100})
             return [Refund.from_dict(refund.to_dict()) for refund in page.auto_paging_iter()]
 
+    def recent_refunds(self, *, created_after: int) -> list[Refund]:
+        """Pages Stripe's refund list (newest first) down to the cutoff: a few calls, whatever the
+        number of orders, so the reconciler can afford it every run."""
+        recent: list[Refund] = []
+        with _translated():
+            for refund in self._client.v1.refunds.list({"limit": 100}).auto_paging_iter():
+                if int(refund.created) <= created_after:
+                    break
+                recent.append(Refund.from_dict(refund.to_dict()))
+        return recent
+
     def create_refund(
         self,
         payment_intent_id: str,

@@ -103,6 +103,7 @@ class Refund:
     payment_intent_id: str | None
     charge_id: str | None
     reason: str | None
+    created: int = 0
 
     @classmethod
     def from_dict(cls, obj: Mapping[str, Any]) -> Refund:
@@ -114,6 +115,7 @@ class Refund:
             payment_intent_id=_id_of(obj.get("payment_intent")),
             charge_id=_id_of(obj.get("charge")),
             reason=obj.get("reason"),
+            created=int(obj.get("created") or 0),
         )
 
     @property
@@ -200,6 +202,10 @@ class PaymentGateway(Protocol):
     def list_checkout_sessions(self, *, created_after: int) -> Iterator[CheckoutSession]: ...
 
     def list_refunds(self, payment_intent_id: str) -> list[Refund]: ...
+
+    def recent_refunds(self, *, created_after: int) -> list[Refund]:
+        """Every refund on the account created after `created_after` (unix seconds), newest first."""
+        ...
 
     def create_refund(
         self,

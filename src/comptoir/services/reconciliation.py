@@ -4,8 +4,9 @@ Stripe does not promise delivery (and endpoints go down), so a periodic job re-r
 payment attempt that is not settled yet and applies what Stripe says through the same
 functions the webhook uses: a paid session whose order is still pending is fulfilled, an
 expired session whose order still holds stock is cancelled and released, a delayed payment
-that failed is marked failed. Then holds that expired with no live attempt are released.
-Running it twice, or concurrently with webhooks, changes nothing more.
+that failed is marked failed. Refunds made in the last days (in comptoir or in the Stripe
+Dashboard) are brought into the ledger. Then holds that expired with no live attempt are
+released. Running it twice, or concurrently with webhooks, changes nothing more.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from datetime import datetime, timedelta
 from comptoir.domain.actors import SYSTEM_RECONCILER
 from comptoir.domain.errors import ComptoirError
 from comptoir.domain.orders import OrderStatus, PaymentStatus
-from comptoir.services import card_payments, fulfilment, order_state
-from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState
+from comptoir.services import card_payments, fulfilment, order_state, refunds
+from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState, Refund
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ _WAITING_INTENT_STATES = {"requires_payment_method", "requires_confirmation", "r
 class Repair:
     order_id: str
     # fulfilled | processing | payment_failed | cancelled_expired | released_hold | authorized | intent_canceled
+    # | refunds_synced
     action: str
     reference: str
 
@@ -64,10 +66,33 @@ def reconcile(
     intent_repairs, intent_errors = _settle_intents(uow, gateway, now, lookback)
     repairs.extend(intent_repairs)
     errors.extend(intent_errors)
+    try:
+        repairs.extend(_sync_recent_refunds(uow, gateway, now, lookback))
+    except ComptoirError as exc:
+        errors.append(f"refunds: {exc.detail}")
     repairs.extend(_release_abandoned_holds(uow, now))
     for repair in repairs:
         log.info("reconciler repaired %s: %s (%s)", repair.order_id, repair.action, repair.reference)
     return ReconcileReport(checked=len(watched), repairs=tuple(repairs), errors=tuple(errors))
+
+
+def _sync_recent_refunds(
+    uow: PaymentUnitOfWork, gateway: PaymentGateway, now: datetime, lookback: timedelta
+) -> list[Repair]:
+    """Refund events can all be lost too: the ledger is made to agree with Stripe's recent refunds,
+    one PaymentIntent at a time (intents that are not ours are skipped by `sync_refunds`)."""
+    by_intent: dict[str, list[Refund]] = {}
+    for refund in gateway.recent_refunds(created_after=int((now - lookback).timestamp())):
+        if refund.payment_intent_id:
+            by_intent.setdefault(refund.payment_intent_id, []).append(refund)
+    repairs: list[Repair] = []
+    for intent_id, intent_refunds in by_intent.items():
+        with uow:
+            result = refunds.sync_refunds(uow, intent_id, intent_refunds, actor=SYSTEM_RECONCILER, now=now)
+            uow.commit()
+        if result.order_id and (result.recorded or result.reversed):
+            repairs.append(Repair(result.order_id, "refunds_synced", ",".join(result.recorded + result.reversed)))
+    return repairs
 
 
 def _settle_attempt(
