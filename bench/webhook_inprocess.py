@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""CPU and SQL cost of `webhooks.ingest` in process (no HTTP, no signature), for bench/webhook_ingest.py.
+
+    .venv/bin/python bench/webhook_inprocess.py [--events 300] [--db sqlite|postgresql] [--rounds 3]
+        [--cprofile FILE] [--sql]
+
+Seeds a fresh database exactly as bench/webhook_ingest.py does (N pending orders, each with an open
+checkout attempt), then calls `webhooks.ingest` for each `checkout.session.completed` event (new), then
+once more for each (duplicates), in one thread. Prints, per new event and per duplicate: CPU ms
+(time.process_time), SQL statements and ORM flushes; the medians of --rounds fresh databases. CPU time
+per event is far steadier than HTTP throughput on a shared machine. --sql prints the statements of the
+first new event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# --src DIR measures another checkout's code (e.g. `git archive HEAD~1 src | tar -x -C /tmp/base`)
+_SRC = sys.argv[sys.argv.index("--src") + 1] if "--src" in sys.argv else str(ROOT / "src")
+sys.path.insert(0, _SRC)
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def one_round(args: argparse.Namespace, tmp: Path, show_sql: bool) -> dict[str, float]:
+    import webhook_ingest as wi
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from comptoir.adapters.db.engine import make_engine
+    from comptoir.adapters.db.uow import sql_unit_of_work_factory
+    from comptoir.services import webhooks
+    from comptoir.services.payment_gateway import WebhookEvent
+
+    url, pg_name = wi.make_database(args.db, tmp, args.postgres_url)
+    try:
+        seeded = wi.seed(url, args.events)
+        created = int(time.time())
+        events = []
+        for s in seeded:
+            raw = json.loads(wi.event_body(s, created))
+            events.append(WebhookEvent(raw["id"], raw["type"], raw["created"], raw["data"]["object"], raw))
+        engine = make_engine(url)
+        uows = sql_unit_of_work_factory(engine)
+        counts = {"sql": 0, "flush": 0}
+        statements: list[str] = []
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _count(_conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
+            counts["sql"] += 1
+            if show_sql and capture[0]:
+                statements.append(" ".join(statement.split())[:160])
+
+        def _flush(_session, _ctx, _instances):  # type: ignore[no-untyped-def]
+            counts["flush"] += 1
+
+        event.listen(Session, "before_flush", _flush)
+        capture = [False]
+        gateway = None
+        # warm-up: first call compiles statements and fills caches
+        webhooks.ingest(uows(), gateway, events[0], now=datetime.now(UTC))  # type: ignore[arg-type]
+        rest = events[1:]
+        profiler = None
+        if args.cprofile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+        results: dict[str, float] = {}
+        for label, batch in (("new", rest), ("duplicate", rest)):
+            counts.update(sql=0, flush=0)
+            if show_sql and label == "new":
+                capture[0] = True
+                webhooks.ingest(uows(), gateway, batch[0], now=datetime.now(UTC))  # type: ignore[arg-type]
+                capture[0] = False
+                print(f"SQL of one new event ({len(statements)} statements, including the engine's BEGIN on SQLite):")
+                for s in statements:
+                    print("   ", s)
+                batch = batch[1:]
+                counts.update(sql=0, flush=0)
+            if profiler and label == "new":
+                profiler.enable()
+            cpu0 = time.process_time()
+            for ev in batch:
+                result = webhooks.ingest(uows(), gateway, ev, now=datetime.now(UTC))  # type: ignore[arg-type]
+                assert result.status == ("processed" if label == "new" else "duplicate"), result
+            cpu = time.process_time() - cpu0
+            if profiler and label == "new":
+                profiler.disable()
+                profiler.dump_stats(args.cprofile)
+            results[f"{label} cpu ms"] = 1000 * cpu / len(batch)
+            results[f"{label} sql"] = counts["sql"] / len(batch)
+            results[f"{label} flushes"] = counts["flush"] / len(batch)
+        event.remove(Session, "before_flush", _flush)
+        engine.dispose()
+        checks = wi.check_database(url, seeded)
+        bad = [c for c in checks if not c[1]]
+        if bad:
+            raise SystemExit(f"database checks failed: {bad}")
+        return results
+    finally:
+        if pg_name and args.postgres_url:
+            wi.drop_database(args.postgres_url, pg_name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=300)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--postgres-url", default=os.environ.get("COMPTOIR_TEST_POSTGRES_URL"))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cprofile", help="write a cProfile of the new events here (last round)")
+    parser.add_argument("--sql", action="store_true", help="print the statements of one new event")
+    parser.add_argument("--src", help="import comptoir from this folder instead of ./src (A/B comparisons)")
+    args = parser.parse_args(argv)
+    import comptoir
+
+    print(f"comptoir from {Path(comptoir.__file__).parent}")
+    rounds = []
+    for i in range(args.rounds):
+        with tempfile.TemporaryDirectory(prefix="comptoir-webhook-inproc-") as tmp:
+            rounds.append(one_round(args, Path(tmp), show_sql=args.sql and i == 0))
+        print(f"round {i + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in rounds[-1].items()), flush=True)
+    print(f"webhooks.ingest in process: {args.db}, {args.events} events, median of {args.rounds} rounds")
+    for key in rounds[0]:
+        print(f"  {key:<18} {statistics.median(r[key] for r in rounds):8.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
