@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Protocol
 
 from comptoir.adapters.db.models import Order, Shop
-from comptoir.adapters.db.payment_models import OutboxMessage
 from comptoir.domain.money import Money, milli_to_quantity
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
@@ -33,21 +32,15 @@ def queue(
     order_id: str | None,
     at: datetime,
 ) -> bool:
-    if uow.outbox.exists(dedupe_key):
-        return False
-    uow.outbox.add(
-        OutboxMessage(
-            dedupe_key=dedupe_key,
-            topic=topic,
-            recipient=recipient,
-            subject=subject,
-            body=body,
-            order_id=order_id,
-            created_at=at,
-            next_attempt_at=at,
-        )
+    return uow.outbox.add_if_new(
+        dedupe_key=dedupe_key,
+        topic=topic,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        order_id=order_id,
+        at=at,
     )
-    return True
 
 
 def queue_paid_order(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> None:

@@ -74,6 +74,21 @@ class OutboxRepository(Protocol):
 
     def add(self, message: OutboxMessage) -> OutboxMessage: ...
 
+    def add_if_new(
+        self,
+        *,
+        dedupe_key: str,
+        topic: str,
+        recipient: str,
+        subject: str,
+        body: str,
+        order_id: str | None,
+        at: datetime,
+    ) -> bool:
+        """Queue a message unless one with this dedupe key exists (in one statement, backed by the
+        unique key, so racing writers never fail). True if this call queued it."""
+        ...
+
     def claim_due(self, now: datetime, *, limit: int, max_attempts: int) -> list[OutboxMessage]:
         """Unsent messages due at `now` with attempts left, locked against other workers (SKIP LOCKED
         where supported) until the transaction ends."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Table, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,6 +16,22 @@ from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, Outbox
 from comptoir.services.payment_ports import AlreadyRecorded
 
 _UNSETTLED_ATTEMPTS = ("creating", "open", "processing")
+
+
+def insert_unless_present(
+    session: Session, table: Table, conflict_columns: Sequence[str], values: dict[str, Any]
+) -> bool:
+    """One `INSERT … ON CONFLICT (…) DO NOTHING`; True if this call wrote the row.
+
+    The check and the insert are one statement: a row already there (committed, or inserted
+    earlier in this transaction) makes it a no-op, and on PostgreSQL a concurrent uncommitted
+    insert of the same key is waited for rather than failing — so no failed statement ever
+    aborts the caller's transaction. Core, not the ORM: nothing is added to the session.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    stmt = insert(table).values(values).on_conflict_do_nothing(index_elements=list(conflict_columns))
+    return bool(session.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
 
 
 class SqlPaymentRepository:
@@ -128,6 +146,30 @@ class SqlOutboxRepository:
         self._session.flush()
         return message
 
+    def add_if_new(
+        self,
+        *,
+        dedupe_key: str,
+        topic: str,
+        recipient: str,
+        subject: str,
+        body: str,
+        order_id: str | None,
+        at: datetime,
+    ) -> bool:
+        values = {
+            "dedupe_key": dedupe_key,
+            "topic": topic,
+            "recipient": recipient,
+            "subject": subject,
+            "body": body,
+            "order_id": order_id,
+            "created_at": at,
+            "next_attempt_at": at,
+            "attempts": 0,
+        }
+        return insert_unless_present(self._session, _OUTBOX, ("dedupe_key",), values)
+
     def claim_due(self, now: datetime, *, limit: int, max_attempts: int) -> list[OutboxMessage]:
         stmt = (
             select(OutboxMessage)
@@ -160,3 +202,6 @@ class SqlOutboxRepository:
 
     def customer_address(self, user_id: int) -> str | None:
         return self._session.scalars(select(User.email).where(User.id == user_id)).one_or_none()
+
+
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
