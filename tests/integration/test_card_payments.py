@@ -26,7 +26,8 @@ from comptoir.services import (
     webhooks,
 )
 from comptoir.services.checkout import CheckoutUrls
-from tests.factories import NOW, add_product, add_shop, add_user, order_of
+from comptoir.services.views import ProductView
+from tests.factories import NOW, add_product, add_shop, add_user, order_of, stock_of
 from tests.fakes import FakeGateway, event, intent_dict, session_dict
 
 URLS = CheckoutUrls("http://shop/checkout/success?session_id={CHECKOUT_SESSION_ID}", "http://shop/checkout/cancel")
@@ -290,6 +291,12 @@ def test_pay_duplicate_found_synchronously_is_refunded_before_answering(uows, ga
 # --- weighed goods ---------------------------------------------------------------------------
 
 
+def butcher_product(uows, order):
+    with uows() as uow:
+        product = uow.products.get(order.lines[0].product_id)
+        return ProductView.of(product, "EUR")
+
+
 @pytest.fixture
 def butcher(uows: SqlUnitOfWorkFactory):
     shop = add_shop(uows, capture_manually=True, capture_margin_percent=10)
@@ -322,6 +329,7 @@ def test_the_merchant_captures_a_smaller_weighed_amount(uows, gateway, butcher) 
     )
     # then 43.86 is captured and recorded, the order's line and total are the weighed ones, and it is paid
     assert (captured.outcome, captured.amount, captured.authorised) == ("captured", 4386, 5429)
+    assert stock_of(uows, butcher_product(uows, order)) == Decimal("18.667")  # 20 - 1.333: the rest went back
     assert gateway.retrieve_payment_intent(result.payment_intent_id or "").amount_received == 4386
     assert _ledger(uows, order.id) == [("payment", 4386, result.payment_intent_id)]
     assert _order_row(uows, order.id) == ("confirmed", "paid", 4386)

@@ -93,7 +93,7 @@ def capture_weighed(
                 )
             return CaptureResult(order.id, "unchanged", order.total, 0, None)
         authorised = attempt.amount or order.total
-        amount = _apply_final_lines(order, finals, authorised, actor=actor, now=now)
+        amount = _apply_final_lines(uow, order, finals, authorised, actor=actor, now=now)
         provider_id, attempt_id, key = attempt.provider_id, attempt.id, f"order:{order.id}:capture:{amount}"
         assert provider_id is not None
         uow.commit()
@@ -123,9 +123,11 @@ def capture_weighed(
 
 
 def _apply_final_lines(
-    order: Order, finals: list[FinalLine], authorised: int, *, actor: Actor, now: datetime
+    uow: PaymentUnitOfWork, order: Order, finals: list[FinalLine], authorised: int, *, actor: Actor, now: datetime
 ) -> int:
-    """Price the weighed lines, refuse more than the authorisation, and write them on the order."""
+    """Price the weighed lines, refuse more than the authorisation, and write them on the order; the
+    stock held for a line follows its weight (less weighed: returned; more: taken, or flagged when the
+    books say there is not that much)."""
     by_id = {line.id: line for line in order.lines}
     quantities = {line.id: line.quantity_milli for line in order.lines}
     for final in finals:
@@ -150,6 +152,7 @@ def _apply_final_lines(
     if amount != order.total or any(quantities[line.id] != line.quantity_milli for line in order.lines):
         previous = order.total
         for line in order.lines:
+            _follow_weight(uow, order, line.product_id, quantities[line.id] - line.quantity_milli, now)
             line.quantity_milli = quantities[line.id]
             line.line_total = totals[line.id]
         order.total = amount
@@ -161,3 +164,16 @@ def _apply_final_lines(
             )
         )
     return amount
+
+
+def _follow_weight(uow: PaymentUnitOfWork, order: Order, product_id: int, delta: int, now: datetime) -> None:
+    if delta == 0 or order.stock_released_at is not None:
+        return
+    if delta < 0:
+        uow.products.return_stock(product_id, -delta)
+    elif not uow.products.take_stock(product_id, delta):
+        payments.flag_for_review(
+            uow, order, code="weighed_beyond_stock",
+            detail=f"product {product_id}: {delta} thousandths more were weighed than the stock count holds",
+            reference=f"{order.id}:{product_id}", at=now,
+        )
