@@ -410,3 +410,22 @@ def test_a_worker_keeps_running_when_the_mail_server_is_down_and_stop_does_not_w
     (row,) = _rows(uows)
     assert (row.attempts, row.sent_at) == (1, None)
     assert "ConnectionRefusedError" in (row.last_error or "")
+
+
+def test_a_message_is_queued_once_per_dedupe_key_even_within_one_transaction(uows: SqlUnitOfWorkFactory) -> None:
+    """`queue` is one INSERT … ON CONFLICT DO NOTHING: True when it queued, False when the key was there."""
+
+    def queue(uow: Any, key: str) -> bool:
+        return notifications.queue(
+            uow, dedupe_key=key, topic="test", recipient="r@example.com", subject="s", body="b\n", order_id=None, at=NOW
+        )
+
+    with uows() as uow:
+        assert queue(uow, "test:once") is True
+        assert queue(uow, "test:once") is False  # the same transaction sees its own row
+        uow.commit()
+    with uows() as uow:
+        assert queue(uow, "test:once") is False
+        assert queue(uow, "test:other") is True
+        uow.commit()
+    assert [row.dedupe_key for row in _rows(uows)] == ["test:once", "test:other"]

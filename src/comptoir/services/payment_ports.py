@@ -66,6 +66,11 @@ class EventRepository(Protocol):
         """Flushes; raises AlreadyRecorded if a concurrent transaction inserted the same id."""
         ...
 
+    def add_if_new(self, event: ReceivedEvent) -> bool:
+        """Insert the event's row unless one with its id exists, in one statement (a concurrent insert
+        of the same id is waited for, never an error). True if this call inserted it."""
+        ...
+
     def failed(self, *, limit: int) -> list[ReceivedEvent]: ...
 
 

@@ -122,6 +122,17 @@ def _run(
     handler = HANDLERS.get(event_type)
     try:
         with uow:
+            status = "processed" if handler else "ignored"
+            # A new event is one INSERT, already in its final state: if the handler fails, the
+            # rollback takes the row with it and `_record_failure` records it failed. A copy
+            # racing it waits on the id (PostgreSQL) or the writer lock (SQLite), then finds it.
+            new_row = ReceivedEvent(
+                id=event_id, type=event_type, payload=dict(raw), status=status, attempts=1, received_at=now, processed_at=now
+            )
+            if not force and uow.events.add_if_new(new_row):
+                outcome = handler(uow, gateway, obj, now) if handler else ""
+                uow.commit()
+                return IngestResult(event_id, event_type, status, outcome)
             row = uow.events.get_for_update(event_id)
             if row is not None and row.status != "failed" and not force:
                 return IngestResult(event_id, event_type, "duplicate")
@@ -130,7 +141,7 @@ def _run(
                     ReceivedEvent(id=event_id, type=event_type, payload=dict(raw), status="received", attempts=0, received_at=now)
                 )
             outcome = handler(uow, gateway, obj, now) if handler else ""
-            row.status = "processed" if handler else "ignored"
+            row.status = status
             row.attempts += 1
             row.processed_at = now
             row.last_error = None

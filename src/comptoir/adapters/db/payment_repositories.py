@@ -30,8 +30,14 @@ def insert_unless_present(
     """
     dialect = session.get_bind().dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    stmt = insert(table).values(values).on_conflict_do_nothing(index_elements=list(conflict_columns))
-    return bool(session.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
+    stmt = (
+        insert(table)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+        .returning(table.c[conflict_columns[0]])
+    )
+    # RETURNING, not rowcount: psycopg reports -1 for these statements.
+    return session.execute(stmt).first() is not None
 
 
 class SqlPaymentRepository:
@@ -123,6 +129,10 @@ class SqlEventRepository:
             raise AlreadyRecorded(f"event {event.id} was recorded concurrently") from exc
         return event
 
+    def add_if_new(self, event: ReceivedEvent) -> bool:
+        values = {column.key: getattr(event, column.key) for column in _EVENTS.columns}
+        return insert_unless_present(self._session, _EVENTS, ("id",), values)
+
     def failed(self, *, limit: int) -> list[ReceivedEvent]:
         stmt = (
             select(ReceivedEvent)
@@ -205,3 +215,4 @@ class SqlOutboxRepository:
 
 
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+_EVENTS: Table = ReceivedEvent.__table__  # type: ignore[assignment]
