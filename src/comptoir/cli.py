@@ -164,6 +164,7 @@ def servers_to_run(settings: Settings, host: str, port: int) -> list[ServerSpec]
     from pydantic import SecretStr
 
     from comptoir.app import create_app
+    from comptoir.sandbox import SandboxConfig
     from comptoir.sandbox.server import build_server
     from comptoir.worker import WorkerSchedule
 
@@ -177,6 +178,7 @@ def servers_to_run(settings: Settings, host: str, port: int) -> list[ServerSpec]
             data_dir=settings.data_dir / "sandbox",
             forward_to=f"{_local_url(host, port)}/webhooks/stripe",
             log_level="warning",
+            config=SandboxConfig(business_name="comptoir demo"),
         )
         settings = settings.model_copy(
             update={
