@@ -232,7 +232,8 @@ def apply_payment_received(
     )
     if not recorded:
         return _result("unchanged", order)
-    earlier = [e for e in uow.payments.ledger(order.id) if e.kind == EntryKind.PAYMENT.value and e.external_id != external_id]
+    ledger = uow.payments.ledger(order.id)
+    earlier = [e for e in ledger if e.kind == EntryKind.PAYMENT.value and e.external_id != external_id]
     if earlier:
         payments.flag_for_review(
             uow,
@@ -242,9 +243,9 @@ def apply_payment_received(
             reference=external_id,
             at=now,
         )
-        payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid twice")
+        payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid twice", ledger=ledger)
         return _result("duplicate", order)
-    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid")
+    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid", ledger=ledger)
     if order.status == OrderStatus.CANCELLED.value:
         payments.flag_for_review(
             uow,

@@ -42,6 +42,11 @@ class PaymentRepository(Protocol):
 
     def add_entry(self, entry: LedgerEntry) -> LedgerEntry: ...
 
+    def add_entry_if_new(self, entry: LedgerEntry) -> bool:
+        """Insert unless `(kind, external_id)` is recorded, in one statement (a concurrent insert of the
+        same key is waited for, never an error). True if this call recorded it."""
+        ...
+
     def order_id_for_payment(self, external_id: str) -> str | None:
         """The order a provider payment (PaymentIntent id) was recorded for, if any."""
         ...

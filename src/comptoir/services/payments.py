@@ -56,10 +56,11 @@ def attempt_signal(attempts: list[PaymentAttempt]) -> Attempt:
     return Attempt.NONE
 
 
-def ledger_entries(uow: PaymentUnitOfWork, order_id: str) -> list[Entry]:
+def ledger_entries(uow: PaymentUnitOfWork, order_id: str, rows: list[LedgerEntry] | None = None) -> list[Entry]:
+    """The order's ledger as domain entries (from `rows` when the caller just read them)."""
     return [
         Entry(EntryKind(row.kind), row.amount, row.currency, row.external_id)
-        for row in uow.payments.ledger(order_id)
+        for row in (uow.payments.ledger(order_id) if rows is None else rows)
     ]
 
 
@@ -74,10 +75,11 @@ def record_entry(
     at: datetime,
     reason: str = "",
 ) -> bool:
-    """Append one ledger entry unless this provider object was already recorded. True if written."""
-    if uow.payments.entry(kind.value, external_id) is not None:
-        return False
-    uow.payments.add_entry(
+    """Append one ledger entry unless this provider object was already recorded. True if written.
+
+    One INSERT … ON CONFLICT (kind, external_id) DO NOTHING, under the caller's order lock: the
+    unique key itself decides, so a racing writer neither doubles the money nor fails."""
+    return uow.payments.add_entry_if_new(
         LedgerEntry(
             order_id=order.id,
             kind=kind.value,
@@ -89,14 +91,26 @@ def record_entry(
             recorded_at=at,
         )
     )
-    return True
 
 
-def sync_payment_status(uow: PaymentUnitOfWork, order: Order, *, actor: Actor | str, at: datetime, reason: str) -> PaymentStatus:
-    """Set the order's payment axis to what the ledger and latest attempt say, one legal step at a time."""
-    target = derive_status(
-        ledger_entries(uow, order.id), attempt_signal(uow.payments.attempts(order.id)), due=order.total
-    )
+def sync_payment_status(
+    uow: PaymentUnitOfWork,
+    order: Order,
+    *,
+    actor: Actor | str,
+    at: datetime,
+    reason: str,
+    ledger: list[LedgerEntry] | None = None,
+) -> PaymentStatus:
+    """Set the order's payment axis to what the ledger and latest attempt say, one legal step at a time.
+
+    `ledger`: the order's whole ledger if the caller has just read it (in this transaction, under
+    the order lock). The attempts are only read when no money was received: with a payment in the
+    ledger the attempt in flight does not change the status."""
+    entries = ledger_entries(uow, order.id, ledger)
+    received = balance(entries).paid > 0
+    signal = Attempt.NONE if received else attempt_signal(uow.payments.attempts(order.id))
+    target = derive_status(entries, signal, due=order.total)
     current = PaymentStatus(order.payment_status)
     if target is current:
         return current

@@ -82,6 +82,10 @@ class SqlPaymentRepository:
         self._session.flush()
         return entry
 
+    def add_entry_if_new(self, entry: LedgerEntry) -> bool:
+        values = {c.key: getattr(entry, c.key) for c in _LEDGER.columns if c.key != "id"}
+        return insert_unless_present(self._session, _LEDGER, ("kind", "external_id"), values)
+
     def order_id_for_payment(self, external_id: str) -> str | None:
         stmt = select(LedgerEntry.order_id).where(LedgerEntry.kind == "payment", LedgerEntry.external_id == external_id)
         return self._session.scalars(stmt).first()
@@ -216,3 +220,4 @@ class SqlOutboxRepository:
 
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 _EVENTS: Table = ReceivedEvent.__table__  # type: ignore[assignment]
+_LEDGER: Table = LedgerEntry.__table__  # type: ignore[assignment]
