@@ -1,5 +1,9 @@
 """Request-scoped dependencies: what `create_app()` put on `app.state`, and the current Actor.
 
+The ones that only read `app.state` are `async def`: FastAPI runs a plain `def` dependency in the
+thread pool, one thread hop per dependency per request (the webhook route took four hops before
+its own). Anything that touches the database stays `def` (or runs in the pool explicitly).
+
 The Authorization header is read by hand (not with FastAPI's HTTPBearer, which answers every
 mistake with the same 403) so that each 401 says exactly what is wrong — including the
 classic "forgot the word Bearer" of the seed's Postman walkthrough.
@@ -28,27 +32,27 @@ _docs_bearer = HTTPBearer(
 )
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_uow(request: Request) -> UnitOfWork:
+async def get_uow(request: Request) -> UnitOfWork:
     uow: UnitOfWork = request.app.state.uow_factory()
     return uow
 
 
-def get_hasher(request: Request) -> PasswordHasher:
+async def get_hasher(request: Request) -> PasswordHasher:
     hasher: PasswordHasher = request.app.state.hasher
     return hasher
 
 
-def get_tokens(request: Request) -> TokenIssuer:
+async def get_tokens(request: Request) -> TokenIssuer:
     tokens: TokenIssuer = request.app.state.tokens
     return tokens
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
@@ -91,7 +95,7 @@ Now = Annotated[Clock, Depends(get_clock)]
 Settings_ = Annotated[Settings, Depends(get_settings)]
 
 
-def get_gateway(request: Request) -> PaymentGateway:
+async def get_gateway(request: Request) -> PaymentGateway:
     gateway: PaymentGateway = request.app.state.gateway
     return gateway
 
@@ -101,5 +105,9 @@ def get_payment_uow(request: Request) -> PaymentUnitOfWork:
     return uow
 
 
+async def _payment_uow(request: Request) -> PaymentUnitOfWork:
+    return get_payment_uow(request)
+
+
 Gateway = Annotated[PaymentGateway, Depends(get_gateway)]
-PaymentUow = Annotated[PaymentUnitOfWork, Depends(get_payment_uow)]
+PaymentUow = Annotated[PaymentUnitOfWork, Depends(_payment_uow)]
