@@ -7,6 +7,7 @@ what the outbox holds, with retries. Each message has a dedupe key naming the fa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -46,7 +47,7 @@ def queue(
 def queue_paid_order(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> None:
     """A receipt to the customer and an alert to each of the shop's merchants."""
     shop = _shop(uow, order)
-    customer = uow.outbox.customer_address(order.customer_id)
+    customer, merchants = uow.outbox.order_addresses(order.customer_id, order.shop_id)
     if customer:
         queue(
             uow,
@@ -58,12 +59,14 @@ def queue_paid_order(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> N
             order_id=order.id,
             at=at,
         )
-    queue_merchant_alert(uow, order, at=at, headline="New paid order")
+    queue_merchant_alert(uow, order, at=at, headline="New paid order", addresses=merchants)
 
 
-def queue_merchant_alert(uow: PaymentUnitOfWork, order: Order, *, at: datetime, headline: str) -> None:
+def queue_merchant_alert(
+    uow: PaymentUnitOfWork, order: Order, *, at: datetime, headline: str, addresses: Sequence[str] | None = None
+) -> None:
     shop = _shop(uow, order)
-    for address in uow.outbox.merchant_addresses(shop.id):
+    for address in uow.outbox.merchant_addresses(shop.id) if addresses is None else addresses:
         queue(
             uow,
             dedupe_key=f"order:{order.id}:alert:{headline}:{address}",

@@ -114,6 +114,10 @@ class OutboxRepository(Protocol):
 
     def customer_address(self, user_id: int) -> str | None: ...
 
+    def order_addresses(self, customer_id: int, shop_id: int) -> tuple[str | None, Sequence[str]]:
+        """`customer_address(customer_id)` and `merchant_addresses(shop_id)` in one query."""
+        ...
+
 
 class PaymentUnitOfWork(UnitOfWork, Protocol):
     """The unit of work as the payment side sees it: the shop repositories plus its own."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, or_, select
+from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -216,6 +216,22 @@ class SqlOutboxRepository:
 
     def customer_address(self, user_id: int) -> str | None:
         return self._session.scalars(select(User.email).where(User.id == user_id)).one_or_none()
+
+    def order_addresses(self, customer_id: int, shop_id: int) -> tuple[str | None, Sequence[str]]:
+        stmt = (
+            select(User.id, User.email, User.role, ShopMerchant.shop_id)
+            .outerjoin(ShopMerchant, and_(ShopMerchant.user_id == User.id, ShopMerchant.shop_id == shop_id))
+            .where(or_(User.id == customer_id, ShopMerchant.shop_id.is_not(None)))
+            .order_by(User.email)
+        )
+        customer: str | None = None
+        merchants: list[str] = []
+        for user_id, email, role, merchant_of in self._session.execute(stmt):
+            if user_id == customer_id:
+                customer = email
+            if merchant_of is not None and role in {"merchant", "admin"}:
+                merchants.append(email)
+        return customer, merchants
 
 
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
