@@ -55,9 +55,10 @@ def apply_checkout_session(
     order = _order_for(uow, session)
     if order is None:
         return FulfilmentResult("not_ours", session.order_id)
-    if not _matches(uow, order, session, now):
+    attempts = uow.payments.attempts(order.id)
+    if not _matches(uow, order, session, now, attempts):
         return _result("mismatch", order)
-    attempt = _attempt_for(uow, order, session)
+    attempt = _attempt_for(uow, order, session, attempts)
     if session.status == "expired":
         return apply_session_expired(uow, session, actor=actor, now=now)
     if session.status != "complete":
@@ -266,14 +267,16 @@ def _order_for(uow: PaymentUnitOfWork, session: CheckoutSession) -> Order | None
     return uow.orders.get_for_update(order_id) if order_id else None
 
 
-def _matches(uow: PaymentUnitOfWork, order: Order, session: CheckoutSession, now: datetime) -> bool:
+def _matches(
+    uow: PaymentUnitOfWork, order: Order, session: CheckoutSession, now: datetime, attempts: list[PaymentAttempt]
+) -> bool:
     """The session must name this order and carry its exact amount and currency; anything else is
     flagged for a person and never marks the order paid."""
     problems = []
     if session.client_reference_id and session.order_id and session.client_reference_id != session.order_id:
         problems.append(f"client_reference_id {session.client_reference_id} != metadata.order_id {session.order_id}")
     # the order total, or what one of its attempts asked for (weighed goods: total + margin)
-    expected = {order.total} | {a.amount for a in uow.payments.attempts(order.id) if a.amount is not None}
+    expected = {order.total} | {a.amount for a in attempts if a.amount is not None}
     if session.amount_total not in expected:
         problems.append(f"amount {session.amount_total} != order total {order.total}")
     if (session.currency or "").upper() != order.currency:
@@ -286,13 +289,20 @@ def _matches(uow: PaymentUnitOfWork, order: Order, session: CheckoutSession, now
     return False
 
 
-def _attempt_for(uow: PaymentUnitOfWork, order: Order, session: CheckoutSession) -> PaymentAttempt | None:
+def _attempt_for(
+    uow: PaymentUnitOfWork, order: Order, session: CheckoutSession, attempts: list[PaymentAttempt] | None = None
+) -> PaymentAttempt | None:
     """Our attempt row for this session; adopts a row whose creation was interrupted before the
-    session id was stored (the idempotent create returned it, but we crashed before writing it)."""
-    attempt = uow.payments.attempt_by_provider_id(session.id)
+    session id was stored (the idempotent create returned it, but we crashed before writing it).
+    `attempts`: the order's attempts if the caller has just read them (saves a query)."""
+    if attempts is None:
+        attempts = uow.payments.attempts(order.id)
+    attempt = next((a for a in attempts if a.provider_id == session.id), None)
+    if attempt is None:  # provider ids are unique: only another order's attempt could still hold it
+        attempt = uow.payments.attempt_by_provider_id(session.id)
     if attempt is not None:
         return attempt
-    for candidate in reversed(uow.payments.attempts(order.id)):
+    for candidate in reversed(attempts):
         if candidate.kind == "checkout_session" and candidate.provider_id is None:
             candidate.provider_id = session.id
             candidate.url = session.url
