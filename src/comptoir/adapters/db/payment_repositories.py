@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,7 @@ _UNSETTLED_ATTEMPTS = ("creating", "open", "processing")
 
 
 def insert_unless_present(
-    session: Session, table: Table, conflict_columns: Sequence[str], values: dict[str, Any]
+    session: Session, table: Table, conflict_columns: tuple[str, ...], values: dict[str, Any]
 ) -> bool:
     """One `INSERT … ON CONFLICT (…) DO NOTHING`; True if this call wrote the row.
 
@@ -28,16 +29,21 @@ def insert_unless_present(
     insert of the same key is waited for rather than failing — so no failed statement ever
     aborts the caller's transaction. Core, not the ORM: nothing is added to the session.
     """
-    dialect = session.get_bind().dialect.name
+    stmt = _insert_statement(session.get_bind().dialect.name, table, conflict_columns)
+    # RETURNING, not rowcount: psycopg reports -1 for these statements.
+    return session.execute(stmt, values).first() is not None
+
+
+@functools.cache
+def _insert_statement(dialect: str, table: Table, conflict_columns: tuple[str, ...]) -> Any:
+    """Built once per table (values are bound at execution), so SQLAlchemy's compiled cache is hit
+    without rebuilding and hashing a statement per call."""
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    stmt = (
+    return (
         insert(table)
-        .values(values)
         .on_conflict_do_nothing(index_elements=list(conflict_columns))
         .returning(table.c[conflict_columns[0]])
     )
-    # RETURNING, not rowcount: psycopg reports -1 for these statements.
-    return session.execute(stmt).first() is not None
 
 
 class SqlPaymentRepository:
