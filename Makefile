@@ -32,10 +32,14 @@ browser:
 ## Run the whole suite (PostgreSQL tests are mandatory when CI=true).
 test: $(STAMP) browser
 	$(BIN)/lint-imports
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/lint-imports
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 bench: $(STAMP)
 	$(BIN)/python bench/sandbox_vs_localstripe.py

@@ -31,8 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"])
     parser.add_argument("--http", default="auto", choices=["auto", "h11", "httptools"])
     parser.add_argument("--pidfile", help="write this process's pid here once the app is built")
-    parser.add_argument("--cprofile", help="profile the event-loop thread with cProfile on CPU time "
-                        "(time.process_time), write pstats here at exit")
+    parser.add_argument(
+        "--cprofile",
+        help="profile the event-loop thread with cProfile on CPU time (time.process_time), write pstats here at exit",
+    )
     args = parser.parse_args(argv)
 
     import uvicorn

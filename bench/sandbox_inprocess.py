@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import http.server
 import os
 import string
@@ -44,7 +45,7 @@ def capture_sdk_request() -> tuple[list[tuple[bytes, bytes]], bytes]:
     captured: dict[str, object] = {}
 
     class Capture(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             captured["headers"] = [(k.lower().encode(), v.encode()) for k, v in self.headers.items()]
             captured["body"] = body
@@ -60,12 +61,12 @@ def capture_sdk_request() -> tuple[list[tuple[bytes, bytes]], bytes]:
     thread = threading.Thread(target=server.handle_request, daemon=True)
     thread.start()
     client = stripe.StripeClient(
-        "sk_test_bench_inprocess", base_addresses={"api": f"http://127.0.0.1:{server.server_port}"}, max_network_retries=0
+        "sk_test_bench_inprocess",
+        base_addresses={"api": f"http://127.0.0.1:{server.server_port}"},
+        max_network_retries=0,
     )
-    try:
+    with contextlib.suppress(stripe.StripeError):
         client.v1.payment_intents.create(params=PARAMS)
-    except stripe.StripeError:
-        pass
     thread.join(5)
     server.server_close()
     return captured["headers"], captured["body"]  # type: ignore[return-value]
@@ -136,8 +137,16 @@ def patch_noflush() -> None:
     from comptoir.sandbox.store import Store
 
     def flush(self) -> None:
-        for pending in (self._dirty, self._deleted, self._dirty_deliveries, self._dirty_keys, self._pruned_keys,
-                        self._dirty_tasks, self._done_tasks, self._dirty_meta):
+        for pending in (
+            self._dirty,
+            self._deleted,
+            self._dirty_deliveries,
+            self._dirty_keys,
+            self._pruned_keys,
+            self._dirty_tasks,
+            self._done_tasks,
+            self._dirty_meta,
+        ):
             pending.clear()
 
     Store.flush = flush
@@ -160,10 +169,19 @@ async def replay(app, headers: list[tuple[bytes, bytes]], body: bytes, count: in
     ok = errors = 0
     for _ in range(count):
         scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-            "path": "/v1/payment_intents", "raw_path": b"/v1/payment_intents", "query_string": b"", "root_path": "",
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/v1/payment_intents",
+            "raw_path": b"/v1/payment_intents",
+            "query_string": b"",
+            "root_path": "",
             "headers": [*base, (b"idempotency-key", str(uuid.uuid4()).encode())],
-            "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 12111), "state": {},
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 12111),
+            "state": {},
         }
         sent = False
         status = 0
@@ -194,8 +212,13 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--storage", choices=["sqlite", "memory"], default="sqlite")
     parser.add_argument("--profile", metavar="FILE", help="cProfile (CPU time) the measured requests into FILE")
-    parser.add_argument("--patch", action="append", default=[], choices=sorted(PATCHES),
-                        help="apply a candidate optimisation first (repeatable)")
+    parser.add_argument(
+        "--patch",
+        action="append",
+        default=[],
+        choices=sorted(PATCHES),
+        help="apply a candidate optimisation first (repeatable)",
+    )
     args = parser.parse_args()
 
     for name in args.patch:
@@ -204,8 +227,9 @@ def main() -> int:
 
     headers, body = capture_sdk_request()
     with tempfile.TemporaryDirectory(prefix="comptoir-inproc-") as tmp:
-        config = SandboxConfig(data_dir=None if args.storage == "memory" else tmp, in_memory=args.storage == "memory",
-                               settle_interval=None)
+        config = SandboxConfig(
+            data_dir=None if args.storage == "memory" else tmp, in_memory=args.storage == "memory", settle_interval=None
+        )
         app = create_sandbox_app(config)
         loop = asyncio.new_event_loop()
         loop.run_until_complete(replay(app, headers, body, args.warmup))
@@ -225,8 +249,11 @@ def main() -> int:
         loop.close()
     per = (cpu1 - cpu0) * 1000 / args.requests
     print(f"storage={args.storage} patches={args.patch or 'none'} body={body.decode()}")
-    print(f"{ok} ok, {errors} errors; app CPU {per:.3f} ms/request "
-          f"(=> at most {1000 / per:,.0f} req/s on one core for the app alone); wall {(wall1 - wall0) * 1000 / args.requests:.3f} ms/request")
+    print(
+        f"{ok} ok, {errors} errors; app CPU {per:.3f} ms/request "
+        f"(=> at most {1000 / per:,.0f} req/s on one core for the app alone); "
+        f"wall {(wall1 - wall0) * 1000 / args.requests:.3f} ms/request"
+    )
     if args.profile:
         import pstats
 

@@ -154,8 +154,10 @@ def make_keepalive_client(timeout: float):
                     self._conn = None
                     # A kept-alive connection the server closed while idle: retry once on a new
                     # one (as urllib3 does); anything else is an error.
-                    if reused and attempt == 1 and isinstance(
-                        exc, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+                    if (
+                        reused
+                        and attempt == 1
+                        and isinstance(exc, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError))
                     ):
                         continue
                     raise stripe.APIConnectionError(f"{type(exc).__name__}: {exc}") from exc
@@ -204,7 +206,7 @@ def client_process(
     def call(client: stripe.StripeClient) -> str | None:
         try:
             intent = client.v1.payment_intents.create(params=PARAMS)
-        except Exception as exc:  # noqa: BLE001 - every failure is counted, none stops the run
+        except Exception as exc:
             return _describe(exc)
         status = getattr(intent, "status", None)
         return None if status == "succeeded" else f"unexpected status {status!r}"
@@ -387,7 +389,15 @@ def ensure_localstripe_venv(version: str, with_py_spy: bool) -> None:
     if probe.returncode != 0 or probe.stdout.strip() != version:
         print(f"installing localstripe=={version} into {VENV.relative_to(ROOT)} ...", flush=True)
         subprocess.run(
-            [str(VENV_PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"localstripe=={version}"],
+            [
+                str(VENV_PYTHON),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                f"localstripe=={version}",
+            ],
             check=True,
         )
     if with_py_spy and not (VENV / "bin" / "py-spy").exists():
@@ -425,7 +435,9 @@ class Server:
                 self.pid = int(self.pidfile.read_text().strip())
                 return
             time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not answer on {self.base_url} within {READY_TIMEOUT:.0f} s:\n{self.tail()}")
+        raise RuntimeError(
+            f"{self.name} did not answer on {self.base_url} within {READY_TIMEOUT:.0f} s:\n{self.tail()}"
+        )
 
     def _answers(self) -> bool:
         request = urllib.request.Request(
@@ -465,8 +477,16 @@ def localstripe_server(workdir: Path, variant: str) -> Server:
     return Server(
         "localstripe",
         f"localstripe {LOCALSTRIPE_VERSION} ({variant}), aiohttp",
-        [str(VENV_PYTHON), str(BENCH_DIR / "_localstripe_server.py"), "--port", str(port), "--variant", variant,
-         "--pidfile", str(workdir / "localstripe.pid")],
+        [
+            str(VENV_PYTHON),
+            str(BENCH_DIR / "_localstripe_server.py"),
+            "--port",
+            str(port),
+            "--variant",
+            variant,
+            "--pidfile",
+            str(workdir / "localstripe.pid"),
+        ],
         workdir / "localstripe.pid",
         workdir / "localstripe.log",
     )
@@ -476,9 +496,19 @@ def sandbox_server(workdir: Path, args: argparse.Namespace) -> Server:
     port = free_port()
     storage = ["--in-memory"] if args.sandbox_storage == "memory" else ["--data-dir", str(workdir / "sandbox-data")]
     command = [
-        args.sandbox_python, str(BENCH_DIR / "_sandbox_server.py"), "--port", str(port), *storage,
-        "--settle-interval", args.sandbox_settle, "--loop", args.sandbox_loop, "--http", args.sandbox_http,
-        "--pidfile", str(workdir / "sandbox.pid"),
+        args.sandbox_python,
+        str(BENCH_DIR / "_sandbox_server.py"),
+        "--port",
+        str(port),
+        *storage,
+        "--settle-interval",
+        args.sandbox_settle,
+        "--loop",
+        args.sandbox_loop,
+        "--http",
+        args.sandbox_http,
+        "--pidfile",
+        str(workdir / "sandbox.pid"),
     ]
     if args.cprofile:
         command += ["--cprofile", str(Path(args.cprofile).resolve())]
@@ -486,13 +516,27 @@ def sandbox_server(workdir: Path, args: argparse.Namespace) -> Server:
         py_spy = VENV / "bin" / "py-spy"
         suffix = Path(args.profile).suffix
         fmt = {".svg": "flamegraph", ".txt": "raw"}.get(suffix, "speedscope")
-        command = [str(py_spy), "record", "--rate", "250", "--format", fmt, "--output", str(Path(args.profile).resolve()),
-                   "--threads", *(["--idle"] if args.profile_idle else []), "--", *command]
+        command = [
+            str(py_spy),
+            "record",
+            "--rate",
+            "250",
+            "--format",
+            fmt,
+            "--output",
+            str(Path(args.profile).resolve()),
+            "--threads",
+            *(["--idle"] if args.profile_idle else []),
+            "--",
+            *command,
+        ]
     settle = "off" if args.sandbox_settle.lower() in {"off", "none", "0"} else f"every {args.sandbox_settle} s"
     loop, http = _uvicorn_choice(args.sandbox_python, args.sandbox_loop, args.sandbox_http)
     description = (
         f"comptoir sandbox ({'SQLite write-through' if args.sandbox_storage == 'sqlite' else 'in-memory'}, "
-        f"settle {settle}), uvicorn {loop}+{http}" + (" [under py-spy]" if args.profile else "") + (" [under cProfile]" if args.cprofile else "")
+        f"settle {settle}), uvicorn {loop}+{http}"
+        + (" [under py-spy]" if args.profile else "")
+        + (" [under cProfile]" if args.cprofile else "")
     )
     return Server("sandbox", description, command, workdir / "sandbox.pid", workdir / "sandbox.log")
 
@@ -500,8 +544,14 @@ def sandbox_server(workdir: Path, args: argparse.Namespace) -> Server:
 def _uvicorn_choice(python: str, loop: str, http: str) -> tuple[str, str]:
     """What uvicorn's 'auto' resolves to with the packages installed for that interpreter."""
     probe = subprocess.run(
-        [python, "-c", "import importlib.util as u; print(bool(u.find_spec('uvloop')), bool(u.find_spec('httptools')))"],
-        capture_output=True, text=True, check=True,
+        [
+            python,
+            "-c",
+            "import importlib.util as u; print(bool(u.find_spec('uvloop')), bool(u.find_spec('httptools')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     has_uvloop, has_httptools = (word == "True" for word in probe.stdout.split())
     if loop == "auto":
@@ -521,16 +571,27 @@ def median_result(results: list[Result]) -> Result:
 
 
 def print_report(results: list[Result], args: argparse.Namespace, elapsed: float) -> None:
+    import stripe
     from rich.console import Console
     from rich.table import Table
-
-    import stripe
 
     console = Console(width=None if sys.stdout.isatty() else 160)
     cores = os.cpu_count() or 1
     table = Table(title="create+confirm PaymentIntent (pm_card_visa) through the official stripe SDK")
-    for column in ["server", "ok", "errors", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms",
-                   "server CPU ms/req", "server CPU", "client CPU", "other CPU"]:
+    for column in [
+        "server",
+        "ok",
+        "errors",
+        "req/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "server CPU ms/req",
+        "server CPU",
+        "client CPU",
+        "other CPU",
+    ]:
         table.add_column(column, justify="left" if column == "server" else "right")
 
     def row(r: Result, label: str, style: str | None = None) -> None:
@@ -565,8 +626,10 @@ def print_report(results: list[Result], args: argparse.Namespace, elapsed: float
         verdict = "[green]goal met[/green]" if ratio >= 2.0 else "[red]below the 2.0x goal[/red]"
         console.print(f"throughput ratio sandbox/localstripe: [bold]{ratio:.2f}x[/bold]  ({verdict})")
         cpu_ratio = chosen["localstripe"].server_cpu_ms_per_request / chosen["sandbox"].server_cpu_ms_per_request
-        console.print(f"server CPU per request, localstripe/sandbox: {cpu_ratio:.2f}x "
-                      "(capacity ratio if each server had a core to itself)")
+        console.print(
+            f"server CPU per request, localstripe/sandbox: {cpu_ratio:.2f}x "
+            "(capacity ratio if each server had a core to itself)"
+        )
     for r in results:
         if r.error_samples:
             console.print(f"{r.server} round {r.round} errors, first ones: {r.error_samples}")
@@ -574,8 +637,9 @@ def print_report(results: list[Result], args: argparse.Namespace, elapsed: float
     console.print("parameters:")
     for name in names:
         console.print(f"  {name}: {chosen[name].description}")
+    threads = "/".join(map(str, _split(args.clients, procs)))
     console.print(
-        f"  clients {args.clients} ({procs} client processes x {'/'.join(map(str, _split(args.clients, procs)))} threads), "
+        f"  clients {args.clients} ({procs} client processes x {threads} threads), "
         f"{args.requests} measured requests after {args.warmup} warm-up per server and round, {args.rounds} round(s) "
         f"(servers run one after the other, a fresh server each time), "
         f"time limit {args.time_limit:.0f} s, request timeout {args.request_timeout:.0f} s"
@@ -604,37 +668,83 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per server (default 2000)")
-    parser.add_argument("--warmup", type=int, default=200, help="warm-up requests per server, not measured (default 200)")
+    parser.add_argument(
+        "--warmup", type=int, default=200, help="warm-up requests per server, not measured (default 200)"
+    )
     parser.add_argument("--only", choices=["sandbox", "localstripe"], help="benchmark one server only")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="repeat localstripe then sandbox this many times, fresh servers each time, and report the "
-                        "median round (default 1; use 3+ on a shared machine)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat localstripe then sandbox this many times, fresh servers each time, and report the "
+        "median round (default 1; use 3+ on a shared machine)",
+    )
     parser.add_argument("--client-procs", type=int, default=2, help="load-generating processes (default 2)")
-    parser.add_argument("--time-limit", type=float, default=300.0,
-                        help="seconds allowed for the warm-up and again for the measured phase, per server (default 300)")
-    parser.add_argument("--request-timeout", type=float, default=30.0, help="per-request timeout in seconds (default 30)")
-    parser.add_argument("--http-client", choices=["http.client", "requests"], default="http.client",
-                        help="the SDK's HTTP transport in the load generator: http.client (default: a lean keep-alive "
-                        "stripe.HTTPClient, half the client CPU of the SDK's default) or requests (the SDK's default)")
-    parser.add_argument("--sandbox-python", default=sys.executable,
-                        help="interpreter that runs the sandbox (default: this one); e.g. a venv with uvloop+httptools")
-    parser.add_argument("--sandbox-storage", choices=["sqlite", "memory"], default="sqlite",
-                        help="sqlite: a temp data folder with write-through, as in production (default); memory: in RAM")
-    parser.add_argument("--sandbox-settle", default="1.0", help="background settle interval in seconds, or 'off' (default 1.0)")
-    parser.add_argument("--sandbox-loop", choices=["auto", "asyncio", "uvloop"], default="auto",
-                        help="uvicorn event loop for the sandbox (default auto, as in production)")
-    parser.add_argument("--sandbox-http", choices=["auto", "h11", "httptools"], default="auto",
-                        help="uvicorn HTTP parser for the sandbox (default auto, as in production)")
-    parser.add_argument("--localstripe-variant", choices=["in-memory", "as-shipped"], default="in-memory",
-                        help="in-memory: localstripe's pickle-the-whole-store-on-every-write turned off, i.e. its "
-                        "fastest (default); as-shipped: left on (its cost per request grows with the store)")
-    parser.add_argument("--profile", metavar="FILE",
-                        help="record the sandbox with py-spy into FILE (.svg flamegraph, .txt collapsed stacks, else speedscope JSON)")
-    parser.add_argument("--profile-idle", action="store_true",
-                        help="with --profile: also sample threads that are waiting (locks, I/O, idle pool threads)")
-    parser.add_argument("--cprofile", metavar="FILE",
-                        help="profile the sandbox's event-loop thread with cProfile on CPU time (pstats FILE); "
-                        "robust to other load on the machine, unlike a wall-clock sampler")
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=300.0,
+        help="seconds allowed for the warm-up and again for the measured phase, per server (default 300)",
+    )
+    parser.add_argument(
+        "--request-timeout", type=float, default=30.0, help="per-request timeout in seconds (default 30)"
+    )
+    parser.add_argument(
+        "--http-client",
+        choices=["http.client", "requests"],
+        default="http.client",
+        help="the SDK's HTTP transport in the load generator: http.client (default: a lean keep-alive "
+        "stripe.HTTPClient, half the client CPU of the SDK's default) or requests (the SDK's default)",
+    )
+    parser.add_argument(
+        "--sandbox-python",
+        default=sys.executable,
+        help="interpreter that runs the sandbox (default: this one); e.g. a venv with uvloop+httptools",
+    )
+    parser.add_argument(
+        "--sandbox-storage",
+        choices=["sqlite", "memory"],
+        default="sqlite",
+        help="sqlite: a temp data folder with write-through, as in production (default); memory: in RAM",
+    )
+    parser.add_argument(
+        "--sandbox-settle", default="1.0", help="background settle interval in seconds, or 'off' (default 1.0)"
+    )
+    parser.add_argument(
+        "--sandbox-loop",
+        choices=["auto", "asyncio", "uvloop"],
+        default="auto",
+        help="uvicorn event loop for the sandbox (default auto, as in production)",
+    )
+    parser.add_argument(
+        "--sandbox-http",
+        choices=["auto", "h11", "httptools"],
+        default="auto",
+        help="uvicorn HTTP parser for the sandbox (default auto, as in production)",
+    )
+    parser.add_argument(
+        "--localstripe-variant",
+        choices=["in-memory", "as-shipped"],
+        default="in-memory",
+        help="in-memory: localstripe's pickle-the-whole-store-on-every-write turned off, i.e. its "
+        "fastest (default); as-shipped: left on (its cost per request grows with the store)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="record the sandbox with py-spy into FILE (.svg flamegraph, .txt collapsed stacks, else speedscope JSON)",
+    )
+    parser.add_argument(
+        "--profile-idle",
+        action="store_true",
+        help="with --profile: also sample threads that are waiting (locks, I/O, idle pool threads)",
+    )
+    parser.add_argument(
+        "--cprofile",
+        metavar="FILE",
+        help="profile the sandbox's event-loop thread with cProfile on CPU time (pstats FILE); "
+        "robust to other load on the machine, unlike a wall-clock sampler",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.requests < 1 or args.warmup < 0:
@@ -650,22 +760,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def bench_one(name: str, workdir: Path, round_number: int, args: argparse.Namespace) -> Result:
     """Start one server, run the workload against it, stop it."""
-    server = localstripe_server(workdir, args.localstripe_variant) if name == "localstripe" else sandbox_server(workdir, args)
+    server = (
+        localstripe_server(workdir, args.localstripe_variant)
+        if name == "localstripe"
+        else sandbox_server(workdir, args)
+    )
     result = Result(server=name, description=server.description, requested=args.requests, round=round_number)
     label = name + (f" (round {round_number}/{args.rounds})" if args.rounds > 1 else "")
     print(f"{label}: starting on {server.base_url} ...", flush=True)
     try:
         server.start()
-        print(f"{label}: ready; {args.warmup} warm-up + {args.requests} measured requests, {args.clients} clients ...",
-              flush=True)
+        print(
+            f"{label}: ready; {args.warmup} warm-up + {args.requests} measured requests, {args.clients} clients ...",
+            flush=True,
+        )
         run_workload(result, server.base_url, server.pid, args)
     except Exception:
         print(f"{label}: server log tail:\n{server.tail()}", file=sys.stderr)
         raise
     finally:
         server.stop()
-    print(f"{label}: {result.rps:,.1f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
-          f"{result.errors} errors", flush=True)
+    print(
+        f"{label}: {result.rps:,.1f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
+        f"{result.errors} errors",
+        flush=True,
+    )
     return result
 
 

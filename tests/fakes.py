@@ -102,8 +102,12 @@ class FakeGateway:
                 assert isinstance(reply, PaymentIntent)
                 return reply
             intent = _intent(
-                f"pi_test_{next(_ids)}", "requires_payment_method", request.amount, request.currency,
-                capture_method="manual" if request.capture_manually else "automatic", order_id=request.order_id,
+                f"pi_test_{next(_ids)}",
+                "requires_payment_method",
+                request.amount,
+                request.currency,
+                capture_method="manual" if request.capture_manually else "automatic",
+                order_id=request.order_id,
             )
             self.intents[intent.id] = intent
             self.intent_requests[idempotency_key] = request
@@ -125,8 +129,12 @@ class FakeGateway:
             if decline is not None:
                 code, decline_code, message = decline
                 intent = self.intents[intent.id] = replace(
-                    intent, status="requires_payment_method", error_code=code, decline_code=decline_code,
-                    error_message=message, payment_method_id=None,
+                    intent,
+                    status="requires_payment_method",
+                    error_code=code,
+                    decline_code=decline_code,
+                    error_message=message,
+                    payment_method_id=None,
                 )
                 self.replies[idempotency_key] = error = PaymentRequired(
                     message, code=code, decline_code=decline_code, message=message, payment_intent_id=intent.id
@@ -199,8 +207,12 @@ class FakeGateway:
     def fail_3ds(self, payment_intent_id: str) -> PaymentIntent:
         intent = self.intents[payment_intent_id]
         self.intents[intent.id] = intent = replace(
-            intent, status="requires_payment_method", next_action_type=None, payment_method_id=None,
-            error_code="payment_intent_authentication_failure", error_message="authentication failed",
+            intent,
+            status="requires_payment_method",
+            next_action_type=None,
+            payment_method_id=None,
+            error_code="payment_intent_authentication_failure",
+            error_message="authentication failed",
         )
         return intent
 
@@ -222,8 +234,12 @@ class FakeGateway:
         self.intent_status[intent] = "processing" if delayed else "succeeded"
         self.intents[intent] = _charged(
             _intent(
-                intent, "requires_confirmation", session.amount_total or 0, session.currency or "EUR",
-                capture_method="manual" if session.capture_manually else "automatic", order_id=session.order_id or "",
+                intent,
+                "requires_confirmation",
+                session.amount_total or 0,
+                session.currency or "EUR",
+                capture_method="manual" if session.capture_manually else "automatic",
+                order_id=session.order_id or "",
             )
         )
         return session
@@ -262,7 +278,9 @@ def session_dict(session: CheckoutSession) -> dict[str, Any]:
 DECLINES = {
     "pm_card_visa_chargeDeclined": ("card_declined", "generic_decline", "Your card was declined."),
     "pm_card_visa_chargeDeclinedInsufficientFunds": (
-        "card_declined", "insufficient_funds", "Your card has insufficient funds."
+        "card_declined",
+        "insufficient_funds",
+        "Your card has insufficient funds.",
     ),
     "pm_card_chargeDeclinedExpiredCard": ("expired_card", "expired_card", "Your card has expired."),
 }
@@ -273,9 +291,20 @@ def _intent(
     intent_id: str, status: str, amount: int, currency: str, *, capture_method: str, order_id: str
 ) -> PaymentIntent:
     return PaymentIntent(
-        id=intent_id, status=status, amount=amount, amount_received=0, amount_capturable=0, currency=currency.upper(),
-        client_secret=f"{intent_id}_secret_x", capture_method=capture_method, next_action_type=None, error_code=None,
-        decline_code=None, error_message=None, order_id=order_id, payment_method_id=None,
+        id=intent_id,
+        status=status,
+        amount=amount,
+        amount_received=0,
+        amount_capturable=0,
+        currency=currency.upper(),
+        client_secret=f"{intent_id}_secret_x",
+        capture_method=capture_method,
+        next_action_type=None,
+        error_code=None,
+        decline_code=None,
+        error_message=None,
+        order_id=order_id,
+        payment_method_id=None,
     )
 
 

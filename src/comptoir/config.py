@@ -31,7 +31,9 @@ class Settings(BaseSettings):
 
     jwt_secret: SecretStr = Field(default=SecretStr(""))
     jwt_ttl_seconds: int = 3600
-    hold_minutes: int = Field(default=30, ge=30, le=24 * 60, description="Stock hold; Stripe sessions last 30 min to 24 h.")
+    hold_minutes: int = Field(
+        default=30, ge=30, le=24 * 60, description="Stock hold; Stripe sessions last 30 min to 24 h."
+    )
     max_body_bytes: int = 64 * 1024
 
     stripe_secret_key: SecretStr | None = Field(
@@ -47,7 +49,9 @@ class Settings(BaseSettings):
     )
     stripe_payment_method_types: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="What Checkout offers, comma-separated (card,sepa_debit); empty lets Stripe pick from the Dashboard.",
+        description=(
+            "What Checkout offers, comma-separated (card,sepa_debit); empty lets Stripe pick from the Dashboard."
+        ),
     )
     stripe_api_base: str | None = Field(default=None, description="Point the SDK at a sandbox running elsewhere.")
     sandbox_port: int = Field(default=12111, description="Port of the embedded sandbox (when no Stripe key is set).")

@@ -36,8 +36,12 @@ def order(api: Api) -> tuple[dict[str, str], str]:
     answer = api.client.post(
         "/api/orders",
         headers=headers,
-        json={"shop": "cards", "lines": [{"product_id": product, "quantity": 2}], "payment_method": "online",
-              "delivery_address": ADDRESS},
+        json={
+            "shop": "cards",
+            "lines": [{"product_id": product, "quantity": 2}],
+            "payment_method": "online",
+            "delivery_address": ADDRESS,
+        },
     )
     assert answer.status_code == 201, answer.text
     return headers, answer.json()["id"]
@@ -73,7 +77,9 @@ def test_a_decline_is_problem_json_402_with_code_decline_code_and_message(
     assert answer.status_code == 402 and answer.headers["content-type"] == "application/problem+json"
     body = answer.json()
     assert (body["code"], body["decline_code"], body["message"]) == (
-        "card_declined", "generic_decline", "Your card was declined."
+        "card_declined",
+        "generic_decline",
+        "Your card was declined.",
     )
 
 

@@ -11,12 +11,11 @@ from sqlalchemy import func, select
 
 from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, ReceivedEvent
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
-from comptoir.domain.actors import SYSTEM_WEBHOOK, Actor, Role
-from comptoir.domain.errors import Conflict, NotFound
+from comptoir.domain.actors import SYSTEM_WEBHOOK, Role
 from comptoir.domain.catalog import Unit
+from comptoir.domain.errors import Conflict, NotFound
 from comptoir.services import checkout, fulfilment, ordering, webhooks
 from comptoir.services.checkout import CheckoutUrls
-from comptoir.services.payment_gateway import CheckoutSession
 from tests.factories import NOW, add_product, add_shop, add_user, order_of, stock_of
 from tests.fakes import FakeGateway, event, session_dict
 
@@ -100,7 +99,10 @@ def test_pay_at_pickup_order_has_no_checkout(uows, gateway) -> None:
     product = add_product(uows, shop)
     customer = add_user(uows)
     order = ordering.place_order(
-        uows(), customer, order_of(shop, (product, 1), payment_method="on_pickup", delivery_address=None, pickup={"slot": "sat"}), NOW
+        uows(),
+        customer,
+        order_of(shop, (product, 1), payment_method="on_pickup", delivery_address=None, pickup={"slot": "sat"}),
+        NOW,
     )
     with pytest.raises(Conflict) as refused:
         checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
@@ -123,7 +125,10 @@ def test_paid_session_fulfils_once_whoever_calls(uows, gateway, shop_setup) -> N
     link = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
     paid = gateway.pay(link.id)
     # when the webhook, the success page and the reconciler all apply it
-    outcomes = [fulfilment.fulfil_checkout(uows(), paid, actor=who, now=NOW).outcome for who in ("system:webhook", "system:success_page", "system:reconciler")]
+    outcomes = [
+        fulfilment.fulfil_checkout(uows(), paid, actor=who, now=NOW).outcome
+        for who in ("system:webhook", "system:success_page", "system:reconciler")
+    ]
     # then the first records it and the others change nothing
     assert outcomes == ["paid", "unchanged", "unchanged"]
     assert _order_row(uows, order.id) == ("confirmed", "paid")
@@ -197,7 +202,7 @@ def test_delayed_payment_failure_marks_failed_and_tells_the_customer(uows, gatew
 
 
 def test_expired_session_after_the_hold_cancels_and_releases_stock_once(uows, gateway, shop_setup) -> None:
-    shop, product, customer, _ = shop_setup
+    _, product, customer, _ = shop_setup
     order, _ = _order(uows, shop_setup, quantity=3)
     link = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
     assert stock_of(uows, product) == 2
@@ -296,7 +301,14 @@ def test_refunds_from_the_dashboard_land_in_the_ledger_whatever_the_event_order(
 def test_payment_intent_succeeded_and_session_completed_record_the_same_money_once(uows, gateway, shop_setup) -> None:
     order, customer = _order(uows, shop_setup)
     paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
-    intent = {"id": paid.payment_intent_id, "object": "payment_intent", "amount": 50000, "amount_received": 50000, "currency": "eur", "metadata": {"order_id": order.id}}
+    intent = {
+        "id": paid.payment_intent_id,
+        "object": "payment_intent",
+        "amount": 50000,
+        "amount_received": 50000,
+        "currency": "eur",
+        "metadata": {"order_id": order.id},
+    }
     webhooks.ingest(uows(), gateway, event("payment_intent.succeeded", intent), now=NOW)
     webhooks.ingest(uows(), gateway, event("checkout.session.completed", session_dict(paid)), now=NOW)
     assert _count(uows, LedgerEntry, order_id=order.id) == 1
@@ -309,8 +321,6 @@ def test_outbox_rows_are_unique_per_fact(uows, gateway, shop_setup) -> None:
     paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
     fulfilment.fulfil_checkout(uows(), paid, actor=SYSTEM_WEBHOOK, now=NOW)
     assert _count(uows, OutboxMessage, order_id=order.id, topic="receipt") == 1
-
-
 
 
 def test_the_reconciler_books_refunds_whose_events_were_all_lost(uows, gateway, shop_setup) -> None:

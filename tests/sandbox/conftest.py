@@ -51,8 +51,7 @@ def start_sandbox(data_dir: Path) -> RunningSandbox:
     base_url = f"http://127.0.0.1:{port}"
     config = SandboxConfig(data_dir=data_dir, public_base_url=base_url, settle_interval=None)
     app = create_sandbox_app(config)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="on",
-                                           access_log=False))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="on", access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     wait_until(lambda: server.started, timeout=10)

@@ -30,15 +30,17 @@ def test_lists_are_newest_first_and_paginate_both_ways(client):
 
 def test_auto_paging_iterates_across_pages(client):
     product = client.v1.products.create({"name": "Autopage"})
-    prices = [client.v1.prices.create({"product": product.id, "unit_amount": 100 + i, "currency": "eur"})
-              for i in range(7)]
+    prices = [
+        client.v1.prices.create({"product": product.id, "unit_amount": 100 + i, "currency": "eur"}) for i in range(7)
+    ]
     listed = [p.id for p in client.v1.prices.list({"product": product.id, "limit": 3}).auto_paging_iter()]
     assert listed == [p.id for p in reversed(prices)]
 
 
 def test_references_are_ids_unless_expanded(client):
-    pi = client.v1.payment_intents.create({"amount": 1000, "currency": "eur", "payment_method": "pm_card_visa",
-                                           "confirm": True})
+    pi = client.v1.payment_intents.create(
+        {"amount": 1000, "currency": "eur", "payment_method": "pm_card_visa", "confirm": True}
+    )
     assert isinstance(pi.latest_charge, str)
     expanded = client.v1.payment_intents.retrieve(pi.id, {"expand": ["latest_charge", "payment_method"]})
     assert expanded.latest_charge.object == "charge" and expanded.latest_charge.id == pi.latest_charge
@@ -50,8 +52,14 @@ def test_references_are_ids_unless_expanded(client):
 
 
 def test_expand_line_items_on_a_session(client):
-    cs = client.v1.checkout.sessions.create({"mode": "payment", "line_items": [
-        {"price_data": {"currency": "eur", "unit_amount": 300, "product_data": {"name": "Pain"}}, "quantity": 1}]})
+    cs = client.v1.checkout.sessions.create(
+        {
+            "mode": "payment",
+            "line_items": [
+                {"price_data": {"currency": "eur", "unit_amount": 300, "product_data": {"name": "Pain"}}, "quantity": 1}
+            ],
+        }
+    )
     assert "line_items" not in client.v1.checkout.sessions.retrieve(cs.id)
     expanded = client.v1.checkout.sessions.retrieve(cs.id, {"expand": ["line_items"]})
     assert expanded.line_items.data[0].description == "Pain"
@@ -68,11 +76,21 @@ def test_unknown_object_is_404_resource_missing(client):
 
 
 def test_error_body_has_stripes_shape(running):
-    response = httpx.get(f"{running.base_url}/v1/payment_intents/pi_missing",
-                         headers={"Authorization": f"Bearer {API_KEY}"})
+    response = httpx.get(
+        f"{running.base_url}/v1/payment_intents/pi_missing", headers={"Authorization": f"Bearer {API_KEY}"}
+    )
     assert response.status_code == 404
-    assert set(response.json()["error"]) >= {"type", "code", "decline_code", "message", "param", "charge",
-                                             "payment_intent", "doc_url", "advice_code"}
+    assert set(response.json()["error"]) >= {
+        "type",
+        "code",
+        "decline_code",
+        "message",
+        "param",
+        "charge",
+        "payment_intent",
+        "doc_url",
+        "advice_code",
+    }
     assert response.headers["Request-Id"].startswith("req_")
 
 
@@ -91,8 +109,7 @@ def test_malformed_key_raises_authentication_error(running):
 
 def test_any_stripe_version_is_accepted(running):
     old = running.client(stripe_version="2020-08-27")
-    assert old.v1.customers.create({"email": "old@example.com"}).last_response.headers["Stripe-Version"] == \
-        "2020-08-27"
+    assert old.v1.customers.create({"email": "old@example.com"}).last_response.headers["Stripe-Version"] == "2020-08-27"
 
 
 def test_unknown_url_is_404_invalid_request(running):
@@ -109,8 +126,9 @@ def test_metadata_update_merges_and_deletes(client):
 
 
 def test_confirming_a_succeeded_intent_is_unexpected_state(client):
-    pi = client.v1.payment_intents.create({"amount": 1000, "currency": "eur", "payment_method": "pm_card_visa",
-                                           "confirm": True})
+    pi = client.v1.payment_intents.create(
+        {"amount": 1000, "currency": "eur", "payment_method": "pm_card_visa", "confirm": True}
+    )
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.payment_intents.confirm(pi.id)
     assert raised.value.code == "payment_intent_unexpected_state"
@@ -137,8 +155,9 @@ def test_products_and_prices_update(client):
 
 
 def test_webhook_endpoints_create_list_retrieve_delete(client):
-    endpoint = client.v1.webhook_endpoints.create({"url": "https://shop.example/webhooks",
-                                                   "enabled_events": ["checkout.session.completed"]})
+    endpoint = client.v1.webhook_endpoints.create(
+        {"url": "https://shop.example/webhooks", "enabled_events": ["checkout.session.completed"]}
+    )
     assert endpoint.secret.startswith("whsec_")
     fetched = client.v1.webhook_endpoints.retrieve(endpoint.id)
     assert fetched.url == "https://shop.example/webhooks" and "secret" not in fetched
@@ -152,8 +171,9 @@ def test_webhook_endpoints_create_list_retrieve_delete(client):
 def test_an_unknown_parameter_is_refused_and_not_saved_under_its_key(client):
     # given a typo in a parameter name
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.payment_intents.create({"amount": 1000, "currency": "eur", "ammount": 5},
-                                         {"idempotency_key": f"typo-{uuid.uuid4()}"})
+        client.v1.payment_intents.create(
+            {"amount": 1000, "currency": "eur", "ammount": 5}, {"idempotency_key": f"typo-{uuid.uuid4()}"}
+        )
     # then Stripe's parameter_unknown error names it
     assert raised.value.code == "parameter_unknown"
     assert raised.value.error.param == "ammount"
@@ -161,10 +181,16 @@ def test_an_unknown_parameter_is_refused_and_not_saved_under_its_key(client):
 
 
 def test_both_names_of_the_payment_method_types_parameter_are_accepted(client):
-    old = client.v1.payment_intents.create({"amount": 1000, "currency": "eur",
-                                            "payment_method_types": ["card", "sepa_debit"]})
-    new = client.v1.payment_intents.create({"amount": 1000, "currency": "eur",
-                                            "allowed_payment_method_types": ["card", "sepa_debit"],
-                                            "excluded_payment_method_types": ["sepa_debit"]})
+    old = client.v1.payment_intents.create(
+        {"amount": 1000, "currency": "eur", "payment_method_types": ["card", "sepa_debit"]}
+    )
+    new = client.v1.payment_intents.create(
+        {
+            "amount": 1000,
+            "currency": "eur",
+            "allowed_payment_method_types": ["card", "sepa_debit"],
+            "excluded_payment_method_types": ["sepa_debit"],
+        }
+    )
     assert old.payment_method_types == ["card", "sepa_debit"]
     assert new.payment_method_types == ["card"]

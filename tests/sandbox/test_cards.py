@@ -5,49 +5,140 @@ from __future__ import annotations
 import pytest
 import stripe
 
-SUCCESS_CARDS = ["pm_card_visa", "pm_card_visa_debit", "pm_card_mastercard", "pm_card_amex", "pm_card_discover",
-                 "pm_card_jcb", "pm_card_unionpay", "pm_card_bypassPending", "pm_card_threeDSecureOptional",
-                 "pm_card_amex_threeDSecureNotSupported"]
-SUCCESS_NUMBERS = ["4242424242424242", "4000056655665556", "5555555555554444", "2223003122003222",
-                   "5200828282828210", "5105105105105100", "378282246310005", "371449635398431",
-                   "6011111111111117", "3566002020360505", "6200000000000005", "4000000000000077",
-                   "4000000032200000"]
+SUCCESS_CARDS = [
+    "pm_card_visa",
+    "pm_card_visa_debit",
+    "pm_card_mastercard",
+    "pm_card_amex",
+    "pm_card_discover",
+    "pm_card_jcb",
+    "pm_card_unionpay",
+    "pm_card_bypassPending",
+    "pm_card_threeDSecureOptional",
+    "pm_card_amex_threeDSecureNotSupported",
+]
+SUCCESS_NUMBERS = [
+    "4242424242424242",
+    "4000056655665556",
+    "5555555555554444",
+    "2223003122003222",
+    "5200828282828210",
+    "5105105105105100",
+    "378282246310005",
+    "371449635398431",
+    "6011111111111117",
+    "3566002020360505",
+    "6200000000000005",
+    "4000000000000077",
+    "4000000032200000",
+]
 
 # (payment method, code, decline_code, advice_code, param, message)
 DECLINES = [
-    ("pm_card_visa_chargeDeclined", "card_declined", "generic_decline", "try_again_later", None,
-     "Your card was declined."),
-    ("pm_card_visa_chargeDeclinedInsufficientFunds", "card_declined", "insufficient_funds", "try_again_later",
-     None, "Your card has insufficient funds."),
-    ("pm_card_visa_chargeDeclinedLostCard", "card_declined", "lost_card", "do_not_try_again", None,
-     "Your card was declined."),
-    ("pm_card_visa_chargeDeclinedStolenCard", "card_declined", "stolen_card", "do_not_try_again", None,
-     "Your card was declined."),
-    ("pm_card_chargeDeclinedExpiredCard", "expired_card", "expired_card", "confirm_card_data", "exp_month",
-     "Your card has expired."),
-    ("pm_card_chargeDeclinedIncorrectCvc", "incorrect_cvc", "incorrect_cvc", "confirm_card_data", "cvc",
-     "Your card's security code is incorrect."),
-    ("pm_card_chargeDeclinedProcessingError", "processing_error", "processing_error", "try_again_later", None,
-     "An error occurred while processing your card. Try again in a little bit."),
-    ("pm_card_visa_chargeDeclinedVelocityLimitExceeded", "card_declined", "card_velocity_exceeded",
-     "try_again_later", None, "Your card was declined."),
-    ("pm_card_chargeCustomerFail", "card_declined", "generic_decline", "try_again_later", None,
-     "Your card was declined."),
+    (
+        "pm_card_visa_chargeDeclined",
+        "card_declined",
+        "generic_decline",
+        "try_again_later",
+        None,
+        "Your card was declined.",
+    ),
+    (
+        "pm_card_visa_chargeDeclinedInsufficientFunds",
+        "card_declined",
+        "insufficient_funds",
+        "try_again_later",
+        None,
+        "Your card has insufficient funds.",
+    ),
+    (
+        "pm_card_visa_chargeDeclinedLostCard",
+        "card_declined",
+        "lost_card",
+        "do_not_try_again",
+        None,
+        "Your card was declined.",
+    ),
+    (
+        "pm_card_visa_chargeDeclinedStolenCard",
+        "card_declined",
+        "stolen_card",
+        "do_not_try_again",
+        None,
+        "Your card was declined.",
+    ),
+    (
+        "pm_card_chargeDeclinedExpiredCard",
+        "expired_card",
+        "expired_card",
+        "confirm_card_data",
+        "exp_month",
+        "Your card has expired.",
+    ),
+    (
+        "pm_card_chargeDeclinedIncorrectCvc",
+        "incorrect_cvc",
+        "incorrect_cvc",
+        "confirm_card_data",
+        "cvc",
+        "Your card's security code is incorrect.",
+    ),
+    (
+        "pm_card_chargeDeclinedProcessingError",
+        "processing_error",
+        "processing_error",
+        "try_again_later",
+        None,
+        "An error occurred while processing your card. Try again in a little bit.",
+    ),
+    (
+        "pm_card_visa_chargeDeclinedVelocityLimitExceeded",
+        "card_declined",
+        "card_velocity_exceeded",
+        "try_again_later",
+        None,
+        "Your card was declined.",
+    ),
+    (
+        "pm_card_chargeCustomerFail",
+        "card_declined",
+        "generic_decline",
+        "try_again_later",
+        None,
+        "Your card was declined.",
+    ),
     ("pm_card_radarBlock", "card_declined", "fraudulent", "do_not_try_again", None, "Your card was declined."),
-    ("pm_card_chargeDeclinedFraudulent", "card_declined", "fraudulent", "do_not_try_again", None,
-     "Your card was declined."),
-    ("pm_card_threeDSecureRequiredProcessingError", "card_declined", "processing_error", "try_again_later", None,
-     "Your card was declined."),
+    (
+        "pm_card_chargeDeclinedFraudulent",
+        "card_declined",
+        "fraudulent",
+        "do_not_try_again",
+        None,
+        "Your card was declined.",
+    ),
+    (
+        "pm_card_threeDSecureRequiredProcessingError",
+        "card_declined",
+        "processing_error",
+        "try_again_later",
+        None,
+        "Your card was declined.",
+    ),
 ]
 
-THREE_DS_REQUIRED = ["pm_card_authenticationRequiredOnSetup", "pm_card_authenticationRequired",
-                     "pm_card_authenticationRequiredSetupForOffSession", "pm_card_threeDSecure2Required",
-                     "pm_card_threeDSecureRequired"]
+THREE_DS_REQUIRED = [
+    "pm_card_authenticationRequiredOnSetup",
+    "pm_card_authenticationRequired",
+    "pm_card_authenticationRequiredSetupForOffSession",
+    "pm_card_threeDSecure2Required",
+    "pm_card_threeDSecureRequired",
+]
 
 
 def pay(client: stripe.StripeClient, payment_method: str, **extra):
     return client.v1.payment_intents.create(
-        {"amount": 2000, "currency": "eur", "payment_method": payment_method, "confirm": True, **extra})
+        {"amount": 2000, "currency": "eur", "payment_method": payment_method, "confirm": True, **extra}
+    )
 
 
 @pytest.mark.parametrize("payment_method", SUCCESS_CARDS)
@@ -66,15 +157,17 @@ def test_success_cards_pay_immediately(client, payment_method):
 def test_success_numbers_pay_when_given_as_raw_card_details(client, number):
     # given a PaymentMethod created from raw card details
     pm = client.v1.payment_methods.create(
-        {"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+        {"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}
+    )
     assert pm.card.last4 == number[-4:]
     # when it pays / then it succeeds
     assert pay(client, pm.id).status == "succeeded"
 
 
 @pytest.mark.parametrize("payment_method,code,decline_code,advice_code,param,message", DECLINES)
-def test_declines_happen_at_charge_time_with_stripe_error_fields(client, payment_method, code, decline_code,
-                                                                 advice_code, param, message):
+def test_declines_happen_at_charge_time_with_stripe_error_fields(
+    client, payment_method, code, decline_code, advice_code, param, message
+):
     # given a declining test card (creating the PaymentMethod itself works)
     # when it is used to confirm a PaymentIntent
     with pytest.raises(stripe.CardError) as raised:
@@ -115,16 +208,20 @@ def test_a_declined_intent_can_be_paid_with_a_good_card(client):
 def test_incorrect_number_is_refused_when_the_card_is_entered(client):
     with pytest.raises(stripe.CardError) as raised:
         client.v1.payment_methods.create(
-            {"type": "card", "card": {"number": "4242424242424241", "exp_month": 12, "exp_year": 2034}})
+            {"type": "card", "card": {"number": "4242424242424241", "exp_month": 12, "exp_year": 2034}}
+        )
     assert raised.value.code == "incorrect_number"
     assert raised.value.error.param == "number"
 
 
-@pytest.mark.parametrize("card,code,param", [
-    ({"exp_month": 13, "exp_year": 2034}, "invalid_expiry_month", "exp_month"),
-    ({"exp_month": 12, "exp_year": 2001}, "invalid_expiry_year", "exp_year"),
-    ({"exp_month": 12, "exp_year": 2034, "cvc": "12"}, "invalid_cvc", "cvc"),
-])
+@pytest.mark.parametrize(
+    "card,code,param",
+    [
+        ({"exp_month": 13, "exp_year": 2034}, "invalid_expiry_month", "exp_month"),
+        ({"exp_month": 12, "exp_year": 2001}, "invalid_expiry_year", "exp_year"),
+        ({"exp_month": 12, "exp_year": 2034, "cvc": "12"}, "invalid_cvc", "cvc"),
+    ],
+)
 def test_invalid_card_data_is_refused(client, card, code, param):
     with pytest.raises(stripe.CardError) as raised:
         client.v1.payment_methods.create({"type": "card", "card": {"number": "4242424242424242", **card}})
@@ -164,10 +261,13 @@ def test_3ds_fail_returns_intent_to_requires_payment_method(client, sandbox):
     assert client.v1.payment_intents.confirm(pi.id, {"payment_method": "pm_card_visa"}).status == "succeeded"
 
 
-@pytest.mark.parametrize("payment_method,decline_code", [
-    ("pm_card_authenticationRequiredChargeDeclinedInsufficientFunds", "insufficient_funds"),
-    ("pm_card_threeDSecureRequiredChargeDeclined", "generic_decline"),
-])
+@pytest.mark.parametrize(
+    "payment_method,decline_code",
+    [
+        ("pm_card_authenticationRequiredChargeDeclinedInsufficientFunds", "insufficient_funds"),
+        ("pm_card_threeDSecureRequiredChargeDeclined", "generic_decline"),
+    ],
+)
 def test_3ds_cards_declined_after_authentication(client, sandbox, payment_method, decline_code):
     pi = pay(client, payment_method, return_url="https://shop.example/return")
     assert pi.status == "requires_action"
@@ -181,8 +281,11 @@ def test_3ds_cards_declined_after_authentication(client, sandbox, payment_method
 def test_optional_3ds_card_with_processing_error_fails_only_when_3ds_is_requested(client):
     assert pay(client, "pm_card_threeDSecureOptionalProcessingError").status == "succeeded"
     with pytest.raises(stripe.CardError) as raised:
-        pay(client, "pm_card_threeDSecureOptionalProcessingError",
-            payment_method_options={"card": {"request_three_d_secure": "any"}})
+        pay(
+            client,
+            "pm_card_threeDSecureOptionalProcessingError",
+            payment_method_options={"card": {"request_three_d_secure": "any"}},
+        )
     assert raised.value.code == "processing_error"
 
 
@@ -215,7 +318,8 @@ def test_a_test_id_mints_one_payment_method_per_confirmed_create(client, sandbox
 def test_cards_simulating_issuer_declines_cannot_be_attached(client):
     customer = client.v1.customers.create({"email": "attach@example.com"})
     declined = client.v1.payment_methods.create(
-        {"type": "card", "card": {"number": "4000000000000002", "exp_month": 12, "exp_year": 2034}})
+        {"type": "card", "card": {"number": "4000000000000002", "exp_month": 12, "exp_year": 2034}}
+    )
     with pytest.raises(stripe.CardError) as raised:
         client.v1.payment_methods.attach(declined.id, {"customer": customer.id})
     assert raised.value.code == "card_declined"
@@ -225,7 +329,8 @@ def test_charge_customer_fail_card_attaches_then_every_charge_fails(client):
     # given the "decline after attaching" card attached to a customer
     customer = client.v1.customers.create({"email": "later@example.com"})
     pm = client.v1.payment_methods.create(
-        {"type": "card", "card": {"number": "4000000000000341", "exp_month": 12, "exp_year": 2034}})
+        {"type": "card", "card": {"number": "4000000000000341", "exp_month": 12, "exp_year": 2034}}
+    )
     attached = client.v1.payment_methods.attach(pm.id, {"customer": customer.id})
     assert attached.customer == customer.id
     assert [p.id for p in client.v1.customers.payment_methods.list(customer.id).data] == [pm.id]
@@ -241,11 +346,19 @@ def test_charge_customer_fail_card_attaches_then_every_charge_fails(client):
 def test_inline_payment_method_data_as_stripe_js_sends_it(client):
     pi = client.v1.payment_intents.create({"amount": 2000, "currency": "eur"})
     with pytest.raises(stripe.CardError) as raised:
-        client.v1.payment_intents.confirm(pi.id, {"payment_method_data": {
-            "type": "card", "card": {"number": "4000000000009995", "exp_month": 12, "exp_year": 2034}}})
+        client.v1.payment_intents.confirm(
+            pi.id,
+            {
+                "payment_method_data": {
+                    "type": "card",
+                    "card": {"number": "4000000000009995", "exp_month": 12, "exp_year": 2034},
+                }
+            },
+        )
     assert raised.value.error.decline_code == "insufficient_funds"
-    paid = client.v1.payment_intents.confirm(pi.id, {"payment_method_data": {
-        "type": "card", "card": {"token": "tok_visa"}}})
+    paid = client.v1.payment_intents.confirm(
+        pi.id, {"payment_method_data": {"type": "card", "card": {"token": "tok_visa"}}}
+    )
     assert paid.status == "succeeded"
 
 
@@ -280,12 +393,14 @@ def test_manual_confirmation_and_manual_capture_authorises_on_the_server_confirm
     assert client.v1.payment_intents.confirm(pi.id).status == "requires_capture"
 
 
-@pytest.mark.parametrize("payment_method,decline_code", [
-    ("pm_card_authenticationRequiredChargeDeclinedInsufficientFunds", "insufficient_funds"),
-    ("pm_card_threeDSecureRequiredChargeDeclined", "generic_decline"),
-])
-def test_manual_confirmation_declines_on_the_server_confirm_after_3ds(client, sandbox, payment_method,
-                                                                      decline_code):
+@pytest.mark.parametrize(
+    "payment_method,decline_code",
+    [
+        ("pm_card_authenticationRequiredChargeDeclinedInsufficientFunds", "insufficient_funds"),
+        ("pm_card_threeDSecureRequiredChargeDeclined", "generic_decline"),
+    ],
+)
+def test_manual_confirmation_declines_on_the_server_confirm_after_3ds(client, sandbox, payment_method, decline_code):
     # given a card that authenticates and is then declined, on a manual-confirmation intent
     pi = server_confirmed(client, payment_method)
     sandbox.complete_3ds(pi.id)

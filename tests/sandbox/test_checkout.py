@@ -14,10 +14,17 @@ def price(client, amount=1250, currency="eur"):
 
 
 def session(client, **extra):
-    params = {"mode": "payment", "success_url": "https://shop.example/ok?s={CHECKOUT_SESSION_ID}",
-              "cancel_url": "https://shop.example/cancel",
-              "line_items": [{"price_data": {"currency": "eur", "unit_amount": 700,
-                                             "product_data": {"name": "Croissant"}}, "quantity": 3}]}
+    params = {
+        "mode": "payment",
+        "success_url": "https://shop.example/ok?s={CHECKOUT_SESSION_ID}",
+        "cancel_url": "https://shop.example/cancel",
+        "line_items": [
+            {
+                "price_data": {"currency": "eur", "unit_amount": 700, "product_data": {"name": "Croissant"}},
+                "quantity": 3,
+            }
+        ],
+    }
     params.update(extra)
     return client.v1.checkout.sessions.create(params)
 
@@ -26,9 +33,16 @@ def test_create_by_price_id(client, running):
     # given a catalogue price
     p = price(client)
     # when a session is created with it
-    cs = client.v1.checkout.sessions.create({
-        "mode": "payment", "line_items": [{"price": p.id, "quantity": 2}], "success_url": "https://shop.example/ok",
-        "client_reference_id": "order-42", "customer_email": "buyer@example.com", "metadata": {"order_id": "42"}})
+    cs = client.v1.checkout.sessions.create(
+        {
+            "mode": "payment",
+            "line_items": [{"price": p.id, "quantity": 2}],
+            "success_url": "https://shop.example/ok",
+            "client_reference_id": "order-42",
+            "customer_email": "buyer@example.com",
+            "metadata": {"order_id": "42"},
+        }
+    )
     # then it is open, unpaid, priced from the catalogue, and points at the sandbox's page
     assert cs.status == "open" and cs.payment_status == "unpaid"
     assert cs.amount_total == 2500 and cs.currency == "eur"
@@ -69,8 +83,10 @@ def test_expires_at_inside_the_range_is_kept(client, sandbox):
 
 
 def test_line_items_paginate_in_both_directions(client):
-    items = [{"price_data": {"currency": "eur", "unit_amount": 100 + i, "product_data": {"name": f"P{i}"}},
-              "quantity": 1} for i in range(5)]
+    items = [
+        {"price_data": {"currency": "eur", "unit_amount": 100 + i, "product_data": {"name": f"P{i}"}}, "quantity": 1}
+        for i in range(5)
+    ]
     cs = session(client, line_items=items)
     first = client.v1.checkout.sessions.line_items.list(cs.id, {"limit": 2})
     assert [i.description for i in first.data] == ["P0", "P1"] and first.has_more
@@ -83,8 +99,9 @@ def test_line_items_paginate_in_both_directions(client):
 def test_pay_with_a_card_completes_the_session(client, sandbox):
     cs = session(client)
     # when the buyer pays on the hosted page
-    result = sandbox.complete_checkout_with_card(cs.id, number="4242424242424242", exp_month=12, exp_year=2034,
-                                                 cvc="123", email="buyer@example.com", name="Ada")
+    result = sandbox.complete_checkout_with_card(
+        cs.id, number="4242424242424242", exp_month=12, exp_year=2034, cvc="123", email="buyer@example.com", name="Ada"
+    )
     # then the session is complete and paid, with a PaymentIntent, and the success URL is filled in
     assert result.status == "complete"
     assert result.redirect_url == f"https://shop.example/ok?s={cs.id}"
@@ -139,8 +156,11 @@ def test_manual_capture_session_is_paid_once_authorised_and_capture_changes_no_s
     pi_id = result.payment_intent["id"]
     # then Checkout reports it paid (the card is authorised) and says so in checkout.session.completed
     assert client.v1.checkout.sessions.retrieve(cs.id).payment_status == "paid"
-    completed = [e for e in client.v1.events.list({"type": "checkout.session.completed", "limit": 50}).data
-                 if e.data.object.id == cs.id]
+    completed = [
+        e
+        for e in client.v1.events.list({"type": "checkout.session.completed", "limit": 50}).data
+        if e.data.object.id == cs.id
+    ]
     assert len(completed) == 1 and completed[0].data.object.payment_status == "paid"
     pi = client.v1.payment_intents.retrieve(pi_id)
     assert _types_about(client, pi_id) == ["payment_intent.amount_capturable_updated", "payment_intent.created"]

@@ -23,10 +23,19 @@ LONG_WAIT = DEADLINE * 3
 
 
 def _session(sandbox: RunningSandbox) -> Any:
-    return sandbox.stripe.v1.checkout.sessions.create({
-        "mode": "payment", "success_url": SUCCESS, "cancel_url": "http://shop.test/cart",
-        "line_items": [{"price_data": {"currency": "eur", "unit_amount": 950,
-                                       "product_data": {"name": "Tarte"}}, "quantity": 1}]})
+    return sandbox.stripe.v1.checkout.sessions.create(
+        {
+            "mode": "payment",
+            "success_url": SUCCESS,
+            "cancel_url": "http://shop.test/cart",
+            "line_items": [
+                {
+                    "price_data": {"currency": "eur", "unit_amount": 950, "product_data": {"name": "Tarte"}},
+                    "quantity": 1,
+                }
+            ],
+        }
+    )
 
 
 def _hold_completed(delivery: Delivery, index: int) -> int:
@@ -118,8 +127,11 @@ def test_the_redirect_waits_no_longer_than_the_configured_time(buyer: Buyer) -> 
         assert page.status == 303
         assert page.location == SUCCESS.replace("{CHECKOUT_SESSION_ID}", session.id)
         assert not receiver.release.is_set()
-        event_id = next(d.event["id"] for d in receiver.wait_for(_completed_arrived)
-                        if d.event["type"] == "checkout.session.completed")
+        event_id = next(
+            d.event["id"]
+            for d in receiver.wait_for(_completed_arrived)
+            if d.event["type"] == "checkout.session.completed"
+        )
         [row] = sandbox.deliveries(event_id=event_id)
         assert row["attempts"] == 0 and row["status"] == "pending"
 

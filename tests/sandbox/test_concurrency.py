@@ -8,18 +8,32 @@ from concurrent.futures import ThreadPoolExecutor
 
 def test_concurrent_payments_and_a_shared_idempotency_key(running, sandbox):
     shared_key = str(uuid.uuid4())
-    sessions = [running.client().v1.checkout.sessions.create({"mode": "payment", "line_items": [
-        {"price_data": {"currency": "eur", "unit_amount": 800, "product_data": {"name": "Tarte"}}, "quantity": 1}]})
-        for _ in range(4)]
+    sessions = [
+        running.client().v1.checkout.sessions.create(
+            {
+                "mode": "payment",
+                "line_items": [
+                    {
+                        "price_data": {"currency": "eur", "unit_amount": 800, "product_data": {"name": "Tarte"}},
+                        "quantity": 1,
+                    }
+                ],
+            }
+        )
+        for _ in range(4)
+    ]
 
     def pay_many(_: int) -> list[str]:
         client = running.client()
-        return [client.v1.payment_intents.create({"amount": 1200, "currency": "eur", "confirm": True,
-                                                  "payment_method": "pm_card_visa"}).id for _ in range(5)]
+        return [
+            client.v1.payment_intents.create(
+                {"amount": 1200, "currency": "eur", "confirm": True, "payment_method": "pm_card_visa"}
+            ).id
+            for _ in range(5)
+        ]
 
     def same_key(_: int) -> str:
-        return running.client().v1.customers.create({"email": "once@example.com"},
-                                                    {"idempotency_key": shared_key}).id
+        return running.client().v1.customers.create({"email": "once@example.com"}, {"idempotency_key": shared_key}).id
 
     def hosted_page(index: int) -> str:
         return sandbox.complete_checkout_with_payment_method(sessions[index].id, "pm_card_visa").status

@@ -24,14 +24,20 @@ def sandbox() -> Iterator[RunningSandbox]:
 
 
 def _session(sb: RunningSandbox) -> stripe.checkout.Session:
-    return sb.stripe.v1.checkout.sessions.create(params={
-        "mode": "payment", "success_url": "https://shop.example/ok?cs={CHECKOUT_SESSION_ID}",
-        "line_items": [{"quantity": 1, "price_data": {"currency": "eur", "unit_amount": 1500,
-                                                      "product_data": {"name": "Mug"}}}]})
+    return sb.stripe.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "success_url": "https://shop.example/ok?cs={CHECKOUT_SESSION_ID}",
+            "line_items": [
+                {"quantity": 1, "price_data": {"currency": "eur", "unit_amount": 1500, "product_data": {"name": "Mug"}}}
+            ],
+        }
+    )
 
 
-def test_advancing_the_clock_expires_a_session_and_delivers_the_event(sandbox: RunningSandbox,
-                                                                      receiver: Receiver) -> None:
+def test_advancing_the_clock_expires_a_session_and_delivers_the_event(
+    sandbox: RunningSandbox, receiver: Receiver
+) -> None:
     # given an endpoint for expiries and an open session expiring in 24 h
     endpoint = sandbox.endpoint(receiver.url, ["checkout.session.expired"])
     session = _session(sandbox)
@@ -64,13 +70,15 @@ def test_the_clock_refuses_bad_seconds(sandbox: RunningSandbox, body: dict) -> N
 
 
 def test_a_body_that_is_not_json_is_a_400(sandbox: RunningSandbox) -> None:
-    response = http().post(f"{sandbox.url}/_sandbox/clock/advance", content=b"seconds=5",
-                          headers={"Authorization": f"Bearer {sandbox.running.secret_key}"})
+    response = http().post(
+        f"{sandbox.url}/_sandbox/clock/advance",
+        content=b"seconds=5",
+        headers={"Authorization": f"Bearer {sandbox.running.secret_key}"},
+    )
     assert response.status_code == 400 and "JSON" in response.json()["error"]["message"]
 
 
-def test_deliveries_can_be_filtered_by_event_endpoint_and_status(sandbox: RunningSandbox,
-                                                                 receiver: Receiver) -> None:
+def test_deliveries_can_be_filtered_by_event_endpoint_and_status(sandbox: RunningSandbox, receiver: Receiver) -> None:
     # given one endpoint that accepts and one that always fails
     receiver.respond = lambda delivery, index: 500 if delivery.path.endswith("?failing") else 200
     good = sandbox.endpoint(receiver.url)
@@ -91,8 +99,9 @@ def test_deliveries_can_be_filtered_by_event_endpoint_and_status(sandbox: Runnin
     assert sandbox.control("GET", "/deliveries?status=lost", expect=400)["error"]["message"]
 
 
-def test_a_failed_delivery_can_be_resent_once_the_receiver_is_fixed(sandbox: RunningSandbox,
-                                                                    receiver: Receiver) -> None:
+def test_a_failed_delivery_can_be_resent_once_the_receiver_is_fixed(
+    sandbox: RunningSandbox, receiver: Receiver
+) -> None:
     # given a delivery that was given up after every attempt failed
     receiver.respond = lambda delivery, index: 500 if index < 4 else 200
     endpoint = sandbox.endpoint(receiver.url)
@@ -121,14 +130,21 @@ def test_a_delivery_still_in_flight_cannot_be_resent(sandbox: RunningSandbox, re
     sandbox.stripe.v1.customers.create(params={"email": "ada@example.com"})
     [held] = receiver.wait_count(1)
     # when it is resent, then the sandbox says it is still busy with it
-    error = sandbox.control("POST", "/deliveries/resend", {"event_id": held.event["id"], "endpoint_id": endpoint.id},
-                            expect=409)
+    error = sandbox.control(
+        "POST", "/deliveries/resend", {"event_id": held.event["id"], "endpoint_id": endpoint.id}, expect=409
+    )
     assert "retrying" in error["error"]["message"]
 
 
 def test_faults_are_read_and_replaced_and_bad_ones_refused(sandbox: RunningSandbox) -> None:
-    assert sandbox.control("GET", "/faults") == {"duplicate": 0.0, "drop": 0.0, "delay": [0.0, 0.0],
-                                                 "reorder_window": 0, "reorder_hold": 2.0, "seed": None}
+    assert sandbox.control("GET", "/faults") == {
+        "duplicate": 0.0,
+        "drop": 0.0,
+        "delay": [0.0, 0.0],
+        "reorder_window": 0,
+        "reorder_hold": 2.0,
+        "seed": None,
+    }
     updated = sandbox.control("PUT", "/faults", {"duplicate": 0.5, "delay": "1-2", "seed": 7})
     assert updated["duplicate"] == 0.5 and updated["delay"] == [1.0, 2.0] and updated["seed"] == 7
     assert sandbox.control("GET", "/faults") == updated
@@ -137,8 +153,9 @@ def test_faults_are_read_and_replaced_and_bad_ones_refused(sandbox: RunningSandb
     assert sandbox.control("GET", "/faults") == updated
 
 
-def test_reset_wipes_state_but_keeps_keys_the_forwarding_secret_and_the_clock(tmp_path: Path,
-                                                                                receiver: Receiver) -> None:
+def test_reset_wipes_state_but_keeps_keys_the_forwarding_secret_and_the_clock(
+    tmp_path: Path, receiver: Receiver
+) -> None:
     with running_sandbox(tmp_path, forward_to=receiver.url) as sandbox:
         # given objects, events, deliveries and an advanced clock
         customer = sandbox.stripe.v1.customers.create(params={"email": "ada@example.com"})
@@ -188,7 +205,8 @@ def test_a_pinned_key_is_the_only_one_accepted() -> None:
 
 def test_control_paths_never_shadow_stripe_paths(sandbox: RunningSandbox) -> None:
     # given the control API mounted next to /v1
-    response = http().get(f"{sandbox.url}/v1/_sandbox/clock",
-                         headers={"Authorization": f"Bearer {sandbox.running.secret_key}"})
+    response = http().get(
+        f"{sandbox.url}/v1/_sandbox/clock", headers={"Authorization": f"Bearer {sandbox.running.secret_key}"}
+    )
     # then a Stripe-looking path is answered by the API (Stripe's 404), not by the control API
     assert response.status_code == 404 and response.json()["error"]["type"] == "invalid_request_error"

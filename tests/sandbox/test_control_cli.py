@@ -39,14 +39,33 @@ def _app() -> typer.Typer:
 def test_help_lists_every_option() -> None:
     result = CliRunner().invoke(_app(), ["sandbox", "--help"], terminal_width=200)
     assert result.exit_code == 0
-    for option in ("--port", "--host", "--forward-to", "--data", "--duplicate", "--reorder-window", "--delay",
-                   "--drop", "--seed", "--retry-schedule", "--timeout", "--api-key", "--public-url"):
+    for option in (
+        "--port",
+        "--host",
+        "--forward-to",
+        "--data",
+        "--duplicate",
+        "--reorder-window",
+        "--delay",
+        "--drop",
+        "--seed",
+        "--retry-schedule",
+        "--timeout",
+        "--api-key",
+        "--public-url",
+    ):
         assert option in result.output
 
 
-@pytest.mark.parametrize("args, message", [(["--drop", "2"], "drop"), (["--delay", "5-1"], "delay"),
-                                           (["--retry-schedule", "1,x"], "comma"),
-                                           (["--api-key", "pk_test_x"], "sk_test_")])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--drop", "2"], "drop"),
+        (["--delay", "5-1"], "delay"),
+        (["--retry-schedule", "1,x"], "comma"),
+        (["--api-key", "pk_test_x"], "sk_test_"),
+    ],
+)
 def test_unusable_options_are_refused_before_serving(args: list[str], message: str) -> None:
     result = CliRunner().invoke(_app(), ["sandbox", "--port", str(free_port()), *args], terminal_width=200)
     assert result.exit_code == 2 and message in result.output
@@ -56,9 +75,26 @@ def test_python_m_runs_it_prints_the_keys_and_forwards_signed_events(tmp_path: P
     # given `python -m comptoir.sandbox` forwarding to the receiver
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "comptoir.sandbox", "--port", str(port), "--data", str(tmp_path),
-         "--forward-to", receiver.url, "--retry-schedule", "0.05", "--log-level", "warning"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-u",
+            "-m",
+            "comptoir.sandbox",
+            "--port",
+            str(port),
+            "--data",
+            str(tmp_path),
+            "--forward-to",
+            receiver.url,
+            "--retry-schedule",
+            "0.05",
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         banner = _read_until(process, "Your webhook signing secret is")
         secret_key = re.search(r"Secret key\s+(sk_test_\S+)", banner).group(1)

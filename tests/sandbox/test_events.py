@@ -16,8 +16,9 @@ def events_for(client, object_id, limit=30):
 
 def test_a_card_payment_emits_the_stripe_sequence(client):
     key = str(uuid.uuid4())
-    pi = client.v1.payment_intents.create({"amount": 1000, "currency": "eur", "payment_method": "pm_card_visa",
-                                           "confirm": True}, {"idempotency_key": key})
+    pi = client.v1.payment_intents.create(
+        {"amount": 1000, "currency": "eur", "payment_method": "pm_card_visa", "confirm": True}, {"idempotency_key": key}
+    )
     types = [e.type for e in events_for(client, pi.id)] + [e.type for e in events_for(client, pi.latest_charge)]
     assert types == ["payment_intent.succeeded", "payment_intent.created", "charge.succeeded"]
     event = events_for(client, pi.id)[0]
@@ -31,20 +32,37 @@ def test_decline_3ds_cancel_and_manual_capture_events(client, sandbox):
     declined = client.v1.payment_intents.create({"amount": 1000, "currency": "eur"})
     with pytest.raises(stripe.CardError):
         client.v1.payment_intents.confirm(declined.id, {"payment_method": "pm_card_visa_chargeDeclined"})
-    assert [e.type for e in events_for(client, declined.id)] == ["payment_intent.payment_failed",
-                                                                 "payment_intent.created"]
-    assert client.v1.events.list({"type": "charge.failed", "limit": 1}).data[0].data.object.payment_intent == \
-        declined.id
-    action = client.v1.payment_intents.create({"amount": 1000, "currency": "eur", "confirm": True,
-                                               "payment_method": "pm_card_authenticationRequired"})
+    assert [e.type for e in events_for(client, declined.id)] == [
+        "payment_intent.payment_failed",
+        "payment_intent.created",
+    ]
+    assert (
+        client.v1.events.list({"type": "charge.failed", "limit": 1}).data[0].data.object.payment_intent == declined.id
+    )
+    action = client.v1.payment_intents.create(
+        {"amount": 1000, "currency": "eur", "confirm": True, "payment_method": "pm_card_authenticationRequired"}
+    )
     client.v1.payment_intents.cancel(action.id)
     assert [e.type for e in events_for(client, action.id)] == [
-        "payment_intent.canceled", "payment_intent.requires_action", "payment_intent.created"]
-    manual = client.v1.payment_intents.create({"amount": 1000, "currency": "eur", "confirm": True,
-                                               "payment_method": "pm_card_visa", "capture_method": "manual"})
+        "payment_intent.canceled",
+        "payment_intent.requires_action",
+        "payment_intent.created",
+    ]
+    manual = client.v1.payment_intents.create(
+        {
+            "amount": 1000,
+            "currency": "eur",
+            "confirm": True,
+            "payment_method": "pm_card_visa",
+            "capture_method": "manual",
+        }
+    )
     client.v1.payment_intents.capture(manual.id)
     assert [e.type for e in events_for(client, manual.id)] == [
-        "payment_intent.succeeded", "payment_intent.amount_capturable_updated", "payment_intent.created"]
+        "payment_intent.succeeded",
+        "payment_intent.amount_capturable_updated",
+        "payment_intent.created",
+    ]
     assert "charge.captured" in [e.type for e in events_for(client, manual.latest_charge)]
 
 

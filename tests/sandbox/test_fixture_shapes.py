@@ -22,26 +22,51 @@ def objects(client, sandbox):
     product = client.v1.products.create({"name": "Shape"})
     price = client.v1.prices.create({"product": product.id, "unit_amount": 500, "currency": "eur"})
     customer = client.v1.customers.create({"email": "shape@example.com"})
-    pm = client.v1.payment_methods.create({"type": "card", "card": {"number": "4242424242424242",
-                                                                    "exp_month": 12, "exp_year": 2034}})
-    pi = client.v1.payment_intents.create({"amount": 500, "currency": "eur", "payment_method": pm.id,
-                                           "confirm": True})
+    pm = client.v1.payment_methods.create(
+        {"type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034}}
+    )
+    pi = client.v1.payment_intents.create({"amount": 500, "currency": "eur", "payment_method": pm.id, "confirm": True})
     charge = client.v1.charges.retrieve(pi.latest_charge)
     refund = client.v1.refunds.create({"payment_intent": pi.id, "amount": 100})
     cs = client.v1.checkout.sessions.create({"mode": "payment", "line_items": [{"price": price.id, "quantity": 1}]})
     item = client.v1.checkout.sessions.line_items.list(cs.id).data[0]
-    endpoint = client.v1.webhook_endpoints.create({"url": "https://shop.example/shape",
-                                                   "enabled_events": ["charge.failed"]})
+    endpoint = client.v1.webhook_endpoints.create(
+        {"url": "https://shop.example/shape", "enabled_events": ["charge.failed"]}
+    )
     fetched_endpoint = client.v1.webhook_endpoints.retrieve(endpoint.id)
     client.v1.webhook_endpoints.delete(endpoint.id)
     event = client.v1.events.list({"limit": 1}).data[0]
-    return {"product": product, "price": price, "customer": customer, "payment_method": pm,
-            "payment_intent": pi, "charge": charge, "refund": refund, "checkout.session": cs, "item": item,
-            "webhook_endpoint": fetched_endpoint, "event": event}
+    return {
+        "product": product,
+        "price": price,
+        "customer": customer,
+        "payment_method": pm,
+        "payment_intent": pi,
+        "charge": charge,
+        "refund": refund,
+        "checkout.session": cs,
+        "item": item,
+        "webhook_endpoint": fetched_endpoint,
+        "event": event,
+    }
 
 
-@pytest.mark.parametrize("kind", ["product", "price", "customer", "payment_method", "payment_intent", "charge",
-                                  "refund", "checkout.session", "item", "webhook_endpoint", "event"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "product",
+        "price",
+        "customer",
+        "payment_method",
+        "payment_intent",
+        "charge",
+        "refund",
+        "checkout.session",
+        "item",
+        "webhook_endpoint",
+        "event",
+    ],
+)
 def test_top_level_fields_match_the_fixture(fixtures, objects, kind):
     ours = set(objects[kind].to_dict())
     theirs = set(fixtures[kind])
@@ -50,8 +75,11 @@ def test_top_level_fields_match_the_fixture(fixtures, objects, kind):
 
 
 # Fields real Stripe returns that the published example happens to omit.
-KNOWN_EXTRAS = {"outcome": {"risk_level", "risk_score"}, "automatic_payment_methods": {"allow_redirects"},
-                "card": {"reference", "reference_status", "reference_type"}}
+KNOWN_EXTRAS = {
+    "outcome": {"risk_level", "risk_score"},
+    "automatic_payment_methods": {"allow_redirects"},
+    "card": {"reference", "reference_status", "reference_type"},
+}
 
 
 def nested_differences(path, ours, theirs):
@@ -65,7 +93,8 @@ def nested_differences(path, ours, theirs):
     return found
 
 
-@pytest.mark.parametrize("kind", ["payment_method", "payment_intent", "charge", "refund", "checkout.session",
-                                  "item", "price", "customer"])
+@pytest.mark.parametrize(
+    "kind", ["payment_method", "payment_intent", "charge", "refund", "checkout.session", "item", "price", "customer"]
+)
 def test_nested_fields_match_where_both_are_objects(fixtures, objects, kind):
     assert nested_differences(kind, objects[kind].to_dict(), fixtures[kind]) == []

@@ -88,8 +88,9 @@ def test_in_flight_duplicate_gets_409_that_the_sdk_retries(running, sandbox):
     assert sandbox.idempotency.check(k, "POST", "/v1/customers", "{}") is None
     try:
         # when a duplicate arrives
-        response = httpx.post(f"{running.base_url}/v1/customers", headers={
-            "Authorization": f"Bearer {API_KEY}", "Idempotency-Key": k})
+        response = httpx.post(
+            f"{running.base_url}/v1/customers", headers={"Authorization": f"Bearer {API_KEY}", "Idempotency-Key": k}
+        )
         # then it is refused with a retryable 409 and nothing is saved
         assert response.status_code == 409
         assert response.headers["Stripe-Should-Retry"] == "true"

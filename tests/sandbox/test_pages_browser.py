@@ -185,8 +185,11 @@ def test_stripe_js_handle_card_action_completes_3ds(shop: Sandbox, merchant: Mer
     pi_id = page.locator("#result").get_attribute("data-pi")
     assert shop.client.v1.payment_intents.retrieve(pi_id).status == "succeeded"
     # and the charge came from the server's confirm (an API request), not from the challenge page
-    succeeded = [e for e in shop.client.v1.events.list({"type": "payment_intent.succeeded", "limit": 20}).data
-                 if e.data.object.id == pi_id]
+    succeeded = [
+        e
+        for e in shop.client.v1.events.list({"type": "payment_intent.succeeded", "limit": 20}).data
+        if e.data.object.id == pi_id
+    ]
     assert len(succeeded) == 1 and succeeded[0].request.id is not None
 
 

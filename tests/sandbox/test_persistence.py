@@ -14,10 +14,18 @@ def test_state_survives_a_restart(running, client):
     key = str(uuid.uuid4())
     running.sandbox.advance_clock(5)
     customer = client.v1.customers.create({"email": "persist@example.com"})
-    pi = client.v1.payment_intents.create({"amount": 4200, "currency": "eur", "payment_method": "pm_card_visa",
-                                           "confirm": True, "customer": customer.id}, {"idempotency_key": key})
-    cs = client.v1.checkout.sessions.create({"mode": "payment", "line_items": [
-        {"price_data": {"currency": "eur", "unit_amount": 300, "product_data": {"name": "Pain"}}, "quantity": 2}]})
+    pi = client.v1.payment_intents.create(
+        {"amount": 4200, "currency": "eur", "payment_method": "pm_card_visa", "confirm": True, "customer": customer.id},
+        {"idempotency_key": key},
+    )
+    cs = client.v1.checkout.sessions.create(
+        {
+            "mode": "payment",
+            "line_items": [
+                {"price_data": {"currency": "eur", "unit_amount": 300, "product_data": {"name": "Pain"}}, "quantity": 2}
+            ],
+        }
+    )
     # when a new app is started on the same data folder
     second = start_sandbox(running.data_dir)
     try:
@@ -30,8 +38,15 @@ def test_state_survives_a_restart(running, client):
         assert again.v1.checkout.sessions.line_items.list(cs.id).data[0].quantity == 2
         assert pi.id in [e.data.object.id for e in again.v1.events.list({"type": "payment_intent.succeeded"}).data]
         replay = again.v1.payment_intents.create(
-            {"amount": 4200, "currency": "eur", "payment_method": "pm_card_visa", "confirm": True,
-             "customer": customer.id}, {"idempotency_key": key})
+            {
+                "amount": 4200,
+                "currency": "eur",
+                "payment_method": "pm_card_visa",
+                "confirm": True,
+                "customer": customer.id,
+            },
+            {"idempotency_key": key},
+        )
         assert replay.id == pi.id and replay.last_response.headers["Idempotent-Replayed"] == "true"
     finally:
         second.stop()

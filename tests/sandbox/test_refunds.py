@@ -8,13 +8,15 @@ import stripe
 
 def paid(client, payment_method="pm_card_visa", amount=5000, **extra):
     return client.v1.payment_intents.create(
-        {"amount": amount, "currency": "eur", "payment_method": payment_method, "confirm": True, **extra})
+        {"amount": amount, "currency": "eur", "payment_method": payment_method, "confirm": True, **extra}
+    )
 
 
 def test_partial_refunds_add_up_to_a_refunded_charge(client):
     pi = paid(client)
-    first = client.v1.refunds.create({"payment_intent": pi.id, "amount": 2000, "reason": "requested_by_customer",
-                                      "metadata": {"line": "1"}})
+    first = client.v1.refunds.create(
+        {"payment_intent": pi.id, "amount": 2000, "reason": "requested_by_customer", "metadata": {"line": "1"}}
+    )
     assert first.status == "succeeded" and first.reason == "requested_by_customer"
     assert first.metadata["line"] == "1"
     charge = client.v1.charges.retrieve(pi.latest_charge)
@@ -61,8 +63,11 @@ def test_delayed_refund_card_starts_pending_then_succeeds(client, sandbox):
     assert refund.status == "pending"
     sandbox.advance_clock(sandbox.config.async_delay)
     assert client.v1.refunds.retrieve(refund.id).status == "succeeded"
-    types = [e.type for e in client.v1.events.list({"type": "refund.updated", "limit": 20}).data
-             if e.data.object.id == refund.id]
+    types = [
+        e.type
+        for e in client.v1.events.list({"type": "refund.updated", "limit": 20}).data
+        if e.data.object.id == refund.id
+    ]
     assert types == ["refund.updated"]
 
 

@@ -37,8 +37,9 @@ def _event_id_of(sb: RunningSandbox, customer_id: str) -> str:
     return next(e.id for e in events.data if e.data.object["id"] == customer_id)
 
 
-def test_a_delivery_verifies_with_the_sdk_and_carries_stripes_headers(sandbox: RunningSandbox,
-                                                                      receiver: Receiver) -> None:
+def test_a_delivery_verifies_with_the_sdk_and_carries_stripes_headers(
+    sandbox: RunningSandbox, receiver: Receiver
+) -> None:
     # given an endpoint listening to everything
     endpoint = sandbox.endpoint(receiver.url)
     # when a customer is created
@@ -68,8 +69,9 @@ def test_a_wrong_secret_fails_verification(sandbox: RunningSandbox, receiver: Re
     assert stripe.Webhook.construct_event(to_first.body, to_first.signature, first.secret)
 
 
-def test_a_secret_roll_signs_with_both_secrets_until_the_old_one_expires(sandbox: RunningSandbox,
-                                                                         receiver: Receiver) -> None:
+def test_a_secret_roll_signs_with_both_secrets_until_the_old_one_expires(
+    sandbox: RunningSandbox, receiver: Receiver
+) -> None:
     # given an endpoint whose secret was rolled with one hour of overlap
     endpoint = sandbox.endpoint(receiver.url)
     rolled = sandbox.control("POST", f"/webhook_endpoints/{endpoint.id}/roll_secret", {"expires_in": 3600})
@@ -92,8 +94,9 @@ def test_a_secret_roll_signs_with_both_secrets_until_the_old_one_expires(sandbox
         stripe.Webhook.construct_event(after.body, after.signature, endpoint.secret)
 
 
-def test_retries_after_500_get_a_new_timestamp_and_flip_delivery_success(sandbox: RunningSandbox,
-                                                                         receiver: Receiver) -> None:
+def test_retries_after_500_get_a_new_timestamp_and_flip_delivery_success(
+    sandbox: RunningSandbox, receiver: Receiver
+) -> None:
     # given a receiver that fails twice, then holds the third attempt until told, then succeeds
     receiver.respond = lambda delivery, index: [500, 500, 0][index] if index < 3 else 200
     sandbox.running.webhooks.wall = itertools.count(int(time.time())).__next__
@@ -179,4 +182,6 @@ def test_only_matching_enabled_endpoints_get_an_event(sandbox: RunningSandbox, r
     for delivery in got:
         by_path.setdefault(delivery.path, []).append(delivery)
     assert {path: [d.event["type"] for d in ds] for path, ds in by_path.items()} == {
-        "/webhook?customers": ["customer.created"], "/webhook?products": ["product.created"]}
+        "/webhook?customers": ["customer.created"],
+        "/webhook?products": ["product.created"],
+    }

@@ -34,8 +34,7 @@ def _order(deliveries: list, customer_ids: list[str]) -> list[int]:
     return [customer_ids.index(d.event["data"]["object"]["id"]) for d in deliveries]
 
 
-def test_duplicate_sends_the_same_event_twice_each_freshly_signed(sandbox: RunningSandbox,
-                                                                  receiver: Receiver) -> None:
+def test_duplicate_sends_the_same_event_twice_each_freshly_signed(sandbox: RunningSandbox, receiver: Receiver) -> None:
     # given every delivery duplicated
     sandbox.control("PUT", "/faults", {"duplicate": 1.0, "seed": 1})
     endpoint = sandbox.endpoint(receiver.url)
@@ -50,8 +49,9 @@ def test_duplicate_sends_the_same_event_twice_each_freshly_signed(sandbox: Runni
     assert row["status"] == "succeeded" and [a["duplicate"] for a in row["attempt_log"]] == [False, True]
 
 
-def test_reorder_shuffles_within_the_window_and_the_seed_repeats_the_order(sandbox: RunningSandbox,
-                                                                          receiver: Receiver) -> None:
+def test_reorder_shuffles_within_the_window_and_the_seed_repeats_the_order(
+    sandbox: RunningSandbox, receiver: Receiver
+) -> None:
     orders = []
     for run in range(2):
         # given a fresh sandbox state and a reorder window of 5 events with a fixed seed
@@ -60,7 +60,7 @@ def test_reorder_shuffles_within_the_window_and_the_seed_repeats_the_order(sandb
         sandbox.endpoint(receiver.url, ["customer.created"])
         # when five events are emitted (the fifth fills the window)
         customer_ids = _customers(sandbox, 5)
-        got = receiver.wait_count(5 * (run + 1))[5 * run:]
+        got = receiver.wait_count(5 * (run + 1))[5 * run :]
         # then the same five events arrive, not in emission order
         assert sorted(_order(got, customer_ids)) == [0, 1, 2, 3, 4]
         orders.append(_order(got, customer_ids))
@@ -118,8 +118,9 @@ def test_a_long_delay_can_be_flushed(sandbox: RunningSandbox, receiver: Receiver
     assert receiver.wait_count(1)[0].event["type"] == "customer.created"
 
 
-def test_drop_never_delivers_and_only_shows_in_delivery_success_false(sandbox: RunningSandbox,
-                                                                       receiver: Receiver) -> None:
+def test_drop_never_delivers_and_only_shows_in_delivery_success_false(
+    sandbox: RunningSandbox, receiver: Receiver
+) -> None:
     # given every delivery dropped
     sandbox.control("PUT", "/faults", {"drop": 1.0, "seed": 3})
     sandbox.endpoint(receiver.url)

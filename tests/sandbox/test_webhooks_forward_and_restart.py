@@ -29,7 +29,9 @@ def test_forward_to_receives_every_event_signed_with_a_stable_secret(tmp_path: P
         got = receiver.wait_count(2)
         # then both events arrive, verified by the forwarding secret, and count as delivered
         assert [stripe.Webhook.construct_event(d.body, d.signature, secret).type for d in got] == [
-            "customer.created", "product.created"]
+            "customer.created",
+            "product.created",
+        ]
         rows = sandbox.wait_deliveries(lambda rows: len(rows) == 2 and all(r["status"] == "succeeded" for r in rows))
         assert {row["endpoint_id"] for row in rows} == {"forward_to"}
     # when the sandbox restarts on the same data folder
@@ -61,6 +63,5 @@ def test_pending_deliveries_resume_after_a_restart(tmp_path: Path, receiver: Rec
         assert len(receiver.of_event(by_type["customer.created"]["event_id"])) == 3
         delivered = {d.event["data"]["object"]["id"]: d for d in receiver.deliveries if d.path == "/webhook"}
         for object_id in (customer.id, product.id):
-            stripe.Webhook.construct_event(delivered[object_id].body, delivered[object_id].signature,
-                                           endpoint.secret)
+            stripe.Webhook.construct_event(delivered[object_id].body, delivered[object_id].signature, endpoint.secret)
         assert restarted.stripe.v1.events.list(params={"delivery_success": False}).data == []

@@ -56,14 +56,17 @@ def test_no_faults_means_no_drop_no_duplicate_no_delay() -> None:
     assert all(not d.drop and not d.duplicate and d.delay == 0 for d in (plan.decide() for _ in range(20)))
 
 
-@pytest.mark.parametrize("value, expected", [(2, (2.0, 2.0)), ("1.5", (1.5, 1.5)), ("1-5", (1.0, 5.0)),
-                                             ([0, 3], (0.0, 3.0))])
+@pytest.mark.parametrize(
+    "value, expected", [(2, (2.0, 2.0)), ("1.5", (1.5, 1.5)), ("1-5", (1.0, 5.0)), ([0, 3], (0.0, 3.0))]
+)
 def test_delay_accepts_a_number_or_a_range(value: object, expected: tuple[float, float]) -> None:
     assert parse_delay(value) == expected
 
 
-@pytest.mark.parametrize("data", [{"duplicate": 1.5}, {"drop": -0.1}, {"delay": "5-1"}, {"reorder_window": -1},
-                                  {"duplicat": 0.5}, {"seed": "x"}])
+@pytest.mark.parametrize(
+    "data",
+    [{"duplicate": 1.5}, {"drop": -0.1}, {"delay": "5-1"}, {"reorder_window": -1}, {"duplicat": 0.5}, {"seed": "x"}],
+)
 def test_unusable_fault_settings_are_refused(data: dict) -> None:
     with pytest.raises(FaultError):
         Faults.from_dict(data)

@@ -73,8 +73,10 @@ class Receiver:
     def wait_for(self, predicate: Callable[[list[Delivery]], bool], timeout: float = DEADLINE) -> list[Delivery]:
         with self._changed:
             if not self._changed.wait_for(lambda: predicate(self.deliveries), timeout):
-                raise AssertionError(f"receiver: condition not met within {timeout}s; got "
-                                     f"{[d.event.get('type') for d in self.deliveries]}")
+                raise AssertionError(
+                    f"receiver: condition not met within {timeout}s; got "
+                    f"{[d.event.get('type') for d in self.deliveries]}"
+                )
             return list(self.deliveries)
 
     def wait_count(self, count: int, timeout: float = DEADLINE) -> list[Delivery]:
@@ -145,13 +147,17 @@ class RunningSandbox:
 
     @property
     def stripe(self) -> stripe.StripeClient:
-        return stripe.StripeClient(self.running.secret_key, base_addresses={"api": self.url},
-                                   max_network_retries=0)
+        return stripe.StripeClient(self.running.secret_key, base_addresses={"api": self.url}, max_network_retries=0)
 
-    def control(self, method: str, path: str, body: dict[str, Any] | None = None,
-                key: str | None = None, expect: int = 200) -> Any:
-        response = http().request(method, f"{self.url}/_sandbox{path}", json=body,
-                                 headers={"Authorization": f"Bearer {key or self.running.secret_key}"})
+    def control(
+        self, method: str, path: str, body: dict[str, Any] | None = None, key: str | None = None, expect: int = 200
+    ) -> Any:
+        response = http().request(
+            method,
+            f"{self.url}/_sandbox{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {key or self.running.secret_key}"},
+        )
         assert response.status_code == expect, response.text
         return response.json()
 
@@ -159,8 +165,9 @@ class RunningSandbox:
         path = "/deliveries" + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
         return self.control("GET", path)["data"]
 
-    def wait_deliveries(self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = DEADLINE,
-                        **query: str) -> list[dict[str, Any]]:
+    def wait_deliveries(
+        self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = DEADLINE, **query: str
+    ) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         while True:
             rows = self.deliveries(**query)

@@ -76,8 +76,15 @@ def test_seed_000_the_postman_walkthrough_then_test_cards_then_troubleshooting(d
     # then the order is created, 1250.00 in total, waiting on both axes
     assert created.status_code == 201, created.text
     commande = created.json()
-    assert set(commande) >= {"_id", "user", "lignes_commande", "montant_total", "statut_commande", "statut_paiement",
-                             "createdAt"}
+    assert set(commande) >= {
+        "_id",
+        "user",
+        "lignes_commande",
+        "montant_total",
+        "statut_commande",
+        "statut_paiement",
+        "createdAt",
+    }
     assert commande["user"] == connexion["user"]["id"]
     assert len(commande["lignes_commande"]) == 2 and all(isinstance(i, str) for i in commande["lignes_commande"])
     assert commande["montant_total"] == 1250.0
@@ -143,8 +150,10 @@ def test_seed_000_the_postman_walkthrough_then_test_cards_then_troubleshooting(d
     # then the same order is paid, once
     assert back.payment_status() == "paid"
     stack.settle()
-    assert (_commande(stack, token, second["_id"])["statut_commande"], _commande(stack, token, second["_id"])[
-        "statut_paiement"]) == ("confirmée", "payé")
+    assert (
+        _commande(stack, token, second["_id"])["statut_commande"],
+        _commande(stack, token, second["_id"])["statut_paiement"],
+    ) == ("confirmée", "payé")
     assert len(stack.order(second["_id"]).entries("payment")) == 1
 
     # --- Troubleshooting ---

@@ -67,8 +67,15 @@ def test_seed_002_online_and_pickup_payments_refund_and_the_security_rules(demo:
     # then the order is PENDING, not paid, priced by the server (0.750 kg x 32.90 = 24.68)
     assert (commande["status"], commande["paymentMethod"], commande["paidAt"]) == ("PENDING", "ONLINE", None)
     assert commande["items"] == [
-        {"id": commande["items"][0]["id"], "productId": entrecote, "name": "Entrecôte", "quantity": "0.750",
-         "unit": "kg", "unitPriceCents": 3290, "priceCents": 2468}
+        {
+            "id": commande["items"][0]["id"],
+            "productId": entrecote,
+            "name": "Entrecôte",
+            "quantity": "0.750",
+            "unit": "kg",
+            "unitPriceCents": 3290,
+            "priceCents": 2468,
+        }
     ]
     assert commande["totalCents"] == 2468 and commande["stripeSessionId"] is None
     # when POST /api/checkout {orderId}

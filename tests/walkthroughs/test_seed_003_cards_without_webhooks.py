@@ -100,8 +100,11 @@ def test_seed_003_pay_on_the_server_with_3ds_and_declines_without_webhooks(demo:
     # --- "Risque de double paiement": the same click sent again ---
     again = page.pay({"payment_method_id": pm, "order_id": order["id"]})
     assert again.status_code == 200 and again.json() == {"success": True}
-    intents = [i for i in stack.stripe.v1.payment_intents.list({"limit": 100}).auto_paging_iter()
-               if i.metadata and i.metadata.to_dict().get("order_id") == order["id"]]
+    intents = [
+        i
+        for i in stack.stripe.v1.payment_intents.list({"limit": 100}).auto_paging_iter()
+        if i.metadata and i.metadata.to_dict().get("order_id") == order["id"]
+    ]
     assert [(i.status, i.amount) for i in intents] == [("succeeded", 2900)]
     stack.settle()
     assert len(stack.order(order["id"]).entries("payment")) == 1

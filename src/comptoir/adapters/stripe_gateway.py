@@ -66,7 +66,10 @@ class StripeGateway:
                     "price_data": {
                         "currency": request.currency.lower(),
                         "unit_amount": line.unit_amount,
-                        "product_data": {"name": line.name, **({"description": line.description} if line.description else {})},
+                        "product_data": {
+                            "name": line.name,
+                            **({"description": line.description} if line.description else {}),
+                        },
                     },
                 }
                 for line in request.lines
@@ -215,7 +218,9 @@ class StripeGateway:
                 id=raw["id"], type=raw["type"], created=int(raw["created"]), object=raw["data"]["object"], raw=raw
             )
         except (ValueError, KeyError, TypeError) as exc:
-            raise WebhookSignatureInvalid("The signed body is not a Stripe event", code="webhook_payload_invalid") from exc
+            raise WebhookSignatureInvalid(
+                "The signed body is not a Stripe event", code="webhook_payload_invalid"
+            ) from exc
 
 
 def _methods_for(configured: Sequence[str], currency: str) -> list[str]:
@@ -284,4 +289,6 @@ class _translated:
             raise ProviderObjectMissing(exc.user_message or str(exc)) from exc
         if isinstance(exc, (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)):
             raise UpstreamUnavailable(f"Stripe is unavailable: {exc.user_message or exc}") from exc
-        raise UpstreamUnavailable(f"Stripe refused the request: {exc.user_message or exc}", code="provider_refused") from exc
+        raise UpstreamUnavailable(
+            f"Stripe refused the request: {exc.user_message or exc}", code="provider_refused"
+        ) from exc

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from comptoir.adapters.db.engine import make_engine
 from comptoir.adapters.db import refund_models as _refund_models  # noqa: F401  (its table in Base.metadata)
+from comptoir.adapters.db.engine import make_engine
 from comptoir.adapters.db.models import Base
 
 config = context.config
@@ -13,7 +13,9 @@ target_metadata = Base.metadata
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata, render_as_batch=True)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 

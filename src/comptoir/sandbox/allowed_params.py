@@ -119,8 +119,8 @@ _TABLE: dict[str, frozenset[str]] = {
 }
 
 ALLOWED_POST_PARAMS: dict[str, frozenset[str]] = {
-    path: names | (OLDER_API_VERSIONS if path.startswith(("/v1/payment_intents", "/v1/checkout/sessions"))
-                   else frozenset())
+    path: names
+    | (OLDER_API_VERSIONS if path.startswith(("/v1/payment_intents", "/v1/checkout/sessions")) else frozenset())
     | (STRIPE_JS if path in ("/v1/payment_methods", "/v1/payment_intents/{id}/confirm") else frozenset())
     for path, names in _TABLE.items()
 }

@@ -21,30 +21,34 @@ class Decline:
 
 
 GENERIC = Decline("card_declined", "generic_decline", "Your card was declined.", "try_again_later")
-INSUFFICIENT_FUNDS = Decline("card_declined", "insufficient_funds", "Your card has insufficient funds.",
-                             "try_again_later")
+INSUFFICIENT_FUNDS = Decline(
+    "card_declined", "insufficient_funds", "Your card has insufficient funds.", "try_again_later"
+)
 LOST = Decline("card_declined", "lost_card", "Your card was declined.", "do_not_try_again")
 STOLEN = Decline("card_declined", "stolen_card", "Your card was declined.", "do_not_try_again")
 EXPIRED = Decline("expired_card", "expired_card", "Your card has expired.", "confirm_card_data", "exp_month")
-INCORRECT_CVC = Decline("incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect.",
-                        "confirm_card_data", "cvc")
-PROCESSING = Decline("processing_error", "processing_error",
-                     "An error occurred while processing your card. Try again in a little bit.",
-                     "try_again_later")
+INCORRECT_CVC = Decline(
+    "incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect.", "confirm_card_data", "cvc"
+)
+PROCESSING = Decline(
+    "processing_error",
+    "processing_error",
+    "An error occurred while processing your card. Try again in a little bit.",
+    "try_again_later",
+)
 VELOCITY = Decline("card_declined", "card_velocity_exceeded", "Your card was declined.", "try_again_later")
 FRAUDULENT = Decline("card_declined", "fraudulent", "Your card was declined.", "do_not_try_again")
-THREE_DS_LOOKUP_FAILED = Decline("card_declined", "processing_error", "Your card was declined.",
-                                 "try_again_later")
+THREE_DS_LOOKUP_FAILED = Decline("card_declined", "processing_error", "Your card was declined.", "try_again_later")
 
 
 class ThreeDS(StrEnum):
     NOT_SUPPORTED = "not_supported"
-    NEVER = "never"                       # supported, not enrolled: never prompted
-    OPTIONAL = "optional"                 # prompted only when 3DS is requested
-    REQUIRED = "required"                 # every transaction
-    REQUIRED_ON_SESSION = "required_on_session"    # 3155: off-session also needs it unless set up
+    NEVER = "never"  # supported, not enrolled: never prompted
+    OPTIONAL = "optional"  # prompted only when 3DS is requested
+    REQUIRED = "required"  # every transaction
+    REQUIRED_ON_SESSION = "required_on_session"  # 3155: off-session also needs it unless set up
     SETUP_FOR_OFF_SESSION = "setup_for_off_session"  # 0446: off-session succeeds
-    FRICTIONLESS = "frictionless"         # required but passes without a challenge
+    FRICTIONLESS = "frictionless"  # required but passes without a challenge
 
 
 class RefundBehaviour(StrEnum):
@@ -150,7 +154,7 @@ PAYMENT_METHOD_IDS: dict[str, str] = {
     "pm_card_pendingRefund": "4000000000007726",
     "pm_card_refundFail": "4000000000005126",
 }
-PAYMENT_METHOD_IDS.update({"tok_" + k[len("pm_card_"):]: v for k, v in list(PAYMENT_METHOD_IDS.items())})
+PAYMENT_METHOD_IDS.update({"tok_" + k[len("pm_card_") :]: v for k, v in list(PAYMENT_METHOD_IDS.items())})
 
 
 def luhn_ok(number: str) -> bool:
@@ -192,6 +196,7 @@ def card_for(number: str) -> TestCard:
 
 # --- SEPA Direct Debit ------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class TestIban:
     succeeds: bool
@@ -200,10 +205,12 @@ class TestIban:
 
 
 _IBAN_SUFFIXES = {
-    "3000": TestIban(True), "3201": TestIban(True),
+    "3000": TestIban(True),
+    "3201": TestIban(True),
     "3001": TestIban(False, failure_code="insufficient_funds"),
     "3202": TestIban(False, failure_code="insufficient_funds"),
-    "3002": TestIban(True), "3203": TestIban(True),
+    "3002": TestIban(True),
+    "3203": TestIban(True),
     "343434": TestIban(True, delay_factor=3),
     "121212": TestIban(False, delay_factor=3, failure_code="insufficient_funds"),
 }

@@ -21,9 +21,15 @@ def get(sb: Sandbox, kind: str, object_id: str) -> dict[str, Any]:
 
 
 def create_customer(sb: Sandbox, p: Params) -> dict[str, Any]:
-    customer = build_customer(sb.clock.now(), email=p.str("email"), name=p.str("name"), phone=p.str("phone"),
-                              description=p.str("description"), metadata=p.metadata(),
-                              address=p.raw("address"))
+    customer = build_customer(
+        sb.clock.now(),
+        email=p.str("email"),
+        name=p.str("name"),
+        phone=p.str("phone"),
+        description=p.str("description"),
+        metadata=p.metadata(),
+        address=p.raw("address"),
+    )
     sb.store.add("customer", customer)
     sb.bus.emit("customer.created", customer)
     return customer
@@ -45,11 +51,18 @@ def update_customer(sb: Sandbox, customer: dict[str, Any], p: Params) -> dict[st
 
 def create_product(sb: Sandbox, p: Params) -> dict[str, Any]:
     product = build_product(
-        sb.clock.now(), name=p.str("name", required=True), description=p.str("description"),
-        active=p.bool("active", True), metadata=p.metadata(), images=[str(i) for i in p.list("images")],
-        url=p.str("url"), unit_label=p.str("unit_label"), tax_code=p.str("tax_code"),
+        sb.clock.now(),
+        name=p.str("name", required=True),
+        description=p.str("description"),
+        active=p.bool("active", True),
+        metadata=p.metadata(),
+        images=[str(i) for i in p.list("images")],
+        url=p.str("url"),
+        unit_label=p.str("unit_label"),
+        tax_code=p.str("tax_code"),
         statement_descriptor=p.str("statement_descriptor"),
-        shippable=p.bool("shippable") if p.has("shippable") else None)
+        shippable=p.bool("shippable") if p.has("shippable") else None,
+    )
     if p.str("id"):
         if sb.store.get(p.str("id")) is not None:
             raise invalid_param("Product already exists.", "id", code="resource_already_exists")
@@ -100,13 +113,25 @@ def _new_price(sb: Sandbox, p: Params, product_id: str) -> dict[str, Any]:
         amount = int(float(decimal))
     recurring = p.sub("recurring")
     price = build_price(
-        sb.clock.now(), product=product_id, currency=p.currency(), unit_amount=amount,
-        active=p.bool("active", True), nickname=p.str("nickname"), lookup_key=p.str("lookup_key"),
-        metadata=p.metadata(), tax_behavior=p.str("tax_behavior", "unspecified",
-                                                  choices=("exclusive", "inclusive", "unspecified")),
-        recurring={"interval": recurring.str("interval", required=True, choices=("day", "week", "month", "year")),
-                   "interval_count": recurring.int("interval_count", 1), "meter": None,
-                   "trial_period_days": None, "usage_type": "licensed"} if recurring.data else None)
+        sb.clock.now(),
+        product=product_id,
+        currency=p.currency(),
+        unit_amount=amount,
+        active=p.bool("active", True),
+        nickname=p.str("nickname"),
+        lookup_key=p.str("lookup_key"),
+        metadata=p.metadata(),
+        tax_behavior=p.str("tax_behavior", "unspecified", choices=("exclusive", "inclusive", "unspecified")),
+        recurring={
+            "interval": recurring.str("interval", required=True, choices=("day", "week", "month", "year")),
+            "interval_count": recurring.int("interval_count", 1),
+            "meter": None,
+            "trial_period_days": None,
+            "usage_type": "licensed",
+        }
+        if recurring.data
+        else None,
+    )
     sb.store.add("price", price)
     sb.bus.emit("price.created", price)
     return price
@@ -121,8 +146,9 @@ def create_price(sb: Sandbox, p: Params) -> dict[str, Any]:
         product_data = p.sub("product_data")
         if not product_data.data:
             raise invalid_param("Missing required param: product.", "product", code="parameter_missing")
-        product = create_product(sb, Params({"name": product_data.str("name", required=True),
-                                             "metadata": product_data.raw("metadata", {})}))
+        product = create_product(
+            sb, Params({"name": product_data.str("name", required=True), "metadata": product_data.raw("metadata", {})})
+        )
         product_id = product["id"]
     return _new_price(sb, p, product_id)
 

@@ -65,13 +65,18 @@ def _line_item(sb: Sandbox, index: int, raw: Any, now: int) -> dict[str, Any]:
         if price is None:
             raise resource_missing("price", price_id, param=f"{name}[price]", status=400)
         if not price["active"]:
-            raise invalid_param(f"The price specified ({price_id}) is inactive. This field only accepts "
-                                "active prices.", f"{name}[price]", code=None)
+            raise invalid_param(
+                f"The price specified ({price_id}) is inactive. This field only accepts active prices.",
+                f"{name}[price]",
+                code=None,
+            )
         product = sb.store.get(price["product"], "product") or {"name": price["nickname"] or price_id}
         if price["type"] != "one_time":
-            raise invalid_param("You must provide at least one recurring price in `subscription` mode when "
-                                "using prices; recurring prices are not allowed in `payment` mode.",
-                                f"{name}[price]")
+            raise invalid_param(
+                "You must provide at least one recurring price in `subscription` mode when "
+                "using prices; recurring prices are not allowed in `payment` mode.",
+                f"{name}[price]",
+            )
         return build_line_item(price, product, quantity)
     if not item.has("price_data"):
         raise missing_param(f"{name}[price]")
@@ -92,11 +97,24 @@ def _line_item(sb: Sandbox, index: int, raw: Any, now: int) -> dict[str, Any]:
         product_data = data.sub("product_data")
         product = {"id": new_id("prod", 14), "name": product_data.str("name", required=True)}
     price = {
-        "id": new_id("price", 24), "object": "price", "active": False, "billing_scheme": "per_unit",
-        "created": now, "currency": currency, "custom_unit_amount": None, "livemode": False,
-        "lookup_key": None, "metadata": {}, "nickname": None, "product": product["id"], "recurring": None,
-        "tax_behavior": data.str("tax_behavior", "unspecified"), "tiers_mode": None,
-        "transform_quantity": None, "type": "one_time", "unit_amount": amount,
+        "id": new_id("price", 24),
+        "object": "price",
+        "active": False,
+        "billing_scheme": "per_unit",
+        "created": now,
+        "currency": currency,
+        "custom_unit_amount": None,
+        "livemode": False,
+        "lookup_key": None,
+        "metadata": {},
+        "nickname": None,
+        "product": product["id"],
+        "recurring": None,
+        "tax_behavior": data.str("tax_behavior", "unspecified"),
+        "tiers_mode": None,
+        "transform_quantity": None,
+        "type": "one_time",
+        "unit_amount": amount,
         "unit_amount_decimal": str(amount),
     }
     return build_line_item(price, product, quantity)
@@ -106,39 +124,56 @@ def create(sb: Sandbox, p: Params) -> dict[str, Any]:
     now = sb.clock.now()
     mode = p.str("mode", required=True, choices=("payment", "setup", "subscription"))
     if mode != "payment":
-        raise invalid_param(f"The sandbox supports Checkout in payment mode only, not {mode}.", "mode",
-                            code="parameter_invalid_string")
+        raise invalid_param(
+            f"The sandbox supports Checkout in payment mode only, not {mode}.", "mode", code="parameter_invalid_string"
+        )
     raw_items = p.list("line_items")
     if not raw_items:
         raise missing_param("line_items")
     items = [_line_item(sb, i, raw, now) for i, raw in enumerate(raw_items)]
     currencies = {item["currency"] for item in items}
     if len(currencies) > 1:
-        raise invalid_param("Checkout does not support multiple currencies: all line items must use the same "
-                            "currency.", "line_items", code=None)
+        raise invalid_param(
+            "Checkout does not support multiple currencies: all line items must use the same currency.",
+            "line_items",
+            code=None,
+        )
     currency = currencies.pop()
     expires_at = p.int("expires_at", now + MAX_EXPIRY)
     if expires_at < now + MIN_EXPIRY:
-        raise invalid_param("The `expires_at` timestamp must be at least 30 minutes from Checkout Session "
-                            "creation.", "expires_at", code=None)
+        raise invalid_param(
+            "The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.",
+            "expires_at",
+            code=None,
+        )
     if expires_at > now + MAX_EXPIRY:
-        raise invalid_param("The `expires_at` timestamp must be less than 24 hours from Checkout Session "
-                            "creation.", "expires_at", code=None)
+        raise invalid_param(
+            "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
+            "expires_at",
+            code=None,
+        )
     customer = p.str("customer")
     customer_email = p.str("customer_email")
     if customer and customer_email:
-        raise invalid_param("You may only specify one of these parameters: customer, customer_email.",
-                            "customer_email", code=None)
+        raise invalid_param(
+            "You may only specify one of these parameters: customer, customer_email.", "customer_email", code=None
+        )
     if customer and sb.store.get(customer, "customer") is None:
         raise resource_missing("customer", customer, param="customer", status=400)
     types = payment_method_types(p) or ["card"]
     for kind in types:
         if kind not in SUPPORTED_TYPES:
-            raise invalid_param(f"Invalid payment_method_types: the sandbox supports {', '.join(SUPPORTED_TYPES)}.",
-                                "payment_method_types", code="payment_method_invalid_parameter")
+            raise invalid_param(
+                f"Invalid payment_method_types: the sandbox supports {', '.join(SUPPORTED_TYPES)}.",
+                "payment_method_types",
+                code="payment_method_invalid_parameter",
+            )
     if "sepa_debit" in types and currency != "eur":
-        raise invalid_param(f"The payment method `sepa_debit` cannot be used with currency `{currency}`; "
-                            "it requires `eur`.", "payment_method_types", code=None)
+        raise invalid_param(
+            f"The payment method `sepa_debit` cannot be used with currency `{currency}`; it requires `eur`.",
+            "payment_method_types",
+            code=None,
+        )
     pi_data = p.sub("payment_intent_data")
     intent_params = {
         "capture_method": pi_data.str("capture_method", "automatic", choices=payments.CAPTURE_METHODS),
@@ -150,13 +185,21 @@ def create(sb: Sandbox, p: Params) -> dict[str, Any]:
         "statement_descriptor_suffix": pi_data.str("statement_descriptor_suffix"),
     }
     session = build_session(
-        now, public_base_url=sb.config.public_base_url, currency=currency,
-        amount=sum(item["amount_total"] for item in items), expires_at=expires_at,
-        success_url=_url(p, "success_url"), cancel_url=_url(p, "cancel_url"),
-        client_reference_id=p.str("client_reference_id", max_length=200), customer=customer,
-        customer_email=customer_email, metadata=p.metadata() or {}, payment_method_types=types,
-        locale=p.str("locale"), submit_type=p.str("submit_type", choices=("auto", "book", "donate", "pay",
-                                                                           "subscribe")))
+        now,
+        public_base_url=sb.config.public_base_url,
+        currency=currency,
+        amount=sum(item["amount_total"] for item in items),
+        expires_at=expires_at,
+        success_url=_url(p, "success_url"),
+        cancel_url=_url(p, "cancel_url"),
+        client_reference_id=p.str("client_reference_id", max_length=200),
+        customer=customer,
+        customer_email=customer_email,
+        metadata=p.metadata() or {},
+        payment_method_types=types,
+        locale=p.str("locale"),
+        submit_type=p.str("submit_type", choices=("auto", "book", "donate", "pay", "subscribe")),
+    )
     sb.store.add("checkout.session", session, {"line_items": items, "payment_intent_data": intent_params})
     return session
 
@@ -168,8 +211,10 @@ def line_items(sb: Sandbox, session_id: str) -> list[dict[str, Any]]:
 
 def expire(sb: Sandbox, session: dict[str, Any], p: Params | None = None) -> dict[str, Any]:
     if session["status"] != "open":
-        raise invalid_request(f"Only Checkout Sessions with a status of 'open' can be expired. This Checkout "
-                              f"Session has a status of '{session['status']}'.")
+        raise invalid_request(
+            f"Only Checkout Sessions with a status of 'open' can be expired. This Checkout "
+            f"Session has a status of '{session['status']}'."
+        )
     pi = sb.store.get(session["payment_intent"]) if session["payment_intent"] else None
     session["status"] = "expired"
     session["url"] = None
@@ -190,29 +235,34 @@ def expire_due(sb: Sandbox) -> int:
 
 # --- completion by the buyer (hosted page) ------------------------------------------------------
 
+
 def _open_session(sb: Sandbox, session_id: str, method: str) -> dict[str, Any]:
     session = get(sb, session_id)
     if session["status"] == "open" and session["expires_at"] <= sb.clock.now():
         expire(sb, session)
     if session["status"] != "open":
-        raise invalid_request(f"This Checkout Session is no longer active (status {session['status']}).",
-                              )
+        raise invalid_request(
+            f"This Checkout Session is no longer active (status {session['status']}).",
+        )
     if method not in session["payment_method_types"]:
-        raise invalid_request(f"This Checkout Session does not accept {method} payments.",
-                              param="payment_method_types")
+        raise invalid_request(f"This Checkout Session does not accept {method} payments.", param="payment_method_types")
     return session
 
 
-def _pay(sb: Sandbox, session: dict[str, Any], pm: dict[str, Any], email: str | None,
-         name: str | None) -> CheckoutResult:
+def _pay(
+    sb: Sandbox, session: dict[str, Any], pm: dict[str, Any], email: str | None, name: str | None
+) -> CheckoutResult:
     private = sb.store.private[session["id"]]
     private["buyer"] = {"email": email or session["customer_email"], "name": name}
     pi = sb.store.get(session["payment_intent"]) if session["payment_intent"] else None
     if pi is None or pi["status"] not in REUSABLE_PI_STATUSES:
         data = dict(private["payment_intent_data"])
         params = {k: v for k, v in data.items() if v not in (None, "")}
-        params.update(amount=str(session["amount_total"]), currency=session["currency"],
-                      payment_method_types=session["payment_method_types"])
+        params.update(
+            amount=str(session["amount_total"]),
+            currency=session["currency"],
+            payment_method_types=session["payment_method_types"],
+        )
         if session["customer"]:
             params["customer"] = session["customer"]
         pi = payments.create(sb, Params(params), checkout_session=session["id"])
@@ -225,23 +275,33 @@ def _pay(sb: Sandbox, session: dict[str, Any], pm: dict[str, Any], email: str | 
     return CheckoutResult("complete", session, pi, success_redirect(session))
 
 
-def complete_with_card(sb: Sandbox, session_id: str, *, number: str, exp_month: Any, exp_year: Any,
-                       cvc: str | None = None, email: str | None = None, name: str | None = None) -> CheckoutResult:
+def complete_with_card(
+    sb: Sandbox,
+    session_id: str,
+    *,
+    number: str,
+    exp_month: Any,
+    exp_year: Any,
+    cvc: str | None = None,
+    email: str | None = None,
+    name: str | None = None,
+) -> CheckoutResult:
     session = _open_session(sb, session_id, "card")
-    pm = payment_methods.create_card(sb, number, exp_month, exp_year, cvc,
-                                     billing={"email": email, "name": name})
+    pm = payment_methods.create_card(sb, number, exp_month, exp_year, cvc, billing={"email": email, "name": name})
     return _pay(sb, session, pm, email, name)
 
 
-def complete_with_payment_method(sb: Sandbox, session_id: str, payment_method: str, *,
-                                 email: str | None = None, name: str | None = None) -> CheckoutResult:
+def complete_with_payment_method(
+    sb: Sandbox, session_id: str, payment_method: str, *, email: str | None = None, name: str | None = None
+) -> CheckoutResult:
     pm = payment_methods.resolve(sb, payment_method)
     session = _open_session(sb, session_id, pm["type"])
     return _pay(sb, session, pm, email, name)
 
 
-def complete_with_sepa(sb: Sandbox, session_id: str, *, iban: str, email: str | None = None,
-                       name: str | None = None) -> CheckoutResult:
+def complete_with_sepa(
+    sb: Sandbox, session_id: str, *, iban: str, email: str | None = None, name: str | None = None
+) -> CheckoutResult:
     session = _open_session(sb, session_id, "sepa_debit")
     pm = payment_methods.create_sepa(sb, iban, billing={"email": email, "name": name})
     return _pay(sb, session, pm, email, name)
@@ -272,4 +332,3 @@ def on_payment_intent_changed(sb: Sandbox, session_id: str, pi: dict[str, Any]) 
                 sb.bus.emit("checkout.session.async_payment_succeeded", session)
         elif private.get("async") and pi["status"] == "requires_payment_method":
             sb.bus.emit("checkout.session.async_payment_failed", session)
-

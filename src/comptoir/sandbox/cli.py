@@ -30,58 +30,123 @@ def _schedule(text: str) -> tuple[float, ...]:
 
 def sandbox(
     port: Annotated[int, typer.Option(help="TCP port to listen on.")] = DEFAULT_PORT,
-    host: Annotated[str, typer.Option(help="Interface to bind. Keep 127.0.0.1 unless other machines "
-                                           "must reach it: the sandbox has test keys only, but no TLS.")]
-    = DEFAULT_HOST,
-    forward_to: Annotated[str | None, typer.Option(
-        "--forward-to", help="Send every event to this URL (like `stripe listen --forward-to`), signed "
-                             "with the whsec_ secret printed at start-up.")] = None,
-    data: Annotated[Path | None, typer.Option(
-        "--data", help="Folder for sandbox.sqlite3: objects, events, deliveries, idempotency keys and "
-                       "secrets survive a restart. Without it, state is kept in memory only.")] = None,
-    retry_schedule: Annotated[str, typer.Option(
-        help="Seconds to wait before each retry of a failed delivery (non-2xx or timeout), comma-"
-             "separated; the delivery is given up after the last.")]
-    = ",".join(f"{value:g}" for value in DEFAULT_RETRY_SCHEDULE),
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for a receiver's answer before the "
-                                                "attempt counts as failed.")] = 10.0,
-    checkout_wait: Annotated[float, typer.Option(
-        help="After a payment on the hosted Checkout page, longest time in seconds the buyer waits for "
-             "the shop to answer checkout.session.completed before the redirect to success_url (Stripe "
-             "waits up to 10).")] = DEFAULT_CHECKOUT_REDIRECT_WAIT,
-    duplicate: Annotated[float, typer.Option(
-        help="Probability (0-1) that a delivery is sent twice, each copy freshly signed.",
-        rich_help_panel=_FAULTS)] = 0.0,
-    reorder_window: Annotated[int, typer.Option(
-        help="Hold up to N events and deliver them shuffled (0 or 1 = in order).",
-        rich_help_panel=_FAULTS)] = 0,
-    reorder_hold: Annotated[float, typer.Option(
-        help="Longest time in seconds a reorder window waits to fill up before it is released.",
-        rich_help_panel=_FAULTS)] = 2.0,
-    delay: Annotated[str, typer.Option(
-        help="Wait before the first attempt: seconds ('2') or a range ('1-5', drawn per delivery).",
-        rich_help_panel=_FAULTS)] = "0",
-    drop: Annotated[float, typer.Option(
-        help="Probability (0-1) that a delivery is never sent; it only shows up in "
-             "GET /v1/events?delivery_success=false.", rich_help_panel=_FAULTS)] = 0.0,
-    seed: Annotated[int | None, typer.Option(
-        help="Seed for the fault draws, so a run can be repeated exactly.", rich_help_panel=_FAULTS)] = None,
-    public_url: Annotated[str | None, typer.Option(
-        help="Base URL browsers use to reach the sandbox (hosted checkout and 3-D Secure links), when "
-             "it differs from http://HOST:PORT, e.g. behind a proxy or in a container.")] = None,
-    api_key: Annotated[str | None, typer.Option(
-        help="Accept only this sk_test_ key (default: any well-formed test key; a remembered one is "
-             "printed).")] = None,
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Interface to bind. Keep 127.0.0.1 unless other machines "
+            "must reach it: the sandbox has test keys only, but no TLS."
+        ),
+    ] = DEFAULT_HOST,
+    forward_to: Annotated[
+        str | None,
+        typer.Option(
+            "--forward-to",
+            help="Send every event to this URL (like `stripe listen --forward-to`), signed "
+            "with the whsec_ secret printed at start-up.",
+        ),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Folder for sandbox.sqlite3: objects, events, deliveries, idempotency keys and "
+            "secrets survive a restart. Without it, state is kept in memory only.",
+        ),
+    ] = None,
+    retry_schedule: Annotated[
+        str,
+        typer.Option(
+            help="Seconds to wait before each retry of a failed delivery (non-2xx or timeout), comma-"
+            "separated; the delivery is given up after the last."
+        ),
+    ] = ",".join(f"{value:g}" for value in DEFAULT_RETRY_SCHEDULE),
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for a receiver's answer before the attempt counts as failed.")
+    ] = 10.0,
+    checkout_wait: Annotated[
+        float,
+        typer.Option(
+            help="After a payment on the hosted Checkout page, longest time in seconds the buyer waits for "
+            "the shop to answer checkout.session.completed before the redirect to success_url (Stripe "
+            "waits up to 10)."
+        ),
+    ] = DEFAULT_CHECKOUT_REDIRECT_WAIT,
+    duplicate: Annotated[
+        float,
+        typer.Option(
+            help="Probability (0-1) that a delivery is sent twice, each copy freshly signed.", rich_help_panel=_FAULTS
+        ),
+    ] = 0.0,
+    reorder_window: Annotated[
+        int,
+        typer.Option(
+            help="Hold up to N events and deliver them shuffled (0 or 1 = in order).", rich_help_panel=_FAULTS
+        ),
+    ] = 0,
+    reorder_hold: Annotated[
+        float,
+        typer.Option(
+            help="Longest time in seconds a reorder window waits to fill up before it is released.",
+            rich_help_panel=_FAULTS,
+        ),
+    ] = 2.0,
+    delay: Annotated[
+        str,
+        typer.Option(
+            help="Wait before the first attempt: seconds ('2') or a range ('1-5', drawn per delivery).",
+            rich_help_panel=_FAULTS,
+        ),
+    ] = "0",
+    drop: Annotated[
+        float,
+        typer.Option(
+            help="Probability (0-1) that a delivery is never sent; it only shows up in "
+            "GET /v1/events?delivery_success=false.",
+            rich_help_panel=_FAULTS,
+        ),
+    ] = 0.0,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed for the fault draws, so a run can be repeated exactly.", rich_help_panel=_FAULTS),
+    ] = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Base URL browsers use to reach the sandbox (hosted checkout and 3-D Secure links), when "
+            "it differs from http://HOST:PORT, e.g. behind a proxy or in a container."
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            help="Accept only this sk_test_ key (default: any well-formed test key; a remembered one is printed)."
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level (debug shows every request).")] = "info",
 ) -> None:
     """Run the offline Stripe-compatible sandbox: the API, hosted pages and signed webhooks."""
     try:
-        faults = Faults(duplicate=duplicate, drop=drop, delay=parse_delay(delay), reorder_window=reorder_window,
-                        reorder_hold=reorder_hold, seed=seed)
-        running = build_server(host=host, port=port, data_dir=data, forward_to=forward_to, faults=faults,
-                               retry_schedule=_schedule(retry_schedule), delivery_timeout=timeout,
-                               checkout_redirect_wait=checkout_wait, secret_key=api_key,
-                               public_base_url=public_url, log_level=log_level)
+        faults = Faults(
+            duplicate=duplicate,
+            drop=drop,
+            delay=parse_delay(delay),
+            reorder_window=reorder_window,
+            reorder_hold=reorder_hold,
+            seed=seed,
+        )
+        running = build_server(
+            host=host,
+            port=port,
+            data_dir=data,
+            forward_to=forward_to,
+            faults=faults,
+            retry_schedule=_schedule(retry_schedule),
+            delivery_timeout=timeout,
+            checkout_redirect_wait=checkout_wait,
+            secret_key=api_key,
+            public_base_url=public_url,
+            log_level=log_level,
+        )
     except (FaultError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(banner(running))
@@ -94,7 +159,7 @@ def banner(running: SandboxServer) -> str:
     faults = running.webhooks.faults
     lines = [
         "comptoir sandbox: an offline, Stripe-compatible API",
-        f"  API base URL     {running.url}   StripeClient(key, base_addresses={{\"api\": \"{running.url}\"}})",
+        f'  API base URL     {running.url}   StripeClient(key, base_addresses={{"api": "{running.url}"}})',
         f"  Secret key       {running.secret_key}",
         f"  Publishable key  {running.publishable_key}",
         f"  Control API      {running.url}/_sandbox/   (Bearer secret key)",
@@ -105,8 +170,10 @@ def banner(running: SandboxServer) -> str:
     if running.forward_to:
         lines.append(f"Ready! Forwarding every event to {running.forward_to}.")
     else:
-        lines.append("Ready! Webhook endpoints created through the API get their own secrets; "
-                     "add --forward-to URL to receive every event with the secret below.")
+        lines.append(
+            "Ready! Webhook endpoints created through the API get their own secrets; "
+            "add --forward-to URL to receive every event with the secret below."
+        )
     lines.append(f"Your webhook signing secret is {running.webhook_secret}")
     return "\n".join(lines)
 

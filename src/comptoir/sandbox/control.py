@@ -123,8 +123,9 @@ async def list_deliveries(request: Request) -> dict[str, Any]:
     def read() -> list[dict[str, Any]]:
         with sandbox.lock:
             rows = sandbox.bus.list_deliveries(query.get("event_id"), query.get("endpoint_id"), status)
-            rows.sort(key=lambda row: (row.get("created") or 0, sandbox.store.seq_of(row["event_id"]) or 0),
-                      reverse=True)
+            rows.sort(
+                key=lambda row: (row.get("created") or 0, sandbox.store.seq_of(row["event_id"]) or 0), reverse=True
+            )
             for row in rows:
                 event = sandbox.store.get(row["event_id"]) or {}
                 row["event_type"] = event.get("type")
@@ -182,9 +183,14 @@ async def webhooks_info(request: Request) -> dict[str, Any]:
     worker = _worker(request)
     settings = worker.settings
     forward_secret = await run_in_threadpool(worker.secrets.forward_secret) if settings.forward_to else None
-    return {"forward_to": settings.forward_to, "forward_secret": forward_secret,
-            "retry_schedule": list(settings.retry_schedule), "timeout": settings.timeout,
-            "faults": worker.faults.to_dict(), "running": worker.running}
+    return {
+        "forward_to": settings.forward_to,
+        "forward_secret": forward_secret,
+        "retry_schedule": list(settings.retry_schedule),
+        "timeout": settings.timeout,
+        "faults": worker.faults.to_dict(),
+        "running": worker.running,
+    }
 
 
 async def roll_secret(request: Request) -> dict[str, Any]:

@@ -69,8 +69,13 @@ class DeliveryWorker:
     """Delivers every event to its targets. ``wall`` stamps the signature's ``t`` (real time,
     never the sandbox clock; tests swap it to see a fresh ``t`` per attempt)."""
 
-    def __init__(self, sandbox: Any, settings: DeliverySettings, secrets: SecretBook | None = None,
-                 wall: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        sandbox: Any,
+        settings: DeliverySettings,
+        secrets: SecretBook | None = None,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self._sandbox = sandbox
         self.settings = settings
         self.secrets = secrets or SecretBook(sandbox)
@@ -231,7 +236,8 @@ class DeliveryWorker:
         if new and self.settings.forward_to:
             targets = [*targets, FORWARD_TARGET]
             self._forward_rows[event_id] = self._loop.run_in_executor(  # type: ignore[union-attr]
-                None, self._sandbox.bus.add_delivery, event_id, FORWARD_TARGET)
+                None, self._sandbox.bus.add_delivery, event_id, FORWARD_TARGET
+            )
         targets = [t for t in targets if (event_id, t) not in self._inflight]
         if not targets:
             return
@@ -243,7 +249,8 @@ class DeliveryWorker:
                 self._release_held()
             elif self._hold_timer is None:
                 self._hold_timer = self._loop.call_later(  # type: ignore[union-attr]
-                    self._plan.faults.reorder_hold, self._release_held)
+                    self._plan.faults.reorder_hold, self._release_held
+                )
             return
         self._dispatch(event_id, targets)
 
@@ -354,10 +361,18 @@ class DeliveryWorker:
         succeeded = status is not None and 200 <= status < 300
         if error is None and not succeeded:
             error = f"HTTP {status}"
-        self._log(send, {
-            "attempt": send.attempt, "duplicate": send.duplicate, "signed_at": timestamp,
-            "http_status": status, "error": error, "succeeded": succeeded,
-            "duration_ms": round(elapsed * 1000, 1)})
+        self._log(
+            send,
+            {
+                "attempt": send.attempt,
+                "duplicate": send.duplicate,
+                "signed_at": timestamp,
+                "http_status": status,
+                "error": error,
+                "succeeded": succeeded,
+                "duration_ms": round(elapsed * 1000, 1),
+            },
+        )
         if send.duplicate:
             return
         schedule = self.settings.retry_schedule
@@ -395,8 +410,9 @@ class DeliveryWorker:
             }
             started = time.monotonic()
             try:
-                response = await self._client.post(prepared.url or "", content=prepared.body.encode("utf-8"),
-                                                   headers=headers)
+                response = await self._client.post(
+                    prepared.url or "", content=prepared.body.encode("utf-8"), headers=headers
+                )
                 return response.status_code, None, timestamp, time.monotonic() - started
             except httpx.TimeoutException:
                 error = f"timed out after {self.settings.timeout:g}s"
@@ -407,9 +423,18 @@ class DeliveryWorker:
     async def _drop(self, send: _Send) -> None:
         """An injected drop: never sent, never retried, visible as a failed delivery."""
         await self._forward_row(send)
-        self._log(send, {
-            "attempt": 0, "duplicate": False, "signed_at": None, "http_status": None,
-            "error": "dropped by fault injection", "succeeded": False, "duration_ms": 0.0})
+        self._log(
+            send,
+            {
+                "attempt": 0,
+                "duplicate": False,
+                "signed_at": None,
+                "http_status": None,
+                "error": "dropped by fault injection",
+                "succeeded": False,
+                "duration_ms": 0.0,
+            },
+        )
         await self._record(send, False, None, "dropped by fault injection", final=True)
 
     def _log(self, send: _Send, attempt: dict[str, Any]) -> None:
@@ -429,14 +454,29 @@ class DeliveryWorker:
             except KeyError:
                 log.debug("event %s vanished before its forwarding row was made", send.event_id)
 
-    async def _record(self, send: _Send, succeeded: bool, status: int | None, error: str | None,
-                      next_attempt_at: int | None = None, final: bool = False) -> bool:
+    async def _record(
+        self,
+        send: _Send,
+        succeeded: bool,
+        status: int | None,
+        error: str | None,
+        next_attempt_at: int | None = None,
+        final: bool = False,
+    ) -> bool:
         """Write the outcome on the delivery row; False when the row is gone (a reset)."""
         if succeeded or final:
             self._inflight.discard((send.event_id, send.target))
         try:
-            await asyncio.to_thread(self._sandbox.bus.record_attempt, send.event_id, send.target, succeeded,
-                                    status, error, next_attempt_at, final)
+            await asyncio.to_thread(
+                self._sandbox.bus.record_attempt,
+                send.event_id,
+                send.target,
+                succeeded,
+                status,
+                error,
+                next_attempt_at,
+                final,
+            )
         except KeyError:
             self._inflight.discard((send.event_id, send.target))
             return False

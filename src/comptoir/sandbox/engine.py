@@ -74,9 +74,12 @@ class Sandbox:
             if session is None:
                 return None
             view = json.loads(json.dumps(session))
-            view["line_items"] = {"object": "list", "has_more": False,
-                                  "url": f"/v1/checkout/sessions/{session_id}/line_items",
-                                  "data": json.loads(json.dumps(self.store.private[session_id]["line_items"]))}
+            view["line_items"] = {
+                "object": "list",
+                "has_more": False,
+                "url": f"/v1/checkout/sessions/{session_id}/line_items",
+                "data": json.loads(json.dumps(self.store.private[session_id]["line_items"])),
+            }
             return view
 
     def checkout_completed_event(self, session_id: str) -> str | None:
@@ -90,19 +93,28 @@ class Sandbox:
             private = self.store.private.get(endpoint_id)
             return private.get("secret") if private else None
 
-    def payment_method_for_card(self, number: str, exp_month: Any, exp_year: Any, cvc: str | None = None,
-                                billing: Any = None) -> dict[str, Any]:
+    def payment_method_for_card(
+        self, number: str, exp_month: Any, exp_year: Any, cvc: str | None = None, billing: Any = None
+    ) -> dict[str, Any]:
         """Tokenise raw card details (Stripe.js stand-in); raises 402 ``StripeError`` on bad input."""
         from . import payment_methods
+
         with self.transaction():
-            return json.loads(json.dumps(payment_methods.create_card(self, number, exp_month, exp_year, cvc,
-                                                                     billing)))
+            return json.loads(json.dumps(payment_methods.create_card(self, number, exp_month, exp_year, cvc, billing)))
 
     # --- hosted checkout -----------------------------------------------------------------------
 
-    def complete_checkout_with_card(self, session_id: str, *, number: str, exp_month: Any, exp_year: Any,
-                                    cvc: str | None = None, email: str | None = None,
-                                    name: str | None = None) -> CheckoutResult:
+    def complete_checkout_with_card(
+        self,
+        session_id: str,
+        *,
+        number: str,
+        exp_month: Any,
+        exp_year: Any,
+        cvc: str | None = None,
+        email: str | None = None,
+        name: str | None = None,
+    ) -> CheckoutResult:
         """Pay an open session with raw card details typed on the hosted page.
 
         Raises ``StripeError`` (402 ``card_error`` for invalid input or a decline, 400 for a
@@ -111,17 +123,20 @@ class Sandbox:
         for cards that need authentication.
         """
         with self.transaction():
-            return checkout.complete_with_card(self, session_id, number=number, exp_month=exp_month,
-                                               exp_year=exp_year, cvc=cvc, email=email, name=name)
+            return checkout.complete_with_card(
+                self, session_id, number=number, exp_month=exp_month, exp_year=exp_year, cvc=cvc, email=email, name=name
+            )
 
-    def complete_checkout_with_payment_method(self, session_id: str, payment_method: str, *,
-                                              email: str | None = None, name: str | None = None) -> CheckoutResult:
+    def complete_checkout_with_payment_method(
+        self, session_id: str, payment_method: str, *, email: str | None = None, name: str | None = None
+    ) -> CheckoutResult:
         """Same as ``complete_checkout_with_card`` with an existing ``pm_…`` or a ``pm_card_*`` id."""
         with self.transaction():
             return checkout.complete_with_payment_method(self, session_id, payment_method, email=email, name=name)
 
-    def complete_checkout_with_sepa(self, session_id: str, *, iban: str, email: str | None = None,
-                                    name: str | None = None) -> CheckoutResult:
+    def complete_checkout_with_sepa(
+        self, session_id: str, *, iban: str, email: str | None = None, name: str | None = None
+    ) -> CheckoutResult:
         """Pay with SEPA Direct Debit: the session completes ``unpaid`` and settles later."""
         with self.transaction():
             return checkout.complete_with_sepa(self, session_id, iban=iban, email=email, name=name)
@@ -158,19 +173,32 @@ class Sandbox:
                 return None
             if self.store.private[pi_id].get("checkout_session"):
                 return return_url
-            status = {"succeeded": "succeeded", "requires_capture": "succeeded", "requires_confirmation": "succeeded",
-                      "processing": "pending"}.get(pi["status"], "failed")
+            status = {
+                "succeeded": "succeeded",
+                "requires_capture": "succeeded",
+                "requires_confirmation": "succeeded",
+                "processing": "pending",
+            }.get(pi["status"], "failed")
             separator = "&" if "?" in return_url else "?"
-            return return_url + separator + urlencode({"payment_intent": pi_id,
-                                                       "payment_intent_client_secret": pi["client_secret"],
-                                                       "redirect_status": status})
+            return (
+                return_url
+                + separator
+                + urlencode(
+                    {
+                        "payment_intent": pi_id,
+                        "payment_intent_client_secret": pi["client_secret"],
+                        "redirect_status": status,
+                    }
+                )
+            )
 
     # --- time ----------------------------------------------------------------------------------
 
     def schedule(self, delay: int, kind: str, payload: dict[str, Any]) -> None:
         """Run ``kind`` (a task handler) once the sandbox clock reaches now + ``delay``."""
-        self.store.put_task({"id": new_id("task"), "due_at": self.clock.now() + delay, "kind": kind,
-                             "payload": payload})
+        self.store.put_task(
+            {"id": new_id("task"), "due_at": self.clock.now() + delay, "kind": kind, "payload": payload}
+        )
 
     def settle(self) -> int:
         """Do everything that is due: delayed refunds and debits, session expiry, key pruning."""

@@ -68,8 +68,9 @@ class StripeError(Exception):
         return {"error": body}
 
 
-def invalid_request(message: str, param: str | None = None, code: str | None = None,
-                    *, stored: bool = True) -> StripeError:
+def invalid_request(
+    message: str, param: str | None = None, code: str | None = None, *, stored: bool = True
+) -> StripeError:
     return StripeError(400, "invalid_request_error", message, code=code, param=param, stored=stored)
 
 
@@ -79,17 +80,25 @@ def invalid_param(message: str, param: str, code: str | None = "parameter_invali
 
 
 def missing_param(param: str) -> StripeError:
-    return StripeError(400, "invalid_request_error", f"Missing required param: {param}.",
-                       code="parameter_missing", param=param, stored=False)
+    return StripeError(
+        400,
+        "invalid_request_error",
+        f"Missing required param: {param}.",
+        code="parameter_missing",
+        param=param,
+        stored=False,
+    )
 
 
 def resource_missing(object_name: str, object_id: str, param: str = "id", status: int = 404) -> StripeError:
-    return StripeError(status, "invalid_request_error", f"No such {object_name}: '{object_id}'",
-                       code="resource_missing", param=param)
+    return StripeError(
+        status, "invalid_request_error", f"No such {object_name}: '{object_id}'", code="resource_missing", param=param
+    )
 
 
-def unexpected_state(message: str, code: str = "payment_intent_unexpected_state",
-                     payment_intent: dict | None = None) -> StripeError:
+def unexpected_state(
+    message: str, code: str = "payment_intent_unexpected_state", payment_intent: dict | None = None
+) -> StripeError:
     return StripeError(400, "invalid_request_error", message, code=code, payment_intent=payment_intent)
 
 

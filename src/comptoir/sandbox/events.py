@@ -46,8 +46,13 @@ def endpoint_wants(endpoint: dict[str, Any], event_type: str) -> bool:
 
 
 class EventBus:
-    def __init__(self, store: Store, clock: SandboxClock, api_version: str,
-                 transaction: Callable[[], AbstractContextManager[Any]]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: SandboxClock,
+        api_version: str,
+        transaction: Callable[[], AbstractContextManager[Any]],
+    ) -> None:
         self._store = store
         self._clock = clock
         self._api_version = api_version
@@ -57,8 +62,9 @@ class EventBus:
 
     # --- emission ----------------------------------------------------------------------
 
-    def emit(self, event_type: str, obj: dict[str, Any],
-             previous_attributes: dict[str, Any] | None = None) -> dict[str, Any]:
+    def emit(
+        self, event_type: str, obj: dict[str, Any], previous_attributes: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Record that ``obj`` changed; call inside an engine transaction."""
         request = current_request.get()
         data: dict[str, Any] = {"object": json.loads(_dumps(obj))}
@@ -73,19 +79,29 @@ class EventBus:
             "data": data,
             "livemode": False,
             "pending_webhooks": 0,
-            "request": {"id": request.id if request else None,
-                        "idempotency_key": request.idempotency_key if request else None},
+            "request": {
+                "id": request.id if request else None,
+                "idempotency_key": request.idempotency_key if request else None,
+            },
             "type": event_type,
         }
         endpoint_ids = []
         for endpoint in self._store.newest_first("webhook_endpoint"):
             if endpoint_wants(endpoint, event_type):
                 endpoint_ids.append(endpoint["id"])
-                self._store.put_delivery({
-                    "event_id": event["id"], "endpoint_id": endpoint["id"], "status": "pending",
-                    "attempts": 0, "created": now, "last_attempt_at": None, "next_attempt_at": now,
-                    "last_http_status": None, "last_error": None,
-                })
+                self._store.put_delivery(
+                    {
+                        "event_id": event["id"],
+                        "endpoint_id": endpoint["id"],
+                        "status": "pending",
+                        "attempts": 0,
+                        "created": now,
+                        "last_attempt_at": None,
+                        "next_attempt_at": now,
+                        "last_http_status": None,
+                        "last_error": None,
+                    }
+                )
         event["pending_webhooks"] = len(endpoint_ids)
         self._store.add("event", event, {"endpoints": endpoint_ids})
         self._unannounced.append(event["id"])
@@ -115,27 +131,39 @@ class EventBus:
 
     # --- delivery bookkeeping --------------------------------------------------------------
 
-    def list_deliveries(self, event_id: str | None = None, endpoint_id: str | None = None,
-                        status: str | None = None) -> list[dict[str, Any]]:
+    def list_deliveries(
+        self, event_id: str | None = None, endpoint_id: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
         """Copies of delivery rows; safe to call from any thread (takes the engine lock)."""
         with self._transaction():
             return self._deliveries(event_id, endpoint_id, status)
 
-    def _deliveries(self, event_id: str | None, endpoint_id: str | None,
-                    status: str | None) -> list[dict[str, Any]]:
+    def _deliveries(self, event_id: str | None, endpoint_id: str | None, status: str | None) -> list[dict[str, Any]]:
         if event_id is not None:
             private = self._store.private.get(event_id) or {}
-            rows = [self._store.deliveries[(event_id, w)] for w in private.get("endpoints", [])
-                    if (event_id, w) in self._store.deliveries]
+            rows = [
+                self._store.deliveries[(event_id, w)]
+                for w in private.get("endpoints", [])
+                if (event_id, w) in self._store.deliveries
+            ]
         else:
             rows = list(self._store.deliveries.values())
-        return [dict(r) for r in rows
-                if (endpoint_id is None or r["endpoint_id"] == endpoint_id)
-                and (status is None or r["status"] == status)]
+        return [
+            dict(r)
+            for r in rows
+            if (endpoint_id is None or r["endpoint_id"] == endpoint_id) and (status is None or r["status"] == status)
+        ]
 
-    def record_attempt(self, event_id: str, endpoint_id: str, succeeded: bool,
-                       http_status: int | None = None, error: str | None = None,
-                       next_attempt_at: int | None = None, final: bool = False) -> dict[str, Any]:
+    def record_attempt(
+        self,
+        event_id: str,
+        endpoint_id: str,
+        succeeded: bool,
+        http_status: int | None = None,
+        error: str | None = None,
+        next_attempt_at: int | None = None,
+        final: bool = False,
+    ) -> dict[str, Any]:
         """Record one delivery attempt; ``final=True`` marks a failure as given up."""
         with self._transaction():
             row = dict(self._store.deliveries[(event_id, endpoint_id)])
@@ -153,9 +181,17 @@ class EventBus:
         """Create a fresh pending row (e.g. a manual resend to an endpoint)."""
         with self._transaction():
             now = self._clock.now()
-            row = {"event_id": event_id, "endpoint_id": endpoint_id, "status": "pending", "attempts": 0,
-                   "created": now, "last_attempt_at": None, "next_attempt_at": now,
-                   "last_http_status": None, "last_error": None}
+            row = {
+                "event_id": event_id,
+                "endpoint_id": endpoint_id,
+                "status": "pending",
+                "attempts": 0,
+                "created": now,
+                "last_attempt_at": None,
+                "next_attempt_at": now,
+                "last_http_status": None,
+                "last_error": None,
+            }
             self._store.put_delivery(row)
             private = self._store.private[event_id]
             if endpoint_id not in private.setdefault("endpoints", []):

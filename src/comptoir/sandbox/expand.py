@@ -23,8 +23,9 @@ def expand(sb: Sandbox, obj: dict[str, Any], paths: list[Any]) -> dict[str, Any]
     for path in paths:
         parts = str(path).split(".")
         if len(parts) > MAX_DEPTH:
-            raise invalid_param(f"You cannot expand more than {MAX_DEPTH} levels of a property. Property: {path}",
-                                "expand", code=None)
+            raise invalid_param(
+                f"You cannot expand more than {MAX_DEPTH} levels of a property. Property: {path}", "expand", code=None
+            )
         _expand(sb, result, parts, str(path))
     return result
 
@@ -39,8 +40,12 @@ def _expand(sb: Sandbox, obj: dict[str, Any], parts: list[str], path: str) -> No
         return
     if head == "line_items" and obj.get("object") == "checkout.session":
         items = sb.store.private.get(obj["id"], {}).get("line_items", [])
-        obj["line_items"] = {"object": "list", "data": [dict(i) for i in items[:10]], "has_more": len(items) > 10,
-                             "url": f"/v1/checkout/sessions/{obj['id']}/line_items"}
+        obj["line_items"] = {
+            "object": "list",
+            "data": [dict(i) for i in items[:10]],
+            "has_more": len(items) > 10,
+            "url": f"/v1/checkout/sessions/{obj['id']}/line_items",
+        }
         value = obj["line_items"]
     else:
         if head not in obj:

@@ -44,9 +44,12 @@ class IdempotencyLayer:
     def check(self, key: str, method: str, path: str, params: str) -> SavedResponse | None:
         """Return the saved response to replay, ``None`` to execute, or raise a 400/409."""
         if len(key) > MAX_KEY_LENGTH:
-            raise StripeError(400, "invalid_request_error",
-                              f"Invalid idempotency key: must be at most {MAX_KEY_LENGTH} characters.",
-                              stored=False)
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f"Invalid idempotency key: must be at most {MAX_KEY_LENGTH} characters.",
+                stored=False,
+            )
         record = self._store.idempotency.get(key)
         if record is not None and record["created"] <= self._clock.now() - KEY_TTL_SECONDS:
             self._store.drop_idempotency(key)
@@ -56,28 +59,38 @@ class IdempotencyLayer:
                 raise idempotency_error(
                     "Keys for idempotent requests can only be used for the same endpoint they were first "
                     f"used for ('{record['endpoint']}'). Try using a key other than '{key}' if you meant "
-                    "to execute a different request.")
+                    "to execute a different request."
+                )
             if record["params"] != params:
                 raise idempotency_error(
                     "Keys for idempotent requests can only be used with the same parameters they were "
                     f"first used with. Try using a key other than '{key}' if you meant to execute a "
-                    "different request.")
+                    "different request."
+                )
             return SavedResponse(record["status"], record["body"].encode("utf-8"), record["request_id"])
         with self._guard:
             if key in self._in_flight:
                 raise idempotency_error(
                     "There is currently another in-progress request using this idempotent key (that "
                     "probably means you submitted twice, and the other request is still going through): "
-                    f"'{key}'. Please try again later.", status=409)
+                    f"'{key}'. Please try again later.",
+                    status=409,
+                )
             self._in_flight.add(key)
         return None
 
-    def save(self, key: str, method: str, path: str, params: str, status: int, body: bytes,
-             request_id: str) -> None:
-        self._store.put_idempotency(key, {
-            "created": self._clock.now(), "endpoint": f"{method} {path}", "params": params,
-            "status": status, "body": body.decode("utf-8"), "request_id": request_id,
-        })
+    def save(self, key: str, method: str, path: str, params: str, status: int, body: bytes, request_id: str) -> None:
+        self._store.put_idempotency(
+            key,
+            {
+                "created": self._clock.now(),
+                "endpoint": f"{method} {path}",
+                "params": params,
+                "status": status,
+                "body": body.decode("utf-8"),
+                "request_id": request_id,
+            },
+        )
 
     def release(self, key: str) -> None:
         with self._guard:

@@ -9,8 +9,9 @@ from .errors import invalid_param, resource_missing
 from .params import Params
 
 
-def paginate(items: Iterable[dict[str, Any]], params: Params, url: str,
-             seq_of: Callable[[str], int | None], object_name: str) -> dict[str, Any]:
+def paginate(
+    items: Iterable[dict[str, Any]], params: Params, url: str, seq_of: Callable[[str], int | None], object_name: str
+) -> dict[str, Any]:
     """Page through ``items`` given newest first (descending ``seq``)."""
     limit = params.int("limit", 10)
     if not 1 <= limit <= 100:
@@ -18,8 +19,9 @@ def paginate(items: Iterable[dict[str, Any]], params: Params, url: str,
     starting_after = params.str("starting_after")
     ending_before = params.str("ending_before")
     if starting_after and ending_before:
-        raise invalid_param("You may only specify one of these parameters: ending_before, starting_after.",
-                            "ending_before", code=None)
+        raise invalid_param(
+            "You may only specify one of these parameters: ending_before, starting_after.", "ending_before", code=None
+        )
     if starting_after:
         cursor = seq_of(starting_after)
         if cursor is None:
@@ -62,13 +64,13 @@ def paginate_in_order(items: list[dict[str, Any]], params: Params, url: str) -> 
         if starting_after not in ids:
             raise resource_missing("item", starting_after, param="starting_after", status=400)
         start = ids.index(starting_after) + 1
-        page = items[start:start + limit]
+        page = items[start : start + limit]
         has_more = start + limit < len(items)
     elif ending_before:
         if ending_before not in ids:
             raise resource_missing("item", ending_before, param="ending_before", status=400)
         end = ids.index(ending_before)
-        page = items[max(0, end - limit):end]
+        page = items[max(0, end - limit) : end]
         has_more = end - limit > 0
     else:
         page = items[:limit]

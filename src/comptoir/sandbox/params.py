@@ -32,8 +32,15 @@ class Params:
     def raw(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
 
-    def str(self, key: str, default: str | None = None, *, required: bool = False,
-            choices: tuple[str, ...] | None = None, max_length: int | None = None) -> str | None:
+    def str(
+        self,
+        key: str,
+        default: str | None = None,
+        *,
+        required: bool = False,
+        choices: tuple[str, ...] | None = None,
+        max_length: int | None = None,
+    ) -> str | None:
         value = self.data.get(key)
         if value is None or value == "":
             if required:
@@ -44,15 +51,20 @@ class Params:
         if choices is not None and value not in choices:
             raise invalid_param(
                 f"Invalid {self._name(key)}: must be one of {', '.join(choices)}",
-                self._name(key), code="parameter_invalid_string")
+                self._name(key),
+                code="parameter_invalid_string",
+            )
         if max_length is not None and len(value) > max_length:
             raise invalid_param(
                 f"Invalid {self._name(key)}: must be at most {max_length} characters",
-                self._name(key), code="string_too_long")
+                self._name(key),
+                code="string_too_long",
+            )
         return value
 
-    def int(self, key: str, default: int | None = None, *, required: bool = False,
-            minimum: int | None = None) -> int | None:
+    def int(
+        self, key: str, default: int | None = None, *, required: bool = False, minimum: int | None = None
+    ) -> int | None:
         value = self.data.get(key)
         if value is None or value == "":
             if required:
@@ -61,12 +73,15 @@ class Params:
         try:
             number = int(value)
         except (TypeError, ValueError):
-            raise invalid_param(f"Invalid integer: {value}", self._name(key),
-                                code="parameter_invalid_integer") from None
+            raise invalid_param(
+                f"Invalid integer: {value}", self._name(key), code="parameter_invalid_integer"
+            ) from None
         if minimum is not None and number < minimum:
             raise invalid_param(
                 f"Invalid {self._name(key)}: must be greater than or equal to {minimum}",
-                self._name(key), code="parameter_invalid_integer")
+                self._name(key),
+                code="parameter_invalid_integer",
+            )
         return number
 
     def bool(self, key: str, default: bool = False) -> bool:
@@ -102,9 +117,12 @@ class Params:
         if value is None:
             return None
         if len(value) != 3 or not value.isalpha():
-            raise invalid_param(f"Invalid currency: {value.lower()}. Stripe currently supports these "
-                                "currencies: usd, eur, gbp, … (ISO 4217 codes)",
-                                self._name(key), code="parameter_invalid_string")
+            raise invalid_param(
+                f"Invalid currency: {value.lower()}. Stripe currently supports these "
+                "currencies: usd, eur, gbp, … (ISO 4217 codes)",
+                self._name(key),
+                code="parameter_invalid_string",
+            )
         return value.lower()
 
     def metadata(self, key: str = "metadata") -> dict[str, str] | None:

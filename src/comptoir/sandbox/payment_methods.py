@@ -20,8 +20,15 @@ def _card_input_error(code: str, message: str, param: str) -> StripeError:
     return StripeError(402, "card_error", message, code=code, param=param, stored=False)
 
 
-def create_card(sb: Sandbox, number: str, exp_month: Any, exp_year: Any, cvc: str | None = None,
-                billing: Any = None, metadata: dict[str, str] | None = None) -> dict[str, Any]:
+def create_card(
+    sb: Sandbox,
+    number: str,
+    exp_month: Any,
+    exp_year: Any,
+    cvc: str | None = None,
+    billing: Any = None,
+    metadata: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Validate raw card details like Stripe does at tokenisation and store a PaymentMethod.
 
     Only input errors fail here (``incorrect_number``, ``invalid_expiry_*``, ``invalid_cvc``);
@@ -33,15 +40,15 @@ def create_card(sb: Sandbox, number: str, exp_month: Any, exp_year: Any, cvc: st
     try:
         month = int(exp_month)
     except (TypeError, ValueError):
-        raise _card_input_error("invalid_expiry_month", "Your card's expiration month is invalid.",
-                                "exp_month") from None
+        raise _card_input_error(
+            "invalid_expiry_month", "Your card's expiration month is invalid.", "exp_month"
+        ) from None
     if not 1 <= month <= 12:
         raise _card_input_error("invalid_expiry_month", "Your card's expiration month is invalid.", "exp_month")
     try:
         year = int(exp_year)
     except (TypeError, ValueError):
-        raise _card_input_error("invalid_expiry_year", "Your card's expiration year is invalid.",
-                                "exp_year") from None
+        raise _card_input_error("invalid_expiry_year", "Your card's expiration year is invalid.", "exp_year") from None
     if year < 100:
         year += 2000
     current_year = 1970 + sb.clock.now() // 31_556_952
@@ -50,13 +57,19 @@ def create_card(sb: Sandbox, number: str, exp_month: Any, exp_year: Any, cvc: st
     if cvc not in (None, "") and (not str(cvc).isdigit() or not 3 <= len(str(cvc)) <= 4):
         raise _card_input_error("invalid_cvc", "Your card's security code is invalid.", "cvc")
     card = card_for(number)
-    pm = build_card_payment_method(sb.clock.now(), card, exp_month=month, exp_year=year,
-                                   cvc_given=cvc not in (None, ""), billing=billing, metadata=metadata)
+    pm = build_card_payment_method(
+        sb.clock.now(),
+        card,
+        exp_month=month,
+        exp_year=year,
+        cvc_given=cvc not in (None, ""),
+        billing=billing,
+        metadata=metadata,
+    )
     return sb.store.add("payment_method", pm, {"number": number})
 
 
-def create_sepa(sb: Sandbox, iban: str, billing: Any = None,
-                metadata: dict[str, str] | None = None) -> dict[str, Any]:
+def create_sepa(sb: Sandbox, iban: str, billing: Any = None, metadata: dict[str, str] | None = None) -> dict[str, Any]:
     if not iban or not iban_ok(iban):
         raise invalid_param("The IBAN you provided is invalid.", "sepa_debit[iban]", code="invalid_bank_account_iban")
     pm = build_sepa_payment_method(sb.clock.now(), iban, billing=billing, metadata=metadata)
@@ -97,12 +110,14 @@ def create_from_params(sb: Sandbox, p: Params) -> dict[str, Any]:
         for key in ("exp_month", "exp_year"):
             if not card.has(key):
                 raise missing_param(f"card[{key}]")
-        return create_card(sb, card.str("number"), card.raw("exp_month"), card.raw("exp_year"),
-                           card.str("cvc"), billing, metadata)
+        return create_card(
+            sb, card.str("number"), card.raw("exp_month"), card.raw("exp_year"), card.str("cvc"), billing, metadata
+        )
     if kind == "sepa_debit":
         return create_sepa(sb, p.sub("sepa_debit").str("iban", required=True), billing, metadata)
-    raise invalid_param(f"Invalid type: the sandbox supports card and sepa_debit, not {kind}.", "type",
-                        code="parameter_invalid_string")
+    raise invalid_param(
+        f"Invalid type: the sandbox supports card and sepa_debit, not {kind}.", "type", code="parameter_invalid_string"
+    )
 
 
 def attach(sb: Sandbox, pm: dict[str, Any], customer_id: str) -> dict[str, Any]:
@@ -112,14 +127,22 @@ def attach(sb: Sandbox, pm: dict[str, Any], customer_id: str) -> dict[str, Any]:
     if customer is None:
         raise resource_missing("customer", customer_id, param="customer", status=400)
     if pm["customer"] and pm["customer"] != customer_id:
-        raise invalid_request("The payment method you provided has already been attached to a customer.",
-                              param="payment_method")
+        raise invalid_request(
+            "The payment method you provided has already been attached to a customer.", param="payment_method"
+        )
     number = sb.store.private.get(pm["id"], {}).get("number")
     card = card_for(number) if number else None
     if card is not None and card.decline is not None and number != ATTACHABLE_DECLINE:
         decline = card.decline
-        raise StripeError(402, "card_error", decline.message, code=decline.code, decline_code=decline.decline_code,
-                          advice_code=decline.advice_code, param=decline.param)
+        raise StripeError(
+            402,
+            "card_error",
+            decline.message,
+            code=decline.code,
+            decline_code=decline.decline_code,
+            advice_code=decline.advice_code,
+            param=decline.param,
+        )
     if pm["customer"] == customer_id:
         return pm
     pm["customer"] = customer_id
@@ -130,8 +153,10 @@ def attach(sb: Sandbox, pm: dict[str, Any], customer_id: str) -> dict[str, Any]:
 
 def detach(sb: Sandbox, pm: dict[str, Any]) -> dict[str, Any]:
     if not pm["customer"]:
-        raise invalid_request(f"The payment method {pm['id']} is not attached to a customer so detachment is "
-                              "impossible.", param="payment_method")
+        raise invalid_request(
+            f"The payment method {pm['id']} is not attached to a customer so detachment is impossible.",
+            param="payment_method",
+        )
     previous = {"customer": pm["customer"]}
     pm["customer"] = None
     sb.store.save(pm["id"])

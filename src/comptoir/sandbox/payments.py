@@ -24,12 +24,12 @@ if TYPE_CHECKING:
     from .engine import Sandbox
 
 CONFIRMABLE = ("requires_confirmation", "requires_payment_method", "requires_action")
-CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation", "requires_action",
-              "processing")
+CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation", "requires_action", "processing")
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 AUTHENTICATION_FAILURE_MESSAGE = (
     "The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new "
-    "PaymentMethod to attempt to fulfill this PaymentIntent again.")
+    "PaymentMethod to attempt to fulfill this PaymentIntent again."
+)
 
 
 def snapshot(obj: dict[str, Any]) -> dict[str, Any]:
@@ -45,9 +45,14 @@ def get(sb: Sandbox, pi_id: str) -> dict[str, Any]:
 
 def _minimum_amount(amount: int, currency: str) -> None:
     if amount < 50:
-        raise StripeError(400, "invalid_request_error",
-                          f"Amount must be at least 50 {currency} minor units.",
-                          code="amount_too_small", param="amount", stored=False)
+        raise StripeError(
+            400,
+            "invalid_request_error",
+            f"Amount must be at least 50 {currency} minor units.",
+            code="amount_too_small",
+            param="amount",
+            stored=False,
+        )
 
 
 def create(sb: Sandbox, p: Params, *, checkout_session: str | None = None) -> dict[str, Any]:
@@ -62,19 +67,31 @@ def create(sb: Sandbox, p: Params, *, checkout_session: str | None = None) -> di
     types = payment_method_types(p)
     for kind in types or ():
         if kind not in ("card", "sepa_debit"):
-            raise invalid_param(f"The payment method type provided: {kind} is invalid. The sandbox supports "
-                                "card and sepa_debit.", "payment_method_types", code="payment_method_invalid_parameter")
+            raise invalid_param(
+                f"The payment method type provided: {kind} is invalid. The sandbox supports card and sepa_debit.",
+                "payment_method_types",
+                code="payment_method_invalid_parameter",
+            )
     pm = _payment_method_from(sb, p)
     pi = build_payment_intent(
-        sb.clock.now(), amount=amount, currency=currency, capture_method=capture_method,
-        confirmation_method=confirmation_method, customer=customer, description=p.str("description"),
-        metadata=p.metadata(), payment_method_types=types, receipt_email=p.str("receipt_email"),
+        sb.clock.now(),
+        amount=amount,
+        currency=currency,
+        capture_method=capture_method,
+        confirmation_method=confirmation_method,
+        customer=customer,
+        description=p.str("description"),
+        metadata=p.metadata(),
+        payment_method_types=types,
+        receipt_email=p.str("receipt_email"),
         setup_future_usage=p.str("setup_future_usage", choices=("on_session", "off_session")),
         statement_descriptor=p.str("statement_descriptor"),
-        statement_descriptor_suffix=p.str("statement_descriptor_suffix"), shipping=p.raw("shipping") or None,
+        statement_descriptor_suffix=p.str("statement_descriptor_suffix"),
+        shipping=p.raw("shipping") or None,
         automatic_payment_methods=p.sub("automatic_payment_methods").bool("enabled") or types is None,
         transfer_group=p.str("transfer_group"),
-        payment_method_options=p.raw("payment_method_options") or {})
+        payment_method_options=p.raw("payment_method_options") or {},
+    )
     if pm is not None:
         pi["payment_method"] = pm["id"]
         pi["status"] = "requires_confirmation"
@@ -87,14 +104,26 @@ def create(sb: Sandbox, p: Params, *, checkout_session: str | None = None) -> di
 
 def update(sb: Sandbox, pi: dict[str, Any], p: Params) -> dict[str, Any]:
     settled = pi["status"] in ("succeeded", "canceled", "processing", "requires_capture")
-    changing_money = any(p.has(k) for k in ("amount", "currency", "payment_method", "payment_method_types",
-                                            "allowed_payment_method_types", "capture_method", "customer"))
+    changing_money = any(
+        p.has(k)
+        for k in (
+            "amount",
+            "currency",
+            "payment_method",
+            "payment_method_types",
+            "allowed_payment_method_types",
+            "capture_method",
+            "customer",
+        )
+    )
     if settled and changing_money:
         raise unexpected_state(
             f"This PaymentIntent's amount, currency, customer, payment method or capture method could not be "
             f"updated because it has a status of {pi['status']}. You may only update these fields of a "
             "PaymentIntent with one of the following statuses: requires_payment_method, requires_confirmation, "
-            "requires_action.", payment_intent=snapshot(pi))
+            "requires_action.",
+            payment_intent=snapshot(pi),
+        )
     if p.has("amount"):
         amount = p.int("amount")
         _minimum_amount(amount, pi["currency"])
@@ -108,8 +137,13 @@ def update(sb: Sandbox, pi: dict[str, Any], p: Params) -> dict[str, Any]:
         if customer and sb.store.get(customer, "customer") is None:
             raise resource_missing("customer", customer, param="customer", status=400)
         pi["customer"] = customer
-    for key in ("description", "receipt_email", "statement_descriptor", "statement_descriptor_suffix",
-                "setup_future_usage"):
+    for key in (
+        "description",
+        "receipt_email",
+        "statement_descriptor",
+        "statement_descriptor_suffix",
+        "setup_future_usage",
+    ):
         if p.has(key):
             pi[key] = p.str(key)
     if p.has("shipping"):
@@ -128,6 +162,7 @@ def update(sb: Sandbox, pi: dict[str, Any], p: Params) -> dict[str, Any]:
 
 
 # --- confirmation ----------------------------------------------------------------------------
+
 
 def _payment_method_from(sb: Sandbox, p: Params) -> dict[str, Any] | None:
     """``payment_method`` (an id or ``pm_card_*``) or inline ``payment_method_data`` (Stripe.js)."""
@@ -156,7 +191,9 @@ def confirm(sb: Sandbox, pi: dict[str, Any], p: Params, resolved_pm: dict[str, A
         raise unexpected_state(
             f"You cannot confirm this PaymentIntent because it has a status of {pi['status']}. Only a "
             "PaymentIntent with one of the following statuses may be confirmed: requires_confirmation, "
-            "requires_payment_method, requires_action.", payment_intent=snapshot(pi))
+            "requires_payment_method, requires_action.",
+            payment_intent=snapshot(pi),
+        )
     if resolved_pm is None:
         resolved_pm = _payment_method_from(sb, p)
     if resolved_pm is not None:
@@ -167,12 +204,15 @@ def confirm(sb: Sandbox, pi: dict[str, Any], p: Params, resolved_pm: dict[str, A
         raise unexpected_state(
             "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the "
             "PaymentIntent, specify a payment method with the payment_method parameter.",
-            payment_intent=snapshot(pi))
+            payment_intent=snapshot(pi),
+        )
     if pm["type"] not in pi["payment_method_types"]:
         raise invalid_param(
             f"The PaymentMethod provided ({pm['type']}) is not allowed for this PaymentIntent. Please attach a "
             f"PaymentMethod of one of the following types: {', '.join(pi['payment_method_types'])}.",
-            "payment_method", code="payment_intent_incompatible_payment_method")
+            "payment_method",
+            code="payment_intent_incompatible_payment_method",
+        )
     private = sb.store.private[pi["id"]]
     return_url = p.str("return_url")
     if return_url:
@@ -193,7 +233,8 @@ def confirm(sb: Sandbox, pi: dict[str, Any], p: Params, resolved_pm: dict[str, A
         return _charge(sb, pi, pm, card.decline_after_3ds, authenticated=True)
     off_session = p.bool("off_session")
     needs_3ds = {
-        ThreeDS.REQUIRED: True, ThreeDS.REQUIRED_ON_SESSION: True,
+        ThreeDS.REQUIRED: True,
+        ThreeDS.REQUIRED_ON_SESSION: True,
         ThreeDS.SETUP_FOR_OFF_SESSION: not off_session,
         ThreeDS.OPTIONAL: _wants_3ds(p, pi),
     }.get(card.three_ds, False)
@@ -202,9 +243,12 @@ def confirm(sb: Sandbox, pi: dict[str, Any], p: Params, resolved_pm: dict[str, A
     if needs_3ds and card.error_when_3ds_attempted is not None:
         return _charge(sb, pi, pm, card.error_when_3ds_attempted)
     if needs_3ds and (off_session or p.bool("error_on_requires_action")):
-        decline = Decline("authentication_required",
-                          "authentication_required" if off_session else "authentication_not_handled",
-                          "Your card was declined. This transaction requires authentication.", "try_again_later")
+        decline = Decline(
+            "authentication_required",
+            "authentication_required" if off_session else "authentication_not_handled",
+            "Your card was declined. This transaction requires authentication.",
+            "try_again_later",
+        )
         return _charge(sb, pi, pm, decline)
     if needs_3ds:
         return _require_action(sb, pi)
@@ -213,19 +257,23 @@ def confirm(sb: Sandbox, pi: dict[str, Any], p: Params, resolved_pm: dict[str, A
 
 def three_ds_url(sb: Sandbox, pi: dict[str, Any]) -> str:
     return f"{sb.config.public_base_url.rstrip('/')}/3ds/{pi['id']}?" + urlencode(
-        {"client_secret": pi["client_secret"]})
+        {"client_secret": pi["client_secret"]}
+    )
 
 
 def _require_action(sb: Sandbox, pi: dict[str, Any]) -> dict[str, Any]:
     private = sb.store.private[pi["id"]]
     url = three_ds_url(sb, pi)
     if private.get("return_url") and not private.get("use_stripe_sdk"):
-        pi["next_action"] = {"type": "redirect_to_url",
-                             "redirect_to_url": {"return_url": private["return_url"], "url": url}}
+        pi["next_action"] = {
+            "type": "redirect_to_url",
+            "redirect_to_url": {"return_url": private["return_url"], "url": url},
+        }
     else:
-        pi["next_action"] = {"type": "use_stripe_sdk",
-                             "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": url,
-                                                "source": new_id("src", 24)}}
+        pi["next_action"] = {
+            "type": "use_stripe_sdk",
+            "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": url, "source": new_id("src", 24)},
+        }
     pi["status"] = "requires_action"
     private["awaiting_3ds"] = True
     sb.store.save(pi["id"])
@@ -243,8 +291,9 @@ def complete_3ds(sb: Sandbox, pi: dict[str, Any]) -> dict[str, Any]:
     """
     private = sb.store.private[pi["id"]]
     if pi["status"] != "requires_action" or not private.get("awaiting_3ds"):
-        raise unexpected_state(f"This PaymentIntent is not awaiting authentication (status {pi['status']}).",
-                               payment_intent=snapshot(pi))
+        raise unexpected_state(
+            f"This PaymentIntent is not awaiting authentication (status {pi['status']}).", payment_intent=snapshot(pi)
+        )
     private["awaiting_3ds"] = False
     pi["next_action"] = None
     pm = sb.store.get(pi["payment_method"], "payment_method")
@@ -261,12 +310,18 @@ def fail_3ds(sb: Sandbox, pi: dict[str, Any]) -> dict[str, Any]:
     """The buyer clicked Fail on the challenge: no charge, intent back to requires_payment_method."""
     private = sb.store.private[pi["id"]]
     if pi["status"] != "requires_action" or not private.get("awaiting_3ds"):
-        raise unexpected_state(f"This PaymentIntent is not awaiting authentication (status {pi['status']}).",
-                               payment_intent=snapshot(pi))
+        raise unexpected_state(
+            f"This PaymentIntent is not awaiting authentication (status {pi['status']}).", payment_intent=snapshot(pi)
+        )
     private["awaiting_3ds"] = False
     pm = sb.store.get(pi["payment_method"], "payment_method")
-    error = StripeError(400, "invalid_request_error", AUTHENTICATION_FAILURE_MESSAGE,
-                        code="payment_intent_authentication_failure", payment_method=snapshot(pm))
+    error = StripeError(
+        400,
+        "invalid_request_error",
+        AUTHENTICATION_FAILURE_MESSAGE,
+        code="payment_intent_authentication_failure",
+        payment_method=snapshot(pm),
+    )
     pi["next_action"] = None
     pi["status"] = "requires_payment_method"
     pi["payment_method"] = None
@@ -277,21 +332,41 @@ def fail_3ds(sb: Sandbox, pi: dict[str, Any]) -> dict[str, Any]:
     return pi
 
 
-def _charge(sb: Sandbox, pi: dict[str, Any], pm: dict[str, Any], decline: Decline | None,
-            authenticated: bool = False) -> dict[str, Any]:
+def _charge(
+    sb: Sandbox, pi: dict[str, Any], pm: dict[str, Any], decline: Decline | None, authenticated: bool = False
+) -> dict[str, Any]:
     now = sb.clock.now()
     if decline is not None:
         card = card_for(sb.store.private[pm["id"]]["number"])
-        charge = build_charge(now, pi=pi, pm=pm, status="failed", captured=False,
-                              outcome_=outcome(approved=False, decline_code=decline.decline_code,
-                                               advice_code=decline.advice_code, blocked=card.radar_blocked,
-                                               message=decline.message),
-                              failure_code=decline.code, failure_message=decline.message)
+        charge = build_charge(
+            now,
+            pi=pi,
+            pm=pm,
+            status="failed",
+            captured=False,
+            outcome_=outcome(
+                approved=False,
+                decline_code=decline.decline_code,
+                advice_code=decline.advice_code,
+                blocked=card.radar_blocked,
+                message=decline.message,
+            ),
+            failure_code=decline.code,
+            failure_message=decline.message,
+        )
         sb.store.add("charge", charge)
         sb.bus.emit("charge.failed", charge)
-        error = StripeError(402, "card_error", decline.message, code=decline.code,
-                            decline_code=decline.decline_code, advice_code=decline.advice_code,
-                            param=decline.param, charge=charge["id"], payment_method=snapshot(pm))
+        error = StripeError(
+            402,
+            "card_error",
+            decline.message,
+            code=decline.code,
+            decline_code=decline.decline_code,
+            advice_code=decline.advice_code,
+            param=decline.param,
+            charge=charge["id"],
+            payment_method=snapshot(pm),
+        )
         pi["status"] = "requires_payment_method"
         pi["latest_charge"] = charge["id"]
         pi["last_payment_error"] = error.error_object()
@@ -302,13 +377,17 @@ def _charge(sb: Sandbox, pi: dict[str, Any], pm: dict[str, Any], decline: Declin
         error.payment_intent = snapshot(pi)
         raise error
     manual = pi["capture_method"] == "manual"
-    charge = build_charge(now, pi=pi, pm=pm, status="succeeded", captured=not manual,
-                          outcome_=outcome(approved=True))
+    charge = build_charge(now, pi=pi, pm=pm, status="succeeded", captured=not manual, outcome_=outcome(approved=True))
     if authenticated:
         charge["payment_method_details"]["card"]["three_d_secure"] = {
-            "authentication_flow": "challenge", "electronic_commerce_indicator": "05", "exemption_indicator": None,
-            "result": "authenticated", "result_reason": None, "transaction_id": new_id("3ds", 24),
-            "version": "2.2.0"}
+            "authentication_flow": "challenge",
+            "electronic_commerce_indicator": "05",
+            "exemption_indicator": None,
+            "result": "authenticated",
+            "result_reason": None,
+            "transaction_id": new_id("3ds", 24),
+            "version": "2.2.0",
+        }
     sb.store.add("charge", charge)
     pi["latest_charge"] = charge["id"]
     if pi["customer"] and pi["setup_future_usage"] and not pm["customer"]:
@@ -328,8 +407,9 @@ def _charge(sb: Sandbox, pi: dict[str, Any], pm: dict[str, Any], decline: Declin
 
 def _debit_sepa(sb: Sandbox, pi: dict[str, Any], pm: dict[str, Any]) -> dict[str, Any]:
     """SEPA is asynchronous: the intent waits in ``processing`` until a settle step decides it."""
-    charge = build_charge(sb.clock.now(), pi=pi, pm=pm, status="pending", captured=True,
-                          outcome_=outcome(approved=True))
+    charge = build_charge(
+        sb.clock.now(), pi=pi, pm=pm, status="pending", captured=True, outcome_=outcome(approved=True)
+    )
     charge["paid"] = False
     charge["outcome"]["seller_message"] = "Payment pending."
     sb.store.add("charge", charge)
@@ -338,9 +418,16 @@ def _debit_sepa(sb: Sandbox, pi: dict[str, Any], pm: dict[str, Any]) -> dict[str
     pi["processing"] = None
     sb.store.save(pi["id"])
     behaviour = iban_behaviour(sb.store.private[pm["id"]]["iban"])
-    sb.schedule(sb.config.async_delay * behaviour.delay_factor, "settle_sepa",
-                {"payment_intent": pi["id"], "charge": charge["id"], "succeeds": behaviour.succeeds,
-                 "failure_code": behaviour.failure_code})
+    sb.schedule(
+        sb.config.async_delay * behaviour.delay_factor,
+        "settle_sepa",
+        {
+            "payment_intent": pi["id"],
+            "charge": charge["id"],
+            "succeeds": behaviour.succeeds,
+            "failure_code": behaviour.failure_code,
+        },
+    )
     sb.bus.emit("charge.pending", charge)
     sb.bus.emit("payment_intent.processing", pi)
     _sync_checkout(sb, pi)
@@ -373,8 +460,15 @@ def settle_sepa(sb: Sandbox, payload: dict[str, Any]) -> None:
         charge["failure_message"] = message
         charge["outcome"] = outcome(approved=False, decline_code=code, message=message)
         pm = sb.store.get(pi["payment_method"], "payment_method")
-        error = StripeError(402, "card_error", message, code="payment_method_provider_decline",
-                            decline_code=code, charge=charge["id"], payment_method=snapshot(pm))
+        error = StripeError(
+            402,
+            "card_error",
+            message,
+            code="payment_method_provider_decline",
+            decline_code=code,
+            charge=charge["id"],
+            payment_method=snapshot(pm),
+        )
         error.type = "invalid_request_error"
         pi["status"] = "requires_payment_method"
         pi["last_payment_error"] = error.error_object()
@@ -388,17 +482,22 @@ def settle_sepa(sb: Sandbox, payload: dict[str, Any]) -> None:
 
 # --- capture and cancel ---------------------------------------------------------------------------
 
+
 def capture(sb: Sandbox, pi: dict[str, Any], p: Params) -> dict[str, Any]:
     if pi["status"] != "requires_capture":
         raise unexpected_state(
             f"This PaymentIntent could not be captured because it has a status of {pi['status']}. Only a "
             "PaymentIntent with one of the following statuses may be captured: requires_capture.",
-            payment_intent=snapshot(pi))
+            payment_intent=snapshot(pi),
+        )
     amount = p.int("amount_to_capture", pi["amount_capturable"], minimum=1)
     if amount > pi["amount_capturable"]:
         raise invalid_param(
             f"The amount to capture ({amount}) must be less than or equal to the amount capturable "
-            f"({pi['amount_capturable']}).", "amount_to_capture", code="amount_too_large")
+            f"({pi['amount_capturable']}).",
+            "amount_to_capture",
+            code="amount_too_large",
+        )
     charge = sb.store.get(pi["latest_charge"], "charge")
     # Since API 2025-03-31 the released remainder of a partial capture is no Refund and does not
     # count in amount_refunded (changelog "remove refund from partial capture and payment
@@ -419,19 +518,21 @@ def capture(sb: Sandbox, pi: dict[str, Any], p: Params) -> dict[str, Any]:
 
 
 def cancel(sb: Sandbox, pi: dict[str, Any], p: Params) -> dict[str, Any]:
-    reason = p.str("cancellation_reason",
-                   choices=("duplicate", "fraudulent", "requested_by_customer", "abandoned"))
+    reason = p.str("cancellation_reason", choices=("duplicate", "fraudulent", "requested_by_customer", "abandoned"))
     if pi["status"] not in CANCELABLE:
         raise unexpected_state(
             f"You cannot cancel this PaymentIntent because it has a status of {pi['status']}. Only a "
             "PaymentIntent with one of the following statuses may be canceled: " + ", ".join(CANCELABLE) + ".",
-            payment_intent=snapshot(pi))
+            payment_intent=snapshot(pi),
+        )
     session_id = sb.store.private[pi["id"]].get("checkout_session")
     session = sb.store.get(session_id) if session_id else None
     if session is not None and session["status"] == "open":
         raise unexpected_state(
             "You cannot cancel this PaymentIntent because it was created by Checkout. Expire the Checkout "
-            f"Session {session_id} instead.", payment_intent=snapshot(pi))
+            f"Session {session_id} instead.",
+            payment_intent=snapshot(pi),
+        )
     # Canceling an authorisation releases it (amount_capturable goes to 0). Since API 2025-03-31
     # that release is no Refund: the charge stays uncaptured with amount_refunded 0 and
     # refunded false, and neither charge.refunded nor charge.refund.updated is sent; only
@@ -451,4 +552,5 @@ def _sync_checkout(sb: Sandbox, pi: dict[str, Any]) -> None:
     session_id = sb.store.private[pi["id"]].get("checkout_session")
     if session_id:
         from . import checkout
+
         checkout.on_payment_intent_changed(sb, session_id, pi)

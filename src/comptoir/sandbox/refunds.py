@@ -26,15 +26,18 @@ def _charge_to_refund(sb: Sandbox, p: Params) -> dict[str, Any]:
     charge_id = p.str("charge")
     pi_id = p.str("payment_intent")
     if not charge_id and not pi_id:
-        raise invalid_request("One of the following params should be provided for this request: payment_intent "
-                              "or charge.", stored=False)
+        raise invalid_request(
+            "One of the following params should be provided for this request: payment_intent or charge.", stored=False
+        )
     if pi_id:
         pi = sb.store.get(pi_id, "payment_intent")
         if pi is None:
             raise resource_missing("payment_intent", pi_id, param="payment_intent", status=400)
         if pi["status"] == "requires_capture":
-            raise invalid_request(f"This PaymentIntent ({pi_id}) has not been captured yet; cancel it to "
-                                  "release the authorization instead of refunding it.")
+            raise invalid_request(
+                f"This PaymentIntent ({pi_id}) has not been captured yet; cancel it to "
+                "release the authorization instead of refunding it."
+            )
         if pi["status"] != "succeeded" or not pi["latest_charge"]:
             raise invalid_request(f"This PaymentIntent ({pi_id}) does not have a successful charge to refund.")
         charge_id = pi["latest_charge"]
@@ -42,8 +45,10 @@ def _charge_to_refund(sb: Sandbox, p: Params) -> dict[str, Any]:
     if charge is None:
         raise resource_missing("charge", charge_id, param="charge", status=400)
     if charge["status"] == "succeeded" and not charge["captured"]:
-        raise invalid_request(f"Charge {charge_id} has not been captured yet; cancel its PaymentIntent to "
-                              "release the authorization instead of refunding it.")
+        raise invalid_request(
+            f"Charge {charge_id} has not been captured yet; cancel its PaymentIntent to "
+            "release the authorization instead of refunding it."
+        )
     if charge["status"] != "succeeded":
         raise invalid_request(f"Charge {charge_id} cannot be refunded because its status is {charge['status']}.")
     return charge
@@ -51,8 +56,12 @@ def _charge_to_refund(sb: Sandbox, p: Params) -> dict[str, Any]:
 
 def refresh_charge(sb: Sandbox, charge: dict[str, Any]) -> None:
     refunds = [r for r in sb.store.newest_first("refund") if r["charge"] == charge["id"]]
-    charge["refunds"] = {"object": "list", "data": [snapshot(r) for r in refunds[:10]],
-                         "has_more": len(refunds) > 10, "url": f"/v1/charges/{charge['id']}/refunds"}
+    charge["refunds"] = {
+        "object": "list",
+        "data": [snapshot(r) for r in refunds[:10]],
+        "has_more": len(refunds) > 10,
+        "url": f"/v1/charges/{charge['id']}/refunds",
+    }
     # what can be refunded is what was captured (all of it, or a partial capture's amount)
     charge["refunded"] = charge["amount_captured"] > 0 and charge["amount_refunded"] >= charge["amount_captured"]
     sb.store.save(charge["id"])
@@ -70,18 +79,22 @@ def create(sb: Sandbox, p: Params) -> dict[str, Any]:
     if amount > refundable:
         raise invalid_request(
             f"Refund amount ({_money(amount, charge['currency'])}) is greater than unrefunded amount on charge "
-            f"({_money(refundable, charge['currency'])})", param="amount")
+            f"({_money(refundable, charge['currency'])})",
+            param="amount",
+        )
     pm_private = sb.store.private.get(charge["payment_method"], {})
     behaviour = card_for(pm_private["number"]).refund if "number" in pm_private else RefundBehaviour.IMMEDIATE
     status = "pending" if behaviour is RefundBehaviour.PENDING_THEN_SUCCEEDS else "succeeded"
-    refund = build_refund(sb.clock.now(), charge=charge, amount=amount, status=status, reason=reason,
-                          metadata=metadata)
+    refund = build_refund(sb.clock.now(), charge=charge, amount=amount, status=status, reason=reason, metadata=metadata)
     sb.store.add("refund", refund)
     charge["amount_refunded"] += amount
     refresh_charge(sb, charge)
     if behaviour is not RefundBehaviour.IMMEDIATE:
-        sb.schedule(sb.config.async_delay, "settle_refund",
-                    {"refund": refund["id"], "succeeds": behaviour is RefundBehaviour.PENDING_THEN_SUCCEEDS})
+        sb.schedule(
+            sb.config.async_delay,
+            "settle_refund",
+            {"refund": refund["id"], "succeeds": behaviour is RefundBehaviour.PENDING_THEN_SUCCEEDS},
+        )
     sb.bus.emit("refund.created", refund)
     sb.bus.emit("charge.refunded", charge)
     return refund
@@ -125,4 +138,3 @@ def get(sb: Sandbox, refund_id: str) -> dict[str, Any]:
     if refund is None:
         raise resource_missing("refund", refund_id)
     return refund
-

@@ -116,9 +116,13 @@ def build_server(
         raise ValueError("the sandbox publishable key must start with pk_test_")
     if checkout_redirect_wait < 0:
         raise ValueError("checkout_redirect_wait cannot be negative")
-    settings = DeliverySettings(retry_schedule=tuple(retry_schedule), timeout=delivery_timeout,
-                                forward_to=forward_to, faults=faults or Faults(),
-                                checkout_redirect_wait=checkout_redirect_wait)
+    settings = DeliverySettings(
+        retry_schedule=tuple(retry_schedule),
+        timeout=delivery_timeout,
+        forward_to=forward_to,
+        faults=faults or Faults(),
+        checkout_redirect_wait=checkout_redirect_wait,
+    )
     config = replace(
         config or SandboxConfig(),
         data_dir=data_dir,
@@ -134,11 +138,19 @@ def build_server(
     secret_key = secret_key or remembered_key(sandbox, SECRET_KEY_META, "sk_test_")
     publishable_key = publishable_key or remembered_key(sandbox, PUBLISHABLE_KEY_META, "pk_test_")
     webhook_secret = app.state.webhooks.secrets.forward_secret()
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on",
-                                          access_log=log_level == "debug"))
-    return SandboxServer(server=server, app=app, url=base_url, secret_key=secret_key,
-                         publishable_key=publishable_key, webhook_secret=webhook_secret,
-                         forward_to=forward_to, data_dir=Path(data_dir) if data_dir is not None else None)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on", access_log=log_level == "debug")
+    )
+    return SandboxServer(
+        server=server,
+        app=app,
+        url=base_url,
+        secret_key=secret_key,
+        publishable_key=publishable_key,
+        webhook_secret=webhook_secret,
+        forward_to=forward_to,
+        data_dir=Path(data_dir) if data_dir is not None else None,
+    )
 
 
 def _url_host(host: str) -> str:

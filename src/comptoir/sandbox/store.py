@@ -157,8 +157,16 @@ class Store:
     # --- persistence ---------------------------------------------------------------------
 
     def flush(self) -> None:
-        if not (self._dirty or self._deleted or self._dirty_deliveries or self._dirty_keys
-                or self._pruned_keys or self._dirty_tasks or self._done_tasks or self._dirty_meta):
+        if not (
+            self._dirty
+            or self._deleted
+            or self._dirty_deliveries
+            or self._dirty_keys
+            or self._pruned_keys
+            or self._dirty_tasks
+            or self._done_tasks
+            or self._dirty_meta
+        ):
             return
         db = self._db
         db.execute("BEGIN")
@@ -166,45 +174,78 @@ class Store:
             if self._dirty:
                 db.executemany(
                     "INSERT OR REPLACE INTO objects (id, kind, seq, data, private) VALUES (?, ?, ?, ?, ?)",
-                    [(i, self._kind[i], self._seq[i], _dumps(self.objects[i]), _dumps(self.private[i]))
-                     for i in self._dirty])
+                    [
+                        (i, self._kind[i], self._seq[i], _dumps(self.objects[i]), _dumps(self.private[i]))
+                        for i in self._dirty
+                    ],
+                )
             if self._deleted:
                 db.executemany("DELETE FROM objects WHERE id = ?", [(i,) for i in self._deleted])
             if self._dirty_deliveries:
                 db.executemany(
                     "INSERT OR REPLACE INTO deliveries (event_id, endpoint_id, data) VALUES (?, ?, ?)",
-                    [(e, w, _dumps(self.deliveries[(e, w)])) for e, w in self._dirty_deliveries])
+                    [(e, w, _dumps(self.deliveries[(e, w)])) for e, w in self._dirty_deliveries],
+                )
             if self._dirty_keys:
                 db.executemany(
                     "INSERT OR REPLACE INTO idempotency_keys (key, created, data) VALUES (?, ?, ?)",
-                    [(k, self.idempotency[k]["created"], _dumps(self.idempotency[k])) for k in self._dirty_keys])
+                    [(k, self.idempotency[k]["created"], _dumps(self.idempotency[k])) for k in self._dirty_keys],
+                )
             if self._pruned_keys:
                 db.executemany("DELETE FROM idempotency_keys WHERE key = ?", [(k,) for k in self._pruned_keys])
             if self._dirty_tasks:
-                db.executemany("INSERT OR REPLACE INTO tasks (id, due_at, data) VALUES (?, ?, ?)",
-                               [(t, self.tasks[t]["due_at"], _dumps(self.tasks[t])) for t in self._dirty_tasks])
+                db.executemany(
+                    "INSERT OR REPLACE INTO tasks (id, due_at, data) VALUES (?, ?, ?)",
+                    [(t, self.tasks[t]["due_at"], _dumps(self.tasks[t])) for t in self._dirty_tasks],
+                )
             if self._done_tasks:
                 db.executemany("DELETE FROM tasks WHERE id = ?", [(t,) for t in self._done_tasks])
             if self._dirty_meta:
-                db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                               [(k, self.meta[k]) for k in self._dirty_meta])
+                db.executemany(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                    [(k, self.meta[k]) for k in self._dirty_meta],
+                )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        for pending in (self._dirty, self._deleted, self._dirty_deliveries, self._dirty_keys,
-                        self._pruned_keys, self._dirty_tasks, self._done_tasks, self._dirty_meta):
+        for pending in (
+            self._dirty,
+            self._deleted,
+            self._dirty_deliveries,
+            self._dirty_keys,
+            self._pruned_keys,
+            self._dirty_tasks,
+            self._done_tasks,
+            self._dirty_meta,
+        ):
             pending.clear()
 
     def reset(self) -> None:
         """Forget everything (used by the control API's reset)."""
         self._db.executescript(
             "DELETE FROM objects; DELETE FROM deliveries; DELETE FROM idempotency_keys; "
-            "DELETE FROM tasks; DELETE FROM meta;")
-        for container in (self.objects, self.private, self._kind, self._seq, self._by_kind, self.deliveries,
-                          self.idempotency, self.tasks, self.meta, self._dirty, self._deleted,
-                          self._dirty_deliveries, self._dirty_keys, self._pruned_keys, self._dirty_tasks,
-                          self._done_tasks, self._dirty_meta):
+            "DELETE FROM tasks; DELETE FROM meta;"
+        )
+        for container in (
+            self.objects,
+            self.private,
+            self._kind,
+            self._seq,
+            self._by_kind,
+            self.deliveries,
+            self.idempotency,
+            self.tasks,
+            self.meta,
+            self._dirty,
+            self._deleted,
+            self._dirty_deliveries,
+            self._dirty_keys,
+            self._pruned_keys,
+            self._dirty_tasks,
+            self._done_tasks,
+            self._dirty_meta,
+        ):
             container.clear()
 
     def close(self) -> None:

@@ -39,11 +39,17 @@ def create(sb: Sandbox, p: Params) -> dict[str, Any]:
         raise invalid_param("Invalid URL: must be an http or https URL.", "url", code="url_invalid")
     events = _events(p)
     if sb.store.count("webhook_endpoint") >= MAX_ENDPOINTS:
-        raise invalid_param(f"You have reached the maximum of {MAX_ENDPOINTS} test webhook endpoints.", "url",
-                            code=None)
-    endpoint = build_webhook_endpoint(sb.clock.now(), url=url, enabled_events=events,
-                                      description=p.str("description"), metadata=p.metadata(),
-                                      api_version=p.str("api_version"))
+        raise invalid_param(
+            f"You have reached the maximum of {MAX_ENDPOINTS} test webhook endpoints.", "url", code=None
+        )
+    endpoint = build_webhook_endpoint(
+        sb.clock.now(),
+        url=url,
+        enabled_events=events,
+        description=p.str("description"),
+        metadata=p.metadata(),
+        api_version=p.str("api_version"),
+    )
     secret = new_secret()
     sb.store.add("webhook_endpoint", endpoint, {"secret": secret})
     return dict(endpoint, secret=secret)

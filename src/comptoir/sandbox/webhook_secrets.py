@@ -50,14 +50,20 @@ class SecretBook:
         active = self.endpoint_secrets(endpoint_id)
         now = self._sandbox.clock.now()
         rolls = self._rolls()
-        previous = [[secret, expires_at] for secret, expires_at in rolls.get(endpoint_id, {}).get("previous", [])
-                    if expires_at > now]
+        previous = [
+            [secret, expires_at]
+            for secret, expires_at in rolls.get(endpoint_id, {}).get("previous", [])
+            if expires_at > now
+        ]
         if expires_in:
             previous.insert(0, [active[0], now + expires_in])
         rolls[endpoint_id] = {"current": new_secret(), "previous": previous}
         meta_set(self._sandbox, ROLLS_KEY, json.dumps(rolls))
-        return {"endpoint_id": endpoint_id, "secret": rolls[endpoint_id]["current"],
-                "previous_expires_at": now + expires_in if expires_in else None}
+        return {
+            "endpoint_id": endpoint_id,
+            "secret": rolls[endpoint_id]["current"],
+            "previous_expires_at": now + expires_in if expires_in else None,
+        }
 
     def _rolls(self) -> dict[str, Any]:
         raw = meta_get(self._sandbox, ROLLS_KEY)

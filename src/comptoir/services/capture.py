@@ -115,8 +115,13 @@ def capture_weighed(
         if attempt is not None:
             payments.advance_attempt(attempt, "succeeded", now)
         fulfilment.apply_payment_received(
-            uow, order, amount=intent.amount_received, external_id=intent.id, reference=f"capture {intent.id}",
-            actor=actor, now=now,
+            uow,
+            order,
+            amount=intent.amount_received,
+            external_id=intent.id,
+            reference=f"capture {intent.id}",
+            actor=actor,
+            now=now,
         )
         uow.commit()
     return CaptureResult(order_id, "captured", intent.amount_received, authorised, intent.id)
@@ -159,7 +164,11 @@ def _apply_final_lines(
         order.updated_at = now
         order.history.append(
             OrderHistory(
-                axis="total", from_value=str(previous), to_value=str(amount), actor=actor.label, at=now,
+                axis="total",
+                from_value=str(previous),
+                to_value=str(amount),
+                actor=actor.label,
+                at=now,
                 reason="weighed by the merchant",
             )
         )
@@ -173,7 +182,10 @@ def _follow_weight(uow: PaymentUnitOfWork, order: Order, product_id: int, delta:
         uow.products.return_stock(product_id, -delta)
     elif not uow.products.take_stock(product_id, delta):
         payments.flag_for_review(
-            uow, order, code="weighed_beyond_stock",
+            uow,
+            order,
+            code="weighed_beyond_stock",
             detail=f"product {product_id}: {delta} thousandths more were weighed than the stock count holds",
-            reference=f"{order.id}:{product_id}", at=now,
+            reference=f"{order.id}:{product_id}",
+            at=now,
         )

@@ -102,7 +102,11 @@ def _check_payable(order: Order, now: datetime) -> None:
 
 
 def _is_live(attempt: PaymentAttempt, now: datetime) -> bool:
-    return attempt.state in {"creating", "open"} and attempt.expires_at is not None and attempt.expires_at > now + REUSE_MARGIN
+    return (
+        attempt.state in {"creating", "open"}
+        and attempt.expires_at is not None
+        and attempt.expires_at > now + REUSE_MARGIN
+    )
 
 
 def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, now: datetime) -> PaymentAttempt:
@@ -140,7 +144,9 @@ def _request(uow: PaymentUnitOfWork, order: Order, urls: CheckoutUrls, attempt: 
     margin = (attempt.amount or order.total) - order.total
     manual = attempt.amount is not None and _captures_manually(uow, order)
     if margin > 0:
-        lines += (CheckoutLine(name="Weighing margin (only the weighed amount is charged)", unit_amount=margin, quantity=1),)
+        lines += (
+            CheckoutLine(name="Weighing margin (only the weighed amount is charged)", unit_amount=margin, quantity=1),
+        )
     return CheckoutRequest(
         order_id=order.id,
         currency=order.currency,

@@ -28,7 +28,6 @@ from comptoir.services import notifications, order_state, payments
 from comptoir.services.payment_gateway import CheckoutSession
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
-
 DUPLICATE_PAYMENT = "duplicate_payment"
 
 
@@ -40,7 +39,9 @@ class FulfilmentResult:
     payment_status: str | None = None
 
 
-def fulfil_checkout(uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime) -> FulfilmentResult:
+def fulfil_checkout(
+    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime
+) -> FulfilmentResult:
     """Apply a verified session in its own transaction (success page, reconciler)."""
     with uow:
         result = apply_checkout_session(uow, session, actor=actor, now=now)
@@ -69,7 +70,9 @@ def apply_checkout_session(
         return _apply_paid(uow, order, attempt, session, actor=actor, now=now)
     if attempt is not None:
         payments.advance_attempt(attempt, "processing", now)
-    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"checkout {session.id} completed, payment pending")
+    payments.sync_payment_status(
+        uow, order, actor=actor, at=now, reason=f"checkout {session.id} completed, payment pending"
+    )
     return _result("processing", order)
 
 
@@ -83,7 +86,9 @@ def apply_async_payment_failed(
     attempt = _attempt_for(uow, order, session)
     if attempt is not None and not payments.advance_attempt(attempt, "failed", now):
         return _result("unchanged", order)
-    status = payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"checkout {session.id}: delayed payment failed")
+    status = payments.sync_payment_status(
+        uow, order, actor=actor, at=now, reason=f"checkout {session.id}: delayed payment failed"
+    )
     if status is PaymentStatus.FAILED:
         notifications.queue_payment_failed(uow, order, attempt_ref=session.id, at=now)
     return _result("failed", order)
@@ -102,7 +107,12 @@ def apply_session_expired(
         payments.advance_attempt(attempt, "expired", now)
     hold_over = order.hold_expires_at is None or order.hold_expires_at <= now
     unpaid = PaymentStatus(order.payment_status) in {PaymentStatus.UNPAID, PaymentStatus.FAILED}
-    if order.status == OrderStatus.PENDING.value and unpaid and hold_over and not _other_live_attempt(uow, order, session):
+    if (
+        order.status == OrderStatus.PENDING.value
+        and unpaid
+        and hold_over
+        and not _other_live_attempt(uow, order, session)
+    ):
         order_state.cancel(uow, order, actor=actor, at=now, reason=f"checkout {session.id} expired unpaid")
         return _result("expired", order)
     return _result("unchanged", order)
@@ -157,9 +167,12 @@ def apply_authorisation(
     payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference}: card authorised")
     if order.status == OrderStatus.CANCELLED.value:
         payments.flag_for_review(
-            uow, order, code="authorised_after_cancellation",
+            uow,
+            order,
+            code="authorised_after_cancellation",
             detail=f"{reference} authorised a card after the order was cancelled: release it",
-            reference=attempt.provider_id or attempt.idempotency_key, at=now,
+            reference=attempt.provider_id or attempt.idempotency_key,
+            at=now,
         )
         return _result("processing", order)
     payments.confirm_if_pending(order, actor=actor, at=now, reason=f"card authorised ({reference})")
@@ -182,7 +195,10 @@ def apply_intent_succeeded(
             uow,
             order,
             code="intent_mismatch",
-            detail=f"PaymentIntent {intent['id']} received {amount} {currency}, order total is {order.total} {order.currency}",
+            detail=(
+                f"PaymentIntent {intent['id']} received {amount} {currency}, "
+                f"order total is {order.total} {order.currency}"
+            ),
             reference=str(intent["id"]),
             at=now,
         )
@@ -191,7 +207,13 @@ def apply_intent_succeeded(
     if attempt is not None:
         payments.advance_attempt(attempt, "succeeded", now)
     return apply_payment_received(
-        uow, order, amount=amount, external_id=str(intent["id"]), reference=f"payment {intent['id']}", actor=actor, now=now
+        uow,
+        order,
+        amount=amount,
+        external_id=str(intent["id"]),
+        reference=f"payment {intent['id']}",
+        actor=actor,
+        now=now,
     )
 
 
@@ -229,7 +251,14 @@ def apply_payment_received(
     after commit, or the worker), with a deterministic key so it is refunded once.
     """
     recorded = payments.record_entry(
-        uow, order, EntryKind.PAYMENT, amount=amount, external_id=external_id, source=_source(actor), at=now, reason=reference
+        uow,
+        order,
+        EntryKind.PAYMENT,
+        amount=amount,
+        external_id=external_id,
+        source=_source(actor),
+        at=now,
+        reason=reference,
     )
     if not recorded:
         return _result("unchanged", order)

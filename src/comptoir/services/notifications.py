@@ -73,7 +73,10 @@ def queue_merchant_alert(
             topic="merchant_alert",
             recipient=address,
             subject=f"{headline}: {order.number} ({_money(order.total, order.currency)})",
-            body=f"{headline} for {shop.name}.\n\n{_lines(order)}\n\nPayment: {order.payment_method}, {order.payment_status}.\n",
+            body=(
+                f"{headline} for {shop.name}.\n\n{_lines(order)}\n\n"
+                f"Payment: {order.payment_method}, {order.payment_status}.\n"
+            ),
             order_id=order.id,
             at=at,
         )

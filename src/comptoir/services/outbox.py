@@ -32,9 +32,7 @@ class DispatchReport:
     failed: int
 
 
-def dispatch_due(
-    uow: PaymentUnitOfWork, mailer: Mailer, *, now: datetime, limit: int = 50
-) -> DispatchReport:
+def dispatch_due(uow: PaymentUnitOfWork, mailer: Mailer, *, now: datetime, limit: int = 50) -> DispatchReport:
     with uow:
         batch = uow.outbox.claim_due(now, limit=limit, max_attempts=MAX_ATTEMPTS)
         for message in batch:

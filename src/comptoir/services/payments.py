@@ -123,11 +123,15 @@ def refundable_amount(uow: PaymentUnitOfWork, order_id: str) -> int:
     return balance(ledger_entries(uow, order_id)).refundable
 
 
-def flag_for_review(uow: PaymentUnitOfWork, order: Order, *, code: str, detail: str, reference: str, at: datetime) -> bool:
+def flag_for_review(
+    uow: PaymentUnitOfWork, order: Order, *, code: str, detail: str, reference: str, at: datetime
+) -> bool:
     """Ask a person to look at this order (once per code and reference). True if newly flagged."""
     if uow.payments.review(code, reference) is not None:
         return False
-    uow.payments.add_review(OrderReview(order_id=order.id, code=code, detail=detail, reference=reference, created_at=at))
+    uow.payments.add_review(
+        OrderReview(order_id=order.id, code=code, detail=detail, reference=reference, created_at=at)
+    )
     return True
 
 

@@ -48,17 +48,16 @@ def sync_refunds(
     for refund in refunds:
         counted = uow.payments.entry(EntryKind.REFUND.value, refund.id) is not None
         if refund.counts and not counted:
-            payments.record_entry(
-                uow, order, EntryKind.REFUND, amount=refund.amount, external_id=refund.id,
-                source=source, at=now, reason=refund.reason or "",
-            )
-            recorded.append(refund.id)
+            kind, reason = EntryKind.REFUND, refund.reason or ""
         elif refund.status in {"failed", "canceled"} and counted:
-            if payments.record_entry(
-                uow, order, EntryKind.REFUND_REVERSAL, amount=refund.amount, external_id=refund.id,
-                source=source, at=now, reason=f"refund {refund.status}",
-            ):
-                reversed_.append(refund.id)
+            kind, reason = EntryKind.REFUND_REVERSAL, f"refund {refund.status}"
+        else:
+            continue
+        written = payments.record_entry(
+            uow, order, kind, amount=refund.amount, external_id=refund.id, source=source, at=now, reason=reason
+        )
+        if written:
+            (recorded if kind is EntryKind.REFUND else reversed_).append(refund.id)
     status = order.payment_status
     if recorded or reversed_:
         status = payments.sync_payment_status(uow, order, actor=actor, at=now, reason="refunds updated").value

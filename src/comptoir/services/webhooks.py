@@ -58,7 +58,9 @@ def _refunds(intent_of: Callable[[Mapping[str, Any]], str | None]) -> Handler:
         intent_id = intent_of(obj)
         if not intent_id:
             return "not_ours"
-        return refunds.sync_refunds(uow, intent_id, gateway.list_refunds(intent_id), actor=SYSTEM_WEBHOOK, now=now).outcome
+        return refunds.sync_refunds(
+            uow, intent_id, gateway.list_refunds(intent_id), actor=SYSTEM_WEBHOOK, now=now
+        ).outcome
 
     return run
 
@@ -84,16 +86,12 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def ingest(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, event: WebhookEvent, *, now: datetime
-) -> IngestResult:
+def ingest(uow: PaymentUnitOfWork, gateway: PaymentGateway, event: WebhookEvent, *, now: datetime) -> IngestResult:
     """Apply a verified event once. Raises WebhookProcessingFailed (→ 5xx) when a handler fails."""
     return _run(uow, gateway, event.id, event.type, event.raw, event.object, now=now, force=False)
 
 
-def replay(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, event_id: str, *, now: datetime
-) -> IngestResult:
+def replay(uow: PaymentUnitOfWork, gateway: PaymentGateway, event_id: str, *, now: datetime) -> IngestResult:
     """Re-run a recorded event through the same handler (handlers are idempotent, so this is safe)."""
     with uow:
         row = uow.events.get(event_id)
@@ -127,7 +125,13 @@ def _run(
             # rollback takes the row with it and `_record_failure` records it failed. A copy
             # racing it waits on the id (PostgreSQL) or the writer lock (SQLite), then finds it.
             new_row = ReceivedEvent(
-                id=event_id, type=event_type, payload=dict(raw), status=status, attempts=1, received_at=now, processed_at=now
+                id=event_id,
+                type=event_type,
+                payload=dict(raw),
+                status=status,
+                attempts=1,
+                received_at=now,
+                processed_at=now,
             )
             if not force and uow.events.add_if_new(new_row):
                 outcome = handler(uow, gateway, obj, now) if handler else ""
@@ -138,7 +142,9 @@ def _run(
                 return IngestResult(event_id, event_type, "duplicate")
             if row is None:
                 row = uow.events.add(
-                    ReceivedEvent(id=event_id, type=event_type, payload=dict(raw), status="received", attempts=0, received_at=now)
+                    ReceivedEvent(
+                        id=event_id, type=event_type, payload=dict(raw), status="received", attempts=0, received_at=now
+                    )
                 )
             outcome = handler(uow, gateway, obj, now) if handler else ""
             row.status = status
@@ -168,7 +174,15 @@ def _record_failure(
             row = uow.events.get_for_update(event_id)
             if row is None:
                 uow.events.add(
-                    ReceivedEvent(id=event_id, type=event_type, payload=dict(raw), status="failed", attempts=1, last_error=message, received_at=now)
+                    ReceivedEvent(
+                        id=event_id,
+                        type=event_type,
+                        payload=dict(raw),
+                        status="failed",
+                        attempts=1,
+                        last_error=message,
+                        received_at=now,
+                    )
                 )
             elif row.status in {"failed", "received"}:
                 row.status = "failed"

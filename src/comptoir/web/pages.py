@@ -36,7 +36,9 @@ async def checkout_success(
     try:
         landing = await run_in_threadpool(checkout.success_landing, uow, gateway, session_id, now=now())
     except ComptoirError as exc:
-        return _problem_page(request, 404 if exc.code in {"provider_object_missing", "session_not_ours"} else 503, exc.detail)
+        return _problem_page(
+            request, 404 if exc.code in {"provider_object_missing", "session_not_ours"} else 503, exc.detail
+        )
     return templates.TemplateResponse(
         request, "checkout_success.html", {"landing": landing, "refresh": None if landing.final else REFRESH_SECONDS}
     )

@@ -181,10 +181,17 @@ def test_a_double_click_makes_one_intent_and_one_payment(cards: Cards) -> None:
     order = cards.order(customer)
     # when the pay button is clicked four times at once (Stripe.js makes a PaymentMethod per click)
     methods = [cards.card(SUCCEEDS) for _ in range(4)]
-    answers = _race([lambda pm=pm: httpx.post(  # type: ignore[misc]
-        f"{cards.stack.shop_url}/api/orders/{order['id']}/pay", headers=customer.headers,
-        json={"payment_method_id": pm}, timeout=30,
-    ) for pm in methods])
+    answers = _race(
+        [
+            lambda pm=pm: httpx.post(  # type: ignore[misc]
+                f"{cards.stack.shop_url}/api/orders/{order['id']}/pay",
+                headers=customer.headers,
+                json={"payment_method_id": pm},
+                timeout=30,
+            )
+            for pm in methods
+        ]
+    )
     # then every click is told it succeeded, by one and the same intent, and the money was taken once
     bodies = [_json(answer) for answer in answers]
     assert {b["status"] for b in bodies} == {"succeeded"}
@@ -201,10 +208,12 @@ def test_mixed_flow_race_keeps_at_most_one_payment(cards: Cards, buyer: Buyer) -
     session = cards.stack.start_checkout(customer, order["id"])
     card = cards.card(SUCCEEDS)
     # when the buyer pays the session and /pay at the same instant
-    paid_page, pay_answer = _race([
-        lambda: buyer.pay_card(session["url"], SUCCEEDS),
-        lambda: cards.pay(customer, order["id"], payment_method_id=card),
-    ])
+    paid_page, pay_answer = _race(
+        [
+            lambda: buyer.pay_card(session["url"], SUCCEEDS),
+            lambda: cards.pay(customer, order["id"], payment_method_id=card),
+        ]
+    )
     assert not isinstance(paid_page, Exception) and not isinstance(pay_answer, Exception)
     assert pay_answer.status_code in {200, 409}, pay_answer.text
     cards.stack.settle()
@@ -242,11 +251,13 @@ def test_money_taken_twice_is_refunded_automatically_and_recorded(cards: Cards, 
     session_intent = cards.stack.stripe.v1.checkout.sessions.retrieve(session["id"]).payment_intent
     refunds = cards.stack.stripe.v1.refunds.list({"payment_intent": pending["payment_intent_id"]}).data
     assert [(r.amount, r.status, r.reason) for r in refunds] == [(5000, "succeeded", "duplicate")]
-    assert sorted(state.ledger) == sorted([
-        ("payment", 5000, session_intent),
-        ("payment", 5000, pending["payment_intent_id"]),
-        ("refund", 5000, refunds[0].id),
-    ])
+    assert sorted(state.ledger) == sorted(
+        [
+            ("payment", 5000, session_intent),
+            ("payment", 5000, pending["payment_intent_id"]),
+            ("refund", 5000, refunds[0].id),
+        ]
+    )
     assert cards.stack.stripe.v1.refunds.list({"payment_intent": session_intent}).data == []
     assert (state.status, state.payment_status) == ("confirmed", "paid")
 
@@ -306,10 +317,13 @@ def test_manual_capture_of_a_smaller_weighed_amount(butcher: WeighingShop) -> No
     assert (paid["order"]["status"], paid["order"]["payment_status"]) == ("confirmed", "processing")
     # when the merchant weighs 1.333 kg and marks the order ready
     line_id = order["lines"][0]["id"]
-    ready = _json(cards.http.post(
-        f"/api/merchant/orders/{order['id']}/ready", headers=butcher.merchant,
-        json={"final_lines": [{"line_id": line_id, "quantity": "1.333"}]},
-    ))
+    ready = _json(
+        cards.http.post(
+            f"/api/merchant/orders/{order['id']}/ready",
+            headers=butcher.merchant,
+            json={"final_lines": [{"line_id": line_id, "quantity": "1.333"}]},
+        )
+    )
     # then 43.86 (half-up once) is captured and recorded, and the order is ready and paid that amount
     captured = cards.stack.stripe.v1.payment_intents.retrieve(paid["payment_intent_id"])
     assert (captured.status, captured.amount_received) == ("succeeded", 4386)
@@ -330,10 +344,14 @@ def test_capture_above_the_authorisation_is_refused(butcher: WeighingShop) -> No
     customer, order = _weighed_order(butcher, "1.500")
     paid = _json(cards.pay(customer, order["id"], payment_method_id="pm_card_visa"))
     # when the merchant weighs 1.700 kg: 55.93 > 54.29 authorised
-    problem = _json(cards.http.post(
-        f"/api/merchant/orders/{order['id']}/ready", headers=butcher.merchant,
-        json={"final_lines": [{"line_id": order["lines"][0]["id"], "quantity": "1.700"}]},
-    ), 409)
+    problem = _json(
+        cards.http.post(
+            f"/api/merchant/orders/{order['id']}/ready",
+            headers=butcher.merchant,
+            json={"final_lines": [{"line_id": order["lines"][0]["id"], "quantity": "1.700"}]},
+        ),
+        409,
+    )
     # then it is refused, nothing is captured, and the order is neither ready nor changed
     assert problem["code"] == "capture_exceeds_authorisation"
     assert cards.stack.stripe.v1.payment_intents.retrieve(paid["payment_intent_id"]).status == "requires_capture"
@@ -357,10 +375,13 @@ def test_weighed_goods_paid_on_checkout_are_held_then_the_weighed_amount_capture
     state = cards.stack.order(order["id"])
     assert (state.status, state.payment_status, state.ledger) == ("confirmed", "processing", ())
     # when the merchant weighs 1.250 kg (41.125 -> 41.13) and marks it ready
-    _json(cards.http.post(
-        f"/api/merchant/orders/{order['id']}/ready", headers=butcher.merchant,
-        json={"final_lines": [{"line_id": order["lines"][0]["id"], "quantity": "1.25"}]},
-    ))
+    _json(
+        cards.http.post(
+            f"/api/merchant/orders/{order['id']}/ready",
+            headers=butcher.merchant,
+            json={"final_lines": [{"line_id": order["lines"][0]["id"], "quantity": "1.25"}]},
+        )
+    )
     cards.stack.settle()
     # then 41.13 is captured and recorded once, whatever the webhooks said
     assert cards.stack.stripe.v1.payment_intents.retrieve(intent_id).amount_received == 4113

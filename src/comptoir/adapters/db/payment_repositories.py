@@ -55,7 +55,9 @@ class SqlPaymentRepository:
         return list(self._session.scalars(stmt))
 
     def attempt_by_provider_id(self, provider_id: str) -> PaymentAttempt | None:
-        return self._session.scalars(select(PaymentAttempt).where(PaymentAttempt.provider_id == provider_id)).one_or_none()
+        return self._session.scalars(
+            select(PaymentAttempt).where(PaymentAttempt.provider_id == provider_id)
+        ).one_or_none()
 
     def add_attempt(self, attempt: PaymentAttempt) -> PaymentAttempt:
         self._session.add(attempt)

@@ -91,7 +91,7 @@ class _In(BaseModel):
 
 class ItemIn(_In):
     productId: int
-    quantity: Decimal = Field(description="Pieces, or kg with up to 3 decimals (`\"1.250\"`).")
+    quantity: Decimal = Field(description='Pieces, or kg with up to 3 decimals (`"1.250"`).')
 
 
 class CommandeIn(_In):

@@ -28,8 +28,9 @@ async def _settle_forever(sandbox: Sandbox, interval: float) -> None:
             log.exception("sandbox settle step failed")
 
 
-def create_sandbox_app(config: SandboxConfig, extra_routes: Sequence[BaseRoute] = (),
-                       sandbox: Sandbox | None = None) -> Starlette:
+def create_sandbox_app(
+    config: SandboxConfig, extra_routes: Sequence[BaseRoute] = (), sandbox: Sandbox | None = None
+) -> Starlette:
     """Build the app. ``extra_routes`` (hosted pages, control API) are matched before ``/v1``'s
     catch-all; ``app.state.sandbox`` is the engine."""
     sandbox = sandbox or Sandbox(config)
@@ -49,8 +50,14 @@ def create_sandbox_app(config: SandboxConfig, extra_routes: Sequence[BaseRoute] 
             sandbox.close()
 
     # Like api.stripe.com: any origin may call (Stripe.js runs on the shop's own pages).
-    cors = Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "DELETE"],
-                      allow_headers=["*"], expose_headers=["Request-Id"], max_age=600)
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["*"],
+        expose_headers=["Request-Id"],
+        max_age=600,
+    )
     app = Starlette(routes=[*extra_routes, *build_routes(sandbox)], lifespan=lifespan, middleware=[cors])
     app.state.sandbox = sandbox
     return app

@@ -11,11 +11,15 @@ from ..errors import StripeError, authentication_error
 _SECRET = re.compile(r"sk_test_[A-Za-z0-9_]+")
 _PUBLISHABLE = re.compile(r"pk_test_[A-Za-z0-9_]+")
 
-NO_KEY = ("You did not provide an API key. You need to provide your API key in the Authorization header, "
-          "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api"
-          "#authentication for details, or we can help at https://support.stripe.com/.")
-PUBLISHABLE_NOT_ALLOWED = ("This API call cannot be made with a publishable API key. Please use a secret API "
-                           "key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys.")
+NO_KEY = (
+    "You did not provide an API key. You need to provide your API key in the Authorization header, "
+    "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api"
+    "#authentication for details, or we can help at https://support.stripe.com/."
+)
+PUBLISHABLE_NOT_ALLOWED = (
+    "This API call cannot be made with a publishable API key. Please use a secret API "
+    "key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys."
+)
 
 
 def _redact(key: str) -> str:

@@ -60,8 +60,9 @@ def unknown_parameter(params: dict[str, Any], allowed: frozenset[str]) -> Stripe
     return None
 
 
-def api_endpoint(sb: Sandbox, handler: Handler, *, publishable_ok: bool = False,
-                 allowed: frozenset[str] | None = None) -> Callable[[Request], Awaitable[Response]]:
+def api_endpoint(
+    sb: Sandbox, handler: Handler, *, publishable_ok: bool = False, allowed: frozenset[str] | None = None
+) -> Callable[[Request], Awaitable[Response]]:
     """``allowed``: the top-level POST parameters the endpoint accepts (``None``: no check)."""
     config = sb.config
 
@@ -96,8 +97,13 @@ def api_endpoint(sb: Sandbox, handler: Handler, *, publishable_ok: bool = False,
                 except StripeError as error:
                     return error_response(error, request_id, version)
                 if saved is not None:
-                    headers.update({"Idempotency-Key": key, "Idempotent-Replayed": "true",
-                                    "Original-Request": saved.original_request_id})
+                    headers.update(
+                        {
+                            "Idempotency-Key": key,
+                            "Idempotent-Replayed": "true",
+                            "Original-Request": saved.original_request_id,
+                        }
+                    )
                     return _response(saved.status, saved.body, headers)
                 headers["Idempotency-Key"] = key
             token = current_request.set(RequestContext(request_id, key))
@@ -105,8 +111,11 @@ def api_endpoint(sb: Sandbox, handler: Handler, *, publishable_ok: bool = False,
             try:
                 call = Call(sb, Params(params), request.path_params, publishable)
                 result = handler(call)
-                expand_paths = params.get("expand") if isinstance(params.get("expand"), list) else (
-                    [params["expand"]] if isinstance(params.get("expand"), str) else [])
+                expand_paths = (
+                    params.get("expand")
+                    if isinstance(params.get("expand"), list)
+                    else ([params["expand"]] if isinstance(params.get("expand"), str) else [])
+                )
                 body = _dumps(expand(sb, result, expand_paths)).encode()
                 status = 200
             except StripeError as error:

@@ -26,8 +26,12 @@ def _created_matches(p: Params, obj: dict[str, Any]) -> bool:
     if isinstance(created, str):
         return obj["created"] == int(created)
     bounds = Params(created, "created")
-    for op, test in (("gt", lambda a, b: a > b), ("gte", lambda a, b: a >= b),
-                     ("lt", lambda a, b: a < b), ("lte", lambda a, b: a <= b)):
+    for op, test in (
+        ("gt", lambda a, b: a > b),
+        ("gte", lambda a, b: a >= b),
+        ("lt", lambda a, b: a < b),
+        ("lte", lambda a, b: a <= b),
+    ):
         bound = bounds.int(op)
         if bound is not None and not test(obj["created"], bound):
             return False
@@ -39,11 +43,15 @@ def list_objects(kind: str, url: str, object_name: str, filters: tuple[str, ...]
         p = call.params
         wanted = {f: p.str(f) for f in filters if p.str(f) is not None}
         active = p.bool("active") if p.has("active") else None
-        items = (o for o in call.sb.store.newest_first(kind)
-                 if all(o.get(f) == v for f, v in wanted.items())
-                 and (active is None or o.get("active") == active)
-                 and _created_matches(p, o))
+        items = (
+            o
+            for o in call.sb.store.newest_first(kind)
+            if all(o.get(f) == v for f, v in wanted.items())
+            and (active is None or o.get("active") == active)
+            and _created_matches(p, o)
+        )
         return paginate(items, p, url, call.sb.store.seq_of, object_name)
+
     return handler
 
 
@@ -53,6 +61,7 @@ def _publishable_guard(call: Call, pi: dict[str, Any]) -> None:
 
 
 # --- payment intents -------------------------------------------------------------------------
+
 
 def pi_retrieve(call: Call) -> dict[str, Any]:
     pi = payments.get(call.sb, call.path["id"])
@@ -86,19 +95,23 @@ def pm_detach(call: Call) -> dict[str, Any]:
 def customer_payment_methods(call: Call) -> dict[str, Any]:
     customer = catalog.get(call.sb, "customer", call.path["id"])
     call.params.data["customer"] = customer["id"]
-    return list_objects("payment_method", f"/v1/customers/{customer['id']}/payment_methods", "payment_method",
-                        ("customer", "type"))(call)
+    return list_objects(
+        "payment_method", f"/v1/customers/{customer['id']}/payment_methods", "payment_method", ("customer", "type")
+    )(call)
 
 
 # --- checkout --------------------------------------------------------------------------------
 
+
 def cs_line_items(call: Call) -> dict[str, Any]:
     session_id = call.path["id"]
-    return paginate_in_order(checkout.line_items(call.sb, session_id), call.params,
-                             f"/v1/checkout/sessions/{session_id}/line_items")
+    return paginate_in_order(
+        checkout.line_items(call.sb, session_id), call.params, f"/v1/checkout/sessions/{session_id}/line_items"
+    )
 
 
 # --- events ----------------------------------------------------------------------------------
+
 
 def events_list(call: Call) -> dict[str, Any]:
     p = call.params
@@ -114,9 +127,13 @@ def events_list(call: Call) -> dict[str, Any]:
             return True
         return any(event_type == t or (t.endswith("*") and event_type.startswith(t[:-1])) for t in types)
 
-    items = (e for e in sb.store.newest_first("event")
-             if type_ok(e["type"]) and _created_matches(p, e)
-             and (delivery is None or sb.bus.delivery_succeeded(e["id"]) == delivery))
+    items = (
+        e
+        for e in sb.store.newest_first("event")
+        if type_ok(e["type"])
+        and _created_matches(p, e)
+        and (delivery is None or sb.bus.delivery_succeeded(e["id"]) == delivery)
+    )
     return paginate(items, p, "/v1/events", sb.store.seq_of, "event")
 
 
@@ -126,6 +143,7 @@ def _get(kind: str, name: str | None = None):
         if obj is None:
             raise resource_missing(name or kind, call.path["id"])
         return obj
+
     return handler
 
 
@@ -134,20 +152,21 @@ def _with(kind: str, fn, name: str | None = None):
 
     def handler(call: Call) -> dict[str, Any]:
         return fn(call.sb, getter(call), call.params)
+
     return handler
 
 
 def _create(fn):
     def handler(call: Call) -> dict[str, Any]:
         return fn(call.sb, call.params)
+
     return handler
 
 
 def build_routes(sb: Sandbox) -> list[Route]:
     def r(path: str, method: str, handler, publishable_ok: bool = False) -> Route:
         allowed = ALLOWED_POST_PARAMS.get(path) if method == "POST" else None
-        return Route(path, api_endpoint(sb, handler, publishable_ok=publishable_ok, allowed=allowed),
-                     methods=[method])
+        return Route(path, api_endpoint(sb, handler, publishable_ok=publishable_ok, allowed=allowed), methods=[method])
 
     routes = [
         r("/v1/customers", "POST", _create(catalog.create_customer)),
@@ -163,15 +182,21 @@ def build_routes(sb: Sandbox) -> list[Route]:
         r("/v1/prices/{id}", "GET", _get("price")),
         r("/v1/prices/{id}", "POST", _with("price", catalog.update_price)),
         r("/v1/payment_methods", "POST", pm_create, publishable_ok=True),
-        r("/v1/payment_methods", "GET",
-          list_objects("payment_method", "/v1/payment_methods", "payment_method", ("customer", "type"))),
+        r(
+            "/v1/payment_methods",
+            "GET",
+            list_objects("payment_method", "/v1/payment_methods", "payment_method", ("customer", "type")),
+        ),
         r("/v1/payment_methods/{id}", "GET", pm_retrieve),
         r("/v1/payment_methods/{id}/attach", "POST", pm_attach),
         r("/v1/payment_methods/{id}/detach", "POST", pm_detach),
         r("/v1/customers/{id}/payment_methods", "GET", customer_payment_methods),
         r("/v1/payment_intents", "POST", _create(payments.create)),
-        r("/v1/payment_intents", "GET",
-          list_objects("payment_intent", "/v1/payment_intents", "payment_intent", ("customer",))),
+        r(
+            "/v1/payment_intents",
+            "GET",
+            list_objects("payment_intent", "/v1/payment_intents", "payment_intent", ("customer",)),
+        ),
         r("/v1/payment_intents/{id}", "GET", pi_retrieve, publishable_ok=True),
         r("/v1/payment_intents/{id}", "POST", _with("payment_intent", payments.update)),
         r("/v1/payment_intents/{id}/confirm", "POST", pi_confirm, publishable_ok=True),
@@ -184,19 +209,32 @@ def build_routes(sb: Sandbox) -> list[Route]:
         r("/v1/refunds/{id}", "GET", _get("refund")),
         r("/v1/refunds/{id}", "POST", _with("refund", refunds.update)),
         r("/v1/checkout/sessions", "POST", _create(checkout.create)),
-        r("/v1/checkout/sessions", "GET", list_objects("checkout.session", "/v1/checkout/sessions",
-                                                       "checkout.session",
-                                                       ("payment_intent", "customer", "status"))),
+        r(
+            "/v1/checkout/sessions",
+            "GET",
+            list_objects(
+                "checkout.session",
+                "/v1/checkout/sessions",
+                "checkout.session",
+                ("payment_intent", "customer", "status"),
+            ),
+        ),
         r("/v1/checkout/sessions/{id}", "GET", _get("checkout.session")),
         r("/v1/checkout/sessions/{id}/line_items", "GET", cs_line_items),
         r("/v1/checkout/sessions/{id}/expire", "POST", _with("checkout.session", checkout.expire)),
         r("/v1/webhook_endpoints", "POST", _create(webhook_endpoints.create)),
-        r("/v1/webhook_endpoints", "GET", list_objects("webhook_endpoint", "/v1/webhook_endpoints",
-                                                       "webhook_endpoint")),
+        r(
+            "/v1/webhook_endpoints",
+            "GET",
+            list_objects("webhook_endpoint", "/v1/webhook_endpoints", "webhook_endpoint"),
+        ),
         r("/v1/webhook_endpoints/{id}", "GET", _get("webhook_endpoint")),
         r("/v1/webhook_endpoints/{id}", "POST", _with("webhook_endpoint", webhook_endpoints.update)),
-        r("/v1/webhook_endpoints/{id}", "DELETE",
-          lambda call: webhook_endpoints.delete(call.sb, webhook_endpoints.get(call.sb, call.path["id"]))),
+        r(
+            "/v1/webhook_endpoints/{id}",
+            "DELETE",
+            lambda call: webhook_endpoints.delete(call.sb, webhook_endpoints.get(call.sb, call.path["id"])),
+        ),
         r("/v1/events", "GET", events_list),
         r("/v1/events/{id}", "GET", _get("event")),
     ]
@@ -208,7 +246,9 @@ def unrecognized(sb: Sandbox):
     async def endpoint(request: Request) -> Response:
         error: StripeError = invalid_request(
             f"Unrecognized request URL ({request.method}: {request.url.path}). Please see https://stripe.com/docs "
-            "or we can help at https://support.stripe.com/.")
+            "or we can help at https://support.stripe.com/."
+        )
         error.http_status = 404
         return error_response(error, new_id("req", 14), request.headers.get("stripe-version") or sb.config.api_version)
+
     return endpoint

@@ -5,10 +5,20 @@ from typing import Any
 from ..ids import new_id
 
 
-def build_product(now: int, *, name: str, description: str | None = None, active: bool = True,
-                  metadata: dict[str, str] | None = None, images: list[str] | None = None,
-                  url: str | None = None, unit_label: str | None = None, tax_code: str | None = None,
-                  statement_descriptor: str | None = None, shippable: bool | None = None) -> dict[str, Any]:
+def build_product(
+    now: int,
+    *,
+    name: str,
+    description: str | None = None,
+    active: bool = True,
+    metadata: dict[str, str] | None = None,
+    images: list[str] | None = None,
+    url: str | None = None,
+    unit_label: str | None = None,
+    tax_code: str | None = None,
+    statement_descriptor: str | None = None,
+    shippable: bool | None = None,
+) -> dict[str, Any]:
     return {
         "id": new_id("prod", 14),
         "object": "product",
@@ -32,10 +42,19 @@ def build_product(now: int, *, name: str, description: str | None = None, active
     }
 
 
-def build_price(now: int, *, product: str, currency: str, unit_amount: int, active: bool = True,
-                nickname: str | None = None, lookup_key: str | None = None,
-                metadata: dict[str, str] | None = None, tax_behavior: str = "unspecified",
-                recurring: dict[str, Any] | None = None) -> dict[str, Any]:
+def build_price(
+    now: int,
+    *,
+    product: str,
+    currency: str,
+    unit_amount: int,
+    active: bool = True,
+    nickname: str | None = None,
+    lookup_key: str | None = None,
+    metadata: dict[str, str] | None = None,
+    tax_behavior: str = "unspecified",
+    recurring: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
         "id": new_id("price", 24),
         "object": "price",

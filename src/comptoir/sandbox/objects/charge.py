@@ -5,30 +5,65 @@ from typing import Any
 from ..ids import new_id
 
 
-def outcome(*, approved: bool, decline_code: str | None = None, advice_code: str | None = None,
-            blocked: bool = False, message: str | None = None) -> dict[str, Any]:
+def outcome(
+    *,
+    approved: bool,
+    decline_code: str | None = None,
+    advice_code: str | None = None,
+    blocked: bool = False,
+    message: str | None = None,
+) -> dict[str, Any]:
     if approved:
-        return {"advice_code": None, "network_advice_code": None, "network_decline_code": None,
-                "network_status": "approved_by_network", "reason": None, "risk_level": "normal",
-                "risk_score": 32, "seller_message": "Payment complete.", "type": "authorized"}
+        return {
+            "advice_code": None,
+            "network_advice_code": None,
+            "network_decline_code": None,
+            "network_status": "approved_by_network",
+            "reason": None,
+            "risk_level": "normal",
+            "risk_score": 32,
+            "seller_message": "Payment complete.",
+            "type": "authorized",
+        }
     if blocked:
-        return {"advice_code": advice_code, "network_advice_code": None, "network_decline_code": None,
-                "network_status": "not_sent_to_network", "reason": "highest_risk_level", "risk_level": "highest",
-                "risk_score": 95, "seller_message": "Stripe blocked this payment as too risky.",
-                "type": "blocked"}
-    return {"advice_code": advice_code, "network_advice_code": None, "network_decline_code": None,
-            "network_status": "declined_by_network", "reason": decline_code, "risk_level": "normal",
-            "risk_score": 32, "seller_message": message or "The bank did not return any further details.",
-            "type": "issuer_declined"}
+        return {
+            "advice_code": advice_code,
+            "network_advice_code": None,
+            "network_decline_code": None,
+            "network_status": "not_sent_to_network",
+            "reason": "highest_risk_level",
+            "risk_level": "highest",
+            "risk_score": 95,
+            "seller_message": "Stripe blocked this payment as too risky.",
+            "type": "blocked",
+        }
+    return {
+        "advice_code": advice_code,
+        "network_advice_code": None,
+        "network_decline_code": None,
+        "network_status": "declined_by_network",
+        "reason": decline_code,
+        "risk_level": "normal",
+        "risk_score": 32,
+        "seller_message": message or "The bank did not return any further details.",
+        "type": "issuer_declined",
+    }
 
 
 def payment_method_details(pm: dict[str, Any], amount: int) -> dict[str, Any]:
     if pm["type"] == "sepa_debit":
         sepa = pm["sepa_debit"]
-        return {"sepa_debit": {"bank_code": sepa["bank_code"], "branch_code": sepa["branch_code"],
-                               "country": sepa["country"], "fingerprint": sepa["fingerprint"],
-                               "last4": sepa["last4"], "mandate": new_id("mandate", 24)},
-                "type": "sepa_debit"}
+        return {
+            "sepa_debit": {
+                "bank_code": sepa["bank_code"],
+                "branch_code": sepa["branch_code"],
+                "country": sepa["country"],
+                "fingerprint": sepa["fingerprint"],
+                "last4": sepa["last4"],
+                "mandate": new_id("mandate", 24),
+            },
+            "type": "sepa_debit",
+        }
     card = pm["card"]
     return {
         "card": {
@@ -60,9 +95,17 @@ def payment_method_details(pm: dict[str, Any], amount: int) -> dict[str, Any]:
     }
 
 
-def build_charge(now: int, *, pi: dict[str, Any], pm: dict[str, Any], status: str, captured: bool,
-                 outcome_: dict[str, Any], failure_code: str | None = None,
-                 failure_message: str | None = None) -> dict[str, Any]:
+def build_charge(
+    now: int,
+    *,
+    pi: dict[str, Any],
+    pm: dict[str, Any],
+    status: str,
+    captured: bool,
+    outcome_: dict[str, Any],
+    failure_code: str | None = None,
+    failure_message: str | None = None,
+) -> dict[str, Any]:
     charge_id = new_id("ch", 24)
     succeeded = status == "succeeded"
     return {

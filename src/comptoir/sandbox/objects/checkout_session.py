@@ -24,11 +24,24 @@ def build_line_item(price: dict[str, Any], product: dict[str, Any], quantity: in
     }
 
 
-def build_session(now: int, *, public_base_url: str, currency: str, amount: int, expires_at: int,
-                  success_url: str | None, cancel_url: str | None, client_reference_id: str | None,
-                  customer: str | None, customer_email: str | None, metadata: dict[str, str],
-                  payment_method_types: list[str], locale: str | None, submit_type: str | None,
-                  ui_mode: str = "hosted") -> dict[str, Any]:
+def build_session(
+    now: int,
+    *,
+    public_base_url: str,
+    currency: str,
+    amount: int,
+    expires_at: int,
+    success_url: str | None,
+    cancel_url: str | None,
+    client_reference_id: str | None,
+    customer: str | None,
+    customer_email: str | None,
+    metadata: dict[str, str],
+    payment_method_types: list[str],
+    locale: str | None,
+    submit_type: str | None,
+    ui_mode: str = "hosted",
+) -> dict[str, Any]:
     session_id = "cs_test_" + random_token(58)
     return {
         "id": session_id,
@@ -50,8 +63,12 @@ def build_session(now: int, *, public_base_url: str, currency: str, amount: int,
         "currency": currency,
         "currency_conversion": None,
         "custom_fields": [],
-        "custom_text": {"after_submit": None, "shipping_address": None, "submit": None,
-                        "terms_of_service_acceptance": None},
+        "custom_text": {
+            "after_submit": None,
+            "shipping_address": None,
+            "submit": None,
+            "terms_of_service_acceptance": None,
+        },
         "customer": customer,
         "customer_account": None,
         "customer_creation": None if customer else "if_required",
@@ -61,9 +78,18 @@ def build_session(now: int, *, public_base_url: str, currency: str, amount: int,
         "expires_at": expires_at,
         "integration_identifier": None,
         "invoice": None,
-        "invoice_creation": {"enabled": False, "invoice_data": {
-            "account_tax_ids": None, "custom_fields": None, "description": None, "footer": None,
-            "issuer": None, "metadata": {}, "rendering_options": None}},
+        "invoice_creation": {
+            "enabled": False,
+            "invoice_data": {
+                "account_tax_ids": None,
+                "custom_fields": None,
+                "description": None,
+                "footer": None,
+                "issuer": None,
+                "metadata": {},
+                "rendering_options": None,
+            },
+        },
         "livemode": False,
         "locale": locale,
         "managed_payments": None,
@@ -97,5 +123,13 @@ def build_session(now: int, *, public_base_url: str, currency: str, amount: int,
 
 
 def customer_details(email: str | None, name: str | None) -> dict[str, Any]:
-    return {"address": empty_address(), "business_name": None, "email": email, "individual_name": None,
-            "name": name, "phone": None, "tax_exempt": "none", "tax_ids": []}
+    return {
+        "address": empty_address(),
+        "business_name": None,
+        "email": email,
+        "individual_name": None,
+        "name": name,
+        "phone": None,
+        "tax_exempt": "none",
+        "tax_ids": [],
+    }

@@ -20,5 +20,10 @@ def address_from(value: Any) -> dict[str, Any]:
 
 def billing_details(value: Any = None) -> dict[str, Any]:
     value = value if isinstance(value, dict) else {}
-    return {"address": address_from(value.get("address")), "email": value.get("email") or None,
-            "name": value.get("name") or None, "phone": value.get("phone") or None, "tax_id": None}
+    return {
+        "address": address_from(value.get("address")),
+        "email": value.get("email") or None,
+        "name": value.get("name") or None,
+        "phone": value.get("phone") or None,
+        "tax_id": None,
+    }

@@ -6,9 +6,17 @@ from ..ids import new_id, random_token
 from .common import address_from
 
 
-def build_customer(now: int, *, email: str | None = None, name: str | None = None, phone: str | None = None,
-                   description: str | None = None, metadata: dict[str, str] | None = None,
-                   address: Any = None, payment_method: str | None = None) -> dict[str, Any]:
+def build_customer(
+    now: int,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    phone: str | None = None,
+    description: str | None = None,
+    metadata: dict[str, str] | None = None,
+    address: Any = None,
+    payment_method: str | None = None,
+) -> dict[str, Any]:
     return {
         "id": new_id("cus", 14),
         "object": "customer",
@@ -22,8 +30,12 @@ def build_customer(now: int, *, email: str | None = None, name: str | None = Non
         "discount": None,
         "email": email,
         "invoice_prefix": random_token(8).upper(),
-        "invoice_settings": {"custom_fields": None, "default_payment_method": payment_method, "footer": None,
-                             "rendering_options": None},
+        "invoice_settings": {
+            "custom_fields": None,
+            "default_payment_method": payment_method,
+            "footer": None,
+            "rendering_options": None,
+        },
         "livemode": False,
         "metadata": metadata or {},
         "name": name,

@@ -5,14 +5,26 @@ from typing import Any
 from ..ids import new_id, random_token
 
 
-def build_payment_intent(now: int, *, amount: int, currency: str, capture_method: str = "automatic",
-                         confirmation_method: str = "automatic", customer: str | None = None,
-                         description: str | None = None, metadata: dict[str, str] | None = None,
-                         payment_method_types: list[str] | None = None, receipt_email: str | None = None,
-                         setup_future_usage: str | None = None, statement_descriptor: str | None = None,
-                         statement_descriptor_suffix: str | None = None, shipping: Any = None,
-                         automatic_payment_methods: bool = False, transfer_group: str | None = None,
-                         payment_method_options: dict[str, Any] | None = None) -> dict[str, Any]:
+def build_payment_intent(
+    now: int,
+    *,
+    amount: int,
+    currency: str,
+    capture_method: str = "automatic",
+    confirmation_method: str = "automatic",
+    customer: str | None = None,
+    description: str | None = None,
+    metadata: dict[str, str] | None = None,
+    payment_method_types: list[str] | None = None,
+    receipt_email: str | None = None,
+    setup_future_usage: str | None = None,
+    statement_descriptor: str | None = None,
+    statement_descriptor_suffix: str | None = None,
+    shipping: Any = None,
+    automatic_payment_methods: bool = False,
+    transfer_group: str | None = None,
+    payment_method_options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     pi_id = new_id("pi", 24)
     return {
         "id": pi_id,
@@ -24,7 +36,8 @@ def build_payment_intent(now: int, *, amount: int, currency: str, capture_method
         "application": None,
         "application_fee_amount": None,
         "automatic_payment_methods": {"allow_redirects": "always", "enabled": True}
-        if automatic_payment_methods else None,
+        if automatic_payment_methods
+        else None,
         "canceled_at": None,
         "cancellation_reason": None,
         "capture_method": capture_method,

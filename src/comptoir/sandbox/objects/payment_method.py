@@ -12,9 +12,17 @@ def fingerprint(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:16]
 
 
-def build_card_payment_method(now: int, card: TestCard, *, exp_month: int, exp_year: int, cvc_given: bool,
-                              billing: Any = None, metadata: dict[str, str] | None = None,
-                              customer: str | None = None) -> dict[str, Any]:
+def build_card_payment_method(
+    now: int,
+    card: TestCard,
+    *,
+    exp_month: int,
+    exp_year: int,
+    cvc_given: bool,
+    billing: Any = None,
+    metadata: dict[str, str] | None = None,
+    customer: str | None = None,
+) -> dict[str, Any]:
     brand = brand_of(card.number)
     return {
         "id": new_id("pm", 24),
@@ -23,8 +31,11 @@ def build_card_payment_method(now: int, card: TestCard, *, exp_month: int, exp_y
         "billing_details": billing_details(billing),
         "card": {
             "brand": brand,
-            "checks": {"address_line1_check": None, "address_postal_code_check": None,
-                       "cvc_check": "unchecked" if cvc_given else None},
+            "checks": {
+                "address_line1_check": None,
+                "address_postal_code_check": None,
+                "cvc_check": "unchecked" if cvc_given else None,
+            },
             "country": card.country,
             "display_brand": brand,
             "exp_month": exp_month,
@@ -47,8 +58,9 @@ def build_card_payment_method(now: int, card: TestCard, *, exp_month: int, exp_y
     }
 
 
-def build_sepa_payment_method(now: int, iban: str, *, billing: Any = None,
-                              metadata: dict[str, str] | None = None) -> dict[str, Any]:
+def build_sepa_payment_method(
+    now: int, iban: str, *, billing: Any = None, metadata: dict[str, str] | None = None
+) -> dict[str, Any]:
     iban = normalise_iban(iban)
     return {
         "id": new_id("pm", 24),
@@ -60,8 +72,13 @@ def build_sepa_payment_method(now: int, iban: str, *, billing: Any = None,
         "customer_account": None,
         "livemode": False,
         "metadata": metadata or {},
-        "sepa_debit": {"bank_code": iban[4:12], "branch_code": "", "country": iban[:2],
-                       "fingerprint": fingerprint(iban), "generated_from": {"charge": None, "setup_attempt": None},
-                       "last4": iban[-4:]},
+        "sepa_debit": {
+            "bank_code": iban[4:12],
+            "branch_code": "",
+            "country": iban[:2],
+            "fingerprint": fingerprint(iban),
+            "generated_from": {"charge": None, "setup_attempt": None},
+            "last4": iban[-4:],
+        },
         "type": "sepa_debit",
     }

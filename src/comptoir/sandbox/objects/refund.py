@@ -5,8 +5,9 @@ from typing import Any
 from ..ids import new_id, random_token
 
 
-def build_refund(now: int, *, charge: dict[str, Any], amount: int, status: str, reason: str | None,
-                 metadata: dict[str, str] | None) -> dict[str, Any]:
+def build_refund(
+    now: int, *, charge: dict[str, Any], amount: int, status: str, reason: str | None, metadata: dict[str, str] | None
+) -> dict[str, Any]:
     card = charge["payment_method_details"].get("type") == "card"
     return {
         "id": new_id("re", 24),
@@ -18,9 +19,17 @@ def build_refund(now: int, *, charge: dict[str, Any], amount: int, status: str, 
         "currency": charge["currency"],
         "customer": charge["customer"],
         "customer_account": None,
-        "destination_details": {"card": {"reference": random_token(12), "reference_status": "pending",
-                                         "reference_type": "acquirer_reference_number", "type": "refund"},
-                                "type": "card"} if card else None,
+        "destination_details": {
+            "card": {
+                "reference": random_token(12),
+                "reference_status": "pending",
+                "reference_type": "acquirer_reference_number",
+                "type": "refund",
+            },
+            "type": "card",
+        }
+        if card
+        else None,
         "metadata": metadata or {},
         "payment_intent": charge["payment_intent"],
         "payment_method": charge["payment_method"],

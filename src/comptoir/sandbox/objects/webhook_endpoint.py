@@ -5,8 +5,15 @@ from typing import Any
 from ..ids import new_id
 
 
-def build_webhook_endpoint(now: int, *, url: str, enabled_events: list[str], description: str | None,
-                           metadata: dict[str, str] | None, api_version: str | None) -> dict[str, Any]:
+def build_webhook_endpoint(
+    now: int,
+    *,
+    url: str,
+    enabled_events: list[str],
+    description: str | None,
+    metadata: dict[str, str] | None,
+    api_version: str | None,
+) -> dict[str, Any]:
     return {
         "id": new_id("we", 24),
         "object": "webhook_endpoint",
@@ -20,4 +27,3 @@ def build_webhook_endpoint(now: int, *, url: str, enabled_events: list[str], des
         "status": "enabled",
         "url": url,
     }
-
