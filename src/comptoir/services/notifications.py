@@ -7,7 +7,7 @@ what the outbox holds, with retries. Each message has a dedupe key naming the fa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -83,20 +83,41 @@ def queue_merchant_alert(
 
 
 def queue_payment_failed(uow: PaymentUnitOfWork, order: Order, *, attempt_ref: str, at: datetime) -> None:
+    _tell_customer(
+        uow,
+        order,
+        fact=f"payment_failed:{attempt_ref}",
+        topic="payment_failed",
+        at=at,
+        write=lambda shop: (
+            f"{shop.name}: the payment for order {order.number} failed",
+            f"Your bank did not complete the payment of {_money(order.total, order.currency)} for order "
+            f"{order.number}. Nothing was charged. You can pay again from your order page while it is held.\n",
+        ),
+    )
+
+
+def _tell_customer(
+    uow: PaymentUnitOfWork,
+    order: Order,
+    *,
+    fact: str,
+    topic: str,
+    at: datetime,
+    write: Callable[[Shop], tuple[str, str]],
+) -> None:
+    """Queue one message to the order's customer about `fact` (once per order and fact)."""
     customer = uow.outbox.customer_address(order.customer_id)
     if not customer:
         return
-    shop = _shop(uow, order)
+    subject, body = write(_shop(uow, order))
     queue(
         uow,
-        dedupe_key=f"order:{order.id}:payment_failed:{attempt_ref}",
-        topic="payment_failed",
+        dedupe_key=f"order:{order.id}:{fact}",
+        topic=topic,
         recipient=customer,
-        subject=f"{shop.name}: the payment for order {order.number} failed",
-        body=(
-            f"Your bank did not complete the payment of {_money(order.total, order.currency)} for order "
-            f"{order.number}. Nothing was charged. You can pay again from your order page while it is held.\n"
-        ),
+        subject=subject,
+        body=body,
         order_id=order.id,
         at=at,
     )
@@ -152,99 +173,82 @@ def queue_pickup_order(uow: PaymentUnitOfWork, order: Order, *, at: datetime) ->
 
 
 def queue_counter_receipt(uow: PaymentUnitOfWork, order: Order, *, method: str, at: datetime) -> None:
-    customer = uow.outbox.customer_address(order.customer_id)
-    if not customer:
-        return
-    shop = _shop(uow, order)
-    queue(
+    _tell_customer(
         uow,
-        dedupe_key=f"order:{order.id}:receipt",
+        order,
+        fact="receipt",
         topic="receipt",
-        recipient=customer,
-        subject=f"{shop.name}: receipt for order {order.number}",
-        body=_receipt_body(order, shop) + f"Paid at pickup ({method.replace('_', ' ')}).\n",
-        order_id=order.id,
         at=at,
+        write=lambda shop: (
+            f"{shop.name}: receipt for order {order.number}",
+            _receipt_body(order, shop) + f"Paid at pickup ({method.replace('_', ' ')}).\n",
+        ),
     )
 
 
 def queue_order_refused(uow: PaymentUnitOfWork, order: Order, *, reason: str, refund: int, at: datetime) -> None:
-    customer = uow.outbox.customer_address(order.customer_id)
-    if not customer:
-        return
-    shop = _shop(uow, order)
     money = (
         f"The {_money(refund, order.currency)} you paid is being refunded to your card.\n"
         if refund
         else "Nothing was charged.\n"
     )
-    queue(
+    _tell_customer(
         uow,
-        dedupe_key=f"order:{order.id}:refused",
+        order,
+        fact="refused",
         topic="order_refused",
-        recipient=customer,
-        subject=f"{shop.name} cannot fulfil order {order.number}",
-        body=f"{shop.name} had to refuse your order {order.number}.\nReason: {reason}\n\n{money}",
-        order_id=order.id,
         at=at,
+        write=lambda shop: (
+            f"{shop.name} cannot fulfil order {order.number}",
+            f"{shop.name} had to refuse your order {order.number}.\nReason: {reason}\n\n{money}",
+        ),
     )
 
 
 def queue_authorisation_released(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> None:
     """Said instead of a refund when the refused order's card was only authorised."""
-    customer = uow.outbox.customer_address(order.customer_id)
-    if not customer:
-        return
-    shop = _shop(uow, order)
-    queue(
+    _tell_customer(
         uow,
-        dedupe_key=f"order:{order.id}:authorisation_released",
+        order,
+        fact="authorisation_released",
         topic="authorisation_released",
-        recipient=customer,
-        subject=f"{shop.name}: the hold on your card for order {order.number} is released",
-        body=f"The amount reserved on your card for order {order.number} was released; nothing was charged.\n",
-        order_id=order.id,
         at=at,
+        write=lambda shop: (
+            f"{shop.name}: the hold on your card for order {order.number} is released",
+            f"The amount reserved on your card for order {order.number} was released; nothing was charged.\n",
+        ),
     )
 
 
 def queue_ready_for_pickup(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> None:
-    customer = uow.outbox.customer_address(order.customer_id)
-    if not customer:
-        return
-    shop = _shop(uow, order)
     to_pay = (
         f"\nTo pay at pickup: {_money(order.total, order.currency)}\n"
         if order.payment_method == "on_pickup" and order.payment_status == "unpaid"
         else ""
     )
-    queue(
+    _tell_customer(
         uow,
-        dedupe_key=f"order:{order.id}:ready",
+        order,
+        fact="ready",
         topic="ready_for_pickup",
-        recipient=customer,
-        subject=f"{shop.name}: order {order.number} is ready for pickup",
-        body=f"Your order {order.number} is ready for pickup at {shop.name}.\n\n{_lines(order)}\n{to_pay}",
-        order_id=order.id,
         at=at,
+        write=lambda shop: (
+            f"{shop.name}: order {order.number} is ready for pickup",
+            f"Your order {order.number} is ready for pickup at {shop.name}.\n\n{_lines(order)}\n{to_pay}",
+        ),
     )
 
 
 def queue_refund_issued(uow: PaymentUnitOfWork, order: Order, *, amount: int, reference: str, at: datetime) -> None:
-    customer = uow.outbox.customer_address(order.customer_id)
-    if not customer:
-        return
-    shop = _shop(uow, order)
-    queue(
+    _tell_customer(
         uow,
-        dedupe_key=f"order:{order.id}:refund_issued:{reference}",
+        order,
+        fact=f"refund_issued:{reference}",
         topic="refund_issued",
-        recipient=customer,
-        subject=f"{shop.name}: {_money(amount, order.currency)} refunded on order {order.number}",
-        body=(
-            f"{shop.name} refunded {_money(amount, order.currency)} on order {order.number}. "
-            "It reaches your account within a few days.\n"
-        ),
-        order_id=order.id,
         at=at,
+        write=lambda shop: (
+            f"{shop.name}: {_money(amount, order.currency)} refunded on order {order.number}",
+            f"{shop.name} refunded {_money(amount, order.currency)} on order {order.number}. "
+            "It reaches your account within a few days.\n",
+        ),
     )
