@@ -40,8 +40,6 @@ class PaymentRepository(Protocol):
 
     def entry(self, kind: str, external_id: str) -> LedgerEntry | None: ...
 
-    def add_entry(self, entry: LedgerEntry) -> LedgerEntry: ...
-
     def add_entry_if_new(self, entry: LedgerEntry) -> bool:
         """Insert unless `(kind, external_id)` is recorded, in one statement (a concurrent insert of the
         same key is waited for, never an error). True if this call recorded it."""
@@ -80,10 +78,6 @@ class EventRepository(Protocol):
 
 
 class OutboxRepository(Protocol):
-    def exists(self, dedupe_key: str) -> bool: ...
-
-    def add(self, message: OutboxMessage) -> OutboxMessage: ...
-
     def add_if_new(
         self,
         *,

@@ -85,11 +85,6 @@ class SqlPaymentRepository:
         stmt = select(LedgerEntry).where(LedgerEntry.kind == kind, LedgerEntry.external_id == external_id)
         return self._session.scalars(stmt).one_or_none()
 
-    def add_entry(self, entry: LedgerEntry) -> LedgerEntry:
-        self._session.add(entry)
-        self._session.flush()
-        return entry
-
     def add_entry_if_new(self, entry: LedgerEntry) -> bool:
         values = {c.key: getattr(entry, c.key) for c in _LEDGER.columns if c.key != "id"}
         return insert_unless_present(self._session, _LEDGER, ("kind", "external_id"), values)
@@ -158,15 +153,6 @@ class SqlEventRepository:
 class SqlOutboxRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
-
-    def exists(self, dedupe_key: str) -> bool:
-        stmt = select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-        return self._session.scalars(stmt).first() is not None
-
-    def add(self, message: OutboxMessage) -> OutboxMessage:
-        self._session.add(message)
-        self._session.flush()
-        return message
 
     def add_if_new(
         self,
