@@ -112,15 +112,7 @@ class ShopOut(_Out):
 
     @classmethod
     def of(cls, view: ShopView) -> Self:
-        return cls(
-            id=view.id,
-            slug=view.slug,
-            name=view.name,
-            currency=view.currency,
-            payment_methods=list(view.payment_methods),
-            offers_delivery=view.offers_delivery,
-            offers_pickup=view.offers_pickup,
-        )
+        return cls.model_validate(view)
 
 
 class ProductOut(_Out):
