@@ -8,7 +8,7 @@ with one conditional UPDATE per line, in product-id order so concurrent orders c
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -176,13 +176,22 @@ def cancel_order(uow: UnitOfWork, actor: Actor, order_id: str, now: datetime, re
         return view
 
 
-def release_expired_holds(uow: UnitOfWork, now: datetime, *, limit: int = 500) -> list[str]:
+def release_expired_holds(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    limit: int = 500,
+    actor: str = SYSTEM_EXPIRY,
+    still_payable: Callable[[UnitOfWork, Order], bool] | None = None,
+) -> list[str]:
     """Cancel pending, unpaid orders whose hold expired and give their stock back.
 
     One transaction per order: each candidate is re-read under lock and re-checked, so a
     payment that landed meanwhile, or a customer cancelling at the same moment, wins cleanly;
     and the sweep never holds one order's product locks while waiting for another order's lock
-    (which could deadlock against a cancel). Returns the ids of the orders this call cancelled.
+    (which could deadlock against a cancel). `still_payable` lets a caller that knows about
+    payment attempts (the reconciler) spare an order whose payment may still land. Returns the
+    ids of the orders this call cancelled.
     """
     _require_aware(now)
     with uow:
@@ -193,7 +202,9 @@ def release_expired_holds(uow: UnitOfWork, now: datetime, *, limit: int = 500) -
             order = uow.orders.get_for_update(order_id)
             if order is None or not _hold_expired(order, now):
                 continue
-            order_state.cancel(uow, order, actor=SYSTEM_EXPIRY, at=now, reason="stock hold expired before payment")
+            if still_payable is not None and still_payable(uow, order):
+                continue
+            order_state.cancel(uow, order, actor=actor, at=now, reason="stock hold expired before payment")
             uow.commit()
         cancelled.append(order_id)
     return cancelled

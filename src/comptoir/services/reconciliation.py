@@ -15,10 +15,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from comptoir.adapters.db.models import Order
 from comptoir.domain.actors import SYSTEM_RECONCILER
 from comptoir.domain.errors import ComptoirError
-from comptoir.domain.orders import OrderStatus, PaymentStatus
-from comptoir.services import card_payments, fulfilment, order_state, refunds
+from comptoir.services import card_payments, fulfilment, ordering, refunds
 from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState, Refund
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
@@ -177,21 +177,11 @@ def _settle_intents(
 
 
 def _release_abandoned_holds(uow: PaymentUnitOfWork, now: datetime) -> list[Repair]:
-    repairs: list[Repair] = []
-    with uow:
-        candidates = uow.orders.expired_hold_ids(now, limit=500)
-    for order_id in candidates:
-        with uow:
-            order = uow.orders.get_for_update(order_id)
-            if order is None or order.status != OrderStatus.PENDING.value:
-                continue
-            if PaymentStatus(order.payment_status) not in {PaymentStatus.UNPAID, PaymentStatus.FAILED}:
-                continue
-            if order.hold_expires_at is None or order.hold_expires_at > now:
-                continue
-            if any(a.state in {"creating", "open", "processing"} for a in uow.payments.attempts(order_id)):
-                continue
-            order_state.cancel(uow, order, actor=SYSTEM_RECONCILER, at=now, reason="stock hold expired unpaid")
-            uow.commit()
-            repairs.append(Repair(order_id, "released_hold", "hold expired"))
-    return repairs
+    """Holds that ended with no payment attempt still live (those were settled above, or are
+    waiting on Stripe): the same sweep as the expiry job, sparing orders whose money may land."""
+
+    def attempt_live(_: object, order: Order) -> bool:
+        return any(a.state in {"creating", "open", "processing"} for a in uow.payments.attempts(order.id))
+
+    released = ordering.release_expired_holds(uow, now, actor=SYSTEM_RECONCILER, still_payable=attempt_live)
+    return [Repair(order_id, "released_hold", "hold expired") for order_id in released]
