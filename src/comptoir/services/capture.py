@@ -162,7 +162,7 @@ def _apply_final_lines(
             line.line_total = totals[line.id]
         order.total = amount
         order.updated_at = now
-        order.history.append(
+        order.add_history(
             OrderHistory(
                 axis="total",
                 from_value=str(previous),

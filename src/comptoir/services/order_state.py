@@ -74,6 +74,6 @@ def _record(
     order: Order, axis: str, from_value: str | None, to_value: str, actor: Actor | str, at: datetime, reason: str
 ) -> None:
     label = actor_label(actor)
-    order.history.append(
+    order.add_history(
         OrderHistory(axis=axis, from_value=from_value, to_value=to_value, actor=label, at=at, reason=reason)
     )

@@ -19,13 +19,15 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
     false,
+    inspect,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
 
 
 def utcnow() -> datetime:
@@ -151,6 +153,23 @@ class Order(Base):
         Index("ix_orders_customer_created", "customer_id", "created_at"),
     )
 
+    def add_history(self, entry: OrderHistory) -> None:
+        """Append a history row without reading the order's whole history first.
+
+        `self.history.append` on a stored order would SELECT every earlier row (and flush
+        before it) just to add one, then INSERT it through the unit of work. History is
+        append-only, so for an order whose history was not read in this session the row is one
+        INSERT on the session's connection, now; one that was read (or is new) keeps its
+        in-memory list complete and the row goes in at the next flush.
+        """
+        session = object_session(self)
+        if session is None or "history" in self.__dict__ or inspect(self).key is None:
+            self.history.append(entry)
+            return
+        values = {column.key: getattr(entry, column.key) for column in _HISTORY.columns}
+        values = {key: value for key, value in values.items() if value is not None} | {"order_id": self.id}
+        session.connection().execute(_HISTORY_INSERT, values)
+
 
 class OrderLine(Base):
     __tablename__ = "order_lines"
@@ -189,6 +208,9 @@ class OrderHistory(Base):
 
     order: Mapped[Order] = relationship(back_populates="history")
 
+
+_HISTORY: Table = OrderHistory.__table__  # type: ignore[assignment]
+_HISTORY_INSERT = _HISTORY.insert()
 
 # The payment side's tables live in their own module; importing it here keeps `Base.metadata`
 # complete for Alembic and for anything that only imports this module.
