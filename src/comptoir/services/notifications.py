@@ -46,27 +46,33 @@ def queue(
 
 def queue_paid_order(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> None:
     """A receipt to the customer and an alert to each of the shop's merchants."""
-    shop = _shop(uow, order)
-    customer, merchants = uow.outbox.order_addresses(order.customer_id, order.shop_id)
-    if customer:
+    contacts = uow.outbox.order_contacts(order.customer_id, order.shop_id)
+    if contacts.customer:
         queue(
             uow,
             dedupe_key=f"order:{order.id}:receipt",
             topic="receipt",
-            recipient=customer,
-            subject=f"{shop.name}: receipt for order {order.number}",
-            body=_receipt_body(order, shop),
+            recipient=contacts.customer,
+            subject=f"{contacts.shop_name}: receipt for order {order.number}",
+            body=_receipt_body(order, contacts.shop_name),
             order_id=order.id,
             at=at,
         )
-    queue_merchant_alert(uow, order, at=at, headline="New paid order", addresses=merchants)
+    _queue_alerts(
+        uow, order, at=at, headline="New paid order", shop_name=contacts.shop_name, addresses=contacts.merchants
+    )
 
 
-def queue_merchant_alert(
-    uow: PaymentUnitOfWork, order: Order, *, at: datetime, headline: str, addresses: Sequence[str] | None = None
-) -> None:
+def queue_merchant_alert(uow: PaymentUnitOfWork, order: Order, *, at: datetime, headline: str) -> None:
     shop = _shop(uow, order)
-    for address in uow.outbox.merchant_addresses(shop.id) if addresses is None else addresses:
+    addresses = uow.outbox.merchant_addresses(shop.id)
+    _queue_alerts(uow, order, at=at, headline=headline, shop_name=shop.name, addresses=addresses)
+
+
+def _queue_alerts(
+    uow: PaymentUnitOfWork, order: Order, *, at: datetime, headline: str, shop_name: str, addresses: Sequence[str]
+) -> None:
+    for address in addresses:
         queue(
             uow,
             dedupe_key=f"order:{order.id}:alert:{headline}:{address}",
@@ -74,7 +80,7 @@ def queue_merchant_alert(
             recipient=address,
             subject=f"{headline}: {order.number} ({_money(order.total, order.currency)})",
             body=(
-                f"{headline} for {shop.name}.\n\n{_lines(order)}\n\n"
+                f"{headline} for {shop_name}.\n\n{_lines(order)}\n\n"
                 f"Payment: {order.payment_method}, {order.payment_status}.\n"
             ),
             order_id=order.id,
@@ -141,9 +147,9 @@ def _lines(order: Order) -> str:
     )
 
 
-def _receipt_body(order: Order, shop: Shop) -> str:
+def _receipt_body(order: Order, shop_name: str) -> str:
     return (
-        f"Thank you for your order at {shop.name}.\n\nOrder {order.number}\n{_lines(order)}\n\n"
+        f"Thank you for your order at {shop_name}.\n\nOrder {order.number}\n{_lines(order)}\n\n"
         f"Total paid: {_money(order.total, order.currency)}\n"
     )
 
@@ -181,7 +187,7 @@ def queue_counter_receipt(uow: PaymentUnitOfWork, order: Order, *, method: str, 
         at=at,
         write=lambda shop: (
             f"{shop.name}: receipt for order {order.number}",
-            _receipt_body(order, shop) + f"Paid at pickup ({method.replace('_', ' ')}).\n",
+            _receipt_body(order, shop.name) + f"Paid at pickup ({method.replace('_', ' ')}).\n",
         ),
     )
 

@@ -9,6 +9,7 @@ its whole transaction (and its webhook delivery is retried) without a partial ef
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -108,9 +109,18 @@ class OutboxRepository(Protocol):
 
     def customer_address(self, user_id: int) -> str | None: ...
 
-    def order_addresses(self, customer_id: int, shop_id: int) -> tuple[str | None, Sequence[str]]:
-        """`customer_address(customer_id)` and `merchant_addresses(shop_id)` in one query."""
+    def order_contacts(self, customer_id: int, shop_id: int) -> OrderContacts:
+        """The shop's name, `customer_address(customer_id)` and `merchant_addresses(shop_id)`, in one query."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class OrderContacts:
+    """Who hears about an order: its shop's name, the customer's address, the shop's merchants."""
+
+    shop_name: str
+    customer: str | None
+    merchants: Sequence[str]
 
 
 class PaymentUnitOfWork(UnitOfWork, Protocol):

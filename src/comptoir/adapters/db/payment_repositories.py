@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import Table, and_, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from comptoir.adapters.db.models import ShopMerchant, User
+from comptoir.adapters.db.models import Shop, ShopMerchant, User
 from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
-from comptoir.services.payment_ports import AlreadyRecorded
+from comptoir.services.payment_ports import AlreadyRecorded, OrderContacts
 
 _UNSETTLED_ATTEMPTS = ("creating", "open", "processing")
 
@@ -29,9 +29,12 @@ def insert_unless_present(
     insert of the same key is waited for rather than failing — so no failed statement ever
     aborts the caller's transaction. Core, not the ORM: nothing is added to the session.
     """
-    stmt = _insert_statement(session.get_bind().dialect.name, table, conflict_columns)
-    # RETURNING, not rowcount: psycopg reports -1 for these statements.
-    return session.execute(stmt, values).first() is not None
+    connection = session.connection()
+    stmt = _insert_statement(connection.dialect.name, table, conflict_columns)
+    # On the connection, not `session.execute`: these tables are never written through the ORM,
+    # so the insert need not flush the session's pending changes first (they go at commit, in
+    # one flush). RETURNING, not rowcount: psycopg reports -1 for these statements.
+    return connection.execute(stmt, values).first() is not None
 
 
 @functools.cache
@@ -78,8 +81,10 @@ class SqlPaymentRepository:
         return list(self._session.scalars(stmt))
 
     def ledger(self, order_id: str) -> list[LedgerEntry]:
-        stmt = select(LedgerEntry).where(LedgerEntry.order_id == order_id).order_by(LedgerEntry.id)
-        return list(self._session.scalars(stmt))
+        # Ledger rows are only ever inserted by `add_entry_if_new`, straight on the connection, so
+        # nothing pending in the session can change this answer: no autoflush before it.
+        stmt = _LEDGER_OF_ORDER.execution_options(autoflush=False)
+        return list(self._session.scalars(stmt, {"order_id": order_id}))
 
     def entry(self, kind: str, external_id: str) -> LedgerEntry | None:
         stmt = select(LedgerEntry).where(LedgerEntry.kind == kind, LedgerEntry.external_id == external_id)
@@ -211,23 +216,43 @@ class SqlOutboxRepository:
     def customer_address(self, user_id: int) -> str | None:
         return self._session.scalars(select(User.email).where(User.id == user_id)).one_or_none()
 
-    def order_addresses(self, customer_id: int, shop_id: int) -> tuple[str | None, Sequence[str]]:
-        stmt = (
-            select(User.id, User.email, User.role, ShopMerchant.shop_id)
-            .outerjoin(ShopMerchant, and_(ShopMerchant.user_id == User.id, ShopMerchant.shop_id == shop_id))
-            .where(or_(User.id == customer_id, ShopMerchant.shop_id.is_not(None)))
-            .order_by(User.email)
-        )
+    def order_contacts(self, customer_id: int, shop_id: int) -> OrderContacts:
+        # On the session's connection, not `session.execute`: it reads users and shops, which a
+        # payment never changes, so it need not flush the order's pending changes first.
+        rows = self._session.connection().execute(_contacts_statement(), {"customer": customer_id, "shop": shop_id})
+        shop_name = ""
         customer: str | None = None
         merchants: list[str] = []
-        for user_id, email, role, merchant_of in self._session.execute(stmt):
+        for name, user_id, email, role, merchant_of in rows:
+            shop_name = name
             if user_id == customer_id:
                 customer = email
             if merchant_of is not None and role in {"merchant", "admin"}:
                 merchants.append(email)
-        return customer, merchants
+        return OrderContacts(shop_name, customer, merchants)
 
 
+@functools.cache
+def _contacts_statement() -> Any:
+    shop = bindparam("shop")
+    return (
+        select(Shop.name, User.id, User.email, User.role, ShopMerchant.shop_id)
+        .select_from(Shop)
+        .join(
+            User,
+            or_(
+                User.id == bindparam("customer"),
+                User.id.in_(select(ShopMerchant.user_id).where(ShopMerchant.shop_id == shop)),
+            ),
+            isouter=True,
+        )
+        .outerjoin(ShopMerchant, and_(ShopMerchant.user_id == User.id, ShopMerchant.shop_id == shop))
+        .where(Shop.id == shop)
+        .order_by(User.email)
+    )
+
+
+_LEDGER_OF_ORDER = select(LedgerEntry).where(LedgerEntry.order_id == bindparam("order_id")).order_by(LedgerEntry.id)
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 _EVENTS: Table = ReceivedEvent.__table__  # type: ignore[assignment]
 _LEDGER: Table = LedgerEntry.__table__  # type: ignore[assignment]
