@@ -8,13 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from comptoir import __version__, logs
-from comptoir.adapters.db.engine import make_engine
+from comptoir.adapters.db.engine import make_engine, serialises_transactions
 from comptoir.adapters.db.uow import sql_unit_of_work_factory
 from comptoir.adapters.mail import ConsoleMailer, SmtpMailer
 from comptoir.adapters.security import Argon2PasswordHasher, JwtTokens
 from comptoir.adapters.stripe_gateway import StripeGateway, StripeNotConfigured
 from comptoir.api import health, problems
 from comptoir.api.compat import cards_without_webhooks, course, klikandgo, porsche
+from comptoir.api.lanes import DatabaseLane
 from comptoir.api.middleware import BodySizeLimit, RequestContext
 from comptoir.api.routers import auth, catalog, merchant, orders, payments
 from comptoir.config import Settings
@@ -91,6 +92,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.uow_factory = uow_factory
+    app.state.db_lane = DatabaseLane(serialised=serialises_transactions(engine))
     app.state.hasher = hasher or Argon2PasswordHasher()
     app.state.tokens = JwtTokens(settings.jwt_secret.get_secret_value(), settings.jwt_ttl_seconds)
     app.state.clock = clock

@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from comptoir.api.lanes import DatabaseLane
 from comptoir.config import Settings
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import Unauthenticated
@@ -95,6 +96,11 @@ Now = Annotated[Clock, Depends(get_clock)]
 Settings_ = Annotated[Settings, Depends(get_settings)]
 
 
+async def get_db_lane(request: Request) -> DatabaseLane:
+    lane: DatabaseLane = request.app.state.db_lane
+    return lane
+
+
 async def get_gateway(request: Request) -> PaymentGateway:
     gateway: PaymentGateway = request.app.state.gateway
     return gateway
@@ -110,4 +116,5 @@ async def _payment_uow(request: Request) -> PaymentUnitOfWork:
 
 
 Gateway = Annotated[PaymentGateway, Depends(get_gateway)]
+DbLane = Annotated[DatabaseLane, Depends(get_db_lane)]
 PaymentUow = Annotated[PaymentUnitOfWork, Depends(_payment_uow)]

@@ -69,5 +69,10 @@ def _sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:
     return engine
 
 
+def serialises_transactions(engine: Engine) -> bool:
+    """True when the process runs one transaction at a time anyway (SQLite's writer lock)."""
+    return engine.dialect.name == "sqlite"
+
+
 WRITER_WAIT = 30.0
 _HOLDS_WRITER = "comptoir_holds_writer_lock"

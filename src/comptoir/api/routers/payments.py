@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import ConfigDict, Field
 
-from comptoir.api.deps import CurrentActor, Gateway, Now, PaymentUow, Settings_
+from comptoir.api.deps import CurrentActor, DbLane, Gateway, Now, PaymentUow, Settings_
 from comptoir.api.problems_doc import responses
 from comptoir.api.schemas import OrderOut, _In, _Out
 from comptoir.services import card_payments, checkout, webhooks
@@ -119,8 +118,8 @@ def pay(order_id: str, body: PayIn, actor: CurrentActor, uow: PaymentUow, gatewa
     ),
     responses=responses(400, 503),
 )
-async def stripe_webhook(request: Request, uow: PaymentUow, gateway: Gateway, now: Now) -> WebhookAck:
+async def stripe_webhook(request: Request, uow: PaymentUow, gateway: Gateway, now: Now, lane: DbLane) -> WebhookAck:
     payload = await request.body()
     event = gateway.verify_webhook(payload, request.headers.get("stripe-signature"))
-    result = await run_in_threadpool(webhooks.ingest, uow, gateway, event, now=now())
+    result = await lane.run(webhooks.ingest, uow, gateway, event, now=now())
     return WebhookAck(status=result.status)
