@@ -298,6 +298,61 @@ def test_refunds_from_the_dashboard_land_in_the_ledger_whatever_the_event_order(
     assert _count(uows, LedgerEntry, order_id=order.id) == 4  # payment, refund, reversal, refund
 
 
+def test_a_refund_event_asks_stripe_for_the_refunds_before_its_transaction_opens(uows, gateway, shop_setup) -> None:
+    from comptoir.services.payment_gateway import Refund
+
+    # given a paid order refunded in the Dashboard
+    order, customer = _order(uows, shop_setup)
+    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
+    fulfilment.fulfil_checkout(uows(), paid, actor=SYSTEM_WEBHOOK, now=NOW)
+    intent = paid.payment_intent_id
+    assert intent is not None
+    gateway.refunds[intent] = [Refund("re_1", 20000, "EUR", "succeeded", intent, "ch_1", None)]
+    uow = uows()
+    during_call: list[str] = []
+    list_refunds = gateway.list_refunds
+
+    def watched(payment_intent_id: str) -> list[Refund]:
+        try:
+            _ = uow.session
+            during_call.append("transaction open")
+        except RuntimeError:
+            during_call.append("no transaction")
+        return list_refunds(payment_intent_id)
+
+    gateway.list_refunds = watched  # type: ignore[method-assign]
+    # when its charge.refunded event arrives
+    result = webhooks.ingest(uow, gateway, event("charge.refunded", {"id": "ch_1", "payment_intent": intent}), now=NOW)
+    # then Stripe was asked while no transaction (no lock) was held, and the refund landed
+    assert during_call == ["no transaction"]
+    assert (result.status, result.outcome) == ("processed", "changed")
+    assert _order_row(uows, order.id)[1] == "partially_refunded"
+
+
+def test_a_refund_event_whose_stripe_call_fails_is_recorded_failed_for_a_retry(uows, gateway, shop_setup) -> None:
+    from comptoir.domain.errors import UpstreamUnavailable
+
+    order, customer = _order(uows, shop_setup)
+    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
+    fulfilment.fulfil_checkout(uows(), paid, actor=SYSTEM_WEBHOOK, now=NOW)
+
+    def down(_payment_intent_id: str) -> list:
+        raise UpstreamUnavailable("Stripe is unreachable")
+
+    # given Stripe cannot be reached
+    gateway.list_refunds = down  # type: ignore[method-assign]
+    # when a refund event arrives, then it answers "retry" (5xx) and is kept as failed for replay
+    with pytest.raises(webhooks.WebhookProcessingFailed):
+        webhooks.ingest(
+            uows(),
+            gateway,
+            event("charge.refunded", {"id": "ch_1", "payment_intent": paid.payment_intent_id}, event_id="evt_down"),
+            now=NOW,
+        )
+    assert webhooks.failed_event_ids(uows()) == ["evt_down"]
+    assert _order_row(uows, order.id) == ("confirmed", "paid")
+
+
 def test_payment_intent_succeeded_and_session_completed_record_the_same_money_once(uows, gateway, shop_setup) -> None:
     order, customer = _order(uows, shop_setup)
     paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)

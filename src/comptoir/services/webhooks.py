@@ -5,7 +5,8 @@ duplicate delivery finds the row and does nothing; two copies racing each other 
 the row's primary key (the loser's insert fails and it answers "duplicate"). When a known
 event's processing fails, everything it did is rolled back, the event is recorded as
 `failed` in a separate transaction (for `comptoir events replay --failed`), and the caller
-answers 5xx so Stripe delivers it again.
+answers 5xx so Stripe delivers it again. What a handler needs from Stripe (refund events: the
+intent's refund list) is fetched before the transaction opens, never under a lock.
 """
 
 from __future__ import annotations
@@ -19,10 +20,26 @@ from comptoir.adapters.db.payment_models import ReceivedEvent
 from comptoir.domain.actors import SYSTEM_WEBHOOK
 from comptoir.domain.errors import ComptoirError, UpstreamUnavailable
 from comptoir.services import fulfilment, refunds
-from comptoir.services.payment_gateway import CheckoutSession, PaymentGateway, WebhookEvent
+from comptoir.services.payment_gateway import CheckoutSession, PaymentGateway, Refund, WebhookEvent
 from comptoir.services.payment_ports import AlreadyRecorded, PaymentUnitOfWork
 
-Handler = Callable[[PaymentUnitOfWork, PaymentGateway, Mapping[str, Any], datetime], str]
+Apply = Callable[[PaymentUnitOfWork, Mapping[str, Any], Any, datetime], str]
+Fetch = Callable[[PaymentGateway, Mapping[str, Any]], Any]
+
+
+def _nothing(_gateway: PaymentGateway, _obj: Mapping[str, Any]) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    """How one event type is applied: `apply(uow, object, fetched, now)` inside the event's
+    transaction, after `fetch(gateway, object)` asked Stripe for what the event does not carry —
+    before the transaction opens, so no row lock (nor SQLite's writer lock) is held across a
+    network call. A duplicate delivery still pays for its fetch; only refund events fetch."""
+
+    apply: Apply
+    fetch: Fetch = _nothing
 
 
 class WebhookProcessingFailed(UpstreamUnavailable):
@@ -39,30 +56,36 @@ class IngestResult:
 
 
 def _session(handler: Callable[..., fulfilment.FulfilmentResult]) -> Handler:
-    def run(uow: PaymentUnitOfWork, _gw: PaymentGateway, obj: Mapping[str, Any], now: datetime) -> str:
+    def apply(uow: PaymentUnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
         return handler(uow, CheckoutSession.from_dict(obj), actor=SYSTEM_WEBHOOK, now=now).outcome
 
-    return run
+    return Handler(apply)
 
 
-def _intent_succeeded(uow: PaymentUnitOfWork, _gw: PaymentGateway, obj: Mapping[str, Any], now: datetime) -> str:
+def _intent_succeeded(uow: PaymentUnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
     return fulfilment.apply_intent_succeeded(uow, obj, actor=SYSTEM_WEBHOOK, now=now).outcome
 
 
-def _intent_failed(uow: PaymentUnitOfWork, _gw: PaymentGateway, obj: Mapping[str, Any], now: datetime) -> str:
+def _intent_failed(uow: PaymentUnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
     return fulfilment.apply_intent_failed(uow, obj, actor=SYSTEM_WEBHOOK, now=now).outcome
 
 
 def _refunds(intent_of: Callable[[Mapping[str, Any]], str | None]) -> Handler:
-    def run(uow: PaymentUnitOfWork, gateway: PaymentGateway, obj: Mapping[str, Any], now: datetime) -> str:
-        intent_id = intent_of(obj)
-        if not intent_id:
-            return "not_ours"
-        return refunds.sync_refunds(
-            uow, intent_id, gateway.list_refunds(intent_id), actor=SYSTEM_WEBHOOK, now=now
-        ).outcome
+    """Refund events carry one refund; the ledger is synced with Stripe's whole list for the intent."""
 
-    return run
+    def fetch(gateway: PaymentGateway, obj: Mapping[str, Any]) -> tuple[str, list[Refund]] | None:
+        intent_id = intent_of(obj)
+        return (intent_id, gateway.list_refunds(intent_id)) if intent_id else None
+
+    def apply(
+        uow: PaymentUnitOfWork, _obj: Mapping[str, Any], fetched: tuple[str, list[Refund]] | None, now: datetime
+    ) -> str:
+        if fetched is None:
+            return "not_ours"
+        intent_id, provider_refunds = fetched
+        return refunds.sync_refunds(uow, intent_id, provider_refunds, actor=SYSTEM_WEBHOOK, now=now).outcome
+
+    return Handler(apply, fetch)
 
 
 def _id(value: object) -> str | None:
@@ -76,8 +99,8 @@ HANDLERS: dict[str, Handler] = {
     "checkout.session.async_payment_succeeded": _session(fulfilment.apply_checkout_session),
     "checkout.session.async_payment_failed": _session(fulfilment.apply_async_payment_failed),
     "checkout.session.expired": _session(fulfilment.apply_session_expired),
-    "payment_intent.succeeded": _intent_succeeded,
-    "payment_intent.payment_failed": _intent_failed,
+    "payment_intent.succeeded": Handler(_intent_succeeded),
+    "payment_intent.payment_failed": Handler(_intent_failed),
     "charge.refunded": _refunds(lambda charge: _id(charge.get("payment_intent"))),
     "refund.created": _refunds(lambda refund: _id(refund.get("payment_intent"))),
     "refund.updated": _refunds(lambda refund: _id(refund.get("payment_intent"))),
@@ -119,6 +142,7 @@ def _run(
 ) -> IngestResult:
     handler = HANDLERS.get(event_type)
     try:
+        fetched = handler.fetch(gateway, obj) if handler else None
         with uow:
             status = "processed" if handler else "ignored"
             # A new event is one INSERT, already in its final state: if the handler fails, the
@@ -134,7 +158,7 @@ def _run(
                 processed_at=now,
             )
             if not force and uow.events.add_if_new(new_row):
-                outcome = handler(uow, gateway, obj, now) if handler else ""
+                outcome = handler.apply(uow, obj, fetched, now) if handler else ""
                 uow.commit()
                 return IngestResult(event_id, event_type, status, outcome)
             row = uow.events.get_for_update(event_id)
@@ -146,7 +170,7 @@ def _run(
                         id=event_id, type=event_type, payload=dict(raw), status="received", attempts=0, received_at=now
                     )
                 )
-            outcome = handler(uow, gateway, obj, now) if handler else ""
+            outcome = handler.apply(uow, obj, fetched, now) if handler else ""
             row.status = status
             row.attempts += 1
             row.processed_at = now
