@@ -14,7 +14,9 @@ import secrets
 import signal
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--database-url", required=True, help="a migrated, seeded database")
     parser.add_argument("--webhook-secret", required=True)
+    parser.add_argument("--variant", choices=sorted(VARIANTS), default="app")
     args = parser.parse_args(argv)
 
     import uvicorn
@@ -38,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         stripe_webhook_secrets=[SecretStr(args.webhook_secret)],
     )
     app = create_app(settings)
+    VARIANTS[args.variant](app)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=args.port, lifespan="on", access_log=False, log_level="warning")
     )
@@ -46,6 +50,36 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, lambda *_: None)
     server.run()
     return 0
+
+
+def _no_ingest(app: Any) -> None:
+    """Signature checked and event parsed, then answered without touching the database."""
+    from comptoir.services import webhooks
+
+    def answer(_uow: object, _gateway: object, event: Any, *, now: object) -> Any:
+        return webhooks.IngestResult(event.id, event.type, "processed")
+
+    webhooks.ingest = answer
+
+
+def _ingest_on_loop(app: Any) -> None:
+    """The same ingest, run on the event loop thread instead of a worker thread (the thread hop's cost)."""
+
+    class OnLoop:
+        serialised = True
+
+        async def run(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            return fn(*args, **kwargs)
+
+    app.state.db_lane = OnLoop()
+
+
+# What-if variants, to take the webhook's cost apart; only "app" is comptoir as it ships.
+VARIANTS: dict[str, Callable[[Any], None]] = {
+    "app": lambda _app: None,
+    "no-ingest": _no_ingest,
+    "ingest-on-loop": _ingest_on_loop,
+}
 
 
 if __name__ == "__main__":

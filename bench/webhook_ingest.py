@@ -308,11 +308,22 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def start_server(port: int, url: str, secret: str, log_path: Path) -> subprocess.Popen[bytes]:
+def start_server(port: int, url: str, secret: str, log_path: Path, variant: str = "app") -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPTOIR_", "STRIPE_"))}
     log = log_path.open("wb")
     proc = subprocess.Popen(
-        [sys.executable, str(SERVER), "--port", str(port), "--database-url", url, "--webhook-secret", secret],
+        [
+            sys.executable,
+            str(SERVER),
+            "--port",
+            str(port),
+            "--database-url",
+            url,
+            "--webhook-secret",
+            secret,
+            "--variant",
+            variant,
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,
@@ -416,6 +427,7 @@ def print_report(
     print(
         f"webhook ingest vs /healthz: {args.db}, {args.events} events + {duplicates} duplicates, "
         f"{args.concurrency} connections, 127.0.0.1, {os.cpu_count()} CPUs"
+        + ("" if args.variant == "app" else f", WHAT-IF VARIANT {args.variant} (not comptoir as it ships)")
     )
     print(
         f"{'phase':<20} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
@@ -441,6 +453,9 @@ def print_report(
         ),
         *checks,
     ]
+    if args.variant == "no-ingest":
+        print("checks: skipped (the no-ingest variant applies nothing)")
+        return True
     print("checks:")
     for name, passed, detail in all_checks:
         print(f"  [{'ok' if passed else 'FAIL'}] {name}: {detail}")
@@ -468,6 +483,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="shuffle seed")
     parser.add_argument(
         "--hold", action="store_true", help="print the server pid and wait for Enter before measuring (attach py-spy)"
+    )
+    parser.add_argument(
+        "--variant",
+        choices=["app", "no-ingest", "ingest-on-loop"],
+        default="app",
+        help="what-if servers to take the cost apart: no-ingest (HTTP + signature only), ingest-on-loop (no "
+        "thread hop); default app, comptoir as it ships",
     )
     args = parser.parse_args(argv)
     if not 1 <= args.events <= MAX_EVENTS or not 1 <= args.concurrency <= MAX_CONCURRENCY:
@@ -505,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
                 for i in range(args.warmup)
             ]
             port = free_port()
-            proc = start_server(port, url, secret, data_dir / "server.log")
+            proc = start_server(port, url, secret, data_dir / "server.log", args.variant)
             try:
                 base = f"http://127.0.0.1:{port}"
                 if args.hold:
