@@ -41,6 +41,14 @@ def _order(uows, shop_setup, quantity=2):
     return ordering.place_order(uows(), customer, order_of(shop, (product, quantity)), NOW), customer
 
 
+def _paid_order(uows, gateway, shop_setup):
+    """An online order paid through Checkout and fulfilled: (order, the paid session)."""
+    order, customer = _order(uows, shop_setup)
+    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
+    fulfilment.fulfil_checkout(uows(), paid, actor=SYSTEM_WEBHOOK, now=NOW)
+    return order, paid
+
+
 def _count(uows, model, **where) -> int:
     with uows() as uow:
         stmt = select(func.count()).select_from(model).filter_by(**where)
@@ -229,9 +237,8 @@ def test_session_expired_early_lets_the_customer_start_a_new_one(uows, gateway, 
 
 
 def test_paid_order_cannot_start_another_checkout(uows, gateway, shop_setup) -> None:
-    order, customer = _order(uows, shop_setup)
-    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
-    fulfilment.fulfil_checkout(uows(), paid, actor=SYSTEM_WEBHOOK, now=NOW)
+    order, _ = _paid_order(uows, gateway, shop_setup)
+    customer = shop_setup[2]
     with pytest.raises(Conflict) as refused:
         checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
     assert refused.value.code == "order_already_paid"
@@ -278,9 +285,7 @@ def test_a_failing_handler_leaves_no_partial_effect_and_is_replayable(uows, gate
 def test_refunds_from_the_dashboard_land_in_the_ledger_whatever_the_event_order(uows, gateway, shop_setup) -> None:
     from comptoir.services.payment_gateway import Refund
 
-    order, customer = _order(uows, shop_setup)
-    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
-    fulfilment.fulfil_checkout(uows(), paid, actor=SYSTEM_WEBHOOK, now=NOW)
+    order, paid = _paid_order(uows, gateway, shop_setup)
     intent = paid.payment_intent_id
     assert intent is not None
     refund = Refund("re_1", 20000, "EUR", "pending", intent, "ch_1", "requested_by_customer")
@@ -302,9 +307,7 @@ def test_a_refund_event_asks_stripe_for_the_refunds_before_its_transaction_opens
     from comptoir.services.payment_gateway import Refund
 
     # given a paid order refunded in the Dashboard
-    order, customer = _order(uows, shop_setup)
-    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
-    fulfilment.fulfil_checkout(uows(), paid, actor=SYSTEM_WEBHOOK, now=NOW)
+    order, paid = _paid_order(uows, gateway, shop_setup)
     intent = paid.payment_intent_id
     assert intent is not None
     gateway.refunds[intent] = [Refund("re_1", 20000, "EUR", "succeeded", intent, "ch_1", None)]
@@ -332,9 +335,7 @@ def test_a_refund_event_asks_stripe_for_the_refunds_before_its_transaction_opens
 def test_a_refund_event_whose_stripe_call_fails_is_recorded_failed_for_a_retry(uows, gateway, shop_setup) -> None:
     from comptoir.domain.errors import UpstreamUnavailable
 
-    order, customer = _order(uows, shop_setup)
-    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
-    fulfilment.fulfil_checkout(uows(), paid, actor=SYSTEM_WEBHOOK, now=NOW)
+    order, paid = _paid_order(uows, gateway, shop_setup)
 
     def down(_payment_intent_id: str) -> list:
         raise UpstreamUnavailable("Stripe is unreachable")
@@ -372,9 +373,7 @@ def test_payment_intent_succeeded_and_session_completed_record_the_same_money_on
 
 
 def test_outbox_rows_are_unique_per_fact(uows, gateway, shop_setup) -> None:
-    order, customer = _order(uows, shop_setup)
-    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
-    fulfilment.fulfil_checkout(uows(), paid, actor=SYSTEM_WEBHOOK, now=NOW)
+    order, _ = _paid_order(uows, gateway, shop_setup)
     assert _count(uows, OutboxMessage, order_id=order.id, topic="receipt") == 1
 
 
@@ -383,9 +382,7 @@ def test_the_reconciler_books_refunds_whose_events_were_all_lost(uows, gateway, 
     from comptoir.services.payment_gateway import Refund
 
     # given a paid order, refunded twice in the Dashboard, and not one refund event delivered
-    order, customer = _order(uows, shop_setup)
-    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
-    fulfilment.fulfil_checkout(uows(), paid, actor=SYSTEM_WEBHOOK, now=NOW)
+    order, paid = _paid_order(uows, gateway, shop_setup)
     intent = paid.payment_intent_id
     assert intent is not None
     created = int(NOW.timestamp())
