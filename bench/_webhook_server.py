@@ -62,6 +62,24 @@ def _no_ingest(app: Any) -> None:
     webhooks.ingest = answer
 
 
+def _record_only(app: Any) -> None:
+    """Only the event row (INSERT … ON CONFLICT), in its own transaction, then 200: what "acknowledge,
+    let the worker apply it" would cost the route. Nothing applies the events in this run."""
+    from comptoir.adapters.db.payment_models import ReceivedEvent
+    from comptoir.services import webhooks
+
+    def record(uow: Any, _gateway: object, event: Any, *, now: Any) -> Any:
+        with uow:
+            row = ReceivedEvent(
+                id=event.id, type=event.type, payload=dict(event.raw), status="received", attempts=0, received_at=now
+            )
+            new = uow.events.add_if_new(row)
+            uow.commit()
+        return webhooks.IngestResult(event.id, event.type, "processed" if new else "duplicate")
+
+    webhooks.ingest = record
+
+
 def _ingest_on_loop(app: Any) -> None:
     """The same ingest, run on the event loop thread instead of a worker thread (the thread hop's cost)."""
 
@@ -79,6 +97,7 @@ VARIANTS: dict[str, Callable[[Any], None]] = {
     "app": lambda _app: None,
     "no-ingest": _no_ingest,
     "ingest-on-loop": _ingest_on_loop,
+    "record-only": _record_only,
 }
 
 
