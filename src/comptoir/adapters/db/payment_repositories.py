@@ -33,7 +33,8 @@ def insert_unless_present(
     stmt = _insert_statement(connection.dialect.name, table, conflict_columns)
     # On the connection, not `session.execute`: these tables are never written through the ORM,
     # so the insert need not flush the session's pending changes first (they go at commit, in
-    # one flush). RETURNING, not rowcount: psycopg reports -1 for these statements.
+    # one flush); the rows it may reference are already in the database, since every repository
+    # `add` flushes. RETURNING, not rowcount: psycopg reports -1 for these statements.
     return connection.execute(stmt, values).first() is not None
 
 
