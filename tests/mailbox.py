@@ -7,7 +7,6 @@ tests wait for messages with a deadline (a condition variable, never a sleep).
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +18,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.servers import free_port
 
 
 @dataclass(frozen=True)
@@ -85,13 +86,6 @@ class Mailbox:
     @property
     def url(self) -> str:
         return f"smtp://{self.host}:{self.port}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _only(user: str, password: str) -> Any:

@@ -16,16 +16,14 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -41,14 +39,12 @@ from comptoir.services.checkout import CheckoutUrls
 from comptoir.services.payment_gateway import WebhookEvent
 from tests.factories import add_product, add_shop, add_user, order_of
 from tests.fakes import FakeGateway, session_dict
+from tests.servers import Buyer, free_port, wait_until
 
 COMPTOIR = Path(sys.executable).with_name("comptoir")
 DEADLINE = 30.0
 URLS = CheckoutUrls("http://shop.test/checkout/success?session_id={CHECKOUT_SESSION_ID}", "http://shop.test/cart")
 SANDBOX_KEY = "sk_test_cli_reconcile"
-
-T = TypeVar("T")
-
 
 # --- processes ---------------------------------------------------------------------------------------
 
@@ -64,26 +60,6 @@ def _comptoir(*args: str, env: dict[str, str], expect: int = 0) -> subprocess.Co
         f"comptoir {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     )
     return done
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until(probe: Callable[[], T | None], what: str, timeout: float = DEADLINE) -> T:
-    """Poll `probe` until it returns something truthy; fail naming `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-        pause.wait(0.05)
 
 
 class Background:
@@ -118,7 +94,7 @@ class Background:
                 return False
             return True
 
-        wait_until(answers, f"{url} to answer")
+        wait_until(answers, f"{url} to answer", DEADLINE)
 
     def interrupt(self) -> int:
         """Ctrl+C, and the exit code once the process and its output have ended."""
@@ -181,27 +157,6 @@ def _pending_order(uows: SqlUnitOfWorkFactory, now: datetime) -> tuple[str, Acto
     product = add_product(uows, shop, unit_price=2500, stock=5)
     customer = add_user(uows)
     return ordering.place_order(uows(), customer, order_of(shop, (product, 2)), now).id, customer
-
-
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def pay_on_hosted_page(http: httpx.Client, session_url: str, number: str = "4242 4242 4242 4242") -> httpx.Response:
-    """Post the sandbox's hosted Checkout form as a browser does (redirects not followed)."""
-    page = http.get(session_url)
-    assert page.status_code == 200, page.text
-    match = _TOKEN.search(page.text)
-    assert match, "the hosted page has no anti-CSRF token"
-    form = {
-        "payment_method_type": "card",
-        "email": "ann@example.com",
-        "card_number": number,
-        "card_expiry": "12 / 34",
-        "card_cvc": "123",
-        "card_name": "Ann Example",
-        "csrf_token": match.group(1),
-    }
-    return http.post(session_url, data=form)
 
 
 # --- help ---------------------------------------------------------------------------------------------
@@ -303,7 +258,7 @@ def test_events_replay_explains_what_it_refuses(data: DataDir, args: list[str], 
 @pytest.fixture
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`comptoir sandbox` on a free port with its own data folder and no forward-to: no webhooks."""
-    port = _free_port()
+    port = free_port()
     folder = tmp_path_factory.mktemp("sandbox")
     proc = Background(["sandbox", "--port", str(port), "--data", str(folder), "--log-level", "warning"], _env(folder))
     url = f"http://127.0.0.1:{port}"
@@ -324,7 +279,7 @@ def test_reconcile_fulfils_a_session_paid_on_the_hosted_page_whose_webhook_never
     link = checkout.start_checkout(data.uows(), gateway, customer, order_id, urls=URLS, now=now)
     # and the customer paid it on the hosted page, but no webhook reached the shop
     with httpx.Client(timeout=10) as http:
-        paid = pay_on_hosted_page(http, link.url)
+        paid = Buyer(http).pay_card(link.url).response
     assert paid.status_code == 303 and paid.headers["location"].endswith(f"session_id={link.id}")
     assert data.order_state(order_id) == ("pending", "unpaid", 0)
     env = data.env(STRIPE_SECRET_KEY=SANDBOX_KEY, COMPTOIR_STRIPE_API_BASE=sandbox)
@@ -362,10 +317,10 @@ def _mail_logs(proc: Background) -> list[dict[str, Any]]:
 
 def test_serve_embedded_takes_a_hosted_checkout_to_a_paid_order_and_logs_the_receipt(tmp_path: Path) -> None:
     # given `comptoir serve` with no Stripe key: the sandbox and the worker run beside the shop
-    env = _env(tmp_path, COMPTOIR_SANDBOX_PORT=str(_free_port()), COMPTOIR_OUTBOX_EVERY_SECONDS="0.1")
+    env = _env(tmp_path, COMPTOIR_SANDBOX_PORT=str(free_port()), COMPTOIR_OUTBOX_EVERY_SECONDS="0.1")
     _comptoir("db", "upgrade", env=env)
     _comptoir("seed-demo", env=env)
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     served = Background(["serve", "--port", str(port), "--dev"], env)
     try:
@@ -394,7 +349,7 @@ def test_serve_embedded_takes_a_hosted_checkout_to_a_paid_order_and_logs_the_rec
             session = shop.post(f"/api/orders/{order['id']}/checkout-session", headers=headers)
             assert session.status_code == 200, session.text
             # when the customer pays on the embedded sandbox's hosted page (the success page is not visited)
-            paid = pay_on_hosted_page(browser, session.json()["url"])
+            paid = Buyer(browser).pay_card(session.json()["url"]).response
             assert paid.status_code == 303, paid.text
             assert paid.headers["location"] == f"{base}/checkout/success?session_id={session.json()['id']}"
 
@@ -403,12 +358,13 @@ def test_serve_embedded_takes_a_hosted_checkout_to_a_paid_order_and_logs_the_rec
                 current = shop.get(f"/api/orders/{order['id']}", headers=headers).json()
                 return current if current["payment_status"] == "paid" else None
 
-            final = wait_until(settled, "the webhook to mark the order paid")
+            final = wait_until(settled, "the webhook to mark the order paid", DEADLINE)
             assert (final["status"], final["total"]) == ("confirmed", order["total"])
             # and the worker sent the receipt through the console mailer (the log)
             receipt = wait_until(
                 lambda: [m for m in _mail_logs(served) if "receipt" in m.get("mail_subject", "")],
                 "the receipt in the log",
+                DEADLINE,
             )
             assert [m["mail_to"] for m in receipt] == ["client@example.com"]
             assert order["number"] in receipt[0]["mail_subject"]

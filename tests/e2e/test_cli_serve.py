@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.servers import free_port
 
 COMPTOIR = Path(sys.executable).with_name("comptoir")
 START_DEADLINE_S = 30.0
@@ -41,13 +42,6 @@ def _run(*args: str, env: dict[str, str]) -> str:
     done = subprocess.run([str(COMPTOIR), *args], env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, f"comptoir {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _wait_until_healthy(base_url: str, process: subprocess.Popen[str]) -> None:
@@ -73,7 +67,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     env = _env(data_dir)
     _run("db", "upgrade", env=env)
     _run("seed-demo", env=env)
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [str(COMPTOIR), "serve", "--port", str(port), "--dev"],
         env=env,
@@ -157,7 +151,7 @@ def test_serve_refuses_to_start_without_a_real_jwt_secret_outside_dev_mode(tmp_p
     _run("db", "upgrade", env=env)
     # when
     done = subprocess.run(
-        [str(COMPTOIR), "serve", "--port", str(_free_port())],
+        [str(COMPTOIR), "serve", "--port", str(free_port())],
         env=env,
         capture_output=True,
         text=True,

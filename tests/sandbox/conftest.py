@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,6 +13,7 @@ import stripe
 import uvicorn
 
 from comptoir.sandbox import Sandbox, SandboxConfig, create_sandbox_app
+from tests.servers import bound_socket
 
 API_KEY = "sk_test_comptoir_sandbox_tests"
 
@@ -44,11 +44,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, interval: fl
 
 
 def start_sandbox(data_dir: Path) -> RunningSandbox:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    base_url = f"http://127.0.0.1:{port}"
+    sock, base_url = bound_socket()
     config = SandboxConfig(data_dir=data_dir, public_base_url=base_url, settle_interval=None)
     app = create_sandbox_app(config)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="on", access_log=False))

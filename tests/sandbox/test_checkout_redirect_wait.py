@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from .pages_harness import Buyer, Page
+from tests.servers import Buyer, Page
+
 from .webhook_harness import DEADLINE, Delivery, Receiver, RunningSandbox, running_receiver, running_sandbox
 
 SUCCESS = "http://shop.test/thanks?session_id={CHECKOUT_SESSION_ID}"

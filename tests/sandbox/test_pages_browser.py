@@ -12,8 +12,10 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
+from tests.servers import bound_socket, serving
+
 from .merchant_site import merchant_app
-from .pages_harness import CHROMIUM_ARGS, PUBLISHABLE_KEY, Sandbox, bound_socket, chromium_or_skip, serve, shop
+from .pages_harness import CHROMIUM_ARGS, PUBLISHABLE_KEY, Sandbox, chromium_or_skip, shop
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +30,7 @@ class Merchant:
 @pytest.fixture(scope="module")
 def merchant(shop: Sandbox) -> Iterator[Merchant]:
     sock, url = bound_socket()
-    with serve(merchant_app(shop.url, PUBLISHABLE_KEY, shop.client), sock):
+    with serving((merchant_app(shop.url, PUBLISHABLE_KEY, shop.client), sock, "merchant")):
         yield Merchant(url)
 
 

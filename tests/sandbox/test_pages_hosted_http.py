@@ -12,7 +12,9 @@ import httpx
 import pytest
 import stripe
 
-from .pages_harness import PUBLISHABLE_KEY, SHOP, Buyer, Sandbox, buyer, running_sandbox, shop
+from tests.servers import Buyer
+
+from .pages_harness import PUBLISHABLE_KEY, SHOP, Sandbox, buyer, running_sandbox, shop
 
 __all__ = ["buyer", "shop"]
 

@@ -7,7 +7,6 @@ poll the control API until a deadline.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ import stripe
 
 from comptoir.sandbox.faults import Faults
 from comptoir.sandbox.server import SandboxServer, build_server
+from tests.servers import free_port
 
 FAST_RETRIES = (0.05, 0.1, 0.15)
 DEADLINE = 10.0
@@ -129,12 +129,6 @@ def running_receiver() -> Iterator[Receiver]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(DEADLINE)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from comptoir.services.demo import seed_demo
-from tests.e2e.checkout.stack import Buyer, Stack, running_stack
+from tests.e2e.checkout.stack import Stack, running_stack
 from tests.factories import FakeHasher
+from tests.servers import Buyer
 
 CUSTOMER = {"email": "client@example.com", "password": "motdepasse123"}
 """The demo customer of seed 000's login step."""

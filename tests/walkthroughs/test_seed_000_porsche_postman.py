@@ -15,7 +15,8 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.checkout.stack import Buyer, Stack, sign, wait_until
+from tests.e2e.checkout.stack import Stack, sign
+from tests.servers import Buyer, wait_until
 from tests.walkthroughs.conftest import CUSTOMER, bearer, product_id
 
 SHOP = "porsche-accessories"

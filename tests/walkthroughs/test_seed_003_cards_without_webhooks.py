@@ -17,7 +17,8 @@ from urllib.parse import urlencode
 
 import httpx
 
-from tests.e2e.checkout.stack import Buyer, Stack
+from tests.e2e.checkout.stack import Stack
+from tests.servers import Buyer
 from tests.walkthroughs.conftest import CUSTOMER, bearer, product_id
 
 SHOP = "porsche-accessories"

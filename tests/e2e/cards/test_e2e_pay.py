@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from tests.e2e.cards.conftest import Cards, WeighingShop
-from tests.e2e.checkout.stack import Buyer, Stack
+from tests.e2e.checkout.stack import Stack
+from tests.servers import Buyer
 
 SUCCEEDS = "4242424242424242"
 

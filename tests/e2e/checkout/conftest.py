@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from comptoir.sandbox.faults import Faults
-from tests.e2e.checkout.stack import Buyer, Stack, running_stack
+from tests.e2e.checkout.stack import Stack, running_stack
+from tests.servers import Buyer
 
 FAULT_SEED = int(os.environ.get("COMPTOIR_E2E_FAULT_SEED", "20261122"))
 """One seed for every faulty run, so a failure repeats (set the variable to explore others)."""

@@ -15,23 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import html
-import re
-import socket
-import ssl
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
 
 import httpx
 import stripe
-import uvicorn
 from sqlalchemy import func, select
 
 from comptoir.adapters.db.engine import make_engine
@@ -47,9 +40,8 @@ from comptoir.sandbox.server import SandboxServer, build_server
 from comptoir.services.reconciliation import ReconcileReport, reconcile
 from comptoir.services.views import ProductView, ShopView
 from tests.factories import FakeHasher, add_product, add_shop, add_user
+from tests.servers import DEADLINE, SHARED_TLS_CONTEXT, bound_socket, serving, wait_until
 
-DEADLINE = 20.0
-"""Seconds any asynchronous outcome may take; generous so a loaded CI machine never flakes."""
 RETRY_SCHEDULE = (0.05, 0.1, 0.2)
 """Sandbox waits between delivery attempts: a 503 from the shop is retried within a blink."""
 PAYMENT_METHODS = ["card", "sepa_debit"]
@@ -57,54 +49,6 @@ EXPIRY_WAIT = 32 * 60
 """Sandbox seconds that take a fresh session (31 min) and its order's hold (30 min) past their end."""
 SEPA_SETTLE_WAIT = 61
 """Sandbox seconds after which a SEPA debit settles (the sandbox's ``async_delay`` is 60 s)."""
-
-T = TypeVar("T")
-
-SHARED_TLS_CONTEXT = ssl.create_default_context()
-"""Every URL is plain http on 127.0.0.1; one context for all clients spares each new httpx client
-from loading the CA bundle (a tenth of a second of CPU per client)."""
-
-
-def wait_until(probe: Callable[[], T | None], what: str, timeout: float = DEADLINE) -> T:
-    """Poll ``probe`` until it returns something truthy; fail naming ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-        pause.wait(0.05)  # the servers share this process (and its GIL): poll gently
-
-
-def bound_socket() -> tuple[socket.socket, str]:
-    """A listening socket on a free 127.0.0.1 port, and its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-
-@contextmanager
-def serving(*apps: tuple[Any, socket.socket, str]) -> Iterator[None]:
-    """Serve each ``(app, socket, name)`` (lifespan on) from its own thread until the block ends;
-    all are asked to stop at once, the first listed last to finish."""
-    running = []
-    for app, sock, name in apps:
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="on", access_log=False))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
-        thread.start()
-        running.append((server, thread, sock))
-    try:
-        yield
-    finally:
-        for server, _, _ in reversed(running):
-            server.should_exit = True
-        for _, thread, sock in reversed(running):
-            thread.join(timeout=10)
-            sock.close()
 
 
 def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
@@ -122,117 +66,6 @@ class RecordingMailer:
 
     def send(self, *, to: str, subject: str, body: str) -> None:
         self.sent.append({"to": to, "subject": subject, "body": body})
-
-
-# --- the buyer's browser on the hosted pages --------------------------------------------------------
-
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-_ALERT = re.compile(r'class="alert"[^>]*>([^<]+)<')
-_STATUS = re.compile(r'data-testid="payment-status">([^<]+)<')
-
-
-@dataclass
-class Page:
-    response: httpx.Response
-
-    @property
-    def status(self) -> int:
-        return self.response.status_code
-
-    @property
-    def html(self) -> str:
-        return self.response.text
-
-    @property
-    def location(self) -> str:
-        return self.response.headers.get("location", "")
-
-    def token(self) -> str:
-        match = _TOKEN.search(self.html)
-        assert match, f"the page has no anti-CSRF token:\n{self.html[:500]}"
-        return match.group(1)
-
-    def alert(self) -> str | None:
-        match = _ALERT.search(self.html)
-        return html.unescape(match.group(1).strip()) if match else None
-
-    def payment_status(self) -> str | None:
-        """The status badge on the shop's success page."""
-        match = _STATUS.search(self.html)
-        return match.group(1).strip() if match else None
-
-    def refreshes(self) -> bool:
-        return '<meta http-equiv="refresh"' in self.html
-
-    def resume_url(self) -> str | None:
-        match = re.search(r'<a class="button" href="([^"]+)" data-testid="resume"', self.html)
-        return html.unescape(match.group(1)) if match else None
-
-
-class Buyer:
-    """A browser without JavaScript: opens pages and posts their forms, following nothing by itself."""
-
-    def __init__(self) -> None:
-        self.http = httpx.Client(follow_redirects=False, timeout=DEADLINE, verify=SHARED_TLS_CONTEXT)
-
-    def open(self, url: str) -> Page:
-        return Page(self.http.get(url))
-
-    def pay_card(self, session_url: str, number: str) -> Page:
-        form = self.open(session_url)
-        assert form.status == 200, form.html
-        return Page(
-            self.http.post(
-                session_url,
-                data={
-                    "csrf_token": form.token(),
-                    "payment_method_type": "card",
-                    "email": "ann@example.com",
-                    "card_number": number,
-                    "card_expiry": "12 / 34",
-                    "card_cvc": "123",
-                    "card_name": "Ann Example",
-                },
-            )
-        )
-
-    def pay_sepa(self, session_url: str, iban: str) -> Page:
-        form = self.open(session_url)
-        assert 'name="iban"' in form.html, "the hosted page offers no SEPA Direct Debit"
-        return Page(
-            self.http.post(
-                session_url,
-                data={
-                    "csrf_token": form.token(),
-                    "payment_method_type": "sepa_debit",
-                    "email": "ann@example.com",
-                    "iban": iban,
-                    "sepa_name": "Ann Example",
-                },
-            )
-        )
-
-    def choose_3ds(self, challenge_url: str, outcome: str) -> Page:
-        """Click Complete or Fail on the 3-D Secure challenge page."""
-        page = self.open(challenge_url)
-        assert page.status == 200, page.html
-        client_secret = parse_qs(urlsplit(challenge_url).query)["client_secret"][0]
-        return Page(
-            self.http.post(
-                challenge_url.split("?")[0],
-                data={"csrf_token": page.token(), "client_secret": client_secret, "outcome": outcome},
-            )
-        )
-
-    def follow(self, page: Page, hops: int = 3) -> Page:
-        """Follow redirects from ``page`` (the way back from the sandbox to the shop)."""
-        while page.status in {302, 303, 307} and hops:
-            page = self.open(page.location)
-            hops -= 1
-        return page
-
-    def close(self) -> None:
-        self.http.close()
 
 
 # --- what the shop's database says ------------------------------------------------------------------

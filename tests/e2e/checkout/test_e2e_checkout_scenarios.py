@@ -11,13 +11,8 @@ the official SDK; webhooks travel over real sockets, signed.
 from __future__ import annotations
 
 from comptoir.services import outbox
-from tests.e2e.checkout.stack import (
-    EXPIRY_WAIT,
-    SEPA_SETTLE_WAIT,
-    Buyer,
-    Stack,
-    assert_books_balance,
-)
+from tests.e2e.checkout.stack import EXPIRY_WAIT, SEPA_SETTLE_WAIT, Stack, assert_books_balance
+from tests.servers import Buyer
 
 SUCCEEDS = "4242 4242 4242 4242"
 DECLINED = "4000 0000 0000 0002"

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from comptoir.sandbox.faults import Faults
-from tests.e2e.checkout.stack import EXPIRY_WAIT, Buyer, Stack, assert_books_balance, running_stack
+from tests.e2e.checkout.stack import EXPIRY_WAIT, Stack, assert_books_balance, running_stack
+from tests.servers import Buyer
 
 STOCK = 5
 

@@ -7,7 +7,8 @@ import json
 import time
 from pathlib import Path
 
-from tests.e2e.checkout.stack import Buyer, Stack, running_stack, sign, wait_until
+from tests.e2e.checkout.stack import Stack, running_stack, sign
+from tests.servers import Buyer, wait_until
 
 RETIRING_SECRET = "whsec_retiring_0123456789abcdef"
 

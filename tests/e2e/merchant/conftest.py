@@ -13,8 +13,9 @@ import pytest
 
 from comptoir.domain.actors import Role
 from comptoir.services.views import ProductView, ShopView
-from tests.e2e.checkout.stack import Buyer, Customer, Stack, running_stack
+from tests.e2e.checkout.stack import Customer, Stack, running_stack
 from tests.factories import add_product, add_shop, add_user
+from tests.servers import Buyer
 
 PRICE = 2500
 STOCK = 5
