@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from comptoir.adapters.db.models import Order, Shop
+from comptoir.adapters.db.models import Order
 from comptoir.domain.money import Money, milli_to_quantity
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
@@ -64,9 +64,8 @@ def queue_paid_order(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> N
 
 
 def queue_merchant_alert(uow: PaymentUnitOfWork, order: Order, *, at: datetime, headline: str) -> None:
-    shop = _shop(uow, order)
-    addresses = uow.outbox.merchant_addresses(shop.id)
-    _queue_alerts(uow, order, at=at, headline=headline, shop_name=shop.name, addresses=addresses)
+    contacts = uow.outbox.order_contacts(order.customer_id, order.shop_id)
+    _queue_alerts(uow, order, at=at, headline=headline, shop_name=contacts.shop_name, addresses=contacts.merchants)
 
 
 def _queue_alerts(
@@ -96,7 +95,7 @@ def queue_payment_failed(uow: PaymentUnitOfWork, order: Order, *, attempt_ref: s
         topic="payment_failed",
         at=at,
         write=lambda shop: (
-            f"{shop.name}: the payment for order {order.number} failed",
+            f"{shop}: the payment for order {order.number} failed",
             f"Your bank did not complete the payment of {_money(order.total, order.currency)} for order "
             f"{order.number}. Nothing was charged. You can pay again from your order page while it is held.\n",
         ),
@@ -110,29 +109,24 @@ def _tell_customer(
     fact: str,
     topic: str,
     at: datetime,
-    write: Callable[[Shop], tuple[str, str]],
+    write: Callable[[str], tuple[str, str]],
 ) -> None:
-    """Queue one message to the order's customer about `fact` (once per order and fact)."""
-    customer = uow.outbox.customer_address(order.customer_id)
-    if not customer:
+    """Queue one message to the order's customer about `fact` (once per order and fact);
+    `write(shop_name)` gives its subject and body."""
+    contacts = uow.outbox.order_contacts(order.customer_id, order.shop_id)
+    if not contacts.customer:
         return
-    subject, body = write(_shop(uow, order))
+    subject, body = write(contacts.shop_name)
     queue(
         uow,
         dedupe_key=f"order:{order.id}:{fact}",
         topic=topic,
-        recipient=customer,
+        recipient=contacts.customer,
         subject=subject,
         body=body,
         order_id=order.id,
         at=at,
     )
-
-
-def _shop(uow: PaymentUnitOfWork, order: Order) -> Shop:
-    shop = uow.shops.get(order.shop_id)
-    assert shop is not None, "an order always belongs to a shop"
-    return shop
 
 
 def _money(amount: int, currency: str) -> str:
@@ -159,23 +153,24 @@ def _receipt_body(order: Order, shop_name: str) -> str:
 
 def queue_pickup_order(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> None:
     """A pay-at-pickup order was placed: the customer's confirmation and the shop's alert, at once."""
-    shop = _shop(uow, order)
-    customer = uow.outbox.customer_address(order.customer_id)
-    if customer:
+    contacts = uow.outbox.order_contacts(order.customer_id, order.shop_id)
+    if contacts.customer:
         queue(
             uow,
             dedupe_key=f"order:{order.id}:pickup_confirmed",
             topic="order_confirmed",
-            recipient=customer,
-            subject=f"{shop.name}: order {order.number} confirmed, pay at pickup",
+            recipient=contacts.customer,
+            subject=f"{contacts.shop_name}: order {order.number} confirmed, pay at pickup",
             body=(
-                f"{shop.name} received your order {order.number}.\n\n{_lines(order)}\n\n"
+                f"{contacts.shop_name} received your order {order.number}.\n\n{_lines(order)}\n\n"
                 f"Total to pay at pickup: {_money(order.total, order.currency)}\n"
             ),
             order_id=order.id,
             at=at,
         )
-    queue_merchant_alert(uow, order, at=at, headline="New pickup order")
+    _queue_alerts(
+        uow, order, at=at, headline="New pickup order", shop_name=contacts.shop_name, addresses=contacts.merchants
+    )
 
 
 def queue_counter_receipt(uow: PaymentUnitOfWork, order: Order, *, method: str, at: datetime) -> None:
@@ -186,8 +181,8 @@ def queue_counter_receipt(uow: PaymentUnitOfWork, order: Order, *, method: str, 
         topic="receipt",
         at=at,
         write=lambda shop: (
-            f"{shop.name}: receipt for order {order.number}",
-            _receipt_body(order, shop.name) + f"Paid at pickup ({method.replace('_', ' ')}).\n",
+            f"{shop}: receipt for order {order.number}",
+            _receipt_body(order, shop) + f"Paid at pickup ({method.replace('_', ' ')}).\n",
         ),
     )
 
@@ -205,8 +200,8 @@ def queue_order_refused(uow: PaymentUnitOfWork, order: Order, *, reason: str, re
         topic="order_refused",
         at=at,
         write=lambda shop: (
-            f"{shop.name} cannot fulfil order {order.number}",
-            f"{shop.name} had to refuse your order {order.number}.\nReason: {reason}\n\n{money}",
+            f"{shop} cannot fulfil order {order.number}",
+            f"{shop} had to refuse your order {order.number}.\nReason: {reason}\n\n{money}",
         ),
     )
 
@@ -220,7 +215,7 @@ def queue_authorisation_released(uow: PaymentUnitOfWork, order: Order, *, at: da
         topic="authorisation_released",
         at=at,
         write=lambda shop: (
-            f"{shop.name}: the hold on your card for order {order.number} is released",
+            f"{shop}: the hold on your card for order {order.number} is released",
             f"The amount reserved on your card for order {order.number} was released; nothing was charged.\n",
         ),
     )
@@ -239,8 +234,8 @@ def queue_ready_for_pickup(uow: PaymentUnitOfWork, order: Order, *, at: datetime
         topic="ready_for_pickup",
         at=at,
         write=lambda shop: (
-            f"{shop.name}: order {order.number} is ready for pickup",
-            f"Your order {order.number} is ready for pickup at {shop.name}.\n\n{_lines(order)}\n{to_pay}",
+            f"{shop}: order {order.number} is ready for pickup",
+            f"Your order {order.number} is ready for pickup at {shop}.\n\n{_lines(order)}\n{to_pay}",
         ),
     )
 
@@ -253,8 +248,8 @@ def queue_refund_issued(uow: PaymentUnitOfWork, order: Order, *, amount: int, re
         topic="refund_issued",
         at=at,
         write=lambda shop: (
-            f"{shop.name}: {_money(amount, order.currency)} refunded on order {order.number}",
-            f"{shop.name} refunded {_money(amount, order.currency)} on order {order.number}. "
+            f"{shop}: {_money(amount, order.currency)} refunded on order {order.number}",
+            f"{shop} refunded {_money(amount, order.currency)} on order {order.number}. "
             "It reaches your account within a few days.\n",
         ),
     )

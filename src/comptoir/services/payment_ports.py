@@ -103,20 +103,15 @@ class OutboxRepository(Protocol):
 
     def for_order(self, order_id: str) -> list[OutboxMessage]: ...
 
-    def merchant_addresses(self, shop_id: int) -> Sequence[str]:
-        """Where a shop's alerts go: the emails of its merchants."""
-        ...
-
-    def customer_address(self, user_id: int) -> str | None: ...
-
     def order_contacts(self, customer_id: int, shop_id: int) -> OrderContacts:
-        """The shop's name, `customer_address(customer_id)` and `merchant_addresses(shop_id)`, in one query."""
+        """Who a message about an order goes to, and the shop's name to sign it with, in one query."""
         ...
 
 
 @dataclass(frozen=True, slots=True)
 class OrderContacts:
-    """Who hears about an order: its shop's name, the customer's address, the shop's merchants."""
+    """Who hears about an order: its shop's name, the customer's address (None if unknown), and the
+    addresses of the shop's merchants (where its alerts go)."""
 
     shop_name: str
     customer: str | None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -205,21 +204,9 @@ class SqlOutboxRepository:
         stmt = select(OutboxMessage).where(OutboxMessage.order_id == order_id).order_by(OutboxMessage.id)
         return list(self._session.scalars(stmt))
 
-    def merchant_addresses(self, shop_id: int) -> Sequence[str]:
-        stmt = (
-            select(User.email)
-            .join(ShopMerchant, ShopMerchant.user_id == User.id)
-            .where(ShopMerchant.shop_id == shop_id, or_(User.role == "merchant", User.role == "admin"))
-            .order_by(User.email)
-        )
-        return list(self._session.scalars(stmt))
-
-    def customer_address(self, user_id: int) -> str | None:
-        return self._session.scalars(select(User.email).where(User.id == user_id)).one_or_none()
-
     def order_contacts(self, customer_id: int, shop_id: int) -> OrderContacts:
-        # On the session's connection, not `session.execute`: it reads users and shops, which a
-        # payment never changes, so it need not flush the order's pending changes first.
+        # On the session's connection, not `session.execute`: it reads users and shops, which no
+        # order flow changes, so it need not flush the order's pending changes first.
         rows = self._session.connection().execute(_contacts_statement(), {"customer": customer_id, "shop": shop_id})
         shop_name = ""
         customer: str | None = None
