@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from _webhook_server import VARIANTS  # the script's own folder is on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = Path(__file__).resolve().parent / "_webhook_server.py"
 READY_TIMEOUT = 60.0
@@ -486,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--variant",
-        choices=["app", "no-ingest", "ingest-on-loop", "record-only"],
+        choices=sorted(VARIANTS),
         default="app",
         help="what-if servers to take the cost apart: no-ingest (HTTP + signature only), ingest-on-loop (no "
         "thread hop), record-only (the event row alone, as if a worker applied it later); default app, comptoir "
