@@ -56,38 +56,52 @@ def _no_ingest(app: Any) -> None:
     """Signature checked and event parsed, then answered without touching the database."""
     from comptoir.services import webhooks
 
-    def answer(_uow: object, _gateway: object, event: Any, *, now: object) -> Any:
-        return webhooks.IngestResult(event.id, event.type, "processed")
+    def answer(_uow: object, _gateway: object, deliveries: Any) -> Any:
+        return [webhooks.IngestResult(event.id, event.type, "processed") for event, _ in deliveries]
 
-    webhooks.ingest = answer
+    webhooks.ingest_many = answer
 
 
 def _record_only(app: Any) -> None:
-    """Only the event row (INSERT … ON CONFLICT), in its own transaction, then 200: what "acknowledge,
-    let the worker apply it" would cost the route. Nothing applies the events in this run."""
+    """Only the event rows (INSERT … ON CONFLICT), one transaction per group, then 200: what
+    "acknowledge, let the worker apply it" would cost the route. Nothing applies the events."""
     from comptoir.adapters.db.payment_models import ReceivedEvent
     from comptoir.services import webhooks
 
-    def record(uow: Any, _gateway: object, event: Any, *, now: Any) -> Any:
+    def record(uow: Any, _gateway: object, deliveries: Any) -> Any:
+        results = []
         with uow:
-            row = ReceivedEvent(
-                id=event.id, type=event.type, payload=dict(event.raw), status="received", attempts=0, received_at=now
-            )
-            new = uow.events.add_if_new(row)
+            for event, now in deliveries:
+                row = ReceivedEvent(
+                    id=event.id,
+                    type=event.type,
+                    payload=dict(event.raw),
+                    status="received",
+                    attempts=0,
+                    received_at=now,
+                )
+                new = uow.events.add_if_new(row)
+                results.append(webhooks.IngestResult(event.id, event.type, "processed" if new else "duplicate"))
             uow.commit()
-        return webhooks.IngestResult(event.id, event.type, "processed" if new else "duplicate")
+        return results
 
-    webhooks.ingest = record
+    webhooks.ingest_many = record
 
 
 def _ingest_on_loop(app: Any) -> None:
-    """The same ingest, run on the event loop thread instead of a worker thread (the thread hop's cost)."""
+    """Each event ingested alone on the event loop thread: no worker thread, no group."""
 
     class OnLoop:
         serialised = True
 
         async def run(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
             return fn(*args, **kwargs)
+
+        async def run_grouped(self, _key: str, run_many: Any, item: Any) -> Any:
+            (outcome,) = run_many([item])
+            if isinstance(outcome, Exception):
+                raise outcome
+            return outcome
 
     app.state.db_lane = OnLoop()
 

@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, ReceivedEvent
@@ -303,6 +304,23 @@ def test_refunds_from_the_dashboard_land_in_the_ledger_whatever_the_event_order(
     assert _count(uows, LedgerEntry, order_id=order.id) == 4  # payment, refund, reversal, refund
 
 
+def _watch_refund_calls(gateway, uow) -> list[str]:
+    """Whether `uow` had a transaction open each time Stripe's refund list was asked for."""
+    during_call: list[str] = []
+    list_refunds = gateway.list_refunds
+
+    def watched(payment_intent_id: str):
+        try:
+            _ = uow.session
+            during_call.append("transaction open")
+        except RuntimeError:
+            during_call.append("no transaction")
+        return list_refunds(payment_intent_id)
+
+    gateway.list_refunds = watched
+    return during_call
+
+
 def test_a_refund_event_asks_stripe_for_the_refunds_before_its_transaction_opens(uows, gateway, shop_setup) -> None:
     from comptoir.services.payment_gateway import Refund
 
@@ -312,18 +330,7 @@ def test_a_refund_event_asks_stripe_for_the_refunds_before_its_transaction_opens
     assert intent is not None
     gateway.refunds[intent] = [Refund("re_1", 20000, "EUR", "succeeded", intent, "ch_1", None)]
     uow = uows()
-    during_call: list[str] = []
-    list_refunds = gateway.list_refunds
-
-    def watched(payment_intent_id: str) -> list[Refund]:
-        try:
-            _ = uow.session
-            during_call.append("transaction open")
-        except RuntimeError:
-            during_call.append("no transaction")
-        return list_refunds(payment_intent_id)
-
-    gateway.list_refunds = watched  # type: ignore[method-assign]
+    during_call = _watch_refund_calls(gateway, uow)
     # when its charge.refunded event arrives
     result = webhooks.ingest(uow, gateway, event("charge.refunded", {"id": "ch_1", "payment_intent": intent}), now=NOW)
     # then Stripe was asked while no transaction (no lock) was held, and the refund landed
@@ -398,3 +405,113 @@ def test_the_reconciler_books_refunds_whose_events_were_all_lost(uows, gateway, 
     assert second.repairs == ()
     assert _order_row(uows, order.id) == ("confirmed", "refunded")
     assert _count(uows, LedgerEntry, order_id=order.id, kind="refund") == 2
+
+
+# --- group commit: the SQLite lane applies the events that queued up together ------------------
+
+
+def _completed(uows, gateway, shop_setup, event_id):
+    """A pending order and the signed `checkout.session.completed` of its paid session."""
+    order, customer = _order(uows, shop_setup, quantity=1)
+    paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
+    return order, paid, event("checkout.session.completed", session_dict(paid), event_id=event_id)
+
+
+def _commits(engine) -> list[int]:
+    commits: list[int] = []
+    sa_event.listen(engine, "commit", lambda _conn: commits.append(1))
+    return commits
+
+
+def test_a_group_of_events_is_applied_once_each_in_one_transaction(uows, gateway, shop_setup, engine) -> None:
+    # given two paid sessions' events, a second copy of the first, and an event type we ignore
+    first, _, first_event = _completed(uows, gateway, shop_setup, "evt_a")
+    second, _, second_event = _completed(uows, gateway, shop_setup, "evt_b")
+    unknown = event("customer.created", {"id": "cus_1"}, event_id="evt_c")
+    commits = _commits(engine)
+    # when they arrive as one group
+    outcomes = webhooks.ingest_many(
+        uows(), gateway, [(first_event, NOW), (second_event, NOW), (first_event, NOW), (unknown, NOW)]
+    )
+    # then each is answered as if alone, and one commit made them all
+    assert [(o.status, o.outcome) for o in outcomes] == [
+        ("processed", "paid"),
+        ("processed", "paid"),
+        ("duplicate", ""),
+        ("ignored", ""),
+    ]
+    assert len(commits) == 1
+    for order in (first, second):
+        assert _order_row(uows, order.id) == ("confirmed", "paid")
+        assert _count(uows, LedgerEntry, order_id=order.id) == 1
+        assert _outbox(uows, order.id).count("receipt") == 1
+    assert _count(uows, ReceivedEvent) == 3
+
+
+def test_a_failing_event_fails_alone_and_the_rest_of_its_group_applies(uows, gateway, shop_setup, monkeypatch) -> None:
+    # given a group whose middle event's handler fails
+    ok_before, _, ok_before_event = _completed(uows, gateway, shop_setup, "evt_ok_1")
+    doomed, _, doomed_event = _completed(uows, gateway, shop_setup, "evt_doomed")
+    ok_after, _, ok_after_event = _completed(uows, gateway, shop_setup, "evt_ok_2")
+    queue_paid_order = fulfilment.notifications.queue_paid_order
+
+    def fails_for_one_order(uow, order, *, at):
+        if order.id == doomed.id:
+            raise RuntimeError("mail template missing")
+        queue_paid_order(uow, order, at=at)
+
+    monkeypatch.setattr("comptoir.services.notifications.queue_paid_order", fails_for_one_order)
+    # when the group is ingested
+    outcomes = webhooks.ingest_many(
+        uows(), gateway, [(ok_before_event, NOW), (doomed_event, NOW), (ok_after_event, NOW)]
+    )
+    # then the failing event is answered 5xx, left no trace but its `failed` row, and the others applied
+    assert isinstance(outcomes[1], webhooks.WebhookProcessingFailed)
+    assert [outcomes[0].status, outcomes[2].status] == ["processed", "processed"]
+    assert _order_row(uows, doomed.id) == ("pending", "unpaid")
+    assert _count(uows, LedgerEntry, order_id=doomed.id) == 0
+    assert webhooks.failed_event_ids(uows()) == ["evt_doomed"]
+    for order in (ok_before, ok_after):
+        assert _order_row(uows, order.id) == ("confirmed", "paid")
+        assert _count(uows, LedgerEntry, order_id=order.id) == 1
+
+
+def test_two_events_for_one_payment_in_one_group_record_the_money_once(uows, gateway, shop_setup) -> None:
+    # given payment_intent.succeeded and checkout.session.completed for the same payment
+    order, paid, completed = _completed(uows, gateway, shop_setup, "evt_session")
+    intent = {
+        "id": paid.payment_intent_id,
+        "object": "payment_intent",
+        "amount": order.total,
+        "amount_received": order.total,
+        "currency": "eur",
+        "metadata": {"order_id": order.id},
+    }
+    succeeded = event("payment_intent.succeeded", intent, event_id="evt_intent")
+    # when both arrive in one group
+    outcomes = webhooks.ingest_many(uows(), gateway, [(succeeded, NOW), (completed, NOW)])
+    # then the first records the payment, the second changes nothing
+    assert [o.outcome for o in outcomes] == ["paid", "unchanged"]
+    assert _count(uows, LedgerEntry, order_id=order.id) == 1
+    assert _order_row(uows, order.id) == ("confirmed", "paid")
+    assert _outbox(uows, order.id).count("receipt") == 1
+
+
+def test_a_refund_event_in_a_group_still_asks_stripe_with_no_transaction_open(uows, gateway, shop_setup) -> None:
+    from comptoir.services.payment_gateway import Refund
+
+    # given a paid order refunded in the Dashboard, and another order's session event
+    refunded, paid = _paid_order(uows, gateway, shop_setup)
+    other, _, other_event = _completed(uows, gateway, shop_setup, "evt_other")
+    intent = paid.payment_intent_id
+    gateway.refunds[intent] = [Refund("re_1", 20000, "EUR", "succeeded", intent, "ch_1", None)]
+    uow = uows()
+    during_call = _watch_refund_calls(gateway, uow)
+    refund_event = event("charge.refunded", {"id": "ch_1", "payment_intent": intent})
+    # when both arrive in one group
+    outcomes = webhooks.ingest_many(uow, gateway, [(other_event, NOW), (refund_event, NOW)])
+    # then Stripe was asked outside any transaction and both applied
+    assert during_call == ["no transaction"]
+    assert [o.outcome for o in outcomes] == ["paid", "changed"]
+    assert _order_row(uows, refunded.id)[1] == "partially_refunded"
+    assert _order_row(uows, other.id) == ("confirmed", "paid")

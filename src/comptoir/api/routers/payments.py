@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from fastapi import APIRouter, Request
@@ -121,5 +122,6 @@ def pay(order_id: str, body: PayIn, actor: CurrentActor, uow: PaymentUow, gatewa
 async def stripe_webhook(request: Request, uow: PaymentUow, gateway: Gateway, now: Now, lane: DbLane) -> WebhookAck:
     payload = await request.body()
     event = gateway.verify_webhook(payload, request.headers.get("stripe-signature"))
-    result = await lane.run(webhooks.ingest, uow, gateway, event, now=now())
+    ingest = functools.partial(webhooks.ingest_many, uow, gateway)
+    result = await lane.run_grouped("stripe-webhooks", ingest, (event, now()))
     return WebhookAck(status=result.status)
