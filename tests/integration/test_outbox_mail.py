@@ -24,6 +24,7 @@ from comptoir.adapters.mail import ConsoleMailer, SmtpMailer
 from comptoir.domain.actors import SYSTEM_WEBHOOK, Role
 from comptoir.services import checkout, fulfilment, notifications, ordering, outbox
 from comptoir.services.checkout import CheckoutUrls
+from comptoir.services.payment_ports import NewMessage
 from comptoir.worker import Worker, WorkerSchedule
 from tests.factories import NOW, add_product, add_shop, add_user, order_of
 from tests.fakes import FakeGateway
@@ -429,3 +430,36 @@ def test_a_message_is_queued_once_per_dedupe_key_even_within_one_transaction(uow
         assert queue(uow, "test:other") is True
         uow.commit()
     assert [row.dedupe_key for row in _rows(uows)] == ["test:once", "test:other"]
+
+
+def test_several_messages_go_in_one_statement_and_known_keys_are_skipped(
+    uows: SqlUnitOfWorkFactory, engine: Engine
+) -> None:
+    # given a message already queued
+    with uows() as uow:
+        notifications.queue(
+            uow,
+            dedupe_key="test:b",
+            topic="test",
+            recipient="b@example.com",
+            subject="s",
+            body="b\n",
+            order_id=None,
+            at=NOW,
+        )
+        uow.commit()
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_: statements.append(sql))
+    # when three messages, one of them with that key, are queued together
+    with uows() as uow:
+        drafts = [NewMessage(f"test:{k}", "test", f"{k}@example.com", "s", "b\n", None) for k in "abc"]
+        queued = uow.outbox.add_if_new(drafts, at=NOW)
+        uow.commit()
+    # then one INSERT queued the two new ones, and the known one is left as it was
+    assert queued == 2
+    assert sum(sql.lstrip().upper().startswith("INSERT") for sql in statements) == 1
+    assert sorted((row.dedupe_key, row.recipient) for row in _rows(uows)) == [
+        ("test:a", "a@example.com"),
+        ("test:b", "b@example.com"),
+        ("test:c", "c@example.com"),
+    ]

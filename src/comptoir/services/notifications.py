@@ -13,7 +13,7 @@ from typing import Protocol
 
 from comptoir.adapters.db.models import Order
 from comptoir.domain.money import Money, milli_to_quantity
-from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.payment_ports import NewMessage, PaymentUnitOfWork
 
 
 class Mailer(Protocol):
@@ -33,58 +33,68 @@ def queue(
     order_id: str | None,
     at: datetime,
 ) -> bool:
-    return uow.outbox.add_if_new(
-        dedupe_key=dedupe_key,
-        topic=topic,
-        recipient=recipient,
-        subject=subject,
-        body=body,
-        order_id=order_id,
-        at=at,
-    )
+    message = NewMessage(dedupe_key, topic, recipient, subject, body, order_id)
+    return uow.outbox.add_if_new([message], at=at) == 1
 
 
 def queue_paid_order(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> None:
     """A receipt to the customer and an alert to each of the shop's merchants."""
-    contacts = uow.outbox.order_contacts(order.customer_id, order.shop_id)
-    if contacts.customer:
-        queue(
-            uow,
-            dedupe_key=f"order:{order.id}:receipt",
-            topic="receipt",
-            recipient=contacts.customer,
-            subject=f"{contacts.shop_name}: receipt for order {order.number}",
-            body=_receipt_body(order, contacts.shop_name),
-            order_id=order.id,
-            at=at,
-        )
-    _queue_alerts(
-        uow, order, at=at, headline="New paid order", shop_name=contacts.shop_name, addresses=contacts.merchants
+    _queue_customer_and_shop(
+        uow,
+        order,
+        at=at,
+        fact="receipt",
+        topic="receipt",
+        headline="New paid order",
+        write=lambda shop, lines: (f"{shop}: receipt for order {order.number}", _receipt_body(order, shop, lines)),
     )
+
+
+def _queue_customer_and_shop(
+    uow: PaymentUnitOfWork,
+    order: Order,
+    *,
+    at: datetime,
+    fact: str,
+    topic: str,
+    headline: str,
+    write: Callable[[str, str], tuple[str, str]],
+) -> None:
+    """The customer's message about `fact` (`write(shop_name, lines)` gives its subject and body)
+    and the alerts to the shop's merchants, queued in one statement."""
+    contacts = uow.outbox.order_contacts(order.customer_id, order.shop_id)
+    lines = _lines(uow, order)
+    messages = _alerts(
+        order, headline=headline, shop_name=contacts.shop_name, addresses=contacts.merchants, lines=lines
+    )
+    if contacts.customer:
+        subject, body = write(contacts.shop_name, lines)
+        messages.insert(0, NewMessage(f"order:{order.id}:{fact}", topic, contacts.customer, subject, body, order.id))
+    uow.outbox.add_if_new(messages, at=at)
 
 
 def queue_merchant_alert(uow: PaymentUnitOfWork, order: Order, *, at: datetime, headline: str) -> None:
     contacts = uow.outbox.order_contacts(order.customer_id, order.shop_id)
-    _queue_alerts(uow, order, at=at, headline=headline, shop_name=contacts.shop_name, addresses=contacts.merchants)
+    alerts = _alerts(
+        order, headline=headline, shop_name=contacts.shop_name, addresses=contacts.merchants, lines=_lines(uow, order)
+    )
+    uow.outbox.add_if_new(alerts, at=at)
 
 
-def _queue_alerts(
-    uow: PaymentUnitOfWork, order: Order, *, at: datetime, headline: str, shop_name: str, addresses: Sequence[str]
-) -> None:
-    for address in addresses:
-        queue(
-            uow,
+def _alerts(order: Order, *, headline: str, shop_name: str, addresses: Sequence[str], lines: str) -> list[NewMessage]:
+    return [
+        NewMessage(
             dedupe_key=f"order:{order.id}:alert:{headline}:{address}",
             topic="merchant_alert",
             recipient=address,
             subject=f"{headline}: {order.number} ({_money(order.total, order.currency)})",
             body=(
-                f"{headline} for {shop_name}.\n\n{_lines(order)}\n\n"
-                f"Payment: {order.payment_method}, {order.payment_status}.\n"
+                f"{headline} for {shop_name}.\n\n{lines}\n\nPayment: {order.payment_method}, {order.payment_status}.\n"
             ),
             order_id=order.id,
-            at=at,
         )
+        for address in addresses
+    ]
 
 
 def queue_payment_failed(uow: PaymentUnitOfWork, order: Order, *, attempt_ref: str, at: datetime) -> None:
@@ -133,17 +143,17 @@ def _money(amount: int, currency: str) -> str:
     return Money(amount, currency).format()
 
 
-def _lines(order: Order) -> str:
+def _lines(uow: PaymentUnitOfWork, order: Order) -> str:
     return "\n".join(
         f"  {milli_to_quantity(line.quantity_milli).normalize():f} {line.unit} x {line.name}: "
         f"{_money(line.line_total, order.currency)}"
-        for line in order.lines
+        for line in uow.orders.line_summaries(order)
     )
 
 
-def _receipt_body(order: Order, shop_name: str) -> str:
+def _receipt_body(order: Order, shop_name: str, lines: str) -> str:
     return (
-        f"Thank you for your order at {shop_name}.\n\nOrder {order.number}\n{_lines(order)}\n\n"
+        f"Thank you for your order at {shop_name}.\n\nOrder {order.number}\n{lines}\n\n"
         f"Total paid: {_money(order.total, order.currency)}\n"
     )
 
@@ -153,23 +163,18 @@ def _receipt_body(order: Order, shop_name: str) -> str:
 
 def queue_pickup_order(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> None:
     """A pay-at-pickup order was placed: the customer's confirmation and the shop's alert, at once."""
-    contacts = uow.outbox.order_contacts(order.customer_id, order.shop_id)
-    if contacts.customer:
-        queue(
-            uow,
-            dedupe_key=f"order:{order.id}:pickup_confirmed",
-            topic="order_confirmed",
-            recipient=contacts.customer,
-            subject=f"{contacts.shop_name}: order {order.number} confirmed, pay at pickup",
-            body=(
-                f"{contacts.shop_name} received your order {order.number}.\n\n{_lines(order)}\n\n"
-                f"Total to pay at pickup: {_money(order.total, order.currency)}\n"
-            ),
-            order_id=order.id,
-            at=at,
-        )
-    _queue_alerts(
-        uow, order, at=at, headline="New pickup order", shop_name=contacts.shop_name, addresses=contacts.merchants
+    _queue_customer_and_shop(
+        uow,
+        order,
+        at=at,
+        fact="pickup_confirmed",
+        topic="order_confirmed",
+        headline="New pickup order",
+        write=lambda shop, lines: (
+            f"{shop}: order {order.number} confirmed, pay at pickup",
+            f"{shop} received your order {order.number}.\n\n{lines}\n\n"
+            f"Total to pay at pickup: {_money(order.total, order.currency)}\n",
+        ),
     )
 
 
@@ -182,7 +187,7 @@ def queue_counter_receipt(uow: PaymentUnitOfWork, order: Order, *, method: str, 
         at=at,
         write=lambda shop: (
             f"{shop}: receipt for order {order.number}",
-            _receipt_body(order, shop) + f"Paid at pickup ({method.replace('_', ' ')}).\n",
+            _receipt_body(order, shop, _lines(uow, order)) + f"Paid at pickup ({method.replace('_', ' ')}).\n",
         ),
     )
 
@@ -235,7 +240,7 @@ def queue_ready_for_pickup(uow: PaymentUnitOfWork, order: Order, *, at: datetime
         at=at,
         write=lambda shop: (
             f"{shop}: order {order.number} is ready for pickup",
-            f"Your order {order.number} is ready for pickup at {shop}.\n\n{_lines(order)}\n{to_pay}",
+            f"Your order {order.number} is ready for pickup at {shop}.\n\n{_lines(uow, order)}\n{to_pay}",
         ),
     )
 

@@ -78,20 +78,22 @@ class EventRepository(Protocol):
     def failed(self, *, limit: int) -> list[ReceivedEvent]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message to queue; `dedupe_key` names the fact it reports, so the fact is told once."""
+
+    dedupe_key: str
+    topic: str
+    recipient: str
+    subject: str
+    body: str
+    order_id: str | None
+
+
 class OutboxRepository(Protocol):
-    def add_if_new(
-        self,
-        *,
-        dedupe_key: str,
-        topic: str,
-        recipient: str,
-        subject: str,
-        body: str,
-        order_id: str | None,
-        at: datetime,
-    ) -> bool:
-        """Queue a message unless one with this dedupe key exists (in one statement, backed by the
-        unique key, so racing writers never fail). True if this call queued it."""
+    def add_if_new(self, messages: Sequence[NewMessage], *, at: datetime) -> int:
+        """Queue each message unless one with its dedupe key exists, all in one statement backed by
+        the unique key (racing writers never fail). How many this call queued."""
         ...
 
     def claim_due(self, now: datetime, *, limit: int, max_attempts: int) -> list[OutboxMessage]:

@@ -8,6 +8,7 @@ those records to their callers: they build `services.views` inside the transacti
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -86,6 +87,14 @@ class ProductRepository(Protocol):
     def return_stock(self, product_id: int, quantity_milli: int) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class LineSummary:
+    name: str
+    unit: str
+    quantity_milli: int
+    line_total: int
+
+
 class OrderRepository(Protocol):
     def get(self, order_id: str) -> Order | None: ...
 
@@ -97,6 +106,12 @@ class OrderRepository(Protocol):
         ...
 
     def add(self, order: Order) -> Order: ...
+
+    def line_summaries(self, order: Order) -> list[LineSummary]:
+        """The order's lines as messages print them: from memory if they are loaded (and maybe just
+        changed, as weighing does), else read without flushing the session (lines are otherwise
+        never changed once the order is placed)."""
+        ...
 
     def number_exists(self, number: str) -> bool: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,15 +14,16 @@ from sqlalchemy.orm import Session
 
 from comptoir.adapters.db.models import Shop, ShopMerchant, User
 from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
-from comptoir.services.payment_ports import AlreadyRecorded, OrderContacts
+from comptoir.services.payment_ports import AlreadyRecorded, NewMessage, OrderContacts
 
 _UNSETTLED_ATTEMPTS = ("creating", "open", "processing")
 
 
 def insert_unless_present(
-    session: Session, table: Table, conflict_columns: tuple[str, ...], values: dict[str, Any]
-) -> bool:
-    """One `INSERT … ON CONFLICT (…) DO NOTHING`; True if this call wrote the row.
+    session: Session, table: Table, conflict_columns: tuple[str, ...], values: dict[str, Any] | list[dict[str, Any]]
+) -> int:
+    """`INSERT … ON CONFLICT (…) DO NOTHING` of one row or several (one statement: SQLAlchemy
+    renders a list as one multi-row INSERT); how many rows this call wrote.
 
     The check and the insert are one statement: a row already there (committed, or inserted
     earlier in this transaction) makes it a no-op, and on PostgreSQL a concurrent uncommitted
@@ -34,7 +36,7 @@ def insert_unless_present(
     # so the insert need not flush the session's pending changes first (they go at commit, in
     # one flush); the rows it may reference are already in the database, since every repository
     # `add` flushes. RETURNING, not rowcount: psycopg reports -1 for these statements.
-    return connection.execute(stmt, values).first() is not None
+    return len(connection.execute(stmt, values).all())
 
 
 @functools.cache
@@ -92,7 +94,7 @@ class SqlPaymentRepository:
 
     def add_entry_if_new(self, entry: LedgerEntry) -> bool:
         values = {c.key: getattr(entry, c.key) for c in _LEDGER.columns if c.key != "id"}
-        return insert_unless_present(self._session, _LEDGER, ("kind", "external_id"), values)
+        return insert_unless_present(self._session, _LEDGER, ("kind", "external_id"), values) == 1
 
     def order_id_for_payment(self, external_id: str) -> str | None:
         stmt = select(LedgerEntry.order_id).where(LedgerEntry.kind == "payment", LedgerEntry.external_id == external_id)
@@ -143,7 +145,7 @@ class SqlEventRepository:
 
     def add_if_new(self, event: ReceivedEvent) -> bool:
         values = {column.key: getattr(event, column.key) for column in _EVENTS.columns}
-        return insert_unless_present(self._session, _EVENTS, ("id",), values)
+        return insert_unless_present(self._session, _EVENTS, ("id",), values) == 1
 
     def failed(self, *, limit: int) -> list[ReceivedEvent]:
         stmt = (
@@ -159,29 +161,22 @@ class SqlOutboxRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def add_if_new(
-        self,
-        *,
-        dedupe_key: str,
-        topic: str,
-        recipient: str,
-        subject: str,
-        body: str,
-        order_id: str | None,
-        at: datetime,
-    ) -> bool:
-        values = {
-            "dedupe_key": dedupe_key,
-            "topic": topic,
-            "recipient": recipient,
-            "subject": subject,
-            "body": body,
-            "order_id": order_id,
-            "created_at": at,
-            "next_attempt_at": at,
-            "attempts": 0,
-        }
-        return insert_unless_present(self._session, _OUTBOX, ("dedupe_key",), values)
+    def add_if_new(self, messages: Sequence[NewMessage], *, at: datetime) -> int:
+        rows = [
+            {
+                "dedupe_key": m.dedupe_key,
+                "topic": m.topic,
+                "recipient": m.recipient,
+                "subject": m.subject,
+                "body": m.body,
+                "order_id": m.order_id,
+                "created_at": at,
+                "next_attempt_at": at,
+                "attempts": 0,
+            }
+            for m in messages
+        ]
+        return insert_unless_present(self._session, _OUTBOX, ("dedupe_key",), rows) if rows else 0
 
     def claim_due(self, now: datetime, *, limit: int, max_attempts: int) -> list[OutboxMessage]:
         stmt = (

