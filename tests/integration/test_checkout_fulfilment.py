@@ -423,12 +423,24 @@ def _commits(engine) -> list[int]:
     return commits
 
 
+def _order_updates(engine) -> list[int]:
+    """Rows per `UPDATE orders` statement sent (an executemany counts once)."""
+    updates: list[int] = []
+
+    def seen(_conn, _cursor, statement, parameters, _context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE ORDERS"):
+            updates.append(len(parameters) if executemany else 1)
+
+    sa_event.listen(engine, "before_cursor_execute", seen)
+    return updates
+
+
 def test_a_group_of_events_is_applied_once_each_in_one_transaction(uows, gateway, shop_setup, engine) -> None:
     # given two paid sessions' events, a second copy of the first, and an event type we ignore
     first, _, first_event = _completed(uows, gateway, shop_setup, "evt_a")
     second, _, second_event = _completed(uows, gateway, shop_setup, "evt_b")
     unknown = event("customer.created", {"id": "cus_1"}, event_id="evt_c")
-    commits = _commits(engine)
+    commits, order_updates = _commits(engine), _order_updates(engine)
     # when they arrive as one group
     outcomes = webhooks.ingest_many(
         uows(), gateway, [(first_event, NOW), (second_event, NOW), (first_event, NOW), (unknown, NOW)]
@@ -441,6 +453,7 @@ def test_a_group_of_events_is_applied_once_each_in_one_transaction(uows, gateway
         ("ignored", ""),
     ]
     assert len(commits) == 1
+    assert order_updates == [2]  # both orders flushed together, at commit, not one flush per event
     for order in (first, second):
         assert _order_row(uows, order.id) == ("confirmed", "paid")
         assert _count(uows, LedgerEntry, order_id=order.id) == 1

@@ -17,6 +17,12 @@ from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, Outbox
 from comptoir.services.payment_ports import AlreadyRecorded, NewMessage, OrderContacts
 
 _UNSETTLED_ATTEMPTS = ("creating", "open", "processing")
+_ATTEMPTS_OF_ORDER = (
+    select(PaymentAttempt)
+    .where(PaymentAttempt.order_id == bindparam("order_id"))
+    .order_by(PaymentAttempt.number)
+    .execution_options(autoflush=False)
+)
 
 
 def insert_unless_present(
@@ -56,8 +62,9 @@ class SqlPaymentRepository:
         self._session = session
 
     def attempts(self, order_id: str) -> list[PaymentAttempt]:
-        stmt = select(PaymentAttempt).where(PaymentAttempt.order_id == order_id).order_by(PaymentAttempt.number)
-        return list(self._session.scalars(stmt))
+        # No flush first: an attempt's order never changes and new attempts are flushed as they are
+        # added, so nothing pending changes which rows match; rows already held come back as held.
+        return list(self._session.scalars(_ATTEMPTS_OF_ORDER, {"order_id": order_id}))
 
     def attempt_by_provider_id(self, provider_id: str) -> PaymentAttempt | None:
         return self._session.scalars(

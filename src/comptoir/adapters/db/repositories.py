@@ -143,7 +143,14 @@ class SqlOrderRepository:
 
     def get_for_update(self, order_id: str) -> Order | None:
         # FOR UPDATE on PostgreSQL; SQLite ignores it, its BEGIN IMMEDIATE already serialises writers.
-        return self._session.get(Order, order_id, with_for_update=True, populate_existing=True)
+        if self._session.identity_map.get(identity_key(Order, order_id)) is not None:
+            # held already, maybe changed: flushed, then read again from its locked row
+            return self._session.get(Order, order_id, with_for_update=True, populate_existing=True)
+        # Not held by this session, so no pending change is in it, and nothing pending elsewhere
+        # changes what this reads: no flush first. A group of webhook events (one transaction) then
+        # flushes once, at commit, instead of once per event before loading the next order.
+        with self._session.no_autoflush:
+            return self._session.get(Order, order_id, with_for_update=True)
 
     def add(self, order: Order) -> Order:
         self._session.add(order)
