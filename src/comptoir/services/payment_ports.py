@@ -37,7 +37,10 @@ class PaymentRepository(Protocol):
         """Attempts of `kind` not yet in a final state (creating, open, processing)."""
         ...
 
-    def ledger(self, order_id: str) -> list[LedgerEntry]: ...
+    def ledger(self, order_id: str) -> list[LedgerRow]:
+        """The order's entries, oldest first, as plain rows: the ledger is append-only, so nothing
+        in them is ever changed through the session."""
+        ...
 
     def entry(self, kind: str, external_id: str) -> LedgerEntry | None: ...
 
@@ -66,6 +69,10 @@ class EventRepository(Protocol):
 
     def get_for_update(self, event_id: str) -> ReceivedEvent | None: ...
 
+    def status(self, event_id: str) -> str | None:
+        """The recorded event's status, or None: what a duplicate delivery needs, without its payload."""
+        ...
+
     def add(self, event: ReceivedEvent) -> ReceivedEvent:
         """Flushes; raises AlreadyRecorded if a concurrent transaction inserted the same id."""
         ...
@@ -76,6 +83,17 @@ class EventRepository(Protocol):
         ...
 
     def failed(self, *, limit: int) -> list[ReceivedEvent]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    kind: str
+    amount: int
+    currency: str
+    external_id: str
+    source: str
+    reason: str
+    recorded_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from comptoir.domain.actors import Actor
 from comptoir.domain.ledger import Attempt, Entry, EntryKind, balance, derive_status
 from comptoir.domain.orders import PAYMENT_TRANSITIONS, OrderStatus, PaymentStatus
 from comptoir.services import order_state
-from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.payment_ports import LedgerRow, PaymentUnitOfWork
 
 # Attempt states only move forward along this ranking (a late "processing" never undoes "succeeded").
 # "authorized" is a card authorisation awaiting capture (manual capture); it ends "succeeded"
@@ -56,7 +56,7 @@ def attempt_signal(attempts: list[PaymentAttempt]) -> Attempt:
     return Attempt.NONE
 
 
-def ledger_entries(uow: PaymentUnitOfWork, order_id: str, rows: list[LedgerEntry] | None = None) -> list[Entry]:
+def ledger_entries(uow: PaymentUnitOfWork, order_id: str, rows: list[LedgerRow] | None = None) -> list[Entry]:
     """The order's ledger as domain entries (from `rows` when the caller just read them)."""
     return [
         Entry(EntryKind(row.kind), row.amount, row.currency, row.external_id)
@@ -100,7 +100,7 @@ def sync_payment_status(
     actor: Actor | str,
     at: datetime,
     reason: str,
-    ledger: list[LedgerEntry] | None = None,
+    ledger: list[LedgerRow] | None = None,
 ) -> PaymentStatus:
     """Set the order's payment axis to what the ledger and latest attempt say, one legal step at a time.
 

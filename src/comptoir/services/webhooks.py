@@ -217,9 +217,9 @@ def _apply(
     if not force and uow.events.add_if_new(new_row):
         outcome = handler.apply(uow, event.object, fetched, now) if handler else ""
         return IngestResult(event.id, event.type, status, outcome)
-    row = uow.events.get_for_update(event.id)
-    if row is not None and row.status != "failed" and not force:
+    if not force and uow.events.status(event.id) not in {None, "failed"}:
         return IngestResult(event.id, event.type, "duplicate")
+    row = uow.events.get_for_update(event.id)
     if row is None:
         row = uow.events.add(
             ReceivedEvent(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from comptoir.adapters.db.models import Shop, ShopMerchant, User
 from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
-from comptoir.services.payment_ports import AlreadyRecorded, NewMessage, OrderContacts
+from comptoir.services.payment_ports import AlreadyRecorded, LedgerRow, NewMessage, OrderContacts
 
 _UNSETTLED_ATTEMPTS = ("creating", "open", "processing")
 _ATTEMPTS_OF_ORDER = (
@@ -89,11 +89,12 @@ class SqlPaymentRepository:
         )
         return list(self._session.scalars(stmt))
 
-    def ledger(self, order_id: str) -> list[LedgerEntry]:
-        # Ledger rows are only ever inserted by `add_entry_if_new`, straight on the connection, so
-        # nothing pending in the session can change this answer: no autoflush before it.
-        stmt = _LEDGER_OF_ORDER.execution_options(autoflush=False)
-        return list(self._session.scalars(stmt, {"order_id": order_id}))
+    def ledger(self, order_id: str) -> list[LedgerRow]:
+        # Core on the connection, no flush first: ledger rows are only ever inserted by
+        # `add_entry_if_new`, straight on the connection, so nothing pending in the session can
+        # change this answer, and read-only rows need none of the ORM's tracking.
+        rows = self._session.connection().execute(_LEDGER_OF_ORDER, {"order_id": order_id})
+        return [LedgerRow(*row) for row in rows]
 
     def entry(self, kind: str, external_id: str) -> LedgerEntry | None:
         stmt = select(LedgerEntry).where(LedgerEntry.kind == kind, LedgerEntry.external_id == external_id)
@@ -137,6 +138,11 @@ class SqlEventRepository:
 
     def get(self, event_id: str) -> ReceivedEvent | None:
         return self._session.get(ReceivedEvent, event_id)
+
+    def status(self, event_id: str) -> str | None:
+        # Core on the connection: event rows are only ever changed in the transaction of their
+        # own delivery, and this is read after that row's insert was refused.
+        return self._session.connection().execute(_EVENT_STATUS, {"event_id": event_id}).scalar()
 
     def get_for_update(self, event_id: str) -> ReceivedEvent | None:
         stmt = select(ReceivedEvent).where(ReceivedEvent.id == event_id).with_for_update()
@@ -242,7 +248,20 @@ def _contacts_statement() -> Any:
     )
 
 
-_LEDGER_OF_ORDER = select(LedgerEntry).where(LedgerEntry.order_id == bindparam("order_id")).order_by(LedgerEntry.id)
+_EVENT_STATUS = select(ReceivedEvent.status).where(ReceivedEvent.id == bindparam("event_id"))
+_LEDGER_OF_ORDER = (
+    select(
+        LedgerEntry.kind,
+        LedgerEntry.amount,
+        LedgerEntry.currency,
+        LedgerEntry.external_id,
+        LedgerEntry.source,
+        LedgerEntry.reason,
+        LedgerEntry.recorded_at,
+    )
+    .where(LedgerEntry.order_id == bindparam("order_id"))
+    .order_by(LedgerEntry.id)
+)
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 _EVENTS: Table = ReceivedEvent.__table__  # type: ignore[assignment]
 _LEDGER: Table = LedgerEntry.__table__  # type: ignore[assignment]
