@@ -2,14 +2,15 @@
 """CPU and SQL cost of `webhooks.ingest` in process (no HTTP, no signature), for bench/webhook_ingest.py.
 
     .venv/bin/python bench/webhook_inprocess.py [--events 300] [--db sqlite|postgresql] [--rounds 3]
-        [--cprofile FILE] [--sql]
+        [--cprofile FILE] [--sql] [--group N]
 
 Seeds a fresh database exactly as bench/webhook_ingest.py does (N pending orders, each with an open
 checkout attempt), then calls `webhooks.ingest` for each `checkout.session.completed` event (new), then
 once more for each (duplicates), in one thread. Prints, per new event and per duplicate: CPU ms
 (time.process_time), SQL statements and ORM flushes; the medians of --rounds fresh databases. CPU time
 per event is far steadier than HTTP throughput on a shared machine. --sql prints the statements of the
-first new event.
+first new event. --group N applies the events N at a time with `webhooks.ingest_many`, one transaction per
+group, as the SQLite lane does under load (per event figures are still per event).
 """
 
 from __future__ import annotations
@@ -88,10 +89,18 @@ def one_round(args: argparse.Namespace, tmp: Path, show_sql: bool) -> dict[str, 
                 counts.update(sql=0, flush=0)
             if profiler and label == "new":
                 profiler.enable()
+            expected = "processed" if label == "new" else "duplicate"
             cpu0 = time.process_time()
-            for ev in batch:
-                result = webhooks.ingest(uows(), gateway, ev, now=datetime.now(UTC))  # type: ignore[arg-type]
-                assert result.status == ("processed" if label == "new" else "duplicate"), result
+            if args.group == 1:
+                for ev in batch:
+                    result = webhooks.ingest(uows(), gateway, ev, now=datetime.now(UTC))  # type: ignore[arg-type]
+                    assert result.status == expected, result
+            else:
+                for start in range(0, len(batch), args.group):
+                    now = datetime.now(UTC)
+                    group = [(ev, now) for ev in batch[start : start + args.group]]
+                    outcomes = webhooks.ingest_many(uows(), gateway, group)  # type: ignore[arg-type]
+                    assert all(getattr(o, "status", None) == expected for o in outcomes), outcomes
             cpu = time.process_time() - cpu0
             if profiler and label == "new":
                 profiler.disable()
@@ -120,6 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cprofile", help="write a cProfile of the new events here (last round)")
     parser.add_argument("--sql", action="store_true", help="print the statements of one new event")
     parser.add_argument("--src", help="import comptoir from this folder instead of ./src (A/B comparisons)")
+    parser.add_argument(
+        "--group",
+        type=int,
+        default=1,
+        help="events per transaction: 1 = webhooks.ingest each, N > 1 = webhooks.ingest_many (as the SQLite lane)",
+    )
     args = parser.parse_args(argv)
     import comptoir
 
@@ -129,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="comptoir-webhook-inproc-") as tmp:
             rounds.append(one_round(args, Path(tmp), show_sql=args.sql and i == 0))
         print(f"round {i + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in rounds[-1].items()), flush=True)
-    print(f"webhooks.ingest in process: {args.db}, {args.events} events, median of {args.rounds} rounds")
+    grouping = f", groups of {args.group}" if args.group > 1 else ""
+    print(f"webhooks.ingest in process: {args.db}, {args.events} events{grouping}, median of {args.rounds} rounds")
     for key in rounds[0]:
         print(f"  {key:<18} {statistics.median(r[key] for r in rounds):8.2f}")
     return 0
