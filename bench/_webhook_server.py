@@ -65,22 +65,13 @@ def _no_ingest(app: Any) -> None:
 def _record_only(app: Any) -> None:
     """Only the event rows (INSERT … ON CONFLICT), one transaction per group, then 200: what
     "acknowledge, let the worker apply it" would cost the route. Nothing applies the events."""
-    from comptoir.adapters.db.payment_models import ReceivedEvent
     from comptoir.services import webhooks
 
     def record(uow: Any, _gateway: object, deliveries: Any) -> Any:
         results = []
         with uow:
             for event, now in deliveries:
-                row = ReceivedEvent(
-                    id=event.id,
-                    type=event.type,
-                    payload=dict(event.raw),
-                    status="received",
-                    attempts=0,
-                    received_at=now,
-                )
-                new = uow.events.add_if_new(row)
+                new = uow.events.add_if_new(event.id, event.type, event.raw, status="received", at=now)
                 results.append(webhooks.IngestResult(event.id, event.type, "processed" if new else "duplicate"))
             uow.commit()
         return results

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from comptoir.adapters.db.models import Order, OrderHistory
+from comptoir.adapters.db.models import Order
 from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import Actor
 from comptoir.domain.catalog import Unit
@@ -163,14 +163,12 @@ def _apply_final_lines(
         order.total = amount
         order.updated_at = now
         order.add_history(
-            OrderHistory(
-                axis="total",
-                from_value=str(previous),
-                to_value=str(amount),
-                actor=actor.label,
-                at=now,
-                reason="weighed by the merchant",
-            )
+            axis="total",
+            from_value=str(previous),
+            to_value=str(amount),
+            actor=actor.label,
+            at=now,
+            reason="weighed by the merchant",
         )
     return amount
 

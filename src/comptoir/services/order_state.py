@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from comptoir.adapters.db.models import Order, OrderHistory
+from comptoir.adapters.db.models import Order
 from comptoir.domain.actors import Actor
 from comptoir.domain.orders import (
     OrderStatus,
@@ -74,6 +74,4 @@ def _record(
     order: Order, axis: str, from_value: str | None, to_value: str, actor: Actor | str, at: datetime, reason: str
 ) -> None:
     label = actor_label(actor)
-    order.add_history(
-        OrderHistory(axis=axis, from_value=from_value, to_value=to_value, actor=label, at=at, reason=reason)
-    )
+    order.add_history(axis=axis, from_value=from_value, to_value=to_value, actor=label, at=at, reason=reason)

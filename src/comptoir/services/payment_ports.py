@@ -8,10 +8,10 @@ its whole transaction (and its webhook delivery is retried) without a partial ef
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
 from comptoir.domain.errors import Conflict
@@ -44,7 +44,7 @@ class PaymentRepository(Protocol):
 
     def entry(self, kind: str, external_id: str) -> LedgerEntry | None: ...
 
-    def add_entry_if_new(self, entry: LedgerEntry) -> bool:
+    def add_entry_if_new(self, entry: NewEntry) -> bool:
         """Insert unless `(kind, external_id)` is recorded, in one statement (a concurrent insert of the
         same key is waited for, never an error). True if this call recorded it."""
         ...
@@ -77,12 +77,29 @@ class EventRepository(Protocol):
         """Flushes; raises AlreadyRecorded if a concurrent transaction inserted the same id."""
         ...
 
-    def add_if_new(self, event: ReceivedEvent) -> bool:
-        """Insert the event's row unless one with its id exists, in one statement (a concurrent insert
-        of the same id is waited for, never an error). True if this call inserted it."""
+    def add_if_new(
+        self, event_id: str, event_type: str, payload: Mapping[str, Any], *, status: str, at: datetime
+    ) -> bool:
+        """Insert the event's row, already `status` and received and processed `at`, unless one with its
+        id exists, in one statement (a concurrent insert of the same id is waited for, never an error).
+        True if this call inserted it."""
         ...
 
     def failed(self, *, limit: int) -> list[ReceivedEvent]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """A ledger entry to record (values only: it is inserted with Core, never through the session)."""
+
+    order_id: str
+    kind: str
+    amount: int
+    currency: str
+    external_id: str
+    source: str
+    reason: str
+    recorded_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

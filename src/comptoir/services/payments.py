@@ -13,12 +13,12 @@ from collections import deque
 from datetime import datetime
 
 from comptoir.adapters.db.models import Order
-from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, PaymentAttempt
+from comptoir.adapters.db.payment_models import OrderReview, PaymentAttempt
 from comptoir.domain.actors import Actor
 from comptoir.domain.ledger import Attempt, Entry, EntryKind, balance, derive_status
 from comptoir.domain.orders import PAYMENT_TRANSITIONS, OrderStatus, PaymentStatus
 from comptoir.services import order_state
-from comptoir.services.payment_ports import LedgerRow, PaymentUnitOfWork
+from comptoir.services.payment_ports import LedgerRow, NewEntry, PaymentUnitOfWork
 
 # Attempt states only move forward along this ranking (a late "processing" never undoes "succeeded").
 # "authorized" is a card authorisation awaiting capture (manual capture); it ends "succeeded"
@@ -80,7 +80,7 @@ def record_entry(
     One INSERT … ON CONFLICT (kind, external_id) DO NOTHING, under the caller's order lock: the
     unique key itself decides, so a racing writer neither doubles the money nor fails."""
     return uow.payments.add_entry_if_new(
-        LedgerEntry(
+        NewEntry(
             order_id=order.id,
             kind=kind.value,
             amount=amount,

@@ -205,16 +205,7 @@ def _apply(
     # A new event is one INSERT, already in its final state: if the handler fails, the
     # rollback takes the row with it and `_record_failure` records it failed. A copy
     # racing it waits on the id (PostgreSQL) or the writer lock (SQLite), then finds it.
-    new_row = ReceivedEvent(
-        id=event.id,
-        type=event.type,
-        payload=dict(event.raw),
-        status=status,
-        attempts=1,
-        received_at=now,
-        processed_at=now,
-    )
-    if not force and uow.events.add_if_new(new_row):
+    if not force and uow.events.add_if_new(event.id, event.type, event.raw, status=status, at=now):
         outcome = handler.apply(uow, event.object, fetched, now) if handler else ""
         return IngestResult(event.id, event.type, status, outcome)
     if not force and uow.events.status(event.id) not in {None, "failed"}:

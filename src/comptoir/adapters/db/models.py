@@ -153,22 +153,24 @@ class Order(Base):
         Index("ix_orders_customer_created", "customer_id", "created_at"),
     )
 
-    def add_history(self, entry: OrderHistory) -> None:
+    def add_history(
+        self, *, axis: str, from_value: str | None, to_value: str, actor: str, at: datetime, reason: str = ""
+    ) -> None:
         """Append a history row without reading the order's whole history first.
 
         `self.history.append` on a stored order would SELECT every earlier row (and flush
         before it) just to add one, then INSERT it through the unit of work. History is
         append-only, so for an order whose history was not read in this session the row is one
-        INSERT on the session's connection, now; one that was read (or is new) keeps its
-        in-memory list complete and the row goes in at the next flush.
+        INSERT on the session's connection, now (no `OrderHistory` object is built for it); one
+        that was read (or is new) keeps its in-memory list complete and the row goes in at the
+        next flush.
         """
+        values = {"axis": axis, "from_value": from_value, "to_value": to_value, "actor": actor, "at": at}
         session = object_session(self)
         if session is None or "history" in self.__dict__ or inspect(self).key is None:
-            self.history.append(entry)
+            self.history.append(OrderHistory(**values, reason=reason))
             return
-        values = {column.key: getattr(entry, column.key) for column in _HISTORY.columns}
-        values = {key: value for key, value in values.items() if value is not None} | {"order_id": self.id}
-        session.connection().execute(_HISTORY_INSERT, values)
+        session.connection().execute(_HISTORY_INSERT, {**values, "reason": reason, "order_id": self.id})
 
 
 class OrderLine(Base):

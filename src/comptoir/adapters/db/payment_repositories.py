@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from comptoir.adapters.db.models import Shop, ShopMerchant, User
 from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
-from comptoir.services.payment_ports import AlreadyRecorded, LedgerRow, NewMessage, OrderContacts
+from comptoir.services.payment_ports import AlreadyRecorded, LedgerRow, NewEntry, NewMessage, OrderContacts
 
 _UNSETTLED_ATTEMPTS = ("creating", "open", "processing")
 _ATTEMPTS_OF_ORDER = (
@@ -100,8 +100,8 @@ class SqlPaymentRepository:
         stmt = select(LedgerEntry).where(LedgerEntry.kind == kind, LedgerEntry.external_id == external_id)
         return self._session.scalars(stmt).one_or_none()
 
-    def add_entry_if_new(self, entry: LedgerEntry) -> bool:
-        values = {c.key: getattr(entry, c.key) for c in _LEDGER.columns if c.key != "id"}
+    def add_entry_if_new(self, entry: NewEntry) -> bool:
+        values = {field: getattr(entry, field) for field in NewEntry.__slots__}
         return insert_unless_present(self._session, _LEDGER, ("kind", "external_id"), values) == 1
 
     def order_id_for_payment(self, external_id: str) -> str | None:
@@ -156,8 +156,19 @@ class SqlEventRepository:
             raise AlreadyRecorded(f"event {event.id} was recorded concurrently") from exc
         return event
 
-    def add_if_new(self, event: ReceivedEvent) -> bool:
-        values = {column.key: getattr(event, column.key) for column in _EVENTS.columns}
+    def add_if_new(
+        self, event_id: str, event_type: str, payload: Mapping[str, Any], *, status: str, at: datetime
+    ) -> bool:
+        values = {
+            "id": event_id,
+            "type": event_type,
+            "payload": dict(payload),
+            "status": status,
+            "attempts": 1,
+            "last_error": None,
+            "received_at": at,
+            "processed_at": at,
+        }
         return insert_unless_present(self._session, _EVENTS, ("id",), values) == 1
 
     def failed(self, *, limit: int) -> list[ReceivedEvent]:
