@@ -44,7 +44,7 @@ class PaymentRepository(Protocol):
 
     def entry(self, kind: str, external_id: str) -> LedgerEntry | None: ...
 
-    def add_entry_if_new(self, entry: NewEntry) -> bool:
+    def add_entry_if_new(self, order_id: str, entry: LedgerRow) -> bool:
         """Insert unless `(kind, external_id)` is recorded, in one statement (a concurrent insert of the
         same key is waited for, never an error). True if this call recorded it."""
         ...
@@ -89,21 +89,9 @@ class EventRepository(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class NewEntry:
-    """A ledger entry to record (values only: it is inserted with Core, never through the session)."""
-
-    order_id: str
-    kind: str
-    amount: int
-    currency: str
-    external_id: str
-    source: str
-    reason: str
-    recorded_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class LedgerRow:
+    """One ledger entry's values, as read back or to record (with Core: the ledger is append-only)."""
+
     kind: str
     amount: int
     currency: str

@@ -18,7 +18,7 @@ from comptoir.domain.actors import Actor
 from comptoir.domain.ledger import Attempt, Entry, EntryKind, balance, derive_status
 from comptoir.domain.orders import PAYMENT_TRANSITIONS, OrderStatus, PaymentStatus
 from comptoir.services import order_state
-from comptoir.services.payment_ports import LedgerRow, NewEntry, PaymentUnitOfWork
+from comptoir.services.payment_ports import LedgerRow, PaymentUnitOfWork
 
 # Attempt states only move forward along this ranking (a late "processing" never undoes "succeeded").
 # "authorized" is a card authorisation awaiting capture (manual capture); it ends "succeeded"
@@ -80,8 +80,8 @@ def record_entry(
     One INSERT … ON CONFLICT (kind, external_id) DO NOTHING, under the caller's order lock: the
     unique key itself decides, so a racing writer neither doubles the money nor fails."""
     return uow.payments.add_entry_if_new(
-        NewEntry(
-            order_id=order.id,
+        order.id,
+        LedgerRow(
             kind=kind.value,
             amount=amount,
             currency=order.currency,
@@ -89,7 +89,7 @@ def record_entry(
             source=source,
             reason=reason,
             recorded_at=at,
-        )
+        ),
     )
 
 

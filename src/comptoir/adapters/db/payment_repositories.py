@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from comptoir.adapters.db.models import Shop, ShopMerchant, User
 from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
-from comptoir.services.payment_ports import AlreadyRecorded, LedgerRow, NewEntry, NewMessage, OrderContacts
+from comptoir.services.payment_ports import AlreadyRecorded, LedgerRow, NewMessage, OrderContacts
 
 _UNSETTLED_ATTEMPTS = ("creating", "open", "processing")
 _ATTEMPTS_OF_ORDER = (
@@ -100,8 +100,8 @@ class SqlPaymentRepository:
         stmt = select(LedgerEntry).where(LedgerEntry.kind == kind, LedgerEntry.external_id == external_id)
         return self._session.scalars(stmt).one_or_none()
 
-    def add_entry_if_new(self, entry: NewEntry) -> bool:
-        values = {field: getattr(entry, field) for field in NewEntry.__slots__}
+    def add_entry_if_new(self, order_id: str, entry: LedgerRow) -> bool:
+        values = {field: getattr(entry, field) for field in LedgerRow.__slots__} | {"order_id": order_id}
         return insert_unless_present(self._session, _LEDGER, ("kind", "external_id"), values) == 1
 
     def order_id_for_payment(self, external_id: str) -> str | None:
