@@ -21,6 +21,7 @@ from comptoir.services import (
     checkout,
     duplicates,
     fulfilment,
+    merchant_refunds,
     ordering,
     reconciliation,
     webhooks,
@@ -391,6 +392,78 @@ def test_a_weighed_order_paid_on_checkout_is_held_then_captured(uows, gateway, b
     assert (captured.amount, intent.amount_received, late.outcome) == (4113, 4113, "unchanged")
     assert _ledger(uows, order.id) == [("payment", 4113, session.payment_intent_id)]
     assert _order_row(uows, order.id) == ("confirmed", "paid", 4113)
+
+
+def _alerts(uows, order_id) -> list[str]:
+    with uows() as uow:
+        return [m.subject for m in uow.outbox.for_order(order_id) if m.topic == "merchant_alert"]
+
+
+def _open_reviews(uows, order_id) -> list[str]:
+    with uows() as uow:
+        return [r.code for r in uow.payments.open_reviews(order_id)]
+
+
+def _canceled_at_stripe(uows, gateway, intent_id: str, event_id: str):
+    """The authorisation is canceled outside comptoir (the Dashboard, or Stripe after 7 days), and its event arrives."""
+    intent = gateway.cancel_payment_intent(intent_id, idempotency_key=f"dashboard:{intent_id}")
+    return webhooks.ingest(
+        uows(), gateway, event("payment_intent.canceled", intent_dict(intent), event_id=event_id), now=NOW
+    )
+
+
+def test_an_authorisation_canceled_at_stripe_is_closed_flagged_and_told_to_the_shop(uows, gateway, butcher) -> None:
+    # given a weighed order whose card was authorised through /pay
+    order, customer, _ = butcher
+    paid = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    assert paid.payment_intent_id is not None
+    # when the authorisation is canceled at Stripe
+    result = _canceled_at_stripe(uows, gateway, paid.payment_intent_id, "evt_canceled")
+    # then the attempt is closed, nothing is owed as paid, a person is asked to look, the shop is told
+    assert (result.status, result.outcome) == ("processed", "canceled")
+    assert _count(uows, PaymentAttempt, order_id=order.id, state="canceled") == 1
+    assert _order_row(uows, order.id) == ("confirmed", "unpaid", 4935)
+    assert _open_reviews(uows, order.id) == ["authorisation_canceled"]
+    assert [s for s in _alerts(uows, order.id) if s.startswith("Card authorisation canceled")] != []
+    # and a second delivery of that fact changes nothing
+    again = webhooks.ingest(
+        uows(), gateway, event("payment_intent.canceled", intent_dict(gateway.intents[paid.payment_intent_id])), now=NOW
+    )
+    assert again.outcome == "unchanged"
+    assert _open_reviews(uows, order.id) == ["authorisation_canceled"]
+    assert sum(s.startswith("Card authorisation canceled") for s in _alerts(uows, order.id)) == 1
+
+
+def test_a_checkout_authorisation_canceled_at_stripe_is_found_through_its_order(uows, gateway, butcher) -> None:
+    # given a weighed order authorised on the hosted Checkout page (its attempt is named by the session)
+    order, customer, _ = butcher
+    link = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
+    session = gateway.pay(link.id)
+    webhooks.ingest(uows(), gateway, event("checkout.session.completed", session_dict(session)), now=NOW)
+    assert session.payment_intent_id is not None
+    # when the session's PaymentIntent is canceled at Stripe
+    result = _canceled_at_stripe(uows, gateway, session.payment_intent_id, "evt_session_canceled")
+    # then the session's attempt is closed and the order flagged, as for /pay
+    assert result.outcome == "canceled"
+    assert _count(uows, PaymentAttempt, order_id=order.id, state="canceled") == 1
+    assert _order_row(uows, order.id) == ("confirmed", "unpaid", 4935)
+    assert _open_reviews(uows, order.id) == ["authorisation_canceled"]
+
+
+def test_an_authorisation_released_by_the_shops_refusal_is_not_flagged_again(uows, gateway, butcher) -> None:
+    # given a weighed order refused by the shop, which released the authorisation itself
+    order, customer, merchant = butcher
+    paid = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    merchant_refunds.refuse(uows(), gateway, merchant, order.id, reason="out of stock", now=NOW)
+    alerts = _alerts(uows, order.id)
+    # when Stripe's payment_intent.canceled for that release arrives
+    intent = gateway.intents[paid.payment_intent_id or ""]
+    result = webhooks.ingest(uows(), gateway, event("payment_intent.canceled", intent_dict(intent)), now=NOW)
+    # then it finds the work done: no review, no new alert
+    assert result.outcome == "unchanged"
+    assert _open_reviews(uows, order.id) == []
+    assert _alerts(uows, order.id) == alerts
+    assert _order_row(uows, order.id)[:2] == ("cancelled", "unpaid")
 
 
 def test_the_reconciler_records_a_payment_whose_buyer_never_came_back(uows, gateway, setup) -> None:

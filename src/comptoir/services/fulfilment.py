@@ -33,7 +33,7 @@ DUPLICATE_PAYMENT = "duplicate_payment"
 
 @dataclass(frozen=True, slots=True)
 class FulfilmentResult:
-    outcome: str  # paid | duplicate | processing | failed | expired | unchanged | mismatch | not_ours
+    outcome: str  # paid | duplicate | processing | failed | canceled | expired | unchanged | mismatch | not_ours
     order_id: str | None
     status: str | None = None
     payment_status: str | None = None
@@ -231,6 +231,64 @@ def apply_intent_failed(
         return _result("unchanged", order)
     payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"payment {intent['id']} failed")
     return _result("failed", order)
+
+
+def apply_intent_canceled(
+    uow: PaymentUnitOfWork, intent: Mapping[str, Any], *, actor: Actor | str, now: datetime
+) -> FulfilmentResult:
+    """`payment_intent.canceled`: this PaymentIntent will never move money.
+
+    comptoir cancels intents itself (a refused order's card authorisation, a `/pay` attempt left
+    waiting when its hold ended) and then finds the work done here. A card *authorisation*
+    canceled anywhere else — in the Dashboard, or by Stripe once it went uncaptured for 7 days —
+    leaves a confirmed order with nothing to capture: its attempt is closed, the payment axis
+    follows (unpaid), the order is flagged `authorisation_canceled` and the shop alerted, so that
+    a person refuses the order or settles it with the customer (a confirmed order cannot be paid
+    online again).
+    """
+    intent_id = str(intent["id"])
+    order_id = (intent.get("metadata") or {}).get("order_id")
+    attempt = uow.payments.attempt_by_provider_id(intent_id)
+    if attempt is not None:
+        order_id = attempt.order_id
+    order = uow.orders.get_for_update(order_id) if order_id else None
+    if order is None:
+        return FulfilmentResult("not_ours", order_id)
+    if attempt is None:
+        attempt = _authorised_session_attempt(uow, order, intent)
+    if attempt is None:
+        return _result("unchanged", order)
+    was_authorised = attempt.state == "authorized"
+    if not payments.advance_attempt(attempt, "canceled", now):
+        return _result("unchanged", order)
+    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"payment {intent_id} canceled")
+    if was_authorised and order.status not in {OrderStatus.CANCELLED.value, OrderStatus.COMPLETED.value}:
+        payments.flag_for_review(
+            uow,
+            order,
+            code="authorisation_canceled",
+            detail=(
+                f"the card authorisation {intent_id} was canceled at Stripe (in the Dashboard, or uncaptured "
+                "for 7 days): nothing can be captured; refuse the order, or settle it with the customer"
+            ),
+            reference=intent_id,
+            at=now,
+        )
+        notifications.queue_merchant_alert(uow, order, at=now, headline="Card authorisation canceled")
+    return _result("canceled", order)
+
+
+def _authorised_session_attempt(
+    uow: PaymentUnitOfWork, order: Order, intent: Mapping[str, Any]
+) -> PaymentAttempt | None:
+    """The Checkout attempt whose authorisation this PaymentIntent is: a session's attempt is named by
+    the session, not its PaymentIntent, so it is the order's authorised session for that amount."""
+    held = [
+        a
+        for a in uow.payments.attempts(order.id)
+        if a.kind == "checkout_session" and a.state == "authorized" and a.amount in {None, intent.get("amount")}
+    ]
+    return held[-1] if held else None
 
 
 def apply_payment_received(

@@ -69,6 +69,10 @@ def _intent_succeeded(uow: PaymentUnitOfWork, obj: Mapping[str, Any], _fetched: 
     return fulfilment.apply_intent_succeeded(uow, obj, actor=SYSTEM_WEBHOOK, now=now).outcome
 
 
+def _intent_canceled(uow: PaymentUnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
+    return fulfilment.apply_intent_canceled(uow, obj, actor=SYSTEM_WEBHOOK, now=now).outcome
+
+
 def _intent_failed(uow: PaymentUnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
     return fulfilment.apply_intent_failed(uow, obj, actor=SYSTEM_WEBHOOK, now=now).outcome
 
@@ -104,6 +108,7 @@ HANDLERS: dict[str, Handler] = {
     "checkout.session.expired": _session(fulfilment.apply_session_expired),
     "payment_intent.succeeded": Handler(_intent_succeeded),
     "payment_intent.payment_failed": Handler(_intent_failed),
+    "payment_intent.canceled": Handler(_intent_canceled),
     "charge.refunded": _refunds(lambda charge: _id(charge.get("payment_intent"))),
     "refund.created": _refunds(lambda refund: _id(refund.get("payment_intent"))),
     "refund.updated": _refunds(lambda refund: _id(refund.get("payment_intent"))),

@@ -407,3 +407,25 @@ def test_refusing_an_authorised_order_releases_the_hold(butcher: WeighingShop) -
     cards.stack.settle()
     state = cards.stack.order(order["id"])
     assert (state.status, state.payment_status, state.ledger) == ("cancelled", "unpaid", ())
+
+
+def test_an_authorisation_canceled_in_the_dashboard_is_flagged_for_the_shop(butcher: WeighingShop) -> None:
+    cards = butcher.cards
+    # given a weighed order whose card was authorised
+    customer, order = _weighed_order(butcher, "1.500")
+    paid = _json(cards.pay(customer, order["id"], payment_method_id="pm_card_visa"))
+    assert paid["status"] == "authorized"
+    # when the authorisation is canceled on Stripe's side (the Dashboard; Stripe itself after 7 days)
+    cards.stack.stripe.v1.payment_intents.cancel(paid["payment_intent_id"])
+    cards.stack.settle()
+    # then the shop sees an unpaid order flagged for a person, and weighing it cannot capture anything
+    seen = _json(cards.http.get(f"/api/merchant/orders/{order['id']}", headers=butcher.merchant))
+    assert (seen["status"], seen["payment_status"]) == ("confirmed", "unpaid")
+    assert [review["code"] for review in seen["reviews"]] == ["authorisation_canceled"]
+    line_id = order["lines"][0]["id"]
+    ready = cards.http.post(
+        f"/api/merchant/orders/{order['id']}/ready",
+        headers=butcher.merchant,
+        json={"final_lines": [{"line_id": line_id, "quantity": "1.333"}]},
+    )
+    assert ready.status_code == 409 and ready.json()["code"] == "nothing_to_capture"
