@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -464,6 +465,38 @@ def test_an_authorisation_released_by_the_shops_refusal_is_not_flagged_again(uow
     assert _open_reviews(uows, order.id) == []
     assert _alerts(uows, order.id) == alerts
     assert _order_row(uows, order.id)[:2] == ("cancelled", "unpaid")
+
+
+def test_the_reconciler_closes_an_authorisation_canceled_at_stripe_whose_event_was_lost(uows, gateway, butcher) -> None:
+    # given two weighed orders authorised, one through /pay and one on Checkout, both canceled at
+    # Stripe, and neither payment_intent.canceled delivered
+    order, customer, _ = butcher
+    paid = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    shop = SimpleNamespace(slug=order.shop_slug)
+    other = ordering.place_order(uows(), customer, order_of(shop, (butcher_product(uows, order), "1.000")), NOW)
+    session = gateway.pay(checkout.start_checkout(uows(), gateway, customer, other.id, urls=URLS, now=NOW).id)
+    webhooks.ingest(uows(), gateway, event("checkout.session.completed", session_dict(session)), now=NOW)
+    for intent_id in (paid.payment_intent_id, session.payment_intent_id):
+        gateway.cancel_payment_intent(intent_id or "", idempotency_key=f"dashboard:{intent_id}")
+    # when the reconciler runs (twice)
+    first = reconciliation.reconcile(uows(), gateway, now=NOW)
+    second = reconciliation.reconcile(uows(), gateway, now=NOW)
+    # then both are closed and flagged once, as the webhook would have done
+    assert sorted((r.order_id, r.action) for r in first.repairs) == sorted(
+        [(order.id, "authorisation_canceled"), (other.id, "authorisation_canceled")]
+    )
+    assert not any(r.action == "authorisation_canceled" for r in second.repairs)
+    for order_id in (order.id, other.id):
+        assert _order_row(uows, order_id)[:2] == ("confirmed", "unpaid")
+        assert _open_reviews(uows, order_id) == ["authorisation_canceled"]
+
+
+def test_the_reconciler_leaves_a_live_authorisation_alone(uows, gateway, butcher) -> None:
+    order, customer, _ = butcher
+    _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    report = reconciliation.reconcile(uows(), gateway, now=NOW)
+    assert report.repairs == () and report.errors == ()
+    assert _order_row(uows, order.id)[:2] == ("confirmed", "processing")
 
 
 def test_the_reconciler_records_a_payment_whose_buyer_never_came_back(uows, gateway, setup) -> None:

@@ -25,7 +25,7 @@ from comptoir.domain.actors import Actor
 from comptoir.domain.ledger import EntryKind
 from comptoir.domain.orders import OrderStatus, PaymentStatus
 from comptoir.services import notifications, order_state, payments
-from comptoir.services.payment_gateway import CheckoutSession
+from comptoir.services.payment_gateway import CheckoutSession, PaymentIntent
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
 DUPLICATE_PAYMENT = "duplicate_payment"
@@ -234,7 +234,7 @@ def apply_intent_failed(
 
 
 def apply_intent_canceled(
-    uow: PaymentUnitOfWork, intent: Mapping[str, Any], *, actor: Actor | str, now: datetime
+    uow: PaymentUnitOfWork, intent: PaymentIntent, *, actor: Actor | str, now: datetime
 ) -> FulfilmentResult:
     """`payment_intent.canceled`: this PaymentIntent will never move money.
 
@@ -246,8 +246,7 @@ def apply_intent_canceled(
     a person refuses the order or settles it with the customer (a confirmed order cannot be paid
     online again).
     """
-    intent_id = str(intent["id"])
-    order_id = (intent.get("metadata") or {}).get("order_id")
+    intent_id, order_id = intent.id, intent.order_id
     attempt = uow.payments.attempt_by_provider_id(intent_id)
     if attempt is not None:
         order_id = attempt.order_id
@@ -278,15 +277,13 @@ def apply_intent_canceled(
     return _result("canceled", order)
 
 
-def _authorised_session_attempt(
-    uow: PaymentUnitOfWork, order: Order, intent: Mapping[str, Any]
-) -> PaymentAttempt | None:
+def _authorised_session_attempt(uow: PaymentUnitOfWork, order: Order, intent: PaymentIntent) -> PaymentAttempt | None:
     """The Checkout attempt whose authorisation this PaymentIntent is: a session's attempt is named by
     the session, not its PaymentIntent, so it is the order's authorised session for that amount."""
     held = [
         a
         for a in uow.payments.attempts(order.id)
-        if a.kind == "checkout_session" and a.state == "authorized" and a.amount in {None, intent.get("amount")}
+        if a.kind == "checkout_session" and a.state == "authorized" and a.amount in {None, intent.amount}
     ]
     return held[-1] if held else None
 

@@ -37,6 +37,10 @@ class PaymentRepository(Protocol):
         """Attempts of `kind` not yet in a final state (creating, open, processing)."""
         ...
 
+    def authorised_attempts(self, *, created_after: datetime, limit: int) -> list[PaymentAttempt]:
+        """Attempts holding a card authorisation that awaits capture, oldest first."""
+        ...
+
     def ledger(self, order_id: str) -> list[LedgerRow]:
         """The order's entries, oldest first, as plain rows: the ledger is append-only, so nothing
         in them is ever changed through the session."""

@@ -5,8 +5,9 @@ payment attempt that is not settled yet and applies what Stripe says through the
 functions the webhook uses: a paid session whose order is still pending is fulfilled, an
 expired session whose order still holds stock is cancelled and released, a delayed payment
 that failed is marked failed. Refunds made in the last days (in comptoir or in the Stripe
-Dashboard) are brought into the ledger. Then holds that expired with no live attempt are
-released. Running it twice, or concurrently with webhooks, changes nothing more.
+Dashboard) are brought into the ledger; card authorisations awaiting capture that Stripe
+canceled are closed and flagged. Then holds that expired with no live attempt are released.
+Running it twice, or concurrently with webhooks, changes nothing more.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from comptoir.services.payment_ports import PaymentUnitOfWork
 log = logging.getLogger(__name__)
 
 LOOKBACK = timedelta(days=3)
+# Stripe cancels a card authorisation left uncaptured for 7 days: watch them a day longer.
+AUTHORISATION_LOOKBACK = timedelta(days=8)
 _FAILED_INTENT_STATES = {"requires_payment_method", "canceled"}
 _WAITING_INTENT_STATES = {"requires_payment_method", "requires_confirmation", "requires_action"}
 
@@ -33,7 +36,7 @@ _WAITING_INTENT_STATES = {"requires_payment_method", "requires_confirmation", "r
 class Repair:
     order_id: str
     # fulfilled | processing | payment_failed | cancelled_expired | released_hold | authorized | intent_canceled
-    # | refunds_synced
+    # | authorisation_canceled | refunds_synced
     action: str
     reference: str
 
@@ -66,6 +69,9 @@ def reconcile(
     intent_repairs, intent_errors = _settle_intents(uow, gateway, now, lookback)
     repairs.extend(intent_repairs)
     errors.extend(intent_errors)
+    held_repairs, held_errors = _watch_authorisations(uow, gateway, now)
+    repairs.extend(held_repairs)
+    errors.extend(held_errors)
     try:
         repairs.extend(_sync_recent_refunds(uow, gateway, now, lookback))
     except ComptoirError as exc:
@@ -173,6 +179,38 @@ def _settle_intents(
         action = {"succeeded": "fulfilled", "requires_capture": "authorized", "canceled": "intent_canceled"}
         if intent.status in action:
             repairs.append(Repair(order_id, action[intent.status], intent_id))
+    return repairs, errors
+
+
+def _watch_authorisations(
+    uow: PaymentUnitOfWork, gateway: PaymentGateway, now: datetime
+) -> tuple[list[Repair], list[str]]:
+    """Card authorisations awaiting capture (weighed goods): one canceled at Stripe (Dashboard, or
+    7 days uncaptured) whose `payment_intent.canceled` was lost is applied as the webhook would."""
+    with uow:
+        held = [
+            (a.order_id, a.kind, a.provider_id)
+            for a in uow.payments.authorised_attempts(created_after=now - AUTHORISATION_LOOKBACK, limit=1000)
+            if a.provider_id
+        ]
+    repairs: list[Repair] = []
+    errors: list[str] = []
+    for order_id, kind, provider_id in held:
+        try:
+            intent_id = provider_id
+            if kind == "checkout_session":
+                intent_id = gateway.retrieve_checkout_session(provider_id).payment_intent_id or ""
+            intent = gateway.retrieve_payment_intent(intent_id)
+        except ComptoirError as exc:
+            errors.append(f"{order_id}: {exc.detail}")
+            continue
+        if intent.status != "canceled":
+            continue
+        with uow:
+            result = fulfilment.apply_intent_canceled(uow, intent, actor=SYSTEM_RECONCILER, now=now)
+            uow.commit()
+        if result.outcome == "canceled":
+            repairs.append(Repair(order_id, "authorisation_canceled", intent_id))
     return repairs, errors
 
 

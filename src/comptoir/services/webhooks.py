@@ -21,7 +21,7 @@ from comptoir.adapters.db.payment_models import ReceivedEvent
 from comptoir.domain.actors import SYSTEM_WEBHOOK
 from comptoir.domain.errors import ComptoirError, UpstreamUnavailable
 from comptoir.services import fulfilment, refunds
-from comptoir.services.payment_gateway import CheckoutSession, PaymentGateway, Refund, WebhookEvent
+from comptoir.services.payment_gateway import CheckoutSession, PaymentGateway, PaymentIntent, Refund, WebhookEvent
 from comptoir.services.payment_ports import AlreadyRecorded, PaymentUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def _intent_succeeded(uow: PaymentUnitOfWork, obj: Mapping[str, Any], _fetched: 
 
 
 def _intent_canceled(uow: PaymentUnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
-    return fulfilment.apply_intent_canceled(uow, obj, actor=SYSTEM_WEBHOOK, now=now).outcome
+    return fulfilment.apply_intent_canceled(uow, PaymentIntent.from_dict(obj), actor=SYSTEM_WEBHOOK, now=now).outcome
 
 
 def _intent_failed(uow: PaymentUnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:

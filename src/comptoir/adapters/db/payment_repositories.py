@@ -89,6 +89,15 @@ class SqlPaymentRepository:
         )
         return list(self._session.scalars(stmt))
 
+    def authorised_attempts(self, *, created_after: datetime, limit: int) -> list[PaymentAttempt]:
+        stmt = (
+            select(PaymentAttempt)
+            .where(PaymentAttempt.state == "authorized", PaymentAttempt.created_at > created_after)
+            .order_by(PaymentAttempt.id)
+            .limit(limit)
+        )
+        return list(self._session.scalars(stmt))
+
     def ledger(self, order_id: str) -> list[LedgerRow]:
         # Core on the connection, no flush first: ledger rows are only ever inserted by
         # `add_entry_if_new`, straight on the connection, so nothing pending in the session can
