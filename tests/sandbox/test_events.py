@@ -66,6 +66,36 @@ def test_decline_3ds_cancel_and_manual_capture_events(client, sandbox):
     assert "charge.captured" in [e.type for e in events_for(client, manual.latest_charge)]
 
 
+def _authorised(client, amount=1000):
+    return client.v1.payment_intents.create(
+        {
+            "amount": amount,
+            "currency": "eur",
+            "confirm": True,
+            "payment_method": "pm_card_visa",
+            "capture_method": "manual",
+        }
+    )
+
+
+def test_an_authorisation_left_uncaptured_is_canceled_seven_days_after_its_creation(client, sandbox):
+    # given an authorised PaymentIntent, and another one captured in time
+    held, captured = _authorised(client), _authorised(client)
+    client.v1.payment_intents.capture(captured.id)
+    # when the sandbox clock passes six days, nothing happens yet
+    sandbox.advance_clock(6 * 24 * 60 * 60)
+    assert client.v1.payment_intents.retrieve(held.id).status == "requires_capture"
+    # when it passes seven days after the creation
+    sandbox.advance_clock(24 * 60 * 60)
+    # then Stripe's automatic cancellation: released, charge.expired then payment_intent.canceled
+    expired = client.v1.payment_intents.retrieve(held.id)
+    assert (expired.status, expired.amount_capturable, expired.cancellation_reason) == ("canceled", 0, "automatic")
+    assert next(e.type for e in events_for(client, held.id)) == "payment_intent.canceled"
+    assert "charge.expired" in [e.type for e in events_for(client, held.latest_charge)]
+    # and the captured one is left as it was
+    assert client.v1.payment_intents.retrieve(captured.id).status == "succeeded"
+
+
 def test_events_filter_by_type_with_wildcard(client):
     client.v1.customers.create({"email": "evt@example.com"})
     listed = client.v1.events.list({"type": "customer.*", "limit": 5}).data

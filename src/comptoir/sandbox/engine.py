@@ -38,6 +38,7 @@ class Sandbox:
         self._task_handlers = {
             "settle_refund": refunds.settle,
             "settle_sepa": payments.settle_sepa,
+            "expire_authorisation": payments.expire_authorisation,
         }
 
     @contextmanager

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .engine import Sandbox
 
 CONFIRMABLE = ("requires_confirmation", "requires_payment_method", "requires_action")
+AUTHORISATION_VALIDITY = 7 * 24 * 60 * 60
 CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation", "requires_action", "processing")
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 AUTHENTICATION_FAILURE_MESSAGE = (
@@ -395,6 +396,9 @@ def _charge(
     if manual:
         pi["status"] = "requires_capture"
         pi["amount_capturable"] = pi["amount"]
+        # "Uncaptured PaymentIntents will be canceled exactly seven days after they are created."
+        due = max(0, pi["created"] + AUTHORISATION_VALIDITY - sb.clock.now())
+        sb.schedule(due, "expire_authorisation", {"payment_intent": pi["id"]})
     else:
         pi["status"] = "succeeded"
         pi["amount_received"] = pi["amount"]
@@ -533,6 +537,22 @@ def cancel(sb: Sandbox, pi: dict[str, Any], p: Params) -> dict[str, Any]:
             f"Session {session_id} instead.",
             payment_intent=snapshot(pi),
         )
+    return _cancel(sb, pi, reason)
+
+
+def expire_authorisation(sb: Sandbox, payload: dict[str, Any]) -> None:
+    """Seven days after its creation an authorisation still uncaptured is canceled by Stripe:
+    `charge.expired` for its charge, then `payment_intent.canceled`."""
+    pi = sb.store.get(payload["payment_intent"])
+    if pi is None or pi["status"] != "requires_capture":
+        return
+    charge = sb.store.get(pi["latest_charge"]) if pi.get("latest_charge") else None
+    if charge is not None:
+        sb.bus.emit("charge.expired", charge)
+    _cancel(sb, pi, "automatic")
+
+
+def _cancel(sb: Sandbox, pi: dict[str, Any], reason: str | None) -> dict[str, Any]:
     # Canceling an authorisation releases it (amount_capturable goes to 0). Since API 2025-03-31
     # that release is no Refund: the charge stays uncaptured with amount_refunded 0 and
     # refunded false, and neither charge.refunded nor charge.refund.updated is sent; only

@@ -429,3 +429,19 @@ def test_an_authorisation_canceled_in_the_dashboard_is_flagged_for_the_shop(butc
         json={"final_lines": [{"line_id": line_id, "quantity": "1.333"}]},
     )
     assert ready.status_code == 409 and ready.json()["code"] == "nothing_to_capture"
+
+
+def test_an_authorisation_stripe_lets_expire_after_seven_days_is_flagged_for_the_shop(butcher: WeighingShop) -> None:
+    cards = butcher.cards
+    # given a weighed order authorised, and nobody weighing it for a week
+    customer, order = _weighed_order(butcher, "1.500")
+    paid = _json(cards.pay(customer, order["id"], payment_method_id="pm_card_visa"))
+    assert paid["status"] == "authorized"
+    # when seven days pass (the sandbox cancels the uncaptured authorisation, as Stripe does)
+    cards.stack.advance(7 * 24 * 60 * 60)
+    cards.stack.settle()
+    # then the shop sees the order unpaid and flagged
+    assert cards.stack.stripe.v1.payment_intents.retrieve(paid["payment_intent_id"]).status == "canceled"
+    seen = _json(cards.http.get(f"/api/merchant/orders/{order['id']}", headers=butcher.merchant))
+    assert (seen["status"], seen["payment_status"]) == ("confirmed", "unpaid")
+    assert [review["code"] for review in seen["reviews"]] == ["authorisation_canceled"]
