@@ -137,17 +137,7 @@ def patch_noflush() -> None:
     from comptoir.sandbox.store import Store
 
     def flush(self) -> None:
-        for pending in (
-            self._dirty,
-            self._deleted,
-            self._dirty_deliveries,
-            self._dirty_keys,
-            self._pruned_keys,
-            self._dirty_tasks,
-            self._done_tasks,
-            self._dirty_meta,
-        ):
-            pending.clear()
+        self._clear_pending()
 
     Store.flush = flush
 

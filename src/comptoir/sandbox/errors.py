@@ -10,7 +10,10 @@ results for requests whose parameters fail validation (they are safe to retry as
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from comptoir.sandbox.cards import Decline
 
 DOC_BASE = "https://stripe.com/docs/error-codes/"
 
@@ -93,6 +96,20 @@ def missing_param(param: str) -> StripeError:
 def resource_missing(object_name: str, object_id: str, param: str = "id", status: int = 404) -> StripeError:
     return StripeError(
         status, "invalid_request_error", f"No such {object_name}: '{object_id}'", code="resource_missing", param=param
+    )
+
+
+def card_declined(decline: Decline, **extra: Any) -> StripeError:
+    """A 402 `card_error` for a test card's decline (`extra`: the charge, the payment method)."""
+    return StripeError(
+        402,
+        "card_error",
+        decline.message,
+        code=decline.code,
+        decline_code=decline.decline_code,
+        advice_code=decline.advice_code,
+        param=decline.param,
+        **extra,
     )
 
 

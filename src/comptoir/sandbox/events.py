@@ -89,19 +89,7 @@ class EventBus:
         for endpoint in self._store.newest_first("webhook_endpoint"):
             if endpoint_wants(endpoint, event_type):
                 endpoint_ids.append(endpoint["id"])
-                self._store.put_delivery(
-                    {
-                        "event_id": event["id"],
-                        "endpoint_id": endpoint["id"],
-                        "status": "pending",
-                        "attempts": 0,
-                        "created": now,
-                        "last_attempt_at": None,
-                        "next_attempt_at": now,
-                        "last_http_status": None,
-                        "last_error": None,
-                    }
-                )
+                self._store.put_delivery(_pending_delivery(event["id"], endpoint["id"], now))
         event["pending_webhooks"] = len(endpoint_ids)
         self._store.add("event", event, {"endpoints": endpoint_ids})
         self._unannounced.append(event["id"])
@@ -180,18 +168,7 @@ class EventBus:
     def add_delivery(self, event_id: str, endpoint_id: str) -> dict[str, Any]:
         """Create a fresh pending row (e.g. a manual resend to an endpoint)."""
         with self._transaction():
-            now = self._clock.now()
-            row = {
-                "event_id": event_id,
-                "endpoint_id": endpoint_id,
-                "status": "pending",
-                "attempts": 0,
-                "created": now,
-                "last_attempt_at": None,
-                "next_attempt_at": now,
-                "last_http_status": None,
-                "last_error": None,
-            }
+            row = _pending_delivery(event_id, endpoint_id, self._clock.now())
             self._store.put_delivery(row)
             private = self._store.private[event_id]
             if endpoint_id not in private.setdefault("endpoints", []):
@@ -209,3 +186,18 @@ class EventBus:
     def delivery_succeeded(self, event_id: str) -> bool:
         """``delivery_success`` as Stripe filters it: every endpoint got the event."""
         return all(row["status"] == "succeeded" for row in self._deliveries(event_id, None, None))
+
+
+def _pending_delivery(event_id: str, endpoint_id: str, now: int) -> dict[str, Any]:
+    """A delivery row not attempted yet, due now."""
+    return {
+        "event_id": event_id,
+        "endpoint_id": endpoint_id,
+        "status": "pending",
+        "attempts": 0,
+        "created": now,
+        "last_attempt_at": None,
+        "next_attempt_at": now,
+        "last_http_status": None,
+        "last_error": None,
+    }

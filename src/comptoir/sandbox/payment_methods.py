@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .cards import PAYMENT_METHOD_IDS, card_for, iban_ok, luhn_ok
-from .errors import StripeError, invalid_param, invalid_request, missing_param, resource_missing
+from .errors import StripeError, card_declined, invalid_param, invalid_request, missing_param, resource_missing
 from .objects.common import billing_details
 from .objects.payment_method import build_card_payment_method, build_sepa_payment_method
 from .params import Params
@@ -133,16 +133,7 @@ def attach(sb: Sandbox, pm: dict[str, Any], customer_id: str) -> dict[str, Any]:
     number = sb.store.private.get(pm["id"], {}).get("number")
     card = card_for(number) if number else None
     if card is not None and card.decline is not None and number != ATTACHABLE_DECLINE:
-        decline = card.decline
-        raise StripeError(
-            402,
-            "card_error",
-            decline.message,
-            code=decline.code,
-            decline_code=decline.decline_code,
-            advice_code=decline.advice_code,
-            param=decline.param,
-        )
+        raise card_declined(card.decline)
     if pm["customer"] == customer_id:
         return pm
     pm["customer"] = customer_id

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from . import payment_methods
 from .cards import Decline, ThreeDS, card_for, iban_behaviour
-from .errors import StripeError, invalid_param, resource_missing, unexpected_state
+from .errors import StripeError, card_declined, invalid_param, resource_missing, unexpected_state
 from .ids import new_id
 from .objects.charge import build_charge, outcome
 from .objects.payment_intent import build_payment_intent
@@ -357,17 +357,7 @@ def _charge(
         )
         sb.store.add("charge", charge)
         sb.bus.emit("charge.failed", charge)
-        error = StripeError(
-            402,
-            "card_error",
-            decline.message,
-            code=decline.code,
-            decline_code=decline.decline_code,
-            advice_code=decline.advice_code,
-            param=decline.param,
-            charge=charge["id"],
-            payment_method=snapshot(pm),
-        )
+        error = card_declined(decline, charge=charge["id"], payment_method=snapshot(pm))
         pi["status"] = "requires_payment_method"
         pi["latest_charge"] = charge["id"]
         pi["last_payment_error"] = error.error_object()

@@ -209,6 +209,10 @@ class Store:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        self._clear_pending()
+
+    def _clear_pending(self) -> None:
+        """Forget what is waiting to be written (after it was written, or on a reset)."""
         for pending in (
             self._dirty,
             self._deleted,
@@ -237,16 +241,9 @@ class Store:
             self.idempotency,
             self.tasks,
             self.meta,
-            self._dirty,
-            self._deleted,
-            self._dirty_deliveries,
-            self._dirty_keys,
-            self._pruned_keys,
-            self._dirty_tasks,
-            self._done_tasks,
-            self._dirty_meta,
         ):
             container.clear()
+        self._clear_pending()
 
     def close(self) -> None:
         self.flush()
