@@ -75,6 +75,8 @@ def _queue_customer_and_shop(
 
 def queue_merchant_alert(uow: PaymentUnitOfWork, order: Order, *, at: datetime, headline: str) -> None:
     contacts = uow.outbox.order_contacts(order.customer_id, order.shop_id)
+    if not contacts.merchants:
+        return
     alerts = _alerts(
         order, headline=headline, shop_name=contacts.shop_name, addresses=contacts.merchants, lines=_lines(uow, order)
     )

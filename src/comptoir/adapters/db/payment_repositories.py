@@ -77,22 +77,16 @@ class SqlPaymentRepository:
         return attempt
 
     def attempts_to_watch(self, kind: str, *, created_after: datetime, limit: int) -> list[PaymentAttempt]:
-        stmt = (
-            select(PaymentAttempt)
-            .where(
-                PaymentAttempt.kind == kind,
-                PaymentAttempt.state.in_(_UNSETTLED_ATTEMPTS),
-                PaymentAttempt.created_at > created_after,
-            )
-            .order_by(PaymentAttempt.id)
-            .limit(limit)
-        )
-        return list(self._session.scalars(stmt))
+        unsettled = (PaymentAttempt.kind == kind, PaymentAttempt.state.in_(_UNSETTLED_ATTEMPTS))
+        return self._recent_attempts(*unsettled, created_after=created_after, limit=limit)
 
     def authorised_attempts(self, *, created_after: datetime, limit: int) -> list[PaymentAttempt]:
+        return self._recent_attempts(PaymentAttempt.state == "authorized", created_after=created_after, limit=limit)
+
+    def _recent_attempts(self, *where: Any, created_after: datetime, limit: int) -> list[PaymentAttempt]:
         stmt = (
             select(PaymentAttempt)
-            .where(PaymentAttempt.state == "authorized", PaymentAttempt.created_at > created_after)
+            .where(*where, PaymentAttempt.created_at > created_after)
             .order_by(PaymentAttempt.id)
             .limit(limit)
         )
