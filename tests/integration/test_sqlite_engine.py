@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import Column, Integer, MetaData, Table, event, select, text
+from sqlalchemy.dialects.sqlite import DATETIME
 
 from comptoir.adapters.db.engine import make_engine
+from comptoir.adapters.db.models import UTCDateTime
 
 
 def _try_write_lock(path: str) -> str:
@@ -83,3 +86,31 @@ def test_only_the_standard_sqlite3_driver_is_accepted(tmp_path: Path) -> None:
     # given a SQLite URL naming another driver; when an engine is made; then it says which one works
     with pytest.raises(ValueError, match="sqlite3 only"):
         make_engine(f"sqlite+pysqlcipher:///{tmp_path / 'x.db'}")
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 11, 22, 21, 46, 55, 123456, tzinfo=UTC),
+        datetime(2026, 3, 29, 2, 30, tzinfo=timezone(timedelta(hours=2))),  # no microseconds, not UTC
+        datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+    ],
+)
+def test_datetimes_are_written_as_sqlalchemy_writes_sqlite_datetimes(sqlite_url: str, moment: datetime) -> None:
+    # given a table with a UTC datetime column, and the text SQLAlchemy's own SQLite DATETIME
+    # would store (rows written before comptoir formatted it itself, and ordering compares text)
+    table = Table("moments", MetaData(), Column("id", Integer, primary_key=True), Column("at", UTCDateTime()))
+    engine = make_engine(sqlite_url)
+    table.create(engine)
+    expected = DATETIME().bind_processor(engine.dialect)(moment.astimezone(UTC).replace(tzinfo=None))  # type: ignore[misc]
+
+    # when a value is written and read back
+    with engine.begin() as conn:
+        conn.execute(table.insert(), {"id": 1, "at": moment})
+        stored = conn.execute(text("SELECT at FROM moments")).scalar_one()
+        read = conn.execute(select(table.c.at)).scalar_one()
+
+    # then the stored text is the same, and it reads back as the same instant, in UTC
+    assert stored == expected
+    assert read == moment and read.tzinfo is UTC
+    engine.dispose()

@@ -6,6 +6,7 @@ so a kg of beef and a pair of wheels are both exact on both databases.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +48,19 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime given to a UTC column")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def to_text(value: datetime | None) -> str | None:
+            """SQLite's DATETIME text, `YYYY-MM-DD HH:MM:SS.ffffff` in UTC, in one step instead of
+            `process_bind_param` and then SQLAlchemy's `%`-formatting of seven fields (~4% of a
+            webhook's ingest: every row written carries two or three datetimes)."""
+            naive = self.process_bind_param(value, dialect)
+            return None if naive is None else naive.isoformat(" ", "microseconds")
+
+        return to_text
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
