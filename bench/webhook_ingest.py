@@ -15,14 +15,16 @@ One run:
      it), shuffled. Bodies are serialised up front; each is signed with
      stripe.WebhookSignature.generate_signature_header just before it is sent, so the 5-minute
      tolerance always holds;
-  4. warms up, then measures GET /healthz (the bare HTTP stack, no database) and then
+  4. warms up, then measures GET /healthz (the bare HTTP stack, no database) and
      POST /webhooks/stripe, each at --concurrency connections (httpx async, keep-alive), the same
-     number of requests in each phase;
+     number of requests in each phase, in --rounds rounds (default 3) that alternate which phase
+     goes first: on a shared machine whose speed drifts by tens of percent within a minute, one
+     /healthz phase followed by one webhook phase measured the drift as much as the ratio;
   5. prints requests/s, p50/p99 latency, server CPU per request, the ratio of webhook to /healthz
-     throughput (the issue's goal: >= 0.5 on SQLite), and then checks in the database that every
-     order was fulfilled exactly once: confirmed and paid, one payment ledger entry, its receipt
-     and merchant alert queued once, every event recorded once, and every extra copy answered
-     `duplicate`. A failed check exits 1.
+     throughput over all rounds (the issue's goal: >= 0.5 on SQLite) and each round's, and then
+     checks in the database that every order was fulfilled exactly once: confirmed and paid, one
+     payment ledger entry, its receipt and merchant alert queued once, every event recorded once,
+     and every extra copy answered `duplicate`. A failed check exits 1.
 
 Traffic goes to 127.0.0.1 only; counts are bounded and each phase stops at --time-limit seconds.
 Profile the server with py-spy while it runs: --hold keeps it up and prints its pid.
@@ -56,6 +58,7 @@ READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 MAX_EVENTS = 20_000
 MAX_CONCURRENCY = 256
+MAX_ROUNDS = 20
 ADDRESS = {"line1": "1 rue de Rivoli", "city": "Paris", "postal_code": "75001", "country": "FR"}
 
 
@@ -80,6 +83,20 @@ class Phase:
     wall_s: float = 0.0
     server_cpu_s: float = 0.0
     timed_out: bool = False
+    round_rps: list[float] = field(default_factory=list)
+
+    def absorb(self, part: Phase) -> None:
+        """Add one round of this phase to the run's totals."""
+        self.completed += part.completed
+        self.errors += part.errors
+        self.error_samples = (self.error_samples + part.error_samples)[:5]
+        for answer, count in part.answers.items():
+            self.answers[answer] = self.answers.get(answer, 0) + count
+        self.latencies_ms += part.latencies_ms
+        self.wall_s += part.wall_s
+        self.server_cpu_s += part.server_cpu_s
+        self.timed_out |= part.timed_out
+        self.round_rps.append(part.rps)
 
     @property
     def rps(self) -> float:
@@ -442,6 +459,9 @@ def print_report(
         )
     goal = " (goal >= 0.5 on SQLite)" if args.db == "sqlite" else ""
     print(f"ratio webhook/healthz throughput: {ratio:.2f}{goal}")
+    rounds = [h / g if g else float("nan") for h, g in zip(hooks.round_rps, health.round_rps, strict=True)]
+    if len(rounds) > 1:
+        print(f"ratio per round (each phase first in turn): {' '.join(f'{r:.2f}' for r in rounds)}")
     print(f"webhook answers: {dict(sorted(hooks.answers.items()))}")
     for sample in health.error_samples + hooks.error_samples:
         print(f"  error sample: {sample}")
@@ -482,6 +502,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duplicates", type=float, default=0.3, help="extra copies, as a fraction of --events")
     parser.add_argument("--warmup", type=int, default=100, help="unmeasured /healthz requests and ignored events")
     parser.add_argument("--time-limit", type=float, default=180.0, help="seconds each measured phase may take")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="the measured requests are split in this many rounds of /healthz and webhooks, each phase "
+        "first in turn, so a machine that slows down or speeds up during the run weighs on both phases alike",
+    )
     parser.add_argument("--seed", type=int, default=1, help="shuffle seed")
     parser.add_argument(
         "--hold", action="store_true", help="print the server pid and wait for Enter before measuring (attach py-spy)"
@@ -499,6 +526,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--events must be 1..{MAX_EVENTS} and --concurrency 1..{MAX_CONCURRENCY}")
     if not 0 <= args.duplicates <= 1:
         parser.error("--duplicates must be between 0 and 1")
+    if not 1 <= args.rounds <= min(MAX_ROUNDS, args.events):
+        parser.error(f"--rounds must be 1..{MAX_ROUNDS} and at most --events")
 
     sys.path.insert(0, str(ROOT / "src"))
     secret = f"whsec_{secrets.token_hex(24)}"
@@ -539,22 +568,19 @@ def main(argv: list[str] | None = None) -> int:
                     ("POST", "/webhooks/stripe", b) for b in warm_events
                 ]
                 asyncio.run(run_phase("warmup", base, warm, args.concurrency, secret, args.time_limit, proc.pid))
-                health = asyncio.run(
-                    run_phase(
-                        "GET /healthz", base, health_requests, args.concurrency, secret, args.time_limit, proc.pid
-                    )
-                )
-                hooks = asyncio.run(
-                    run_phase(
-                        "POST /webhooks/stripe",
-                        base,
-                        webhook_requests,
-                        args.concurrency,
-                        secret,
-                        args.time_limit,
-                        proc.pid,
-                    )
-                )
+                health = Phase("GET /healthz", len(health_requests))
+                hooks = Phase("POST /webhooks/stripe", len(webhook_requests))
+                for r in range(args.rounds):
+                    part = slice(r * len(sends) // args.rounds, (r + 1) * len(sends) // args.rounds)
+                    phases = [(health, health_requests[part]), (hooks, webhook_requests[part])]
+                    for total, requests in phases if r % 2 == 0 else reversed(phases):
+                        total.absorb(
+                            asyncio.run(
+                                run_phase(
+                                    total.name, base, requests, args.concurrency, secret, args.time_limit, proc.pid
+                                )
+                            )
+                        )
             finally:
                 stop_server(proc)
             checks = check_database(url, seeded)

@@ -29,6 +29,9 @@ def test_the_benchmark_applies_every_event_once_and_says_so() -> None:
     assert done.stdout.count("[ok]") == 5
     assert "webhook answers: {'duplicate': 9, 'processed': 30}" in done.stdout
     assert "ratio webhook/healthz throughput: " in done.stdout
+    # measured in three rounds, each phase first in turn, each round's ratio printed
+    per_round = next(line for line in done.stdout.splitlines() if line.startswith("ratio per round"))
+    assert len(per_round.split(":")[1].split()) == 3
 
 
 def test_a_what_if_variant_is_labelled_as_such() -> None:
