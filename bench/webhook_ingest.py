@@ -18,8 +18,8 @@ One run:
   4. warms up, then measures GET /healthz (the bare HTTP stack, no database) and
      POST /webhooks/stripe, each at --concurrency connections (httpx async, keep-alive), the same
      number of requests in each phase, in --rounds rounds (default 3) that alternate which phase
-     goes first: on a shared machine whose speed drifts by tens of percent within a minute, one
-     /healthz phase followed by one webhook phase measured the drift as much as the ratio;
+     goes first, so that a drift of a shared machine's speed during the run weighs on both phases
+     alike; each round's ratio is printed too, which shows how noisy the machine was;
   5. prints requests/s, p50/p99 latency, server CPU per request, the ratio of webhook to /healthz
      throughput over all rounds (the issue's goal: >= 0.5 on SQLite) and each round's, and then
      checks in the database that every order was fulfilled exactly once: confirmed and paid, one
