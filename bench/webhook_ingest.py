@@ -19,7 +19,8 @@ One run:
      POST /webhooks/stripe, each at --concurrency connections (httpx async, keep-alive), the same
      number of requests in each phase, in --rounds rounds (default 3) that alternate which phase
      goes first, so that a drift of a shared machine's speed during the run weighs on both phases
-     alike; each round's ratio is printed too, which shows how noisy the machine was;
+     alike; each round's ratio is printed too, which shows how noisy the machine was (later rounds
+     are faster: a copy tends to come after its original, so they hold more of the duplicates);
   5. prints requests/s, p50/p99 latency, server CPU per request, the ratio of webhook to /healthz
      throughput over all rounds (the issue's goal: >= 0.5 on SQLite) and each round's, and then
      checks in the database that every order was fulfilled exactly once: confirmed and paid, one
