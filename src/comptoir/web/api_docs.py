@@ -8,6 +8,7 @@ carries a Content-Security-Policy that allows this origin only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
@@ -44,19 +45,35 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
 
 
+@dataclass(frozen=True, slots=True)
+class DocsUi:
+    name: str
+    root_id: str
+    bundle: str  # in the package's assets
+    init_script: str  # ours, in web/static/api-docs
+    policy: str
+    stylesheet: str | None = None
+
+
+SWAGGER_UI = DocsUi(
+    "Swagger UI", "swagger-ui", "swagger-ui-bundle.js", "swagger-init.js", DOCS_POLICY, stylesheet="swagger-ui.css"
+)
+REDOC = DocsUi("ReDoc", "redoc", "redoc.standalone.js", "redoc-init.js", REDOC_POLICY)
+
+
 @router.get("/docs", response_class=HTMLResponse)
 async def swagger_ui(request: Request) -> HTMLResponse:
-    return _page(request, "api_docs/swagger.html", DOCS_POLICY)
+    return _page(request, SWAGGER_UI)
 
 
 @router.get("/redoc", response_class=HTMLResponse)
 async def redoc(request: Request) -> HTMLResponse:
-    return _page(request, "api_docs/redoc.html", REDOC_POLICY)
+    return _page(request, REDOC)
 
 
-def _page(request: Request, template: str, policy: str) -> HTMLResponse:
+def _page(request: Request, ui: DocsUi) -> HTMLResponse:
     root = request.scope.get("root_path", "")
     context = {"title": request.app.title, "openapi_url": root + request.app.openapi_url, "assets": root + ASSETS_URL}
-    response = templates.TemplateResponse(request, template, context)
-    response.headers["Content-Security-Policy"] = policy
+    response = templates.TemplateResponse(request, "api_docs/page.html", {**context, "ui": ui})
+    response.headers["Content-Security-Policy"] = ui.policy
     return response
