@@ -296,7 +296,7 @@ def worker(data: DataOption = None) -> None:
     from comptoir.services.ports import system_clock
     from comptoir.worker import Worker, WorkerSchedule
 
-    settings = _payment_settings(data)
+    settings, provider = _payment_settings(data)
     with _database(settings) as uow_factory:
         job = Worker(
             uow_factory,
@@ -308,7 +308,7 @@ def worker(data: DataOption = None) -> None:
         signal.signal(signal.SIGTERM, lambda *_: job.stop(timeout=0))
         typer.echo(
             f"worker running: outbox every {settings.outbox_every_seconds:g}s, "
-            f"reconcile every {settings.reconcile_every_seconds:g}s (Ctrl+C to stop)"
+            f"reconcile every {settings.reconcile_every_seconds:g}s, payments through {provider} (Ctrl+C to stop)"
         )
         try:
             job.run()
@@ -326,7 +326,7 @@ def reconcile(data: DataOption = None) -> None:
     from comptoir.services import reconciliation
     from comptoir.services.ports import system_clock
 
-    settings = _payment_settings(data)
+    settings, _ = _payment_settings(data)
     with _database(settings) as uow_factory:
         report = reconciliation.reconcile(uow_factory(), build_gateway(settings), now=system_clock())
     typer.echo(f"checked {report.checked} payment attempts; {len(report.repairs)} repaired")
@@ -352,7 +352,7 @@ def events_replay(
     if (event_id is None) == (not failed):
         typer.echo("error: give an EVENT_ID or --failed (not both)", err=True)
         raise typer.Exit(2)
-    settings = _payment_settings(data)
+    settings, _ = _payment_settings(data)
     gateway = build_gateway(settings)
     exit_code = 0
     with _database(settings) as uow_factory:
@@ -371,15 +371,20 @@ def events_replay(
     raise typer.Exit(exit_code)
 
 
-def _payment_settings(data: Path | None) -> Settings:
-    """Settings for a command that calls Stripe: a malformed key is refused, and without a key the
-    embedded sandbox a `comptoir serve` left in the data folder is used."""
+def _payment_settings(data: Path | None) -> tuple[Settings, str]:
+    """Settings for a command that calls Stripe, and where its calls go: a malformed key is refused,
+    and without a key the embedded sandbox a `comptoir serve` left in the data folder is used."""
     settings = _settings(data)
     try:
         settings.check_stripe_key()
     except InsecureSettingsError as exc:
         _fail(str(exc))
-    return settings.with_embedded_sandbox()
+    if not settings.uses_embedded_sandbox:
+        return settings, settings.stripe_api_base or "Stripe"
+    found = settings.with_embedded_sandbox()
+    if found.uses_embedded_sandbox:
+        return found, "nowhere (STRIPE_SECRET_KEY is unset and no `comptoir serve` embedded a sandbox here)"
+    return found, f"the embedded sandbox at {found.stripe_api_base}"
 
 
 def _print_banner(settings: Settings, specs: list[ServerSpec], demo_logins: list[tuple[str, str, str]]) -> None:
