@@ -149,6 +149,7 @@ class Settings(BaseSettings):
         return self.model_copy(update={"jwt_secret": SecretStr(path.read_text().strip())})
 
     def check_stripe_key(self) -> None:
+        """Refuse a key Stripe would refuse anyway, and a live key about to be sent somewhere else."""
         if self.stripe_secret_key is None:
             return
         key = self.stripe_secret_key.get_secret_value()
@@ -158,7 +159,7 @@ class Settings(BaseSettings):
                 " (a publishable pk_… key belongs in STRIPE_PUBLISHABLE_KEY)"
             )
         api_base = (self.stripe_api_base or STRIPE_API_BASE).rstrip("/")
-        if "_live_" in key[:8] and api_base != STRIPE_API_BASE:
+        if key.startswith(("sk_live_", "rk_live_")) and api_base != STRIPE_API_BASE:
             raise InsecureSettingsError(
                 f"STRIPE_SECRET_KEY is a live key but COMPTOIR_STRIPE_API_BASE points at {api_base}: "
                 "a live key goes to Stripe only; unset COMPTOIR_STRIPE_API_BASE or use an sk_test_ key"
