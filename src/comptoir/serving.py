@@ -50,7 +50,15 @@ def run_servers(specs: list[ServerSpec], *, log_level: str = "info") -> None:
     servers = [
         _SharedSignalServer(
             uvicorn.Config(
-                spec.app, host=spec.host, port=spec.port, log_level=log_level, log_config=None, lifespan="on"
+                spec.app,
+                host=spec.host,
+                port=spec.port,
+                log_level=log_level,
+                log_config=None,
+                lifespan="on",
+                # uvicorn would believe X-Forwarded-For from 127.0.0.1 (or FORWARDED_ALLOW_IPS) by default;
+                # the app trusts only COMPTOIR_TRUSTED_PROXIES, so a local client cannot pose as another address
+                proxy_headers=False,
             )
         )
         for spec in specs
