@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from comptoir import __version__, logs
 from comptoir.adapters.db.engine import make_engine, serialises_transactions
 from comptoir.adapters.db.uow import sql_unit_of_work_factory
 from comptoir.adapters.mail import ConsoleMailer, SmtpMailer
+from comptoir.adapters.rate_limits import LimitsAttemptCounter
 from comptoir.adapters.security import Argon2PasswordHasher, JwtTokens
 from comptoir.adapters.stripe_gateway import StripeGateway, StripeNotConfigured
 from comptoir.api import health, problems
@@ -19,6 +21,7 @@ from comptoir.api.lanes import DatabaseLane
 from comptoir.api.middleware import BodySizeLimit, RequestContext
 from comptoir.api.routers import auth, catalog, merchant, orders, payments
 from comptoir.config import Settings
+from comptoir.services.login_guard import DoorLimits, LoginGuard
 from comptoir.services.notifications import Mailer
 from comptoir.services.payment_gateway import PaymentGateway
 from comptoir.services.ports import Clock, PasswordHasher, system_clock
@@ -36,6 +39,18 @@ def build_gateway(settings: Settings) -> PaymentGateway:
         api_base=settings.stripe_api_base,
         payment_method_types=settings.stripe_payment_method_types,
     )
+
+
+def build_login_guard(settings: Settings) -> LoginGuard:
+    """The limits on failed logins and registrations, counted where COMPTOIR_RATE_LIMIT_STORAGE says."""
+    limits = DoorLimits.of(
+        per_account=settings.login_failures_per_account,
+        per_address=settings.login_failures_per_address,
+        login_window_seconds=settings.login_window_seconds,
+        registrations=settings.registrations_per_address,
+        registration_window_seconds=settings.registration_window_seconds,
+    )
+    return LoginGuard(LimitsAttemptCounter(settings.rate_limit_storage.get_secret_value()), limits)
 
 
 def build_mailer(settings: Settings) -> Mailer:
@@ -98,6 +113,7 @@ def create_app(
     app.state.clock = clock
     app.state.gateway = gateway
     app.state.mailer = mailer
+    app.state.login_guard = build_login_guard(settings)
     problems.install(app)
     app.include_router(health.router)
     app.include_router(auth.router)
@@ -112,4 +128,6 @@ def create_app(
     app.include_router(cards_without_webhooks.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
