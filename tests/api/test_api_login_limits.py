@@ -139,6 +139,7 @@ def test_the_429_is_documented_on_every_limited_route(api: Api) -> None:
         answer = paths[path]["post"]["responses"]["429"]
         assert PROBLEM_JSON in answer["content"], path
         assert "Retry-After" in answer["description"], path
+        assert answer["headers"]["Retry-After"]["schema"] == {"type": "integer"}, path
 
 
 def _fail_from(api: Api, forwarded_for: str, email: str) -> int:

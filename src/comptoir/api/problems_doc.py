@@ -43,8 +43,17 @@ class Problem(BaseModel):
 _SCHEMA = Problem.model_json_schema()
 
 
+_HEADERS = {
+    429: {"Retry-After": {"description": "Seconds until another attempt is allowed.", "schema": {"type": "integer"}}}
+}
+
+
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
-        status: {"description": _DESCRIPTIONS[status], "content": {PROBLEM_JSON: {"schema": _SCHEMA}}}
+        status: {
+            "description": _DESCRIPTIONS[status],
+            "content": {PROBLEM_JSON: {"schema": _SCHEMA}},
+            **({"headers": _HEADERS[status]} if status in _HEADERS else {}),
+        }
         for status in statuses
     }
