@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from comptoir import __version__, logs
+from comptoir.adapters.db.attempts import SqlAttemptCounter
 from comptoir.adapters.db.engine import make_engine, serialises_transactions
 from comptoir.adapters.db.uow import sql_unit_of_work_factory
 from comptoir.adapters.mail import ConsoleMailer, SmtpMailer
@@ -41,8 +43,9 @@ def build_gateway(settings: Settings) -> PaymentGateway:
     )
 
 
-def build_login_guard(settings: Settings) -> LoginGuard:
-    """The limits on failed logins and registrations, counted where COMPTOIR_RATE_LIMIT_STORAGE says."""
+def build_login_guard(settings: Settings, engine: Engine) -> LoginGuard:
+    """The limits on failed logins and registrations, counted where COMPTOIR_RATE_LIMIT_STORAGE says:
+    `database` for the shop's own database, otherwise a `limits` storage URI (memory://, redis://...)."""
     limits = DoorLimits.of(
         per_account=settings.login_failures_per_account,
         per_address=settings.login_failures_per_address,
@@ -50,7 +53,9 @@ def build_login_guard(settings: Settings) -> LoginGuard:
         registrations=settings.registrations_per_address,
         registration_window_seconds=settings.registration_window_seconds,
     )
-    return LoginGuard(LimitsAttemptCounter(settings.rate_limit_storage.get_secret_value()), limits)
+    storage = settings.rate_limit_storage.get_secret_value()
+    counter = SqlAttemptCounter(engine) if storage == "database" else LimitsAttemptCounter(storage)
+    return LoginGuard(counter, limits)
 
 
 def build_mailer(settings: Settings) -> Mailer:
@@ -113,7 +118,7 @@ def create_app(
     app.state.clock = clock
     app.state.gateway = gateway
     app.state.mailer = mailer
-    app.state.login_guard = build_login_guard(settings)
+    app.state.login_guard = build_login_guard(settings, engine)
     problems.install(app)
     app.include_router(health.router)
     app.include_router(auth.router)

@@ -72,8 +72,8 @@ class Settings(BaseSettings):
     rate_limit_storage: SecretStr = Field(
         default=SecretStr("memory://"),
         description=(
-            "Where attempts are counted: memory:// (one instance) or a store shared by several, "
-            "redis://[:password@]host:6379 (secret: it may carry a password)."
+            "Where attempts are counted: memory:// (one instance), or for several instances `database` "
+            "(the shop's database) or redis://[:password@]host:6379 (secret: it may carry a password)."
         ),
     )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(

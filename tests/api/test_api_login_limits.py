@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from comptoir.api.problems import PROBLEM_JSON
 from tests.api.support import PASSWORD, Api
@@ -38,11 +39,12 @@ def _retry_after(response: httpx.Response) -> int:
     return seconds
 
 
+@pytest.mark.parametrize("storage", ["memory://", "database"])
 def test_wrong_passwords_lock_the_account_and_then_even_the_right_password_is_refused(
-    api_with: Callable[..., Api],
+    api_with: Callable[..., Api], storage: str
 ) -> None:
-    # given a customer and a limit of 3 failed logins per account in 15 minutes
-    api = api_with(**SMALL)
+    # given a customer and a limit of 3 failed logins per account in 15 minutes, counted in memory or the database
+    api = api_with(**SMALL, rate_limit_storage=storage)
     api.register("boucher@example.com")
     # when someone tries 3 wrong passwords
     assert _fail(api, "boucher@example.com", 3) == [401, 401, 401]

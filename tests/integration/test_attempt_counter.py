@@ -1,4 +1,5 @@
-"""The attempt counter on `limits`, in process memory and in a real Redis (skipped when none answers).
+"""The attempt counters, one contract: `limits` in process memory and in a real Redis (skipped when
+none answers), and the shop's own database (SQLite and PostgreSQL).
 
 Redis is optional here (one instance needs none); a test that needs it and finds none is skipped
 and says so. Keys are unique per test, so runs sharing one Redis never see each other's counts.
@@ -9,12 +10,17 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import func, select
 
+from comptoir.adapters.db.attempt_models import CountedAttempt
+from comptoir.adapters.db.attempts import SqlAttemptCounter
+from comptoir.adapters.db.engine import make_engine
 from comptoir.adapters.rate_limits import LimitsAttemptCounter, RateLimitStorageInvalid
 from comptoir.domain.errors import UpstreamUnavailable
-from comptoir.services.ports import AttemptLimit
+from comptoir.services.ports import AttemptCounter, AttemptLimit
 
 REDIS_URL = os.environ.get("COMPTOIR_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 THREE_PER_HOUR = AttemptLimit("test-limit", 3, 3600)
@@ -30,11 +36,22 @@ def _redis_answers() -> bool:
 
 
 @pytest.fixture(
-    params=["memory://", pytest.param(REDIS_URL, marks=pytest.mark.skipif(not _redis_answers(), reason="no Redis"))],
-    ids=["memory", "redis"],
+    params=[
+        "memory://",
+        pytest.param(REDIS_URL, marks=pytest.mark.skipif(not _redis_answers(), reason="no Redis")),
+        "database-sqlite",
+        pytest.param("database-postgresql", marks=pytest.mark.postgres),
+    ],
+    ids=["memory", "redis", "database-sqlite", "database-postgresql"],
 )
-def counter(request: pytest.FixtureRequest) -> LimitsAttemptCounter:
-    return LimitsAttemptCounter(request.param)
+def counter(request: pytest.FixtureRequest) -> Iterator[AttemptCounter]:
+    if not request.param.startswith("database-"):
+        yield LimitsAttemptCounter(request.param)
+        return
+    url = request.getfixturevalue("sqlite_url" if request.param == "database-sqlite" else "_pg_database")
+    engine = make_engine(url)
+    yield SqlAttemptCounter(engine)
+    engine.dispose()
 
 
 @pytest.fixture
@@ -43,7 +60,7 @@ def key() -> str:
 
 
 def test_attempts_fit_until_the_limit_then_the_wait_is_the_rest_of_the_window(
-    counter: LimitsAttemptCounter, key: str
+    counter: AttemptCounter, key: str
 ) -> None:
     # given two attempts counted under a limit of three per hour
     for _ in range(2):
@@ -55,7 +72,7 @@ def test_attempts_fit_until_the_limit_then_the_wait_is_the_rest_of_the_window(
     assert 3590 <= counter.seconds_until_allowed(THREE_PER_HOUR, key) <= 3600
 
 
-def test_keys_and_limits_are_counted_apart_and_forget_clears_one(counter: LimitsAttemptCounter, key: str) -> None:
+def test_keys_and_limits_are_counted_apart_and_forget_clears_one(counter: AttemptCounter, key: str) -> None:
     # given a key at its limit
     for _ in range(3):
         counter.count(THREE_PER_HOUR, key)
@@ -99,3 +116,23 @@ def test_a_storage_uri_limits_cannot_use_is_refused_at_start_without_its_passwor
         LimitsAttemptCounter("nosuchstore://user:hunter2@host:1")
     assert "hunter2" not in str(refused.value)
     assert "***@host:1" in str(refused.value)
+
+
+def test_in_the_database_an_attempt_leaves_the_window_when_its_time_has_passed(db_url: str, key: str) -> None:
+    # given a clock we move, and three attempts a minute apart under a limit of three per hour
+    now = [1_000_000.0]
+    engine = make_engine(db_url)
+    counter = SqlAttemptCounter(engine, clock=lambda: now[0])
+    for _ in range(3):
+        counter.count(THREE_PER_HOUR, key)
+        now[0] += 60
+    # then the next waits until the first is an hour old
+    assert counter.seconds_until_allowed(THREE_PER_HOUR, key) == 3600 - 180
+    # when that hour has passed, then one more fits, and counting it drops the expired row
+    now[0] = 1_000_000.0 + 3600
+    assert counter.seconds_until_allowed(THREE_PER_HOUR, key) == 0
+    counter.count(THREE_PER_HOUR, key)
+    with engine.connect() as conn:
+        left = conn.scalar(select(func.count()).select_from(CountedAttempt).where(CountedAttempt.key == key))
+    engine.dispose()
+    assert left == 3
