@@ -83,10 +83,36 @@ class Settings(BaseSettings):
     reconcile_every_seconds: float = Field(default=60.0, gt=0, description="How often the worker reconciles.")
     outbox_every_seconds: float = Field(default=2.0, gt=0, description="How often the worker sends queued mail.")
 
+    login_failures_per_account: int = Field(
+        default=10, ge=1, description="Failed logins one account may have per window before it waits."
+    )
+    login_failures_per_address: int = Field(
+        default=50, ge=1, description="Failed logins (any accounts) one client address may have per window."
+    )
+    login_window_seconds: int = Field(default=15 * 60, ge=1, description="The moving window of failed logins.")
+    registrations_per_address: int = Field(
+        default=20, ge=1, description="Accounts one client address may try to create per registration window."
+    )
+    registration_window_seconds: int = Field(default=60 * 60, ge=1, description="The registrations' window.")
+    rate_limit_storage: SecretStr = Field(
+        default=SecretStr("memory://"),
+        description=(
+            "Where attempts are counted: memory:// (one instance), or for several instances `database` "
+            "(the shop's database) or redis://[:password@]host:6379 (secret: it may carry a password)."
+        ),
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Addresses (or networks) of reverse proxies whose X-Forwarded-For names the client, comma-separated; "
+            "empty trusts no header: the client is the connecting peer."
+        ),
+    )
+
     smtp_url: str | None = Field(default=None, description="smtp://user:pass@host:port; console mail when unset.")
     mail_from: str = "comptoir <no-reply@comptoir.local>"
 
-    @field_validator("stripe_webhook_secrets", "stripe_payment_method_types", mode="before")
+    @field_validator("stripe_webhook_secrets", "stripe_payment_method_types", "trusted_proxies", mode="before")
     @classmethod
     def _split_secrets(cls, value: object) -> object:
         if isinstance(value, str):

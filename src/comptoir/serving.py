@@ -117,6 +117,9 @@ def run_servers(specs: list[ServerSpec], *, log_level: str = "info", stop: threa
                 lifespan="on",
                 access_log=not spec.quiet,
                 timeout_graceful_shutdown=int(GRACEFUL_SHUTDOWN_SECONDS),
+                # uvicorn would believe X-Forwarded-For from 127.0.0.1 (or FORWARDED_ALLOW_IPS) by default;
+                # the app trusts only COMPTOIR_TRUSTED_PROXIES, so a local client cannot pose as another address
+                proxy_headers=False,
             )
         )
         for spec in specs
