@@ -91,8 +91,21 @@ PASSWORD = "chaos-password-1"
 ADDRESS = {"line1": "1 rue de Rivoli", "city": "Paris", "postal_code": "75001", "country": "FR"}
 CARD_OK, CARD_3DS, CARD_DECLINED = "4242424242424242", "4000002760003184", "4000000000000002"
 PM_OK, PM_3DS, PM_DECLINED = "pm_card_visa", "pm_card_threeDSecure2Required", "pm_card_chargeDeclined"
-KINDS = {"hosted": 45, "pay": 25, "cancel": 15, "abandon": 15}
-"""Buyer mix, in percent."""
+PLAN = {
+    "hosted": 6,
+    "hosted-3ds": 2,
+    "hosted-declined-first": 1,
+    "pay": 3,
+    "pay-3ds": 1,
+    "pay-declined-first": 1,
+    "cancel": 1,
+    "cancel-after-session": 1,
+    "cancel-then-pay": 1,
+    "abandon": 3,
+}
+"""What every block of 20 buyers does (shuffled within the block), so even a small run has each story:
+pay on the hosted page 45% (3-D Secure, or declined then another card, now and then), `/pay` 25%,
+cancel 15% (with the hosted page open, and for one in three, paying it anyway from that tab), abandon 15%."""
 FIGURES = ("lost", "doubled", "kept on cancelled orders", "stock leaked", "ledger mismatches")
 
 
@@ -340,6 +353,8 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
     outcomes: Counter[str] = field(default_factory=Counter)
     retries: int = 0
+    sold_out: int = 0
+    halt: threading.Event = field(default_factory=threading.Event)
     server_errors: Counter[str] = field(default_factory=Counter)
     gave_up: list[str] = field(default_factory=list)
 
@@ -363,6 +378,8 @@ class Shopper:
     def shop(self, method: str, path: str, account: int | None = None, body: Any = None) -> httpx.Response:
         """A request to any serve process; retried (same request) while processes are down or answer 5xx."""
         for attempt in range(RETRIES):
+            if self.tally.halt.is_set():
+                raise GaveUp("the run is stopping")
             headers = {"Authorization": f"Bearer {self.accounts.token(self, account)}"} if account is not None else {}
             base = self.rng.choice(self.stack.shop_urls)
             try:
@@ -400,25 +417,29 @@ class Shopper:
         self.land(page)
         return "paid"
 
-    def order(self, account: int) -> dict[str, Any] | None:
+    def order(self, account: int) -> dict[str, Any]:
+        """Two of the three products; if one is sold out (409), the same order without the scarce one."""
         products = self.rng.sample(self.accounts.product_ids, 2)
-        answer = self.shop(
-            "POST",
-            "/api/orders",
-            account,
-            {
-                "shop": "chaos",
-                "lines": [{"product_id": p, "quantity": self.rng.randint(1, 2)} for p in products],
-                "payment_method": "online",
-                "delivery_address": ADDRESS,
-            },
-        )
-        if answer.status_code == 409:
-            return None
-        if answer.status_code != 201:
-            raise GaveUp(f"order: {answer.status_code} {answer.text[:200]}")
-        created: dict[str, Any] = answer.json()
-        return created
+        for lines in (products, self.accounts.product_ids[:2]):
+            answer = self.shop(
+                "POST",
+                "/api/orders",
+                account,
+                {
+                    "shop": "chaos",
+                    "lines": [{"product_id": p, "quantity": self.rng.randint(1, 2)} for p in lines],
+                    "payment_method": "online",
+                    "delivery_address": ADDRESS,
+                },
+            )
+            if answer.status_code == 201:
+                created: dict[str, Any] = answer.json()
+                return created
+            if answer.status_code != 409:
+                break
+            with self.tally.lock:
+                self.tally.sold_out += 1
+        raise GaveUp(f"order: {answer.status_code} {answer.text[:200]}")
 
     def session_url(self, account: int, order_id: str) -> str | None:
         answer = self.shop("POST", f"/api/orders/{order_id}/checkout-session", account)
@@ -445,31 +466,28 @@ class Shopper:
             paid = answer.json()
         return "paid" if paid["status"] == "succeeded" else paid["status"]
 
-    def run(self, kind: str, account: int) -> str:
-        created = self.order(account)
-        if created is None:
-            return "out_of_stock"
-        order_id = created["id"]
-        roll = self.rng.random()
-        if kind == "hosted":
+    def run(self, plan: str, account: int) -> str:
+        """One buyer's story (see PLAN); what happened, in a word."""
+        order_id = self.order(account)["id"]
+        if plan.startswith("hosted"):
             url = self.session_url(account, order_id)
             if url is None:
                 return "no_session"
-            if roll < 0.1:
-                self.pay_hosted(url, CARD_DECLINED)
-            return self.pay_hosted(url, CARD_3DS if roll > 0.8 else CARD_OK)
-        if kind == "pay":
-            if roll < 0.1 and self.pay_api(account, order_id, PM_DECLINED) != "declined":
+            if plan == "hosted-declined-first" and self.pay_hosted(url, CARD_DECLINED) != "declined":
                 return "decline_not_declined"
-            return self.pay_api(account, order_id, PM_3DS if roll > 0.75 else PM_OK)
-        if kind == "abandon":
+            return self.pay_hosted(url, CARD_3DS if plan == "hosted-3ds" else CARD_OK)
+        if plan.startswith("pay"):
+            if plan == "pay-declined-first" and self.pay_api(account, order_id, PM_DECLINED) != "declined":
+                return "decline_not_declined"
+            return self.pay_api(account, order_id, PM_3DS if plan == "pay-3ds" else PM_OK)
+        if plan == "abandon":
             return "abandoned" if self.session_url(account, order_id) else "no_session"
-        url = self.session_url(account, order_id) if roll < 0.5 else None
+        url = self.session_url(account, order_id) if plan != "cancel" else None
         answer = self.shop("POST", f"/api/orders/{order_id}/cancel", account, {"reason": "changed my mind"})
         if answer.status_code != 200:
             return f"cancel_{answer.status_code}"
-        if url is not None and roll < 0.5 / 3:
-            return f"cancelled_then_{self.pay_hosted(url, CARD_OK)}"
+        if url is not None and plan == "cancel-then-pay":
+            return f"cancelled, then the open page: {self.pay_hosted(url, CARD_OK)}"
         return "cancelled"
 
 
@@ -504,10 +522,19 @@ class Accounts:
         return token
 
 
+def buyer_plans(count: int, rng: random.Random) -> list[str]:
+    block = [plan for plan, times in PLAN.items() for _ in range(times)]
+    plans: list[str] = []
+    while len(plans) < count:
+        rng.shuffle(block)
+        plans += block
+    return plans[:count]
+
+
 def run_buyers(args: argparse.Namespace, stack: Stack, catalog: Catalog, tally: Tally) -> bool:
     """Every buyer, --buyers at a time; False when --time-limit cut the run short."""
     accounts = Accounts(min(args.checkouts, args.accounts), catalog.product_ids)
-    kinds = random.Random(args.seed).choices(list(KINDS), weights=list(KINDS.values()), k=args.checkouts)
+    kinds = buyer_plans(args.checkouts, random.Random(args.seed))
     deadline = time.monotonic() + args.time_limit
     local = threading.local()
     shoppers: list[Shopper] = []
@@ -531,8 +558,12 @@ def run_buyers(args: argparse.Namespace, stack: Stack, catalog: Catalog, tally: 
         with tally.lock:
             tally.outcomes[outcome] += 1
 
-    with ThreadPoolExecutor(args.buyers, thread_name_prefix="buyer") as pool:
+    pool = ThreadPoolExecutor(args.buyers, thread_name_prefix="buyer")
+    try:
         list(pool.map(buy, range(args.checkouts)))
+    finally:  # on Ctrl+C too: buyers not started are dropped, the running ones give up at their next request
+        tally.halt.set()
+        pool.shutdown(wait=False, cancel_futures=True)
     for shopper in shoppers:
         shopper.close()
     return time.monotonic() <= deadline
@@ -766,7 +797,7 @@ def main(argv: list[str] | None = None) -> int:
     pg_name: str | None = None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks: no orphans
     try:
-        url, pg_name = make_database(args.db, work / "shop", args.pg_url)
+        url, pg_name = make_database(args.db, work / "shop", args.pg_url, prefix="comptoir_chaos")
         catalog = seed(url, args.checkouts)
         stack = start_stack(args, work, url if args.db == "postgresql" else None)
         tally, kills, stop = Tally(), [], threading.Event()
@@ -785,7 +816,8 @@ def main(argv: list[str] | None = None) -> int:
             f"settled in {time.monotonic() - started - buying:.0f}s{'' if settled else ' (SETTLE TIMEOUT HIT)'}",
             f"kills: {len(kills)} ({', '.join(f'{k} {v}' for k, v in sorted(by_target.items()))})",
             "buyer outcomes: " + json.dumps(dict(sorted(tally.outcomes.items()))),
-            f"buyer retries: {tally.retries}; 5xx answers: {dict(tally.server_errors) or 0}",
+            f"buyer retries: {tally.retries}; orders refused sold out (then placed without it): {tally.sold_out}; "
+            f"5xx answers: {dict(tally.server_errors) or 0}",
             *(f"  gave up: {g}" for g in tally.gave_up[:5]),
             f"comptoir reconcile: {reconciled}",
         ]
