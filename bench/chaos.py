@@ -299,46 +299,25 @@ class Catalog:
 def seed(url: str, checkouts: int) -> Catalog:
     """One shop (online, delivery, EUR), its merchant, two plentiful products and a scarce one."""
     from comptoir.adapters.db.engine import make_engine
-    from comptoir.adapters.db.models import Product, Shop, User
     from comptoir.adapters.db.uow import sql_unit_of_work_factory
+    from comptoir.domain.actors import Role
+    from tests.factories import add_product, add_shop, add_user
 
+    stocks = {
+        "Espresso cup": 3 * checkouts + 10,
+        "Teapot": 3 * checkouts + 10,
+        "Last copper pan": checkouts * 3 // 4 + 2,
+    }
     engine = make_engine(url)
     try:
-        with sql_unit_of_work_factory(engine)() as uow:
-            shop = uow.shops.add(
-                Shop(
-                    slug="chaos",
-                    name="Chaos shop",
-                    currency="EUR",
-                    accepts_online=True,
-                    accepts_on_pickup=False,
-                    offers_delivery=True,
-                    offers_pickup=False,
-                )
-            )
-            stocks = {
-                "Espresso cup": 3 * checkouts + 10,
-                "Teapot": 3 * checkouts + 10,
-                "Last copper pan": checkouts * 3 // 4 + 2,
-            }
-            products = [
-                uow.products.add(
-                    Product(
-                        shop_id=shop.id,
-                        name=name,
-                        description="",
-                        unit="piece",
-                        unit_price=price,
-                        stock_milli=units * 1000,
-                        active=True,
-                    )
-                )
-                for (name, units), price in zip(stocks.items(), (1250, 3400, 8900), strict=True)
-            ]
-            merchant = uow.users.add(User(email="owner@chaos.test", password_hash="-", name="", role="merchant"))
-            uow.shops.add_merchant(shop.id, merchant.id)
-            uow.commit()
-            return Catalog([p.id for p in products], {p.id: p.stock_milli for p in products})
+        uows = sql_unit_of_work_factory(engine)
+        shop = add_shop(uows, slug="chaos")
+        add_user(uows, role=Role.MERCHANT, shops=[shop])
+        products = [
+            add_product(uows, shop, name=name, unit_price=price, stock=units)
+            for (name, units), price in zip(stocks.items(), (1250, 3400, 8900), strict=True)
+        ]
+        return Catalog([p.id for p in products], {p.id: stocks[p.name] * 1000 for p in products})
     finally:
         engine.dispose()
 
@@ -531,8 +510,8 @@ def buyer_plans(count: int, rng: random.Random) -> list[str]:
     return plans[:count]
 
 
-def run_buyers(args: argparse.Namespace, stack: Stack, catalog: Catalog, tally: Tally) -> bool:
-    """Every buyer, --buyers at a time; False when --time-limit cut the run short."""
+def run_buyers(args: argparse.Namespace, stack: Stack, catalog: Catalog, tally: Tally, kills: list[str]) -> bool:
+    """Every buyer, --buyers at a time, progress on stderr; False when --time-limit cut the run short."""
     accounts = Accounts(min(args.checkouts, args.accounts), catalog.product_ids)
     kinds = buyer_plans(args.checkouts, random.Random(args.seed))
     deadline = time.monotonic() + args.time_limit
@@ -557,6 +536,9 @@ def run_buyers(args: argparse.Namespace, stack: Stack, catalog: Catalog, tally: 
                 tally.gave_up.append(f"{type(exc).__name__}: {exc}"[:300])
         with tally.lock:
             tally.outcomes[outcome] += 1
+            finished = sum(tally.outcomes.values())
+        if finished % max(1, args.checkouts // 10) == 0:
+            print(f"  {finished}/{args.checkouts} buyers done, {len(kills)} kills", file=sys.stderr, flush=True)
 
     pool = ThreadPoolExecutor(args.buyers, thread_name_prefix="buyer")
     try:
@@ -804,7 +786,7 @@ def main(argv: list[str] | None = None) -> int:
         killer = threading.Thread(target=kill_now_and_then, args=(args, stack, stop, kills), daemon=True)
         started = time.monotonic()
         killer.start()
-        in_time = run_buyers(args, stack, catalog, tally)
+        in_time = run_buyers(args, stack, catalog, tally, kills)
         stop.set()
         killer.join(READY_TIMEOUT + STOP_TIMEOUT)
         buying = time.monotonic() - started
