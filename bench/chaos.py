@@ -259,6 +259,9 @@ def start_stack(args: argparse.Namespace, work: Path, database_url: str | None) 
         "STRIPE_PUBLISHABLE_KEY": "pk_test_chaos" + "0" * 20,
         "STRIPE_WEBHOOK_SECRET": ",".join(str(endpoint.secret) for endpoint in webhook_secrets),
         "COMPTOIR_STRIPE_API_BASE": sandbox_url,
+        # One public address for both processes, as behind a load balancer: the success and cancel URLs of a
+        # Checkout Session are part of its parameters, and a retry on the other process must send the same.
+        "COMPTOIR_PUBLIC_URL": f"http://127.0.0.1:{ports[0]}",
         "COMPTOIR_RECONCILE_EVERY_SECONDS": str(args.reconcile_every),
         "COMPTOIR_OUTBOX_EVERY_SECONDS": "1",
     }
