@@ -236,6 +236,8 @@ def start_stack(args: argparse.Namespace, work: Path, database_url: str | None) 
             str(args.drop),
             "--seed",
             str(args.seed),
+            "--retry-schedule",
+            args.retry_schedule,
             "--log-level",
             "warning",
         ],
@@ -762,6 +764,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reorder-window", type=int, default=5)
     parser.add_argument("--drop", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--retry-schedule", default="1,5,25", help="the sandbox's waits (s) before each retry of a failed delivery"
+    )
     parser.add_argument("--reconcile-every", type=float, default=10.0, help="the worker's reconciler period (s)")
     parser.add_argument("--time-limit", type=float, default=3600.0, help="seconds the buyers may take")
     parser.add_argument("--settle-timeout", type=float, default=300.0, help="seconds for deliveries and refunds")

@@ -30,7 +30,8 @@ def _figures(stdout: str) -> dict[str, str]:
 
 def test_a_small_chaos_run_loses_doubles_keeps_and_leaks_nothing(database: list[str]) -> None:
     # given 20 buyers, 4 at a time, spread over two serve processes, and a kill -9 every second, twice
-    command = [sys.executable, str(SCRIPT), "--checkouts", "20", "--buyers", "4", "--kill-every", "1"]
+    command = [sys.executable, str(SCRIPT), "--checkouts", "20", "--buyers", "6", "--kill-every", "1"]
+    command += ["--retry-schedule", "0.2,0.5,1"]  # deliveries a kill cut short are retried within seconds
     # when the run is over, settled, reconciled and audited
     done = subprocess.run([*command, "--kills", "2", *database], capture_output=True, text=True, timeout=240)
     report = done.stdout + done.stderr
