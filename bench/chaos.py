@@ -63,6 +63,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -723,6 +724,34 @@ def audit(stack: Stack, url: str, catalog: Catalog) -> Audit:
     return result
 
 
+def delivery_summary(sandbox_db: Path) -> str:
+    """What the faults and the kills did to the webhooks, from the sandbox's own database (read-only).
+    A copy sent by the `duplicate` fault leaves no row of its own, so duplicates are not counted here."""
+    import sqlite3
+
+    rows: Counter[str] = Counter()
+    failed_per_event: Counter[str] = Counter()
+    endpoints: set[str] = set()
+    with closing(sqlite3.connect(f"file:{sandbox_db}?mode=ro", uri=True)) as db:
+        for event_id, endpoint_id, data in db.execute("SELECT event_id, endpoint_id, data FROM deliveries"):
+            row = json.loads(data)
+            endpoints.add(endpoint_id)
+            if row["status"] == "succeeded":
+                rows["delivered at the first attempt" if row["attempts"] <= 1 else "delivered after retries"] += 1
+            elif row["status"] == "failed":
+                failed_per_event[event_id] += 1
+                dropped = "fault injection" in (row.get("last_error") or "")
+                rows["dropped by fault injection" if dropped else "failed for good after retries"] += 1
+            else:
+                rows["still pending"] += 1
+    to_neither = sum(1 for count in failed_per_event.values() if count == len(endpoints))
+    return (
+        f"webhook deliveries ({len(endpoints)} endpoints): "
+        + ", ".join(f"{name} {count}" for name, count in sorted(rows.items()))
+        + f"; events that reached no process: {to_neither}"
+    )
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -809,6 +838,7 @@ def main(argv: list[str] | None = None) -> int:
             f"buyer retries: {tally.retries}; orders refused sold out (then placed without it): {tally.sold_out}; "
             f"5xx answers: {dict(tally.server_errors) or 0}",
             *(f"  gave up: {g}" for g in tally.gave_up[:5]),
+            delivery_summary(work / "sandbox" / "sandbox.sqlite3"),
             f"comptoir reconcile: {reconciled}",
         ]
         ok = print_report(args, {"lines": lines}, result) and settled
