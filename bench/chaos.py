@@ -127,7 +127,6 @@ class Proc:
     log: Path
     ready_url: str | None = None
     popen: subprocess.Popen[bytes] | None = None
-    kills: int = 0
 
     def start(self) -> None:
         with self.log.open("ab") as log:
@@ -160,7 +159,6 @@ class Proc:
         if self.alive and self.popen is not None:
             self.popen.send_signal(signal.SIGKILL)
             self.popen.wait(STOP_TIMEOUT)
-            self.kills += 1
 
     def stop(self) -> None:
         if self.popen is None or self.popen.poll() is not None:
@@ -189,10 +187,6 @@ class Stack:
     sandbox_url: str
 
     @property
-    def procs(self) -> list[Proc]:
-        return [self.sandbox, *self.serves, self.worker]
-
-    @property
     def shop_urls(self) -> list[str]:
         return [urlsplit(p.ready_url or "")._replace(path="").geturl() for p in self.serves]
 
@@ -207,13 +201,10 @@ class Stack:
         answer.raise_for_status()
         return answer.json()
 
-    def stop(self) -> None:
-        for proc in reversed(self.procs):
-            proc.stop()
 
-
-def start_stack(args: argparse.Namespace, work: Path, database_url: str | None) -> Stack:
-    """The sandbox, one webhook endpoint per serve process, the two serve processes and the worker."""
+def start_stack(args: argparse.Namespace, work: Path, database_url: str | None, started: list[Proc]) -> Stack:
+    """The sandbox, one webhook endpoint per serve process, the two serve processes and the worker; each
+    process is added to `started` before it starts, so a failure half-way leaves none behind."""
     comptoir = comptoir_command()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("COMPTOIR_", "STRIPE_"))}
     port = free_port()
@@ -246,6 +237,7 @@ def start_stack(args: argparse.Namespace, work: Path, database_url: str | None) 
         work / "sandbox.log",
         f"{sandbox_url}/_sandbox/clock",
     )
+    started.append(sandbox)
     sandbox.start()
     sandbox.wait_ready()
     client = sandbox_client(sandbox_url)
@@ -283,6 +275,7 @@ def start_stack(args: argparse.Namespace, work: Path, database_url: str | None) 
     worker = Proc("worker", [comptoir, "worker"], shop_env, work / "worker.log")
     stack = Stack(sandbox, serves, worker, shop_env, sandbox_url)
     for proc in [*serves, worker]:
+        started.append(proc)
         proc.start()
     for proc in serves:
         proc.wait_ready()
@@ -567,8 +560,15 @@ def kill_now_and_then(args: argparse.Namespace, stack: Stack, stop: threading.Ev
         victim = rng.choice(targets)
         victim.kill9()
         log.append(victim.name)
-        victim.start()
-        victim.wait_ready()
+        for last_try in (False, False, True):  # a restart that fails (the port not free yet) is tried again
+            victim.start()
+            try:
+                victim.wait_ready()
+                break
+            except SystemExit:
+                victim.stop()
+                if last_try:
+                    raise
 
 
 # --------------------------------------------------------------------------- settle
@@ -812,27 +812,29 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="comptoir-chaos-"))
     (work / "shop").mkdir()
-    stack: Stack | None = None
+    started: list[Proc] = []
+    stop = threading.Event()
+    killer: threading.Thread | None = None
     pg_name: str | None = None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks: no orphans
     try:
         url, pg_name = make_database(args.db, work / "shop", args.pg_url, prefix="comptoir_chaos")
         catalog = seed(url, args.checkouts)
-        stack = start_stack(args, work, url if args.db == "postgresql" else None)
-        tally, kills, stop = Tally(), [], threading.Event()
+        stack = start_stack(args, work, url if args.db == "postgresql" else None, started)
+        tally, kills = Tally(), []
         killer = threading.Thread(target=kill_now_and_then, args=(args, stack, stop, kills), daemon=True)
-        started = time.monotonic()
+        begun = time.monotonic()
         killer.start()
         in_time = run_buyers(args, stack, catalog, tally, kills)
         stop.set()
         killer.join(READY_TIMEOUT + STOP_TIMEOUT)
-        buying = time.monotonic() - started
+        buying = time.monotonic() - begun
         settled, reconciled = settle(args, stack, url)
         result = audit(stack, url, catalog)
         by_target = Counter(kills)
         lines = [
             f"buyers done in {buying:.0f}s{'' if in_time else ' (TIME LIMIT HIT)'}; "
-            f"settled in {time.monotonic() - started - buying:.0f}s{'' if settled else ' (SETTLE TIMEOUT HIT)'}",
+            f"settled in {time.monotonic() - begun - buying:.0f}s{'' if settled else ' (SETTLE TIMEOUT HIT)'}",
             f"kills: {len(kills)} ({', '.join(f'{k} {v}' for k, v in sorted(by_target.items()))})",
             "buyer outcomes: " + json.dumps(dict(sorted(tally.outcomes.items()))),
             f"buyer retries: {tally.retries}; orders refused sold out (then placed without it): {tally.sold_out}; "
@@ -842,9 +844,12 @@ def main(argv: list[str] | None = None) -> int:
             f"comptoir reconcile: {reconciled}",
         ]
         ok = print_report(args, {"lines": lines}, result) and settled
-    finally:
-        if stack is not None:
-            stack.stop()
+    finally:  # the killer first, so that it restarts nothing once the processes are being stopped
+        stop.set()
+        if killer is not None:
+            killer.join(READY_TIMEOUT + STOP_TIMEOUT)
+        for proc in reversed(started):
+            proc.stop()
         if pg_name:
             drop_database(args.pg_url, pg_name)
         if args.keep:
