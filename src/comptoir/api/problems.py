@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -24,6 +25,19 @@ _STATUS_BY_KIND: tuple[tuple[type[errors.ComptoirError], int], ...] = (
     (errors.UpstreamUnavailable, 503),
 )
 
+RANGE_ERRORS = frozenset(
+    {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "decimal_max_digits", "decimal_max_places"}
+)
+"""Pydantic error types that mean "a number outside its bounds"."""
+
+RANGE_CODES: Mapping[str, str] = {
+    "quantity": "quantity_out_of_range",
+    "stock": "stock_out_of_range",
+    "unit_price": "price_out_of_range",
+    "amount": "amount_out_of_range",
+}
+"""The field a bound refused -> the problem's `code`, so a client can tell "too many" from "malformed"."""
+
 
 def status_for(exc: errors.ComptoirError) -> int:
     for kind, status in _STATUS_BY_KIND:
@@ -32,37 +46,75 @@ def status_for(exc: errors.ComptoirError) -> int:
     return 400
 
 
-def problem(status: int, code: str, detail: str, *, title: str | None = None, **extra: Any) -> JSONResponse:
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """The problem+json answer. `extra` members come first and the RFC members after them, so an extra
+    named like one of them (an order's `status`) can neither break the call nor change the answer."""
     body: dict[str, Any] = {
+        **(extra or {}),
         "type": f"https://comptoir.dev/problems/{code}",
         "title": title or HTTPStatus(status).phrase,
         "status": status,
         "code": code,
         "detail": detail,
     }
-    body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    all_headers = dict(headers or {})
+    if status == 401:
+        all_headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=all_headers or None)
+
+
+def validation_fields(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Each refused field: where (`loc`), why (`message`), pydantic's `type`, and our `code` when a bound refused it."""
+    fields = []
+    for err in exc.errors():
+        field = {"loc": list(err.get("loc", ())), "message": err.get("msg", ""), "type": err.get("type", "")}
+        code = _range_code(field["loc"], field["type"])
+        if code:
+            field["code"] = code
+        fields.append(field)
+    return fields
+
+
+def validation_code(fields: Sequence[Mapping[str, Any]]) -> str:
+    """`invalid_request`, or the one bound's code when every refused field is out of that same range."""
+    codes = {field.get("code") for field in fields}
+    if len(codes) == 1 and None not in codes:
+        return str(codes.pop())
+    return "invalid_request"
+
+
+def _range_code(loc: Sequence[Any], error_type: str) -> str | None:
+    if error_type not in RANGE_ERRORS:
+        return None
+    names = [part for part in loc if isinstance(part, str)]
+    return RANGE_CODES.get(names[-1]) if names else None
 
 
 async def _comptoir_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.ComptoirError)
-    return problem(status_for(exc), exc.code, exc.detail, title=exc.title, **exc.extra)
+    return problem(status_for(exc), exc.code, exc.detail, title=exc.title, extra=exc.extra)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    fields = [
-        {"loc": list(err.get("loc", ())), "message": err.get("msg", ""), "type": err.get("type", "")}
-        for err in exc.errors()
-    ]
-    return problem(422, "invalid_request", "The request body or parameters are not valid", errors=fields)
+    fields = validation_fields(exc)
+    detail = "The request body or parameters are not valid"
+    return problem(422, validation_code(fields), detail, extra={"errors": fields})
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own refusals; their headers (a 405's `Allow`) are kept."""
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(exc.status_code, "http_error")
-    return problem(exc.status_code, code, str(exc.detail))
+    return problem(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
 
 def install(app: FastAPI) -> None:

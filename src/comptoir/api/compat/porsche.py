@@ -115,7 +115,7 @@ def _price_changed(exc: ComptoirError) -> Response:
         "Le prix_unitaire envoyé ne correspond pas au prix actuel de l'accessoire : le serveur calcule "
         "les prix lui-même. Renvoie la commande avec les prix actuels (ou sans prix_unitaire).",
         title="Prix modifié",
-        lines=lines,
+        extra={"lines": lines},
     )
 
 
