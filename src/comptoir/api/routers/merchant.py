@@ -22,7 +22,7 @@ from pydantic import ConfigDict, Field
 from comptoir.api.deps import CurrentActor, Gateway, Now, Tokens, bearer_token, get_payment_uow
 from comptoir.api.merchant_schemas import CollectIn, MerchantOrderOut, RefundIn, RefuseIn
 from comptoir.api.problems_doc import responses
-from comptoir.api.schemas import OrderOut, Quantity, _In
+from comptoir.api.schemas import Id, OrderOut, QuantityIn, _In
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import ComptoirError, InvalidInput
 from comptoir.domain.orders import OrderStatus
@@ -75,8 +75,8 @@ def get_order(order_id: str, actor: CurrentActor, uow: MerchantUow) -> MerchantO
 
 
 class FinalLineIn(_In):
-    line_id: int
-    quantity: Quantity = Field(description="The weighed quantity (up to 3 decimals for kg).")
+    line_id: Id
+    quantity: QuantityIn = Field(description="The weighed quantity (up to 3 decimals for kg).")
 
 
 class ReadyIn(_In):
