@@ -30,7 +30,7 @@ TAG = tag("003")
 
 def seed_error(exc: ComptoirError) -> Response:
     """`{error: "<message to show on the payment form>"}`: a decline's card message, else our detail."""
-    return as_problem(exc, exc.detail, error=str(exc.extra.get("message") or exc.detail))
+    return as_problem(exc, exc.detail, extra={"error": str(exc.extra.get("message") or exc.detail)})
 
 
 router = APIRouter(tags=[TAG], route_class=translated_errors(seed_error))

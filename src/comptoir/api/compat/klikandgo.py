@@ -76,7 +76,7 @@ ERREURS = {
 
 
 def seed_error(exc: ComptoirError) -> Response:
-    return as_problem(exc, exc.detail, error=ERREURS.get(exc.code, exc.detail))
+    return as_problem(exc, exc.detail, extra={"error": ERREURS.get(exc.code, exc.detail)})
 
 
 router = APIRouter(tags=[TAG], route_class=translated_errors(seed_error))

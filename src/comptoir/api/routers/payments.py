@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from comptoir.api.deps import CurrentActor, DbLane, Gateway, Now, PaymentUow, Settings_
 from comptoir.api.problems_doc import responses
@@ -24,7 +25,19 @@ class CheckoutSessionOut(_Out):
 
 class WebhookAck(_Out):
     received: bool = True
-    status: str = Field(description="processed | ignored (type not handled) | duplicate (already applied)")
+    status: str = Field(
+        description="processed | ignored (type not handled, or nothing to apply: see `reason`) | "
+        "duplicate (already applied)"
+    )
+    reason: str | None = Field(default=None, description="Why an event of a handled type was ignored.")
+
+    @model_serializer(mode="wrap")
+    def _without_empty_reason(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """`reason` only when there is one: acknowledgements stay `{received, status}` as clients compare them."""
+        data: dict[str, Any] = handler(self)
+        if data.get("reason") is None:
+            data.pop("reason", None)
+        return data
 
 
 def checkout_urls(public_url: str) -> checkout.CheckoutUrls:
@@ -114,7 +127,8 @@ def pay(order_id: str, body: PayIn, actor: CurrentActor, uow: PaymentUow, gatewa
     summary="Stripe webhook endpoint",
     description=(
         "Verifies `Stripe-Signature` over the raw body with the configured secret(s), records the event "
-        "and applies it exactly once. 400 when the signature does not verify (the problem names the likely "
+        "and applies it exactly once. 400 when the signature does not verify or the body is not a Stripe event "
+        "(the problem names the likely "
         "cause); 503 when processing failed, so Stripe retries."
     ),
     responses=responses(400, 503),
@@ -124,4 +138,5 @@ async def stripe_webhook(request: Request, uow: PaymentUow, gateway: Gateway, no
     event = gateway.verify_webhook(payload, request.headers.get("stripe-signature"))
     ingest = functools.partial(webhooks.ingest_many, uow, gateway)
     result = await lane.run_grouped("stripe-webhooks", ingest, (event, now()))
-    return WebhookAck(status=result.status)
+    reason = result.outcome if result.outcome == webhooks.MALFORMED_OBJECT else None
+    return WebhookAck(status=result.status, reason=reason)
