@@ -38,6 +38,12 @@ RANGE_CODES: Mapping[str, str] = {
 }
 """The field a bound refused -> the problem's `code`, so a client can tell "too many" from "malformed"."""
 
+PATTERN_CODES: Mapping[str, str] = {
+    "payment_method_id": "invalid_payment_method_id",
+    "payment_intent_id": "invalid_payment_intent_id",
+}
+"""The field whose shape was refused -> the problem's `code`."""
+
 
 def status_for(exc: errors.ComptoirError) -> int:
     for kind, status in _STATUS_BY_KIND:
@@ -72,11 +78,11 @@ def problem(
 
 
 def validation_fields(exc: RequestValidationError) -> list[dict[str, Any]]:
-    """Each refused field: where (`loc`), why (`message`), pydantic's `type`, and our `code` when a bound refused it."""
+    """Each refused field: where (`loc`), why (`message`), pydantic's `type`, and our `code` when we have one."""
     fields = []
     for err in exc.errors():
         field = {"loc": list(err.get("loc", ())), "message": err.get("msg", ""), "type": err.get("type", "")}
-        code = _range_code(field["loc"], field["type"])
+        code = _field_code(field["loc"], field["type"])
         if code:
             field["code"] = code
         fields.append(field)
@@ -84,18 +90,22 @@ def validation_fields(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def validation_code(fields: Sequence[Mapping[str, Any]]) -> str:
-    """`invalid_request`, or the one bound's code when every refused field is out of that same range."""
+    """`invalid_request`, or the one field code every refused field shares (e.g. `quantity_out_of_range`)."""
     codes = {field.get("code") for field in fields}
     if len(codes) == 1 and None not in codes:
         return str(codes.pop())
     return "invalid_request"
 
 
-def _range_code(loc: Sequence[Any], error_type: str) -> str | None:
-    if error_type not in RANGE_ERRORS:
-        return None
+def _field_code(loc: Sequence[Any], error_type: str) -> str | None:
     names = [part for part in loc if isinstance(part, str)]
-    return RANGE_CODES.get(names[-1]) if names else None
+    if not names:
+        return None
+    if error_type in RANGE_ERRORS:
+        return RANGE_CODES.get(names[-1])
+    if error_type == "string_pattern_mismatch":
+        return PATTERN_CODES.get(names[-1])
+    return None
 
 
 async def _comptoir_error(_: Request, exc: Exception) -> JSONResponse:

@@ -41,6 +41,24 @@ PriceIn = Annotated[
     int,
     Field(ge=0, le=MAX_AMOUNT, description="Minor units, at most Stripe's largest charge (422 `price_out_of_range`)."),
 ]
+PaymentMethodId = Annotated[
+    str,
+    Field(
+        pattern=r"^pm_[A-Za-z0-9_]+$",
+        max_length=255,
+        description="A Stripe PaymentMethod id, `pm_…` (422 `invalid_payment_method_id` otherwise).",
+    ),
+]
+"""Checked by its Stripe shape: the id travels in the URL and idempotency headers of a Stripe call, where
+text outside Latin-1 cannot go (it failed there as a misleading 503)."""
+PaymentIntentId = Annotated[
+    str,
+    Field(
+        pattern=r"^pi_[A-Za-z0-9_]+$",
+        max_length=255,
+        description="A Stripe PaymentIntent id, `pi_…` (422 `invalid_payment_intent_id` otherwise).",
+    ),
+]
 AmountIn = Annotated[int, Field(ge=0, le=MAX_AMOUNT, description="Minor units (422 `amount_out_of_range`).")]
 
 

@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_ser
 
 from comptoir.api.deps import CurrentActor, DbLane, Gateway, Now, PaymentUow, Settings_
 from comptoir.api.problems_doc import responses
-from comptoir.api.schemas import OrderOut, _In, _Out
+from comptoir.api.schemas import OrderOut, PaymentIntentId, PaymentMethodId, _In, _Out
 from comptoir.services import card_payments, checkout, webhooks
 
 router = APIRouter(tags=["payments"])
@@ -72,11 +72,11 @@ class PayIn(_In):
         json_schema_extra={"examples": [{"payment_method_id": "pm_card_visa"}, {"payment_intent_id": "pi_123"}]}
     )
 
-    payment_method_id: str | None = Field(
-        default=None, max_length=255, description="The card to pay with (Stripe.js `createPaymentMethod`)."
+    payment_method_id: PaymentMethodId | None = Field(
+        default=None, description="The card to pay with (Stripe.js `createPaymentMethod`)."
     )
-    payment_intent_id: str | None = Field(
-        default=None, max_length=255, description="After 3-D Secure in the browser: the intent to finish."
+    payment_intent_id: PaymentIntentId | None = Field(
+        default=None, description="After 3-D Secure in the browser: the intent to finish."
     )
 
 
