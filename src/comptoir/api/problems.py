@@ -11,9 +11,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from comptoir.api.problems_doc import PROBLEM_JSON, with_refusals_of_any_route
 from comptoir.domain import errors
 
-PROBLEM_JSON = "application/problem+json"
+__all__ = ["PROBLEM_JSON", "install", "problem", "status_for", "validation_code", "validation_fields"]
 
 _STATUS_BY_KIND: tuple[tuple[type[errors.ComptoirError], int], ...] = (
     (errors.InvalidInput, 422),
@@ -120,14 +121,21 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(422, validation_code(fields), detail, extra={"errors": fields})
 
 
+_HTTP_CODES = {400: "body_not_parsable", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+"""Starlette's and FastAPI's own refusals; FastAPI's only 400 is a body it cannot parse (e.g. not UTF-8)."""
+
+
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     """Starlette's own refusals; their headers (a 405's `Allow`) are kept."""
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(exc.status_code, "http_error")
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
     return problem(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
 
 def install(app: FastAPI) -> None:
+    """Our handlers for every refusal, and an OpenAPI document that lists the refusals any route can give."""
     app.add_exception_handler(errors.ComptoirError, _comptoir_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    generate = app.openapi
+    app.openapi = lambda: with_refusals_of_any_route(generate())  # type: ignore[method-assign]

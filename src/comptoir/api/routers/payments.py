@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import ConfigDict, Field
 
 from comptoir.api.deps import CurrentActor, DbLane, Gateway, Now, PaymentUow, Settings_
 from comptoir.api.problems_doc import responses
@@ -29,15 +28,11 @@ class WebhookAck(_Out):
         description="processed | ignored (type not handled, or nothing to apply: see `reason`) | "
         "duplicate (already applied)"
     )
-    reason: str | None = Field(default=None, description="Why an event of a handled type was ignored.")
-
-    @model_serializer(mode="wrap")
-    def _without_empty_reason(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """`reason` only when there is one: acknowledgements stay `{received, status}` as clients compare them."""
-        data: dict[str, Any] = handler(self)
-        if data.get("reason") is None:
-            data.pop("reason", None)
-        return data
+    reason: str | None = Field(
+        default=None,
+        exclude_if=lambda reason: reason is None,  # acknowledgements stay `{received, status}`: clients compare them
+        description="Why an event of a handled type was ignored.",
+    )
 
 
 def checkout_urls(public_url: str) -> checkout.CheckoutUrls:
