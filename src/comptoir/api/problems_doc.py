@@ -24,7 +24,7 @@ _DESCRIPTIONS = {
     422: "The request is not valid: `invalid_request` names the fields in `errors`; a number out of its bounds "
     "has its own code (`quantity_out_of_range`, `price_out_of_range`, ...), as does a service's refusal "
     "(`amount_below_minimum`, `order_total_too_large`, ...).",
-    429: "Too many attempts: wait for `Retry-After` seconds before trying again.",
+    429: "Too many attempts (e.g. failed logins): wait before trying again (`Retry-After`, when sent, says how long).",
     503: "A payment provider or the processing of an event failed; retrying later is safe.",
 }
 

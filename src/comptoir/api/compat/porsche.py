@@ -209,7 +209,7 @@ class PaiementOut(BaseModel):
 
 
 @router.post(
-    "/user/login", summary="Se connecter (seed 000): email et mot de passe -> token", responses=responses(401, 422)
+    "/user/login", summary="Se connecter (seed 000): email et mot de passe -> token", responses=responses(401, 422, 429)
 )
 def login(body: ConnexionIn, uow: Uow, hasher: Hasher, tokens: Tokens) -> ConnexionOut:
     session = accounts.log_in(uow, hasher, tokens, body.email, body.password)

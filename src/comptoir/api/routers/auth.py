@@ -23,7 +23,7 @@ def register(body: RegisterIn, uow: Uow, hasher: Hasher, tokens: Tokens) -> Auth
 
 
 @router.post(
-    "/api/auth/login", summary="Exchange email and password for an access token", responses=responses(401, 422)
+    "/api/auth/login", summary="Exchange email and password for an access token", responses=responses(401, 422, 429)
 )
 def login(body: LoginIn, uow: Uow, hasher: Hasher, tokens: Tokens) -> AuthOut:
     return AuthOut.of(accounts.log_in(uow, hasher, tokens, body.email, body.password))
