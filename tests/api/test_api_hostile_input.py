@@ -119,3 +119,13 @@ def test_a_wrong_method_is_a_405_problem_that_names_the_allowed_ones(api: Api) -
     response = api.client.delete("/api/shops")
     assert (response.status_code, response.json()["code"]) == (405, "method_not_allowed")
     assert response.headers["allow"] == "GET"
+
+
+@pytest.mark.parametrize("accessoire", ["9" * 5000, "²", str(2**31)])
+def test_the_seed_000_order_route_refuses_an_accessory_id_no_product_could_have(api: Api, accessoire: str) -> None:
+    # given a number too long to parse, a digit that is not ASCII, an id beyond the database's integers
+    body = {"lignes_commande": [{"accessoire": accessoire, "quantite": 1}]}
+    # when
+    response = api.client.post("/commande/new", headers=api.customer_headers(), json=body)
+    # then
+    assert (response.status_code, response.json()["code"]) == (422, "unknown_product")
