@@ -18,11 +18,12 @@ from comptoir.api.compat import cards_without_webhooks, course, klikandgo, porsc
 from comptoir.api.lanes import DatabaseLane
 from comptoir.api.middleware import BodySizeLimit, RequestContext
 from comptoir.api.routers import auth, catalog, merchant, orders, payments
+from comptoir.api.security_headers import SecurityHeaders
 from comptoir.config import Settings
 from comptoir.services.notifications import Mailer
 from comptoir.services.payment_gateway import PaymentGateway
 from comptoir.services.ports import Clock, PasswordHasher, system_clock
-from comptoir.web import pages
+from comptoir.web import api_docs, pages
 from comptoir.worker import Worker, WorkerSchedule
 
 
@@ -88,6 +89,8 @@ def create_app(
             "currency; quantities are exact decimals. Errors are application/problem+json with a stable `code`."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served by api_docs, from the package rather than a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -107,10 +110,13 @@ def create_app(
     app.include_router(payments.router)
     app.include_router(merchant.router)
     app.include_router(pages.router)
+    pages.install_static(app)
+    api_docs.install(app)
     # the seed documents' routes and pages (klikandgo.orders_router is above, before the native orders)
     for compat in (porsche.router, porsche.pages_router, course.router, klikandgo.router, klikandgo.pages_router):
         app.include_router(compat)
     app.include_router(cards_without_webhooks.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -1,8 +1,9 @@
 """The README's first five minutes, for real: the installed `comptoir` CLI, a real server, HTTP.
 
 Runs `comptoir db upgrade`, `comptoir seed-demo` and `comptoir serve --dev` as subprocesses on a
-temporary data folder, waits for /healthz (polling with a deadline), walks the README's curl
-session with httpx, then stops the server with Ctrl+C (SIGINT) and expects a clean exit.
+temporary data folder (the sandbox on a free port), waits for /healthz (polling with a deadline),
+replays the README's curl session read from README.md itself in one shell (`tests/e2e/readme.py`),
+then stops the server with Ctrl+C (SIGINT) and expects a clean exit.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e import readme
 from tests.servers import free_port
 
 COMPTOIR = Path(sys.executable).with_name("comptoir")
@@ -35,7 +37,7 @@ class Served:
 
 def _env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPTOIR_", "STRIPE_"))}
-    return env | {"COMPTOIR_DATA_DIR": str(data_dir)}
+    return env | {"COMPTOIR_DATA_DIR": str(data_dir), "COMPTOIR_SANDBOX_PORT": str(free_port())}
 
 
 def _run(*args: str, env: dict[str, str]) -> str:
@@ -86,52 +88,16 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 def test_the_readme_session_works_against_a_real_server_which_then_stops_cleanly(served: Served) -> None:
-    with httpx.Client(base_url=served.base_url, timeout=10.0) as http:
-        # given the demo customer logs in
-        login = http.post("/api/auth/login", json={"email": "client@example.com", "password": "motdepasse123"})
-        assert login.status_code == 200, login.text
-        token = login.json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        # when they list the Porsche accessories
-        products = http.get("/api/shops/porsche-accessories/products")
-        assert products.status_code == 200
-        by_price = {p["unit_price"]: p for p in products.json()}
-        wheels, spoiler = by_price[25000], by_price[75000]
-        # and order the seed 000 walkthrough: 2 x 250.00 + 1 x 750.00
-        placed = http.post(
-            "/api/orders",
-            headers=headers,
-            json={
-                "shop": "porsche-accessories",
-                "lines": [
-                    {"product_id": wheels["id"], "quantity": 2, "unit_price": 25000},
-                    {"product_id": spoiler["id"], "quantity": 1},
-                ],
-                "payment_method": "online",
-                "delivery_address": {
-                    "line1": "123 Avenue des Champs",
-                    "city": "Paris",
-                    "postal_code": "75008",
-                    "country": "FR",
-                },
-            },
-        )
-        # then the server prices it at 1250.00 EUR, and reading it back gives the same order
-        assert placed.status_code == 201, placed.text
-        order = placed.json()
-        assert (order["total"], order["currency"], order["status"], order["payment_status"]) == (
-            125000,
-            "EUR",
-            "pending",
-            "unpaid",
-        )
-        read = http.get(f"/api/orders/{order['id']}", headers=headers)
-        assert read.status_code == 200
-        assert read.json() == order
-        assert [o["id"] for o in http.get("/api/orders", headers=headers).json()] == [order["id"]]
-        # and forgetting the word Bearer gets the seed's troubleshooting hint
-        no_bearer = http.get("/api/me", headers={"Authorization": token})
-        assert (no_bearer.status_code, no_bearer.json()["code"]) == (401, "bearer_missing")
+    # given the README's curl session, read from README.md (login, order, read back, errors, paying, cancel)
+    steps = readme.session_steps()
+    assert any("ORDER=" in step.command for step in steps) and any("$ORDER" in step.command for step in steps)
+    # when a reader pastes every command in order into one shell
+    outputs = readme.replay(steps, served.base_url, env=_env(served.data_dir))
+    # then each output the README shows is true of the real one
+    untrue = {step.command.splitlines()[0]: step.untrue_in(out) for step, out in zip(steps, outputs, strict=True)}
+    assert {command: wrong for command, wrong in untrue.items() if wrong} == {}
+    # and the order it placed got a payment page at the sandbox, then was cancelled, as the README says
+    assert '"status":"cancelled"' in outputs[-1] and "/c/pay/cs_test_" in outputs[-2]
 
     # when Ctrl+C reaches the server
     served.process.send_signal(signal.SIGINT)
