@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
+from comptoir.api.problems import problem
 from comptoir.logs import RequestIdFilter
 from tests.api.support import Api
 
@@ -136,3 +138,13 @@ def test_the_openapi_lists_the_refusals_of_every_route_that_takes_a_body_or_para
     assert all({"400", "413", "422"} <= set(op["responses"]) for op in with_body)
     assert all("422" in op["responses"] for op in with_parameters)
     assert all("application/problem+json" in op["responses"]["413"]["content"] for op in with_body)
+
+
+def test_an_extra_named_like_a_problem_member_never_replaces_it() -> None:
+    # when an error's extras happen to be named status, code or type
+    answer = problem(409, "not_cancellable", "no", extra={"status": "confirmed", "code": "x", "type": "y", "n": 1})
+    # then the answer is still the 409 problem, the other extras kept, members in the RFC's order
+    body = json.loads(answer.body)
+    assert (answer.status_code, body["status"], body["code"], body["n"]) == (409, 409, "not_cancellable", 1)
+    assert body["type"].endswith("/not_cancellable")
+    assert list(body)[:5] == ["type", "title", "status", "code", "detail"]

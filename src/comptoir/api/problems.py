@@ -62,16 +62,17 @@ def problem(
     extra: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    """The problem+json answer. `extra` members come first and the RFC members after them, so an extra
-    named like one of them (an order's `status`) can neither break the call nor change the answer."""
+    """The problem+json answer: the RFC members first, then `extra`'s. An extra named like an RFC member
+    (an order's `status`) can neither break the call nor change the answer: the RFC member stays."""
     body: dict[str, Any] = {
-        **(extra or {}),
         "type": f"https://comptoir.dev/problems/{code}",
         "title": title or HTTPStatus(status).phrase,
         "status": status,
         "code": code,
         "detail": detail,
     }
+    for name, value in (extra or {}).items():
+        body.setdefault(name, value)
     all_headers = dict(headers or {})
     if status == 401:
         all_headers["WWW-Authenticate"] = "Bearer"
