@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -101,6 +102,9 @@ def create_app(
     app.state.clock = clock
     app.state.gateway = gateway
     app.state.mailer = mailer
+    # Set when the server is asked to stop: open event streams end at once instead of holding the
+    # shutdown until they time out (the lifespan's shutdown only comes after every response ended).
+    app.state.stopping = threading.Event()
     problems.install(app)
     app.include_router(health.router)
     app.include_router(auth.router)
