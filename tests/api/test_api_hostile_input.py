@@ -129,3 +129,16 @@ def test_the_seed_000_order_route_refuses_an_accessory_id_no_product_could_have(
     response = api.client.post("/commande/new", headers=api.customer_headers(), json=body)
     # then
     assert (response.status_code, response.json()["code"]) == (422, "unknown_product")
+
+
+def test_the_compat_routes_refuse_a_product_id_beyond_the_databases_integers(api: Api) -> None:
+    # given a customer of the seed 002 and seed 001 routes
+    headers = api.customer_headers()
+    # when the id is 2**64 (SQLite cannot even bind it)
+    klikandgo = api.client.post(
+        "/api/orders", headers=headers, json={"paymentMethod": "ONLINE", "items": [{"productId": 2**64, "quantity": 1}]}
+    )
+    course = api.client.post(f"/create-checkout-session/{2**64}", headers=headers)
+    # then both are refused as invalid, not a 500
+    assert (klikandgo.status_code, klikandgo.json()["code"]) == (422, "invalid_request")
+    assert (course.status_code, course.json()["code"]) == (422, "invalid_request")

@@ -30,7 +30,7 @@ from comptoir.api.compat.common import as_problem, invalid_request, js_iso, tag,
 from comptoir.api.deps import CurrentActor, Gateway, Now, PaymentUow, Settings_, Uow
 from comptoir.api.problems_doc import responses
 from comptoir.api.routers import orders, payments
-from comptoir.api.schemas import OrderIn, OrderOut
+from comptoir.api.schemas import Id, OrderIn, OrderOut
 from comptoir.domain.errors import ComptoirError
 from comptoir.services import catalog, checkout, ordering
 from comptoir.services.order_payments import OrderWithPayments, my_order_with_payments, payment_facts
@@ -90,7 +90,7 @@ class _In(BaseModel):
 
 
 class ItemIn(_In):
-    productId: int
+    productId: Id
     quantity: Decimal = Field(description='Pieces, or kg with up to 3 decimals (`"1.250"`).')
 
 
