@@ -67,3 +67,21 @@ def test_the_event_feed_checks_who_asks_before_streaming(api: Api) -> None:
     assert forged.status_code == 401
     missing = api.client.get("/api/merchant/events")
     assert (missing.status_code, missing.json()["code"]) == (401, "token_missing")
+
+
+def test_the_order_list_refuses_a_filter_it_does_not_know_instead_of_ignoring_it(api: Api) -> None:
+    # given a merchant (the list has no payment_status filter)
+    api.add_shop("boutique")
+    headers = api.add_merchant("chef@example.com", "boutique")
+    # when
+    unknown = api.client.get("/api/merchant/orders?payment_status=paid&color=red", headers=headers)
+    known = api.client.get("/api/merchant/orders?status=pending&limit=5", headers=headers)
+    anonymous = api.client.get("/api/merchant/orders?payment_status=paid")
+    # then the unknown filters are named; the known ones still work; who asks is checked first
+    assert (unknown.status_code, unknown.json()["code"], unknown.json()["filters"]) == (
+        422,
+        "unknown_filter",
+        ["color", "payment_status"],
+    )
+    assert known.status_code == 200
+    assert anonymous.status_code == 401

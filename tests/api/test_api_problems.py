@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
+from comptoir.api.problems import problem
 from comptoir.logs import RequestIdFilter
 from tests.api.support import Api
 
@@ -115,3 +117,34 @@ def test_an_unexpected_error_is_a_500_problem_logged_under_the_request_id(api: A
     failures = [r for r in caplog.records if r.getMessage() == "unhandled error"]
     assert failures and failures[0].exc_info is not None
     assert failures[0].request_id == "trace-500"
+
+
+def test_a_json_body_that_is_not_utf8_is_a_400_problem_with_its_own_code(api: Api) -> None:
+    response = api.client.post(
+        "/api/auth/login", content=b'{"email": "\xff"}', headers={"content-type": "application/json"}
+    )
+    assert (response.status_code, response.headers["content-type"]) == (400, PROBLEM_JSON)
+    assert response.json()["code"] == "body_not_parsable"
+
+
+def test_the_openapi_lists_the_refusals_of_every_route_that_takes_a_body_or_parameters(api: Api) -> None:
+    # when
+    paths = api.client.get("/openapi.json").json()["paths"]
+    operations = [op for item in paths.values() for method, op in item.items() if method in {"get", "post", "patch"}]
+    # then a body can always be unreadable (400), too large (413) or invalid (422); parameters invalid (422)
+    with_body = [op for op in operations if "requestBody" in op]
+    with_parameters = [op for op in operations if op.get("parameters")]
+    assert with_body and with_parameters
+    assert all({"400", "413", "422"} <= set(op["responses"]) for op in with_body)
+    assert all("422" in op["responses"] for op in with_parameters)
+    assert all("application/problem+json" in op["responses"]["413"]["content"] for op in with_body)
+
+
+def test_an_extra_named_like_a_problem_member_never_replaces_it() -> None:
+    # when an error's extras happen to be named status, code or type
+    answer = problem(409, "not_cancellable", "no", extra={"status": "confirmed", "code": "x", "type": "y", "n": 1})
+    # then the answer is still the 409 problem, the other extras kept, members in the RFC's order
+    body = json.loads(answer.body)
+    assert (answer.status_code, body["status"], body["code"], body["n"]) == (409, 409, "not_cancellable", 1)
+    assert body["type"].endswith("/not_cancellable")
+    assert list(body)[:5] == ["type", "title", "status", "code", "detail"]

@@ -194,3 +194,18 @@ def test_both_names_of_the_payment_method_types_parameter_are_accepted(client):
     )
     assert old.payment_method_types == ["card", "sepa_debit"]
     assert new.payment_method_types == ["card"]
+
+
+@pytest.mark.parametrize("created", ["abc", {"gte": "abc"}, {"lt": "1.5"}])
+@pytest.mark.parametrize("listing", ["customers", "events", "checkout.sessions"])
+def test_a_created_filter_that_is_no_integer_is_a_400_on_any_list(client, listing: str, created: object) -> None:
+    # given any list, whether or not it holds objects
+    service = client.v1
+    for name in listing.split("."):
+        service = getattr(service, name)
+    # when it is asked for objects created at a time that is no integer
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        service.list({"created": created})
+    # then it is Stripe's 400, naming the parameter, not a 500
+    assert (raised.value.http_status, raised.value.code) == (400, "parameter_invalid_integer")
+    assert raised.value.param is not None and raised.value.param.startswith("created")

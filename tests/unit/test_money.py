@@ -7,7 +7,15 @@ from decimal import Decimal
 import pytest
 
 from comptoir.domain.errors import InvalidInput
-from comptoir.domain.money import Money, exponent, line_total, normalise_currency
+from comptoir.domain.money import (
+    DEFAULT_MINIMUM_CHARGE,
+    MINIMUM_CHARGE,
+    Money,
+    exponent,
+    line_total,
+    minimum_charge,
+    normalise_currency,
+)
 
 
 @pytest.mark.parametrize(
@@ -81,3 +89,15 @@ def test_currency_codes_are_normalised(code: str) -> None:
 def test_invalid_currency_codes_are_refused(code: str) -> None:
     with pytest.raises(InvalidInput):
         normalise_currency(code)
+
+
+@pytest.mark.parametrize(
+    ("currency", "minimum"), [("EUR", 50), ("usd", 50), ("GBP", 30), ("JPY", 50), ("MXN", 1000), ("HUF", 17500)]
+)
+def test_stripes_smallest_charge_is_known_per_currency_in_minor_units(currency: str, minimum: int) -> None:
+    assert minimum_charge(currency) == minimum
+
+
+def test_a_currency_missing_from_the_table_gets_the_default_minimum() -> None:
+    assert "XOF" not in MINIMUM_CHARGE
+    assert minimum_charge("XOF") == DEFAULT_MINIMUM_CHARGE

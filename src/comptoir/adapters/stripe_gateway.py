@@ -204,6 +204,13 @@ class StripeGateway:
                 "No webhook secret is configured: set STRIPE_WEBHOOK_SECRET to the endpoint's whsec_ secret",
                 code="webhook_secret_unset",
             )
+        try:
+            payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # The SDK decodes the body before it verifies and would raise UnicodeDecodeError (a 500).
+            raise WebhookSignatureInvalid(
+                "The body is not UTF-8 text: Stripe sends its events as UTF-8 JSON", code="webhook_payload_invalid"
+            ) from exc
         last_error = ""
         for secret in self._webhook_secrets:
             try:
@@ -215,13 +222,18 @@ class StripeGateway:
             raise WebhookSignatureInvalid(_diagnose(last_error), code="webhook_signature_invalid")
         try:
             raw = json.loads(payload)
-            return WebhookEvent(
+            event = WebhookEvent(
                 id=raw["id"], type=raw["type"], created=int(raw["created"]), object=raw["data"]["object"], raw=raw
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise WebhookSignatureInvalid(
                 "The signed body is not a Stripe event", code="webhook_payload_invalid"
             ) from exc
+        if not (isinstance(event.id, str) and event.id and isinstance(event.type, str)):
+            raise WebhookSignatureInvalid(
+                "The signed body is not a Stripe event: its id and type must be text", code="webhook_payload_invalid"
+            )
+        return event
 
 
 def _methods_for(configured: Sequence[str], currency: str) -> list[str]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Literal, Self
 
 from pydantic import ConfigDict, Field
 
-from comptoir.api.schemas import MinorUnits, OrderOut, _In, _Out
+from comptoir.api.schemas import AmountIn, Id, MinorUnits, OrderOut, QuantityIn, _In, _Out
 from comptoir.services.merchant import MerchantOrderView
 
 
@@ -16,8 +15,7 @@ class CollectIn(_In):
     model_config = ConfigDict(json_schema_extra={"examples": [{"method": "cash", "amount": 4113}]})
 
     method: Literal["cash", "card_terminal"]
-    amount: MinorUnits = Field(
-        ge=0,
+    amount: AmountIn = Field(
         description="What was taken, in minor units. Must equal the order total; any other amount is refused with "
         "409 `collect_amount_mismatch` and nothing is recorded.",
     )
@@ -30,8 +28,8 @@ class RefuseIn(_In):
 
 
 class RefundLineIn(_In):
-    line_id: int = Field(description="An order line's `id`.")
-    quantity: Decimal | None = Field(
+    line_id: Id = Field(description="An order line's `id`.")
+    quantity: QuantityIn | None = Field(
         default=None, description="Part of the line (its price × this, rounded half-up); the whole line when omitted."
     )
 
@@ -46,7 +44,7 @@ class RefundIn(_In):
         }
     )
 
-    amount: MinorUnits | None = Field(default=None, gt=0, description="Send `amount` or `lines`, not both.")
+    amount: AmountIn | None = Field(default=None, gt=0, description="Send `amount` or `lines`, not both.")
     lines: list[RefundLineIn] | None = Field(default=None, min_length=1, max_length=100)
     reason: str = Field(min_length=1, max_length=500)
 

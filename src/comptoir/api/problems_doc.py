@@ -10,17 +10,20 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from comptoir.api.problems import PROBLEM_JSON
+PROBLEM_JSON = "application/problem+json"
 
 _DESCRIPTIONS = {
-    400: "Refused as malformed: e.g. `webhook_signature_invalid` (the detail names the likely cause).",
+    400: "Refused as malformed: a body that cannot be parsed at all (`body_not_parsable`, e.g. not UTF-8), or "
+    "`webhook_signature_invalid` (the detail names the likely cause).",
     402: "The payment was declined: `decline_code` and a message to show the customer.",
     401: "Missing, malformed or expired token, or wrong credentials (see `code`).",
     403: "Authenticated, but not allowed to do this.",
     404: "Not found (or not yours).",
     409: "Conflicts with the current state: e.g. `email_taken`, `price_changed`, `out_of_stock`.",
-    413: "The request body is too large.",
-    422: "The request is not valid: `invalid_request` names the fields in `errors`.",
+    413: "The request body is too large (`body_too_large`): every route refuses one over the configured limit.",
+    422: "The request is not valid: `invalid_request` names the fields in `errors`; a number out of its bounds "
+    "has its own code (`quantity_out_of_range`, `price_out_of_range`, ...), as does a service's refusal "
+    "(`amount_below_minimum`, `order_total_too_large`, ...).",
     429: (
         "`too_many_attempts`: too many failed logins for this account or from this address, or too many "
         "registrations from this address. The `Retry-After` header (and `retry_after` in the body) says in "
@@ -57,3 +60,21 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in statuses
     }
+
+
+_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
+
+
+def with_refusals_of_any_route(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add to each operation of an OpenAPI document the refusals that come before its own code runs:
+    a body is refused when too large (413, by the size limit) or unreadable (400), and anything that
+    takes a body or parameters can fail validation (422). Idempotent: it only fills what is missing."""
+    for path_item in schema.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in _METHODS:
+                continue
+            statuses = (400, 413, 422) if "requestBody" in operation else (422,) if operation.get("parameters") else ()
+            answers = operation.setdefault("responses", {})
+            for status, answer in responses(*statuses).items():
+                answers.setdefault(str(status), answer)
+    return schema

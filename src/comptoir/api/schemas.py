@@ -10,18 +10,56 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from comptoir.domain.actors import Role
 from comptoir.domain.catalog import PaymentMethod, Unit
+from comptoir.domain.money import MAX_AMOUNT, MAX_QUANTITY, MAX_STOCK
 from comptoir.domain.orders import OrderStatus, PaymentStatus
 from comptoir.services.accounts import AuthSession
 from comptoir.services.views import LineView, OrderView, ProductView, ShopView, UserView
 
 Quantity = Decimal
 MinorUnits = int
+
+MAX_ID = 2**31 - 1
+"""Ids are 32-bit integers in the database (PostgreSQL's `integer`)."""
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+QuantityIn = Annotated[
+    Decimal,
+    Field(
+        le=MAX_QUANTITY,
+        description=f"Whole for pieces; up to 3 decimals for kg; at most {MAX_QUANTITY} "
+        "(422 `quantity_out_of_range` above). Number or string.",
+    ),
+]
+"""A quantity a client asks for. Zero and negatives are refused by the domain (`invalid_quantity`)."""
+StockIn = Annotated[Decimal, Field(ge=0, le=MAX_STOCK, description="Three decimals at most; 422 `stock_out_of_range`.")]
+PriceIn = Annotated[
+    int,
+    Field(ge=0, le=MAX_AMOUNT, description="Minor units, at most Stripe's largest charge (422 `price_out_of_range`)."),
+]
+PaymentMethodId = Annotated[
+    str,
+    Field(
+        pattern=r"^pm_[A-Za-z0-9_]+$",
+        max_length=255,
+        description="A Stripe PaymentMethod id, `pm_…` (422 `invalid_payment_method_id` otherwise).",
+    ),
+]
+"""Checked by its Stripe shape: the id travels in the URL and idempotency headers of a Stripe call, where
+text outside Latin-1 cannot go (it failed there as a misleading 503)."""
+PaymentIntentId = Annotated[
+    str,
+    Field(
+        pattern=r"^pi_[A-Za-z0-9_]+$",
+        max_length=255,
+        description="A Stripe PaymentIntent id, `pi_…` (422 `invalid_payment_intent_id` otherwise).",
+    ),
+]
+AmountIn = Annotated[int, Field(ge=0, le=MAX_AMOUNT, description="Minor units (422 `amount_out_of_range`).")]
 
 
 class _In(BaseModel):
@@ -150,8 +188,8 @@ class ProductIn(_In):
 
     name: str = Field(max_length=200)
     unit: Unit
-    unit_price: MinorUnits = Field(ge=0)
-    stock: Quantity = Field(default=Decimal(0), ge=0)
+    unit_price: PriceIn
+    stock: StockIn = Decimal(0)
     description: str = ""
     active: bool = True
     image_url: str | None = Field(default=None, max_length=500)
@@ -164,8 +202,8 @@ class ProductPatch(_In):
 
     name: str | None = Field(default=None, max_length=200)
     unit: Unit | None = None
-    unit_price: MinorUnits | None = Field(default=None, ge=0)
-    stock: Quantity | None = Field(default=None, ge=0)
+    unit_price: PriceIn | None = None
+    stock: StockIn | None = None
     description: str | None = None
     active: bool | None = None
     image_url: str | None = Field(default=None, max_length=500)
@@ -175,9 +213,9 @@ class ProductPatch(_In):
 
 
 class OrderLineIn(_In):
-    product_id: int
-    quantity: Quantity = Field(description="Whole for pieces; up to 3 decimals for kg. Number or string.")
-    unit_price: MinorUnits | None = Field(
+    product_id: Id
+    quantity: QuantityIn
+    unit_price: PriceIn | None = Field(
         default=None,
         description="Optional: the price the client displayed. Never used; if it differs from the "
         "server's price the order is refused with 409 price_changed.",

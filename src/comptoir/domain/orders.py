@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from comptoir.domain.errors import IllegalTransition
+from comptoir.domain.errors import IllegalTransition, InvalidInput
+from comptoir.domain.money import MAX_AMOUNT, Money, minimum_charge
 
 
 class OrderStatus(StrEnum):
@@ -76,6 +77,35 @@ def check_payment_transition(current: PaymentStatus, target: PaymentStatus) -> N
 def is_cancellable_by_customer(status: OrderStatus, payment: PaymentStatus) -> bool:
     """Customers may cancel only before any money moved (the merchant refuses paid orders instead)."""
     return status is OrderStatus.PENDING and payment in {PaymentStatus.UNPAID, PaymentStatus.FAILED}
+
+
+def check_line_total(name: str, unit_price: int, line_total: int) -> None:
+    """A priced product's line must be worth something: 1 g of a 1-cent-per-kg good rounds to nothing."""
+    if unit_price > 0 and line_total == 0:
+        raise InvalidInput(
+            f"the quantity of {name} is too small: its price rounds to 0", code="line_rounds_to_zero", name=name
+        )
+
+
+def check_total(total: Money, *, online: bool) -> None:
+    """An order's total must be chargeable: at most Stripe's largest charge, and, to be paid online,
+    at least Stripe's smallest one in its currency (below it the order could be placed but never
+    paid; paying at pickup has no minimum)."""
+    if total.amount > MAX_AMOUNT:
+        raise InvalidInput(
+            f"an order's total is at most {MAX_AMOUNT} minor units",
+            code="order_total_too_large",
+            total=total.amount,
+            maximum=MAX_AMOUNT,
+        )
+    minimum = minimum_charge(total.currency)
+    if online and total.amount < minimum:
+        raise InvalidInput(
+            f"an order paid online must come to at least {Money(minimum, total.currency).format()}",
+            code="amount_below_minimum",
+            total=total.amount,
+            minimum=minimum,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from comptoir.adapters.db.models import Product, Shop
 from comptoir.domain.actors import Actor, Role
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Forbidden, InvalidInput, NotFound
-from comptoir.domain.money import MILLI, quantity_to_milli
+from comptoir.domain.money import MILLI, check_amount, quantity_to_milli
 from comptoir.services.ports import UnitOfWork
 from comptoir.services.views import ProductView, ShopView
 
@@ -182,13 +182,13 @@ def _description(value: object) -> str:
 def _unit_price(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise InvalidInput("unit_price must be a non-negative integer of minor units", code="invalid_amount")
-    return value
+    return check_amount(value, what="unit_price", code="price_out_of_range")
 
 
 def _stock_milli(unit: Unit, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
         raise InvalidInput("stock must be a number", code="invalid_quantity")
-    milli = quantity_to_milli(value)
+    milli = quantity_to_milli(value, too_large="stock_out_of_range")
     if milli < 0:
         raise InvalidInput("stock cannot be negative", code="invalid_quantity")
     if unit is Unit.PIECE and milli % MILLI:

@@ -18,8 +18,14 @@ from comptoir.adapters.db.models import Order, OrderLine, Product, Shop
 from comptoir.domain.actors import SYSTEM_EXPIRY, Actor
 from comptoir.domain.catalog import PaymentMethod, Unit, check_quantity
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound
-from comptoir.domain.money import line_total, milli_to_quantity, quantity_to_milli
-from comptoir.domain.orders import OrderStatus, PaymentStatus, is_cancellable_by_customer
+from comptoir.domain.money import Money, line_total, milli_to_quantity, quantity_to_milli
+from comptoir.domain.orders import (
+    OrderStatus,
+    PaymentStatus,
+    check_line_total,
+    check_total,
+    is_cancellable_by_customer,
+)
 from comptoir.services import notifications, order_state
 from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.ports import UnitOfWork
@@ -76,7 +82,9 @@ def place_order(
     Refusals, all before anything is written: unknown shop or product (422), inactive product
     (409 `product_unavailable`), bad quantity (422), a client price that differs (409
     `price_changed`, every differing line named), a payment method or fulfilment the shop does
-    not offer (422); then, while holding, 409 `out_of_stock` naming the first product short.
+    not offer (422), a line whose price rounds to 0 (422 `line_rounds_to_zero`), a total above Stripe's
+    largest charge (422 `order_total_too_large`) or, paid online, under its currency's minimum
+    (422 `amount_below_minimum`); then, while holding, 409 `out_of_stock` naming the first product short.
     """
     _require_aware(now)
     method = _payment_method(command.payment_method)
@@ -87,6 +95,8 @@ def place_order(
         _check_payment_method(shop, method)
         delivery_address, pickup = _fulfilment(shop, method, command.delivery_address, command.pickup)
         priced = _price_lines(uow, shop, command.lines)
+        total = sum(line.line_total for line in priced)
+        check_total(Money(total, shop.currency), online=method is PaymentMethod.ONLINE)
         _hold_stock(uow, priced)
         order = Order(
             id=_new_order_id(),
@@ -97,7 +107,7 @@ def place_order(
             payment_status=PaymentStatus.UNPAID.value,
             payment_method=method.value,
             currency=shop.currency,
-            total=sum(line.line_total for line in priced),
+            total=total,
             delivery_address=delivery_address,
             pickup=pickup,
             hold_expires_at=_hold_expiry(method, now, hold_minutes),
@@ -167,7 +177,7 @@ def cancel_order(uow: UnitOfWork, actor: Actor, order_id: str, now: datetime, re
                 raise Conflict(
                     f"an order that is {status.value} and {payment.value} cannot be cancelled by the customer",
                     code="not_cancellable",
-                    status=status.value,
+                    order_status=status.value,
                     payment_status=payment.value,
                 )
             order_state.cancel(uow, order, actor=actor, at=now, reason=reason or "cancelled by customer")
@@ -327,6 +337,7 @@ def _price_lines(uow: UnitOfWork, shop: Shop, lines: Sequence[LineRequest]) -> l
         if line.unit_price is not None and line.unit_price != product.unit_price:
             price_changes.append({"product_id": product.id, "sent": line.unit_price, "current": product.unit_price})
         priced.append(_PricedLine(product, quantity_milli, product.unit_price))
+        check_line_total(product.name, product.unit_price, priced[-1].line_total)
     if price_changes:
         raise Conflict(
             "prices changed since you saw them; review the current prices and order again",

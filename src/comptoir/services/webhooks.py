@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,9 @@ from comptoir.services.payment_gateway import CheckoutSession, PaymentGateway, P
 from comptoir.services.payment_ports import AlreadyRecorded, PaymentUnitOfWork
 
 log = logging.getLogger(__name__)
+
+MALFORMED_OBJECT = "malformed: data.object is not an object"
+"""The outcome of an event that names a handled type but carries nothing to apply."""
 
 Apply = Callable[[PaymentUnitOfWork, Mapping[str, Any], Any, datetime], str]
 Fetch = Callable[[PaymentGateway, Mapping[str, Any]], Any]
@@ -205,7 +208,13 @@ def _apply(
     now: datetime,
     force: bool,
 ) -> IngestResult:
-    """One event's part of an open transaction: its row and, unless it was applied before, its effects."""
+    """One event's part of an open transaction: its row and, unless it was applied before, its effects.
+
+    An event of a handled type whose `data.object` is not an object (null, a list) can never be
+    applied, however often Stripe sends it: it is recorded `ignored` with the reason and answered
+    2xx, never failed (a 5xx would have Stripe retry it for days)."""
+    if handler is not None and not isinstance(event.object, Mapping):
+        return replace(_apply(uow, None, event, None, now=now, force=force), outcome=MALFORMED_OBJECT)
     status = "processed" if handler else "ignored"
     # A new event is one INSERT, already in its final state: if the handler fails, the
     # rollback takes the row with it and `_record_failure` records it failed. A copy

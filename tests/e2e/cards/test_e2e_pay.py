@@ -161,6 +161,27 @@ def test_an_intent_of_another_order_is_refused(cards: Cards) -> None:
     assert cards.pay(stranger, first["id"], payment_method_id="pm_card_visa").status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("payment_method_id", "pm_carte_\u00e9t\u00e9_\u2603", "invalid_payment_method_id"),
+        ("payment_method_id", "card_visa", "invalid_payment_method_id"),
+        ("payment_intent_id", "pi_\u2603", "invalid_payment_intent_id"),
+    ],
+)
+def test_an_id_not_shaped_like_stripes_is_a_422_before_any_stripe_call(
+    cards: Cards, field: str, value: str, code: str
+) -> None:
+    # given a pending order
+    customer = cards.stack.customer()
+    order = cards.order(customer)
+    # when the customer sends an id with text no HTTP header can carry (it reached one: 503)
+    problem = _json(cards.pay(customer, order["id"], **{field: value}), 422)
+    # then it is refused by its shape, and nothing was created at Stripe
+    assert problem["code"] == code
+    assert cards.intents_of(order["id"]) == []
+
+
 def _race(calls: list[Callable[[], Any]]) -> list[Any]:
     """Run the calls at the same instant from threads; return their results (or exceptions)."""
     barrier = threading.Barrier(len(calls))

@@ -7,6 +7,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.checkout.stack import Stack, running_stack, sign
 from tests.servers import Buyer, wait_until
 
@@ -105,3 +107,30 @@ def test_an_unknown_type_is_ignored_and_any_event_delivered_again_is_a_duplicate
     assert (answer.status_code, answer.json()["status"]) == (200, "duplicate")
     state = stack.order(order["id"])
     assert len(state.entries("payment")) == 1 and state.outbox.count("receipt") == 1
+
+
+@pytest.mark.parametrize("route", ["/webhooks/stripe", "/webhook", "/api/webhooks/stripe"])
+def test_a_body_that_is_not_utf8_is_a_400_on_every_webhook_route(exact_stack: Stack, route: str) -> None:
+    # given bytes that are no text at all, whatever signature comes with them
+    payload = b"\xff\xfe"
+    for signature in ("t=1,v1=abc", sign(payload, exact_stack.running.webhook_secret)):
+        # when
+        answer = exact_stack.http.post(route, content=payload, headers={"Stripe-Signature": signature})
+        # then it is refused as a payload that is not an event, not a server error
+        assert (answer.status_code, answer.json()["code"]) == (400, "webhook_payload_invalid")
+
+
+def test_a_signed_event_with_nothing_to_apply_is_recorded_and_acknowledged_not_retried(exact_stack: Stack) -> None:
+    stack = exact_stack
+    # given a correctly signed checkout.session.completed whose data.object is null
+    body = json.loads(_event("evt_e2e_null_object", "checkout.session.completed"))
+    body["data"]["object"] = None
+    payload = json.dumps(body).encode()
+    # when it is delivered, then delivered again
+    first = _post(stack, payload, sign(payload, stack.running.webhook_secret))
+    second = _post(stack, payload, sign(payload, stack.running.webhook_secret))
+    # then it is answered 2xx with the reason (a 5xx would have Stripe retry it for days), recorded once
+    assert (first.status_code, first.json()["status"]) == (200, "ignored")
+    assert "data.object" in first.json()["reason"]
+    assert (second.status_code, second.json()["status"]) == (200, "duplicate")
+    assert stack.event_status("evt_e2e_null_object") == "ignored"

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from comptoir.api.compat.common import as_problem, tag, translated_errors
 from comptoir.api.deps import CurrentActor, Gateway, Now, PaymentUow
 from comptoir.api.problems_doc import responses
+from comptoir.api.schemas import PaymentIntentId, PaymentMethodId
 from comptoir.domain.errors import ComptoirError, InvalidInput
 from comptoir.services import card_payments
 from comptoir.services.order_payments import order_of_payment_intent
@@ -30,7 +31,7 @@ TAG = tag("003")
 
 def seed_error(exc: ComptoirError) -> Response:
     """`{error: "<message to show on the payment form>"}`: a decline's card message, else our detail."""
-    return as_problem(exc, exc.detail, error=str(exc.extra.get("message") or exc.detail))
+    return as_problem(exc, exc.detail, extra={"error": str(exc.extra.get("message") or exc.detail)})
 
 
 router = APIRouter(tags=[TAG], route_class=translated_errors(seed_error))
@@ -44,9 +45,9 @@ class PayIn(BaseModel):
         },
     )
 
-    payment_method_id: str | None = Field(default=None, max_length=255, description="From `createPaymentMethod`.")
+    payment_method_id: PaymentMethodId | None = Field(default=None, description="From `createPaymentMethod`.")
     order_id: str | None = Field(default=None, max_length=40, description="Required with payment_method_id.")
-    payment_intent_id: str | None = Field(default=None, max_length=255, description="After `handleCardAction`.")
+    payment_intent_id: PaymentIntentId | None = Field(default=None, description="After `handleCardAction`.")
 
 
 class PayOut(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,8 +10,8 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from comptoir.api.problems import problem, status_for
-from comptoir.domain.errors import ComptoirError
+from comptoir.api.problems import problem, status_for, validation_code, validation_fields
+from comptoir.domain.errors import ComptoirError, InvalidInput
 from comptoir.domain.money import Money
 
 Translate = Callable[[ComptoirError], Response]
@@ -38,11 +38,8 @@ def js_iso(moment: datetime | None) -> str | None:
 
 def invalid_request(exc: RequestValidationError) -> ComptoirError:
     """A body that does not parse, as one of our errors, so a Translate can word it."""
-    fields = [
-        {"loc": list(err.get("loc", ())), "message": err.get("msg", ""), "type": err.get("type", "")}
-        for err in exc.errors()
-    ]
-    return ComptoirError("The request body or parameters are not valid", code="invalid_request", errors=fields)
+    fields = validation_fields(exc)
+    return InvalidInput("The request body or parameters are not valid", code=validation_code(fields), errors=fields)
 
 
 def translated_errors(translate: Translate) -> type[APIRoute]:
@@ -65,7 +62,8 @@ def translated_errors(translate: Translate) -> type[APIRoute]:
     return TranslatedRoute
 
 
-def as_problem(exc: ComptoirError, detail: str, *, title: str | None = None, **extra: Any) -> Response:
+def as_problem(
+    exc: ComptoirError, detail: str, *, title: str | None = None, extra: Mapping[str, Any] | None = None
+) -> Response:
     """Our problem+json with the status and code of `exc` and the seed's wording."""
-    status = 422 if exc.code == "invalid_request" else status_for(exc)
-    return problem(status, exc.code, detail, title=title or exc.title, **{**exc.extra, **extra})
+    return problem(status_for(exc), exc.code, detail, title=title or exc.title, extra={**exc.extra, **(extra or {})})

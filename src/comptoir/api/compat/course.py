@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +24,7 @@ from comptoir.api.deps import CurrentActor, Gateway, Now, PaymentUow, Settings_,
 from comptoir.api.problems import problem
 from comptoir.api.problems_doc import responses
 from comptoir.api.routers.payments import checkout_urls
+from comptoir.api.schemas import MAX_ID
 from comptoir.services import catalog, checkout, ordering
 
 TAG = tag("001")
@@ -62,7 +63,7 @@ class CheckoutOut(BaseModel):
     responses=responses(401, 409, 422),
 )
 def create_checkout_session(
-    product_id: int,
+    product_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     actor: CurrentActor,
     uow: Uow,
     payment_uow: PaymentUow,

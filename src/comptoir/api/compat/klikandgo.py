@@ -27,6 +27,7 @@ from comptoir.api.compat.common import as_problem, js_iso, tag, translated_error
 from comptoir.api.deps import CurrentActor, Gateway, Now, PaymentUow, Settings_, Uow
 from comptoir.api.problems_doc import responses
 from comptoir.api.routers import payments
+from comptoir.api.schemas import Id
 from comptoir.domain.errors import ComptoirError
 from comptoir.services import catalog, checkout, ordering
 from comptoir.services.order_payments import OrderWithPayments, my_order_with_payments, payment_facts
@@ -71,7 +72,7 @@ ERREURS = {
 
 
 def seed_error(exc: ComptoirError) -> Response:
-    return as_problem(exc, exc.detail, error=ERREURS.get(exc.code, exc.detail))
+    return as_problem(exc, exc.detail, extra={"error": ERREURS.get(exc.code, exc.detail)})
 
 
 router = APIRouter(tags=[TAG], route_class=translated_errors(seed_error))
@@ -85,7 +86,7 @@ class _In(BaseModel):
 
 
 class ItemIn(_In):
-    productId: int
+    productId: Id
     quantity: Decimal = Field(description='Pieces, or kg with up to 3 decimals (`"1.250"`).')
 
 

@@ -23,8 +23,9 @@ from comptoir.api.compat.common import as_problem, js_iso, major_units, tag, tra
 from comptoir.api.deps import CurrentActor, Door, Gateway, Hasher, Now, PaymentUow, Settings_, Tokens, Uow
 from comptoir.api.problems_doc import responses
 from comptoir.api.routers import payments
+from comptoir.api.schemas import MAX_ID
 from comptoir.domain.errors import ComptoirError, InvalidInput
-from comptoir.domain.money import Money
+from comptoir.domain.money import MAX_AMOUNT, Money
 from comptoir.services import accounts, catalog, checkout, ordering
 from comptoir.services.order_payments import my_order_with_payments
 from comptoir.services.views import OrderView
@@ -123,7 +124,7 @@ def _price_changed(exc: ComptoirError) -> Response:
         "Le prix_unitaire envoyé ne correspond pas au prix actuel de l'accessoire : le serveur calcule "
         "les prix lui-même. Renvoie la commande avec les prix actuels (ou sans prix_unitaire).",
         title="Prix modifié",
-        lines=lines,
+        extra={"lines": lines},
     )
 
 
@@ -161,7 +162,10 @@ class LigneIn(_In):
     accessoire: int | str = Field(description="The accessory's (product's) id.")
     quantite: int = Field(ge=1, le=10_000)
     prix_unitaire: Decimal | None = Field(
-        default=None, description="Euros. Only compared: a price that is not the server's is refused with 409."
+        default=None,
+        ge=0,
+        le=Decimal(MAX_AMOUNT).scaleb(-2),
+        description="Euros. Only compared: a price that is not the server's is refused with 409.",
     )
 
 
@@ -296,8 +300,8 @@ pages_router.add_api_route("/cancel", pages.checkout_cancel, methods=["GET"])
 
 def _product_id(value: int | str) -> int:
     text = str(value).strip()
-    if not text.isdigit():
-        raise InvalidInput(f"no product {value!r}", code="unknown_product", product_id=text)
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)) or int(text) > MAX_ID:
+        raise InvalidInput(f"no product {text[:40]!r}", code="unknown_product", product_id=text[:40])
     return int(text)
 
 

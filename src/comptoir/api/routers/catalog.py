@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
 
 from comptoir.api.deps import CurrentActor, Uow
 from comptoir.api.problems_doc import responses
-from comptoir.api.schemas import ProductIn, ProductOut, ProductPatch, ShopOut
+from comptoir.api.schemas import MAX_ID, ProductIn, ProductOut, ProductPatch, ShopOut
 from comptoir.services import catalog
 
 router = APIRouter(tags=["catalog"])
@@ -38,6 +40,8 @@ def create_product(slug: str, body: ProductIn, actor: CurrentActor, uow: Uow) ->
     summary="Change some fields of a product in a shop you manage (merchants)",
     responses=responses(401, 403, 404, 422),
 )
-def update_product(product_id: int, body: ProductPatch, actor: CurrentActor, uow: Uow) -> ProductOut:
+def update_product(
+    product_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: ProductPatch, actor: CurrentActor, uow: Uow
+) -> ProductOut:
     changes = catalog.ProductChanges(**body.model_dump(exclude_unset=True))
     return ProductOut.of(catalog.update_product(uow, actor, product_id, changes))

@@ -22,7 +22,7 @@ from pydantic import ConfigDict, Field
 from comptoir.api.deps import CurrentActor, Gateway, Now, Tokens, bearer_token, get_payment_uow
 from comptoir.api.merchant_schemas import CollectIn, MerchantOrderOut, RefundIn, RefuseIn
 from comptoir.api.problems_doc import responses
-from comptoir.api.schemas import OrderOut, Quantity, _In
+from comptoir.api.schemas import Id, OrderOut, QuantityIn, _In
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import ComptoirError, InvalidInput
 from comptoir.domain.orders import OrderStatus
@@ -47,11 +47,28 @@ def get_merchant_uow(request: Request) -> MerchantUnitOfWork:
 MerchantUow = Annotated[MerchantUnitOfWork, Depends(get_merchant_uow)]
 
 
+ORDER_LIST_FILTERS = frozenset({"status", "limit", "before"})
+
+
+def _known_filters_only(request: Request, _authenticated_first: CurrentActor) -> None:
+    """A filter the list does not know is refused rather than ignored: `?payment_status=paid` would
+    otherwise answer every order, and look like an answer to the question asked."""
+    unknown = sorted(set(request.query_params) - ORDER_LIST_FILTERS)
+    if unknown:
+        raise InvalidInput(
+            f"unknown filter(s): {', '.join(unknown)}; this list filters by {', '.join(sorted(ORDER_LIST_FILTERS))}",
+            code="unknown_filter",
+            filters=unknown,
+        )
+
+
 @router.get(
     "/api/merchant/orders",
     summary="Your shops' orders, newest first",
-    description="Page on with `before` = the last id of the previous page. Customers get 403 `merchant_only`.",
+    description="Page on with `before` = the last id of the previous page. Customers get 403 `merchant_only`. "
+    "Any other query parameter is refused with 422 `unknown_filter` naming it.",
     responses=responses(401, 403, 422),
+    dependencies=[Depends(_known_filters_only)],
 )
 def list_orders(
     actor: CurrentActor,
@@ -75,8 +92,8 @@ def get_order(order_id: str, actor: CurrentActor, uow: MerchantUow) -> MerchantO
 
 
 class FinalLineIn(_In):
-    line_id: int
-    quantity: Quantity = Field(description="The weighed quantity (up to 3 decimals for kg).")
+    line_id: Id
+    quantity: QuantityIn = Field(description="The weighed quantity (up to 3 decimals for kg).")
 
 
 class ReadyIn(_In):

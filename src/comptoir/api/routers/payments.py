@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field
 
 from comptoir.api.deps import CurrentActor, DbLane, Gateway, Now, PaymentUow, Settings_
 from comptoir.api.problems_doc import responses
-from comptoir.api.schemas import OrderOut, _In, _Out
+from comptoir.api.schemas import OrderOut, PaymentIntentId, PaymentMethodId, _In, _Out
 from comptoir.services import card_payments, checkout, webhooks
 
 router = APIRouter(tags=["payments"])
@@ -24,7 +24,15 @@ class CheckoutSessionOut(_Out):
 
 class WebhookAck(_Out):
     received: bool = True
-    status: str = Field(description="processed | ignored (type not handled) | duplicate (already applied)")
+    status: str = Field(
+        description="processed | ignored (type not handled, or nothing to apply: see `reason`) | "
+        "duplicate (already applied)"
+    )
+    reason: str | None = Field(
+        default=None,
+        exclude_if=lambda reason: reason is None,  # acknowledgements stay `{received, status}`: clients compare them
+        description="Why an event of a handled type was ignored.",
+    )
 
 
 def checkout_urls(public_url: str) -> checkout.CheckoutUrls:
@@ -59,11 +67,11 @@ class PayIn(_In):
         json_schema_extra={"examples": [{"payment_method_id": "pm_card_visa"}, {"payment_intent_id": "pi_123"}]}
     )
 
-    payment_method_id: str | None = Field(
-        default=None, max_length=255, description="The card to pay with (Stripe.js `createPaymentMethod`)."
+    payment_method_id: PaymentMethodId | None = Field(
+        default=None, description="The card to pay with (Stripe.js `createPaymentMethod`)."
     )
-    payment_intent_id: str | None = Field(
-        default=None, max_length=255, description="After 3-D Secure in the browser: the intent to finish."
+    payment_intent_id: PaymentIntentId | None = Field(
+        default=None, description="After 3-D Secure in the browser: the intent to finish."
     )
 
 
@@ -114,7 +122,8 @@ def pay(order_id: str, body: PayIn, actor: CurrentActor, uow: PaymentUow, gatewa
     summary="Stripe webhook endpoint",
     description=(
         "Verifies `Stripe-Signature` over the raw body with the configured secret(s), records the event "
-        "and applies it exactly once. 400 when the signature does not verify (the problem names the likely "
+        "and applies it exactly once. 400 when the signature does not verify or the body is not a Stripe event "
+        "(the problem names the likely "
         "cause); 503 when processing failed, so Stripe retries."
     ),
     responses=responses(400, 503),
@@ -124,4 +133,5 @@ async def stripe_webhook(request: Request, uow: PaymentUow, gateway: Gateway, no
     event = gateway.verify_webhook(payload, request.headers.get("stripe-signature"))
     ingest = functools.partial(webhooks.ingest_many, uow, gateway)
     result = await lane.run_grouped("stripe-webhooks", ingest, (event, now()))
-    return WebhookAck(status=result.status)
+    reason = result.outcome if result.outcome == webhooks.MALFORMED_OBJECT else None
+    return WebhookAck(status=result.status, reason=reason)

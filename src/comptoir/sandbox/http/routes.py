@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -11,31 +12,35 @@ from starlette.routing import Route
 from .. import catalog, checkout, payment_methods, payments, refunds, webhook_endpoints
 from ..allowed_params import ALLOWED_POST_PARAMS
 from ..engine import Sandbox
-from ..errors import StripeError, authentication_error, invalid_request, resource_missing
+from ..errors import StripeError, authentication_error, invalid_param, invalid_request, resource_missing
 from ..ids import new_id
 from ..listing import paginate, paginate_in_order
 from ..params import Params
 from .auth import PUBLISHABLE_NOT_ALLOWED
 from .plumbing import Call, api_endpoint, error_response
 
+_COMPARISONS: dict[str, Callable[[int, int], bool]] = {
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+}
 
-def _created_matches(p: Params, obj: dict[str, Any]) -> bool:
+
+def _created_filter(p: Params) -> Callable[[dict[str, Any]], bool]:
+    """The list's `created` filter (`created=<ts>` or `created[gte]=<ts>`…), parsed before any object
+    is read: a value that is no integer is Stripe's 400 `parameter_invalid_integer`, even on an empty list."""
     created = p.raw("created")
     if created is None or created == "":
-        return True
+        return lambda _obj: True
     if isinstance(created, str):
-        return obj["created"] == int(created)
+        exact = Params({"created": created}).int("created")
+        return lambda obj: obj["created"] == exact
+    if not isinstance(created, dict):
+        raise invalid_param(f"Invalid integer: {created}", "created", code="parameter_invalid_integer")
     bounds = Params(created, "created")
-    for op, test in (
-        ("gt", lambda a, b: a > b),
-        ("gte", lambda a, b: a >= b),
-        ("lt", lambda a, b: a < b),
-        ("lte", lambda a, b: a <= b),
-    ):
-        bound = bounds.int(op)
-        if bound is not None and not test(obj["created"], bound):
-            return False
-    return True
+    tests = [(_COMPARISONS[op], bound) for op in _COMPARISONS if (bound := bounds.int(op)) is not None]
+    return lambda obj: all(test(obj["created"], bound) for test, bound in tests)
 
 
 def list_objects(kind: str, url: str, object_name: str, filters: tuple[str, ...] = ()):
@@ -43,12 +48,13 @@ def list_objects(kind: str, url: str, object_name: str, filters: tuple[str, ...]
         p = call.params
         wanted = {f: p.str(f) for f in filters if p.str(f) is not None}
         active = p.bool("active") if p.has("active") else None
+        created_ok = _created_filter(p)
         items = (
             o
             for o in call.sb.store.newest_first(kind)
             if all(o.get(f) == v for f, v in wanted.items())
             and (active is None or o.get("active") == active)
-            and _created_matches(p, o)
+            and created_ok(o)
         )
         return paginate(items, p, url, call.sb.store.seq_of, object_name)
 
@@ -127,12 +133,11 @@ def events_list(call: Call) -> dict[str, Any]:
             return True
         return any(event_type == t or (t.endswith("*") and event_type.startswith(t[:-1])) for t in types)
 
+    created_ok = _created_filter(p)
     items = (
         e
         for e in sb.store.newest_first("event")
-        if type_ok(e["type"])
-        and _created_matches(p, e)
-        and (delivery is None or sb.bus.delivery_succeeded(e["id"]) == delivery)
+        if type_ok(e["type"]) and created_ok(e) and (delivery is None or sb.bus.delivery_succeeded(e["id"]) == delivery)
     )
     return paginate(items, p, "/v1/events", sb.store.seq_of, "event")
 
