@@ -216,7 +216,7 @@ def release_expired_holds(
     to cancel: each candidate is re-read under lock and re-checked, so a payment that landed
     meanwhile, or a customer cancelling at the same moment, wins cleanly; and the sweep never
     holds one order's product locks while waiting for another order's lock (which could deadlock
-    against a cancel). Returns the ids of the orders this call cancelled.
+    against a cancel). Returns the ids of the expired orders that ended cancelled.
     """
     _require_aware(now)
     with uow:
@@ -231,6 +231,9 @@ def release_expired_holds(
         payment_paths.close_payment_paths(uow, gateway, paths, actor=actor, now=now)
         with uow:
             order = uow.orders.get_for_update(order_id)
+            if order is not None and order.status == OrderStatus.CANCELLED.value:
+                cancelled.append(order_id)  # by its session's expiry just applied (or by its customer meanwhile)
+                continue
             if order is None or not _hold_expired(order, now) or _payment_on_its_way(uow, order):
                 continue
             order_state.cancel(uow, order, actor=actor, at=now, reason="stock hold expired before payment")

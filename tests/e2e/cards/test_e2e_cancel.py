@@ -3,14 +3,18 @@ still lands on a cancelled order is refunded — against the real sandbox, on SQ
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from comptoir.domain.actors import Role
 from comptoir.sandbox.faults import Faults
+from comptoir.services import ordering
 from tests.e2e.cards.cancel_races import CANCELLED_NET_ZERO, PAID_LIVE, SCENARIOS, SUCCEEDS, THREE_DS, CancelRaces
 from tests.e2e.cards.conftest import PRICE, STOCK, Cards
+from tests.factories import add_user
 from tests.servers import Buyer
 
 RUNS_IN_SUITE = 3
@@ -61,6 +65,40 @@ def test_cancelling_cancels_a_card_payment_waiting_for_3ds(cards: Cards, buyer: 
     state = cards.stack.order(order["id"])
     assert state.ledger == () and (state.status, state.payment_status) == ("cancelled", "unpaid")
     assert cards.stack.stripe.v1.payment_intents.retrieve(pending["payment_intent_id"]).amount_received == 0
+
+
+def test_the_hold_expiry_sweep_expires_the_open_session_before_cancelling(cards: Cards, buyer: Buyer) -> None:
+    # given an order whose hosted page is still open at Stripe when the sweep finds its hold over
+    customer = cards.stack.customer()
+    order = cards.order(customer)
+    session = cards.stack.start_checkout(customer, order["id"])
+    later = cards.stack.now() + timedelta(minutes=31)
+    # when the expiry sweep runs
+    released = ordering.release_expired_holds(cards.stack.uows(), cards.stack.app.state.gateway, later)
+    # then the session was expired first, and the order cancelled with its stock back
+    assert released == [order["id"]]
+    assert cards.stack.stripe.v1.checkout.sessions.retrieve(session["id"]).status == "expired"
+    assert buyer.open(session["url"]).state() == "expired"
+    cards.stack.settle()
+    assert (cards.stack.order(order["id"]).status, cards.stack.order(order["id"]).ledger) == ("cancelled", ())
+    assert cards.stack.stock_accounted(cards.product) == (STOCK * 1000, 0)
+
+
+def test_refusing_cancels_a_card_payment_waiting_for_3ds(cards: Cards) -> None:
+    # given /pay waiting for the buyer's 3-D Secure challenge
+    customer = cards.stack.customer()
+    order = cards.order(customer)
+    pending = _json(cards.pay(customer, order["id"], payment_method_id=cards.card(THREE_DS)))
+    merchant = cards.login(add_user(cards.stack.uows, role=Role.MERCHANT, shops=[cards.shop]).email)
+    # when the shop refuses the order
+    refused = cards.http.post(
+        f"/api/merchant/orders/{order['id']}/refuse", headers=merchant, json={"reason": "sold out"}
+    )
+    # then the PaymentIntent can no longer be paid, and nothing was taken
+    assert _json(refused)["status"] == "cancelled"
+    assert cards.stack.stripe.v1.payment_intents.retrieve(pending["payment_intent_id"]).status == "canceled"
+    cards.stack.settle()
+    assert cards.stack.order(order["id"]).ledger == ()
 
 
 def test_a_cancel_that_loses_to_the_payment_is_409_and_the_order_stays_paid(cards: Cards, buyer: Buyer) -> None:
