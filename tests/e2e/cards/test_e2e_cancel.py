@@ -118,30 +118,10 @@ def test_a_cancel_that_loses_to_the_payment_is_409_and_the_order_stays_paid(card
 
 
 def test_money_landing_on_a_cancelled_order_is_refunded_recorded_and_told(cards: Cards, buyer: Buyer) -> None:
-    # given a hosted page for the order that the shop never stored (another tab's checkout, created
-    # while the cancel was closing the paths it knew of)
+    # given a cancelled order, and a payment page for it the shop never stored
     customer = cards.stack.customer()
     order = cards.order(customer)
-    unseen = cards.stack.stripe.v1.checkout.sessions.create(
-        {
-            "mode": "payment",
-            "line_items": [
-                {
-                    "quantity": 1,
-                    "price_data": {
-                        "currency": "eur",
-                        "unit_amount": order["total"],
-                        "product_data": {"name": "order"},
-                    },
-                }
-            ],
-            "metadata": {"order_id": order["id"]},
-            "client_reference_id": order["id"],
-            "payment_intent_data": {"metadata": {"order_id": order["id"]}},
-            "success_url": f"{cards.stack.shop_url}/checkout/success",
-            "payment_method_types": ["card"],
-        }
-    )
+    unseen = _session_the_shop_never_stored(cards, order)
     _json(_cancel(cards, customer, order["id"]))
     # when that page is paid after the cancel and its webhook lands
     assert buyer.pay_card(unseen.url, SUCCEEDS).status == 303
@@ -159,6 +139,46 @@ def test_money_landing_on_a_cancelled_order_is_refunded_recorded_and_told(cards:
     assert state.entries("refund") == [("refund", order["total"], refunds[0].id)]
     assert state.outbox.count("refund_issued") == 1
     assert cards.stack.stock_accounted(cards.product) == (STOCK * 1000, 0)
+
+
+def test_the_success_page_refunds_money_on_a_cancelled_order_at_once(cards: Cards, buyer: Buyer) -> None:
+    # given a cancelled order, a payment page for it the shop never stored, and webhooks that never arrive
+    customer = cards.stack.customer()
+    order = cards.order(customer)
+    unseen = _session_the_shop_never_stored(cards, order)
+    _json(_cancel(cards, customer, order["id"]))
+    cards.stack.running.webhooks.set_faults(Faults(drop=1.0))
+    # when the page is paid and the buyer lands on the shop's success page
+    landed = buyer.follow(buyer.pay_card(unseen.url, SUCCEEDS))
+    # then, with no worker tick, the payment is already refunded and recorded
+    assert landed.status == 200
+    intent_id = cards.stack.stripe.v1.checkout.sessions.retrieve(unseen.id).payment_intent
+    refunds = cards.stack.stripe.v1.refunds.list({"payment_intent": intent_id}).data
+    assert [(r.amount, r.status) for r in refunds] == [(order["total"], "succeeded")]
+    state = cards.stack.order(order["id"])
+    assert (state.status, state.payment_status) == ("cancelled", "refunded")
+    assert state.entries("refund") == [("refund", order["total"], refunds[0].id)]
+
+
+def _session_the_shop_never_stored(cards: Cards, order: dict[str, Any]) -> Any:
+    """A Checkout Session for the order, made as the shop makes them, whose id the shop never stored
+    (another tab's checkout created while the cancel was closing the paths it knew of)."""
+    return cards.stack.stripe.v1.checkout.sessions.create(
+        {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {"currency": "eur", "unit_amount": order["total"], "product_data": {"name": "order"}},
+                }
+            ],
+            "metadata": {"order_id": order["id"]},
+            "client_reference_id": order["id"],
+            "payment_intent_data": {"metadata": {"order_id": order["id"]}},
+            "success_url": f"{cards.stack.shop_url}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}",
+            "payment_method_types": ["card"],
+        }
+    )
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
