@@ -11,7 +11,6 @@ full count.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +21,7 @@ import httpx
 from comptoir.domain.actors import Role
 from comptoir.services import ordering
 from comptoir.services.views import ProductView
-from tests.e2e.cards.conftest import Cards
+from tests.e2e.cards.conftest import Cards, race
 from tests.factories import add_product, add_user
 from tests.servers import Buyer, Page
 
@@ -32,26 +31,6 @@ SCENARIOS = ("cancel_vs_hosted_page", "cancel_vs_pay", "cancel_vs_3ds", "refuse_
 PAID_LIVE, CANCELLED_NET_ZERO, VIOLATION = "paid_live", "cancelled_net_zero", "violation"
 STOCK = 100_000
 _COUNTED_REFUNDS = {"pending", "succeeded"}
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run the calls at the same instant from threads; return their results (or exceptions)."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = calls[index]()
-        except Exception as exc:  # judged by the caller
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 @dataclass(frozen=True)
