@@ -17,7 +17,7 @@ from tests.e2e.cards.conftest import PRICE, STOCK, Cards
 from tests.factories import add_user
 from tests.servers import Buyer
 
-RUNS_IN_SUITE = 3
+RUNS_IN_SUITE = 2
 """Rounds per scenario here; `bench/cancel_races.py --runs 200` runs the full count."""
 
 
