@@ -239,6 +239,14 @@ def _record_outcome(
 
 
 def _answer(intent: PaymentIntent, view: OrderView) -> PayResult:
+    if intent.status == "succeeded" and view.status is OrderStatus.CANCELLED:
+        # The order was cancelled while the card was being charged: the money was given back.
+        raise Conflict(
+            "this order was cancelled while your card was being charged; the payment has been refunded",
+            code="order_cancelled",
+            payment_intent_id=intent.id,
+            payment_status=view.payment_status.value,
+        )
     if intent.status == "succeeded":
         return PayResult("succeeded", view, intent.id)
     if intent.status == "requires_capture":
@@ -271,8 +279,9 @@ def _owned_order(uow: PaymentUnitOfWork, actor: Actor, order_id: str) -> Order:
 
 
 def _already_paid_here(uow: PaymentUnitOfWork, order: Order) -> PayResult | None:
-    """A repeated click on an order this flow already paid sees the same success."""
-    if PaymentStatus(order.payment_status) not in _PAID:
+    """A repeated click on an order this flow already paid sees the same success (not once the order
+    is cancelled: its payment was refunded, and the click is told the order is cancelled)."""
+    if PaymentStatus(order.payment_status) not in _PAID or order.status == OrderStatus.CANCELLED.value:
         return None
     paid_by = {e.external_id for e in uow.payments.ledger(order.id) if e.kind == "payment"}
     for attempt in uow.payments.attempts(order.id):

@@ -5,8 +5,8 @@ Each scenario places a fresh order, opens a payment path, then releases two thre
 hold-expiry sweep). After every webhook is delivered and the worker's refund job has run, the
 run is judged by the promise: either a paid live order (the ledger and the sandbox both hold
 exactly its price), or a cancelled order whose net money is 0 in the ledger AND at the sandbox;
-and no stock leaked. The suite runs a few rounds per scenario; `bench/cancel_races.py` runs the
-full count.
+no stock leaked; and `/pay` told the customer "succeeded" only if the order ended paid and live.
+The suite runs a few rounds per scenario; `bench/cancel_races.py` runs the full count.
 """
 
 from __future__ import annotations
@@ -64,7 +64,10 @@ class CancelRaces:
         self.stack.settle()
         self.cards.refund_duplicates()  # the worker's tick, for money that webhooks brought in
         self.stack.settle()
-        return self.judge(scenario, order)
+        verdict = self.judge(scenario, order)
+        if verdict.kind != PAID_LIVE and any(_told_paid(answer) for answer in answers):
+            return Verdict(scenario, order["id"], VIOLATION, f"/pay answered succeeded; {verdict.detail}")
+        return verdict
 
     # --- the racers ---------------------------------------------------------------------------------
 
@@ -146,3 +149,10 @@ class CancelRaces:
             refunds = self.stack.stripe.v1.refunds.list({"payment_intent": intent.id, "limit": 100}).data
             net -= sum(r.amount for r in refunds if r.status in _COUNTED_REFUNDS)
         return net
+
+
+def _told_paid(answer: Any) -> bool:
+    """Whether this racer was `/pay` telling the customer their payment succeeded."""
+    if not isinstance(answer, httpx.Response) or not answer.request.url.path.endswith("/pay"):
+        return False
+    return answer.status_code == 200 and answer.json().get("status") == "succeeded"
