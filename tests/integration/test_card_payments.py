@@ -563,3 +563,21 @@ def test_a_card_charged_while_the_order_was_cancelled_is_refunded_and_pay_says_s
     with pytest.raises(Conflict) as again:
         _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
     assert again.value.code == "order_cancelled"
+
+
+def test_a_card_authorised_while_the_order_was_cancelled_is_released_and_pay_says_so(uows) -> None:
+    # given a butcher's order (the card is only authorised) whose cancel lands while /pay is charging
+    butcher = add_shop(uows, capture_manually=True, capture_margin_percent=10)
+    beef = add_product(uows, butcher, unit=Unit.KG, unit_price=3290, stock=20)
+    customer = add_user(uows)
+    order = ordering.place_order(uows(), customer, order_of(butcher, (beef, "1.000")), NOW)
+    gateway = _CancelledWhileCharging(lambda: ordering.cancel_order(uows(), FakeGateway(), customer, order.id, NOW))
+    # when /pay gets the card authorised anyway
+    with pytest.raises(Conflict) as refused:
+        _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    # then /pay says the order is cancelled, and the authorisation was canceled under the attempt's key
+    assert refused.value.code == "order_cancelled"
+    assert ("cancel_payment_intent", f"order:{order.id}:intent:1:cancel") in gateway.calls
+    assert gateway.retrieve_payment_intent(refused.value.extra["payment_intent_id"]).status == "canceled"
+    assert _order_row(uows, order.id)[:2] == ("cancelled", "unpaid")
+    assert _ledger(uows, order.id) == []

@@ -239,10 +239,10 @@ def _record_outcome(
 
 
 def _answer(intent: PaymentIntent, view: OrderView) -> PayResult:
-    if intent.status == "succeeded" and view.status is OrderStatus.CANCELLED:
-        # The order was cancelled while the card was being charged: the money was given back.
+    if intent.status in {"succeeded", "requires_capture"} and view.status is OrderStatus.CANCELLED:
+        # The order was cancelled while the card was being charged: the money (or hold) was given back.
         raise Conflict(
-            "this order was cancelled while your card was being charged; the payment has been refunded",
+            "this order was cancelled while your card was being charged; the payment has been given back",
             code="order_cancelled",
             payment_intent_id=intent.id,
             payment_status=view.payment_status.value,

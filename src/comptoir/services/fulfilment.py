@@ -174,7 +174,7 @@ def apply_authorisation(
             uow,
             order,
             code="authorised_after_cancellation",
-            detail=f"{reference} authorised a card after the order was cancelled: release it",
+            detail=f"{reference} authorised a card after the order was cancelled: release it if it is still held",
             reference=attempt.provider_id or attempt.idempotency_key,
             at=now,
         )
