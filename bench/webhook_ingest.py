@@ -118,8 +118,10 @@ class Phase:
 # --------------------------------------------------------------------------- database
 
 
-def make_database(kind: str, data_dir: Path, postgres_url: str | None) -> tuple[str, str | None]:
-    """(url of a fresh migrated database, name to drop afterwards or None)."""
+def make_database(
+    kind: str, data_dir: Path, postgres_url: str | None, prefix: str = "comptoir_bench"
+) -> tuple[str, str | None]:
+    """(url of a fresh migrated database, name to drop afterwards or None); `prefix` names whose it is."""
     from comptoir.adapters.db.migrate import upgrade
 
     if kind == "sqlite":
@@ -131,7 +133,7 @@ def make_database(kind: str, data_dir: Path, postgres_url: str | None) -> tuple[
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    name = f"comptoir_bench_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from comptoir import __version__, logs
+from comptoir.adapters.db.attempts import SqlAttemptCounter
 from comptoir.adapters.db.engine import make_engine, serialises_transactions
 from comptoir.adapters.db.uow import sql_unit_of_work_factory
 from comptoir.adapters.mail import ConsoleMailer, SmtpMailer
+from comptoir.adapters.rate_limits import LimitsAttemptCounter
 from comptoir.adapters.security import Argon2PasswordHasher, JwtTokens
 from comptoir.adapters.stripe_gateway import StripeGateway, StripeNotConfigured
 from comptoir.api import health, problems
@@ -18,11 +23,13 @@ from comptoir.api.compat import cards_without_webhooks, course, klikandgo, porsc
 from comptoir.api.lanes import DatabaseLane
 from comptoir.api.middleware import BodySizeLimit, RequestContext
 from comptoir.api.routers import auth, catalog, merchant, orders, payments
+from comptoir.api.security_headers import SecurityHeaders
 from comptoir.config import Settings
+from comptoir.services.login_guard import DoorLimits, LoginGuard
 from comptoir.services.notifications import Mailer
 from comptoir.services.payment_gateway import PaymentGateway
 from comptoir.services.ports import Clock, PasswordHasher, system_clock
-from comptoir.web import pages
+from comptoir.web import api_docs, pages
 from comptoir.worker import Worker, WorkerSchedule
 
 
@@ -36,6 +43,21 @@ def build_gateway(settings: Settings) -> PaymentGateway:
         api_base=settings.stripe_api_base,
         payment_method_types=settings.stripe_payment_method_types,
     )
+
+
+def build_login_guard(settings: Settings, engine: Engine) -> LoginGuard:
+    """The limits on failed logins and registrations, counted where COMPTOIR_RATE_LIMIT_STORAGE says:
+    `database` for the shop's own database, otherwise a `limits` storage URI (memory://, redis://...)."""
+    limits = DoorLimits.of(
+        per_account=settings.login_failures_per_account,
+        per_address=settings.login_failures_per_address,
+        login_window_seconds=settings.login_window_seconds,
+        registrations=settings.registrations_per_address,
+        registration_window_seconds=settings.registration_window_seconds,
+    )
+    storage = settings.rate_limit_storage.get_secret_value()
+    counter = SqlAttemptCounter(engine) if storage == "database" else LimitsAttemptCounter(storage)
+    return LoginGuard(counter, limits)
 
 
 def build_mailer(settings: Settings) -> Mailer:
@@ -88,6 +110,8 @@ def create_app(
             "currency; quantities are exact decimals. Errors are application/problem+json with a stable `code`."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served by api_docs, from the package rather than a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -98,19 +122,27 @@ def create_app(
     app.state.clock = clock
     app.state.gateway = gateway
     app.state.mailer = mailer
+    # Set when the server is asked to stop: open event streams end at once instead of holding the
+    # shutdown until they time out (the lifespan's shutdown only comes after every response ended).
+    app.state.stopping = threading.Event()
+    app.state.login_guard = build_login_guard(settings, engine)
     problems.install(app)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(catalog.router)
-    app.include_router(klikandgo.orders_router)  # before orders: its POST /api/orders takes both shapes
     app.include_router(orders.router)
     app.include_router(payments.router)
     app.include_router(merchant.router)
     app.include_router(pages.router)
-    # the seed documents' routes and pages (klikandgo.orders_router is above, before the native orders)
+    pages.install_static(app)
+    api_docs.install(app)
+    # the seed documents' routes and pages; none shares a method and path with a native route
     for compat in (porsche.router, porsche.pages_router, course.router, klikandgo.router, klikandgo.pages_router):
         app.include_router(compat)
     app.include_router(cards_without_webhooks.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)
+    app.add_middleware(SecurityHeaders)
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

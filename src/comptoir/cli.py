@@ -6,26 +6,56 @@ password hasher, and hands them to services.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import ValidationError
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
-from comptoir.config import InsecureSettingsError, Settings
+from comptoir.config import EmbeddedSandbox, InsecureSettingsError, Settings, describe_invalid
 from comptoir.domain.errors import ComptoirError
 from comptoir.sandbox.cli import sandbox as sandbox_command
-from comptoir.serving import ServerSpec
+from comptoir.serving import CannotListen, ServerSpec, listen
 
-app = typer.Typer(help="comptoir: orders and payments for small shops.", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+
+class _FlagsTakeNoValue:
+    """typer's rich help prints every option's type, so flags read `--dev <bool>` as if they took a
+    value; an empty metavar leaves a flag's type column blank (click ignores a flag's metavar)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params: list[Any] = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class _Command(_FlagsTakeNoValue, TyperCommand):
+    pass
+
+
+class _Group(_FlagsTakeNoValue, TyperGroup):
+    pass
+
+
+def _typer(help: str) -> typer.Typer:
+    return typer.Typer(help=help, no_args_is_help=True, cls=_Group)
+
+
+app = _typer("comptoir: orders and payments for small shops.")
+db_app = _typer("Database schema commands.")
 app.add_typer(db_app, name="db")
-events_app = typer.Typer(help="Recorded Stripe webhook events.", no_args_is_help=True)
+events_app = _typer("Recorded Stripe webhook events.")
 app.add_typer(events_app, name="events")
-app.command("sandbox", help="Run the offline Stripe-compatible sandbox alone, like `stripe listen`.")(sandbox_command)
+app.command("sandbox", cls=_Command, help="Run the offline Stripe-compatible sandbox alone, like `stripe listen`.")(
+    sandbox_command
+)
 
 DataOption = Annotated[
     Path | None, typer.Option("--data", help="Data folder (SQLite file, generated secrets). Env: COMPTOIR_DATA_DIR.")
@@ -38,26 +68,49 @@ class RoleChoice(StrEnum):
     admin = "admin"
 
 
+def _fail(message: str) -> NoReturn:
+    """A configuration mistake: one line on stderr and exit code 2, never a traceback."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
 def _settings(data: Path | None = None, **overrides: object) -> Settings:
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        _fail(describe_invalid(exc))
     updates = {k: v for k, v in overrides.items() if v is not None}
     if data is not None:
         updates["data_dir"] = data
     return settings.model_copy(update=updates) if updates else settings
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", cls=_Command)
 def db_upgrade(data: DataOption = None) -> None:
     """Apply every migration to the configured database (SQLite in the data folder by default)."""
+    from sqlalchemy.exc import OperationalError
+
     from comptoir.adapters.db.migrate import upgrade
 
     settings = _settings(data)
+    url = settings.effective_database_url
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.effective_database_url)
-    typer.echo(f"database is up to date: {_safe_url(settings.effective_database_url)}")
+    try:
+        done = upgrade(url)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
+        _fail(f"cannot reach the database {_safe_url(url)}: {reason} (check COMPTOIR_DATABASE_URL)")
+    if done.before is None:
+        typer.echo(f"database created: {done.applied} migrations applied, now at {done.after}: {_safe_url(url)}")
+    elif done.applied:
+        typer.echo(
+            f"database upgraded: {done.applied} migrations applied, {done.before} -> {done.after}: {_safe_url(url)}"
+        )
+    else:
+        typer.echo(f"database is up to date ({done.after}): {_safe_url(url)}")
 
 
-@app.command("seed-demo")
+@app.command("seed-demo", cls=_Command)
 def seed_demo(data: DataOption = None) -> None:
     """Create the demo shops, products and logins (idempotent: existing rows are left as they are).
 
@@ -81,7 +134,7 @@ def seed_demo(data: DataOption = None) -> None:
         typer.echo(f"  {role.value:<9} {email} / {password}")
 
 
-@app.command("create-user")
+@app.command("create-user", cls=_Command)
 def create_user(
     email: Annotated[str, typer.Option(help="Login email (stored lower-case).")],
     role: Annotated[RoleChoice, typer.Option(help="customer, merchant (needs --shop) or admin.")],
@@ -113,47 +166,78 @@ def create_user(
     typer.echo(f"created {user.role.value} {user.email} (id {user.id}{shops})")
 
 
-@app.command()
+@app.command(cls=_Command)
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on; 0.0.0.0 to accept other machines.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of the shop's HTTP API.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port of the shop's HTTP API; 0 picks a free one.")] = 8000,
     data: DataOption = None,
     dev: Annotated[
         bool,
         typer.Option(
             "--dev",
             help="Development mode (env COMPTOIR_DEV=1): without COMPTOIR_JWT_SECRET, generate one and keep it "
-            "in the data folder. Without it, a missing or placeholder secret stops the start.",
+            "in the data folder; without STRIPE_SECRET_KEY, run the embedded test sandbox. Without it, a missing, "
+            "placeholder or short secret stops the start.",
+        ),
+    ] = False,
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox",
+            help="Outside --dev, allow running without STRIPE_SECRET_KEY: the embedded test sandbox takes the "
+            "payments, so nobody really pays. Without it (or a key), the start stops.",
         ),
     ] = False,
 ) -> None:
-    """Serve the shop until Ctrl+C. Without STRIPE_SECRET_KEY, also the embedded Stripe sandbox
-    (hosted checkout page, test cards, signed webhooks) and the background worker.
+    """Serve the shop until Ctrl+C. Without STRIPE_SECRET_KEY (with --dev or --sandbox), also the
+    embedded Stripe sandbox (hosted checkout page, test cards, signed webhooks) and the background worker.
 
     Run `comptoir db upgrade` first; `comptoir seed-demo` for a catalog to play with.
     """
     from comptoir.serving import run_servers
 
     settings = _settings(data, dev=True if dev else None)
-    if "public_url" not in settings.model_fields_set:
-        settings = settings.model_copy(update={"public_url": _local_url(host, port)})
     try:
         settings = settings.with_secrets_ensured()
     except InsecureSettingsError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        _fail(str(exc))
+    if settings.uses_embedded_sandbox and not (settings.dev or sandbox):
+        _fail(
+            "STRIPE_SECRET_KEY is not set: set it (sk_live_… or sk_test_…, with STRIPE_WEBHOOK_SECRET) to take "
+            "payments, or pass --sandbox to let the embedded test sandbox take them (nobody really pays)"
+        )
     demo_logins = _demo_logins_present(settings)
-    specs = servers_to_run(settings, host, port)
+    try:
+        shop_sock = listen(host, port, "--port")
+        sandbox_sock = (
+            listen("127.0.0.1", settings.sandbox_port, "COMPTOIR_SANDBOX_PORT")
+            if settings.uses_embedded_sandbox
+            else None
+        )
+    except CannotListen as exc:
+        _fail(str(exc))
+    if "public_url" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"public_url": _local_url(host, shop_sock.getsockname()[1])})
+    specs = servers_to_run(settings, shop_sock, sandbox_sock)
     _print_banner(settings, specs, demo_logins)
+    if settings.uses_embedded_sandbox and not settings.dev:
+        typer.echo(
+            "WARNING: no STRIPE_SECRET_KEY and --sandbox: payments go to the embedded TEST sandbox; "
+            "test cards pay and nobody is charged",
+            err=True,
+        )
     run_servers(specs)
 
 
-def servers_to_run(settings: Settings, host: str, port: int) -> list[ServerSpec]:
-    """Every HTTP server `comptoir serve` runs, the shop first.
+def servers_to_run(
+    settings: Settings, shop_sock: socket.socket, sandbox_sock: socket.socket | None
+) -> list[ServerSpec]:
+    """Every HTTP server `comptoir serve` runs on the given listening sockets, the shop first.
 
-    With no Stripe key, the embedded sandbox is built first (its state in `<data>/sandbox`),
-    forwarding signed events to this shop's webhook route; the shop is then given the
-    sandbox's API base, keys and webhook secret, and runs the worker in-process. Its clock
+    With no Stripe key, the embedded sandbox is built first (its state in `<data>/sandbox`, on
+    ``sandbox_sock``), forwarding signed events to this shop's webhook route; the shop is then given the
+    sandbox's API base, keys and webhook secret, and runs the worker in-process. The sandbox's
+    address and keys are kept in the data folder for `reconcile`, `worker` and `events replay`. Its clock
     follows the sandbox clock, so moving the sandbox clock (to settle a SEPA debit, to expire a
     session) moves the shop's time too: one world, one time, as in the e2e harness. Otherwise a
     sandbox ahead by more than a minute refuses every new session's `expires_at`.
@@ -170,37 +254,41 @@ def servers_to_run(settings: Settings, host: str, port: int) -> list[ServerSpec]
 
     specs: list[ServerSpec] = []
     clock = None
-    embedded = settings.uses_embedded_sandbox
-    if embedded:
+    embedded = sandbox_sock is not None
+    if sandbox_sock is not None:
+        shop_host, shop_port = shop_sock.getsockname()[:2]
         sandbox = build_server(
             host="127.0.0.1",
-            port=settings.sandbox_port,
+            port=sandbox_sock.getsockname()[1],
             data_dir=settings.data_dir / "sandbox",
-            forward_to=f"{_local_url(host, port)}/webhooks/stripe",
+            forward_to=f"{_local_url(shop_host, shop_port)}/webhooks/stripe",
             log_level="warning",
             config=SandboxConfig(business_name="comptoir demo"),
         )
+        found = EmbeddedSandbox(sandbox.url, sandbox.secret_key, sandbox.publishable_key, sandbox.webhook_secret)
+        settings.remember_embedded_sandbox(found)
         settings = settings.model_copy(
             update={
-                "stripe_secret_key": SecretStr(sandbox.secret_key),
-                "stripe_publishable_key": sandbox.publishable_key,
-                "stripe_webhook_secrets": [SecretStr(sandbox.webhook_secret)],
-                "stripe_api_base": sandbox.url,
+                "stripe_secret_key": SecretStr(found.secret_key),
+                "stripe_publishable_key": found.publishable_key,
+                "stripe_webhook_secrets": [SecretStr(found.webhook_secret)],
+                "stripe_api_base": found.api_base,
             }
         )
-        specs.append(ServerSpec(name="sandbox", app=sandbox.app, host="127.0.0.1", port=settings.sandbox_port))
+        specs.append(ServerSpec(name="sandbox", app=sandbox.app, sock=sandbox_sock, quiet=True))
         sandbox_clock = sandbox.sandbox.clock
         clock = lambda: datetime.fromtimestamp(time.time() + sandbox_clock.offset, UTC)  # noqa: E731
     schedule = WorkerSchedule(settings.outbox_every_seconds, settings.reconcile_every_seconds)
     shop = create_app(settings, clock=clock, run_worker=embedded, worker_schedule=schedule)
-    return [ServerSpec(name="comptoir", app=shop, host=host, port=port), *specs]
+    return [ServerSpec(name="comptoir", app=shop, sock=shop_sock, on_stop=shop.state.stopping.set), *specs]
 
 
-@app.command()
+@app.command(cls=_Command)
 def worker(data: DataOption = None) -> None:
     """Send queued mail and reconcile payments with Stripe on a schedule, until Ctrl+C.
 
     Needed beside `serve` when a real STRIPE_SECRET_KEY is set (the embedded demo runs it in-process).
+    Without a key, it uses the embedded sandbox of a `comptoir serve` on the same data folder.
     """
     import signal
 
@@ -208,7 +296,7 @@ def worker(data: DataOption = None) -> None:
     from comptoir.services.ports import system_clock
     from comptoir.worker import Worker, WorkerSchedule
 
-    settings = _settings(data)
+    settings, provider = _payment_settings(data)
     with _database(settings) as uow_factory:
         job = Worker(
             uow_factory,
@@ -220,7 +308,7 @@ def worker(data: DataOption = None) -> None:
         signal.signal(signal.SIGTERM, lambda *_: job.stop(timeout=0))
         typer.echo(
             f"worker running: outbox every {settings.outbox_every_seconds:g}s, "
-            f"reconcile every {settings.reconcile_every_seconds:g}s (Ctrl+C to stop)"
+            f"reconcile every {settings.reconcile_every_seconds:g}s, payments through {provider} (Ctrl+C to stop)"
         )
         try:
             job.run()
@@ -228,14 +316,17 @@ def worker(data: DataOption = None) -> None:
             typer.echo("worker stopped")
 
 
-@app.command()
+@app.command(cls=_Command)
 def reconcile(data: DataOption = None) -> None:
-    """Repair what webhooks missed, once: paid sessions still pending, expired sessions still holding stock."""
+    """Repair what webhooks missed, once: paid sessions still pending, expired sessions still holding stock.
+
+    Without STRIPE_SECRET_KEY, it uses the embedded sandbox of a `comptoir serve` on the same data folder.
+    """
     from comptoir.app import build_gateway
     from comptoir.services import reconciliation
     from comptoir.services.ports import system_clock
 
-    settings = _settings(data)
+    settings, _ = _payment_settings(data)
     with _database(settings) as uow_factory:
         report = reconciliation.reconcile(uow_factory(), build_gateway(settings), now=system_clock())
     typer.echo(f"checked {report.checked} payment attempts; {len(report.repairs)} repaired")
@@ -247,7 +338,7 @@ def reconcile(data: DataOption = None) -> None:
         raise typer.Exit(1)
 
 
-@events_app.command("replay")
+@events_app.command("replay", cls=_Command)
 def events_replay(
     event_id: Annotated[str | None, typer.Argument(help="The evt_… id of a recorded event.")] = None,
     failed: Annotated[bool, typer.Option("--failed", help="Replay every event whose processing failed.")] = False,
@@ -261,7 +352,7 @@ def events_replay(
     if (event_id is None) == (not failed):
         typer.echo("error: give an EVENT_ID or --failed (not both)", err=True)
         raise typer.Exit(2)
-    settings = _settings(data)
+    settings, _ = _payment_settings(data)
     gateway = build_gateway(settings)
     exit_code = 0
     with _database(settings) as uow_factory:
@@ -278,6 +369,22 @@ def events_replay(
                 continue
             typer.echo(f"{current}  {result.type:<40} {result.status} {result.outcome}".rstrip())
     raise typer.Exit(exit_code)
+
+
+def _payment_settings(data: Path | None) -> tuple[Settings, str]:
+    """Settings for a command that calls Stripe, and where its calls go: a malformed key is refused,
+    and without a key the embedded sandbox a `comptoir serve` left in the data folder is used."""
+    settings = _settings(data)
+    try:
+        settings.check_stripe_key()
+    except InsecureSettingsError as exc:
+        _fail(str(exc))
+    if not settings.uses_embedded_sandbox:
+        return settings, settings.stripe_api_base or "Stripe"
+    found = settings.with_embedded_sandbox()
+    if found.uses_embedded_sandbox:
+        return found, "nowhere (STRIPE_SECRET_KEY is unset and no `comptoir serve` embedded a sandbox here)"
+    return found, f"the embedded sandbox at {found.stripe_api_base}"
 
 
 def _print_banner(settings: Settings, specs: list[ServerSpec], demo_logins: list[tuple[str, str, str]]) -> None:

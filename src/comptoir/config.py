@@ -6,19 +6,42 @@ else is prefixed `COMPTOIR_`. Secrets are `SecretStr` so they never print by acc
 
 from __future__ import annotations
 
+import json
 import secrets
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "changethis", "placeholder"})
+MIN_JWT_SECRET_BYTES = 32
+"""HS256 keys shorter than the hash (32 bytes) can be brute-forced from one token (RFC 7518 §3.2)."""
+STRIPE_KEY_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
+STRIPE_API_BASE = "https://api.stripe.com"
+DATABASE_URL_EXAMPLES = "sqlite:///path/to/comptoir.sqlite3 or postgresql+psycopg://user:pass@host:5432/comptoir"
 _JWT_SECRET_FILE = "jwt-secret"
+_EMBEDDED_SANDBOX_FILE = "embedded-sandbox.json"
+_NEVER_ECHOED = frozenset({"database_url", "smtp_url"})
+"""Settings whose value may carry a password: an error names them without repeating them."""
 
 
 class InsecureSettingsError(RuntimeError):
-    """Raised when a production start would run with a placeholder secret."""
+    """Raised when a production start would run with a placeholder secret or a misfit Stripe key."""
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedSandbox:
+    """Where the sandbox `comptoir serve` embeds listens, and its keys: written into the data folder
+    at start-up so `reconcile`, `worker` and `events replay` on the same folder reach it."""
+
+    api_base: str
+    secret_key: str
+    publishable_key: str
+    webhook_secret: str
 
 
 class Settings(BaseSettings):
@@ -32,7 +55,7 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = Field(default=SecretStr(""))
     jwt_ttl_seconds: int = 3600
     hold_minutes: int = Field(
-        default=30, ge=30, le=24 * 60, description="Stock hold; Stripe sessions last 30 min to 24 h."
+        default=30, ge=30, le=24 * 60, description="Stock hold in minutes, 30 to 1440: a Checkout Session's life."
     )
     max_body_bytes: int = 64 * 1024
 
@@ -54,19 +77,63 @@ class Settings(BaseSettings):
         ),
     )
     stripe_api_base: str | None = Field(default=None, description="Point the SDK at a sandbox running elsewhere.")
-    sandbox_port: int = Field(default=12111, description="Port of the embedded sandbox (when no Stripe key is set).")
+    sandbox_port: int = Field(
+        default=12111, ge=0, le=65535, description="Port of the embedded sandbox; 0 picks a free one."
+    )
     reconcile_every_seconds: float = Field(default=60.0, gt=0, description="How often the worker reconciles.")
     outbox_every_seconds: float = Field(default=2.0, gt=0, description="How often the worker sends queued mail.")
+
+    login_failures_per_account: int = Field(
+        default=10, ge=1, description="Failed logins one account may have per window before it waits."
+    )
+    login_failures_per_address: int = Field(
+        default=50, ge=1, description="Failed logins (any accounts) one client address may have per window."
+    )
+    login_window_seconds: int = Field(default=15 * 60, ge=1, description="The moving window of failed logins.")
+    registrations_per_address: int = Field(
+        default=20, ge=1, description="Accounts one client address may try to create per registration window."
+    )
+    registration_window_seconds: int = Field(default=60 * 60, ge=1, description="The registrations' window.")
+    rate_limit_storage: SecretStr = Field(
+        default=SecretStr("memory://"),
+        description=(
+            "Where attempts are counted: memory:// (one instance), or for several instances `database` "
+            "(the shop's database) or redis://[:password@]host:6379 (secret: it may carry a password)."
+        ),
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Addresses (or networks) of reverse proxies whose X-Forwarded-For names the client, comma-separated; "
+            "empty trusts no header: the client is the connecting peer."
+        ),
+    )
 
     smtp_url: str | None = Field(default=None, description="smtp://user:pass@host:port; console mail when unset.")
     mail_from: str = "comptoir <no-reply@comptoir.local>"
 
-    @field_validator("stripe_webhook_secrets", "stripe_payment_method_types", mode="before")
+    @field_validator("stripe_webhook_secrets", "stripe_payment_method_types", "trusted_proxies", mode="before")
     @classmethod
     def _split_secrets(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        """Refuse at start-up what the engine would only refuse later, with a traceback."""
+        if not value:
+            return None
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"not a database URL; expected {DATABASE_URL_EXAMPLES}") from None
+        if url.get_backend_name() == "sqlite" and url.get_driver_name() == "pysqlite":
+            return value
+        if url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg":
+            return value
+        raise ValueError(f"{url.drivername}:// is not supported; expected {DATABASE_URL_EXAMPLES}")
 
     @property
     def effective_database_url(self) -> str:
@@ -81,11 +148,20 @@ class Settings(BaseSettings):
     def with_secrets_ensured(self) -> Settings:
         """Return settings fit to serve: a real JWT secret, or in dev mode one generated and kept in data_dir.
 
-        Outside dev mode a placeholder secret is refused rather than silently replaced, so a
-        production instance never signs tokens with a guessable key.
+        Outside dev mode a placeholder or short secret is refused rather than silently replaced, so a
+        production instance never signs tokens with a guessable key. A Stripe key is checked in
+        every mode: a malformed one would only fail at the first payment, and a live key sent to
+        a sandbox's address would hand a real key to a test server.
         """
+        self.check_stripe_key()
         current = self.jwt_secret.get_secret_value()
         if current.lower() not in PLACEHOLDER_SECRETS:
+            if not self.dev and len(current.encode()) < MIN_JWT_SECRET_BYTES:
+                raise InsecureSettingsError(
+                    f"COMPTOIR_JWT_SECRET is {len(current.encode())} bytes; outside --dev it must be at least "
+                    f"{MIN_JWT_SECRET_BYTES} random bytes (e.g. python3 -c 'import secrets; "
+                    "print(secrets.token_urlsafe(48))')"
+                )
             return self
         if not self.dev:
             raise InsecureSettingsError(
@@ -97,3 +173,69 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return self.model_copy(update={"jwt_secret": SecretStr(path.read_text().strip())})
+
+    def check_stripe_key(self) -> None:
+        """Refuse a key Stripe would refuse anyway, and a live key about to be sent somewhere else."""
+        if self.stripe_secret_key is None:
+            return
+        key = self.stripe_secret_key.get_secret_value()
+        if not key.startswith(STRIPE_KEY_PREFIXES):
+            raise InsecureSettingsError(
+                "STRIPE_SECRET_KEY is not a Stripe secret key: expected sk_test_…, sk_live_… or rk_…"
+                " (a publishable pk_… key belongs in STRIPE_PUBLISHABLE_KEY)"
+            )
+        api_base = (self.stripe_api_base or STRIPE_API_BASE).rstrip("/")
+        if key.startswith(("sk_live_", "rk_live_")) and api_base != STRIPE_API_BASE:
+            raise InsecureSettingsError(
+                f"STRIPE_SECRET_KEY is a live key but COMPTOIR_STRIPE_API_BASE points at {api_base}: "
+                "a live key goes to Stripe only; unset COMPTOIR_STRIPE_API_BASE or use an sk_test_ key"
+            )
+
+    def remember_embedded_sandbox(self, sandbox: EmbeddedSandbox) -> None:
+        """Keep the embedded sandbox's address and keys in the data folder (owner-only, like the JWT secret)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / _EMBEDDED_SANDBOX_FILE
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_text(json.dumps(asdict(sandbox), indent=2) + "\n")
+
+    def with_embedded_sandbox(self) -> Settings:
+        """Without a Stripe key, use the sandbox a `comptoir serve` on this data folder embeds (if one did)."""
+        path = self.data_dir / _EMBEDDED_SANDBOX_FILE
+        if not self.uses_embedded_sandbox or not path.is_file():
+            return self
+        sandbox = EmbeddedSandbox(**json.loads(path.read_text()))
+        return self.model_copy(
+            update={
+                "stripe_secret_key": SecretStr(sandbox.secret_key),
+                "stripe_publishable_key": sandbox.publishable_key,
+                "stripe_webhook_secrets": [SecretStr(sandbox.webhook_secret)],
+                "stripe_api_base": sandbox.api_base,
+            }
+        )
+
+
+def environment_name(field: str) -> str:
+    """The environment variable that sets ``field`` (``hold_minutes`` -> ``COMPTOIR_HOLD_MINUTES``)."""
+    info = Settings.model_fields.get(field)
+    if info is None:
+        return field.upper()
+    alias = info.validation_alias
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return f"COMPTOIR_{field.upper()}"
+
+
+def describe_invalid(exc: ValidationError) -> str:
+    """One line naming each refused setting, what it was given (unless secret) and what is allowed."""
+    parts = []
+    for error in exc.errors(include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else ""
+        name = environment_name(field)
+        info = Settings.model_fields.get(field)
+        secret = field in _NEVER_ECHOED or (info is not None and "Secret" in str(info.annotation))
+        given = "" if secret or isinstance(error.get("input"), dict) else f"={error.get('input')}"
+        explained = error["type"] == "value_error"  # our own validators already say what is allowed
+        hint = f" ({info.description})" if info is not None and info.description and not explained else ""
+        parts.append(f"{name}{given}: {error['msg'].removeprefix('Value error, ')}{hint}")
+    return "; ".join(parts)

@@ -7,18 +7,20 @@ from pathlib import Path
 
 from comptoir.cli import servers_to_run
 from comptoir.config import Settings
+from comptoir.serving import listen
 
 
 def test_moving_the_embedded_sandbox_clock_moves_the_shop_clock(tmp_path: Path) -> None:
-    # given the servers `comptoir serve --dev` runs with no Stripe key
-    shop, sandbox = servers_to_run(Settings(dev=True, data_dir=tmp_path), "127.0.0.1", 8000)
-    assert (shop.name, sandbox.name) == ("comptoir", "sandbox")
-    try:
-        # when the sandbox clock is moved an hour ahead (as the control API's clock/advance does)
-        sandbox.app.state.sandbox.advance_clock(3600)
-        # then the shop's "now" is an hour ahead too, so the sessions it asks for still expire in the future
-        ahead = shop.app.state.clock() - datetime.now(UTC)
-        assert timedelta(minutes=59) < ahead < timedelta(minutes=61)
-    finally:
-        shop.app.state.engine.dispose()
-        sandbox.app.state.sandbox.close()
+    # given the servers `comptoir serve --dev` runs with no Stripe key, on free ports
+    with listen("127.0.0.1", 0, "--port") as shop_sock, listen("127.0.0.1", 0, "COMPTOIR_SANDBOX_PORT") as sandbox_sock:
+        shop, sandbox = servers_to_run(Settings(dev=True, data_dir=tmp_path), shop_sock, sandbox_sock)
+        assert (shop.name, sandbox.name) == ("comptoir", "sandbox")
+        try:
+            # when the sandbox clock is moved an hour ahead (as the control API's clock/advance does)
+            sandbox.app.state.sandbox.advance_clock(3600)
+            # then the shop's "now" is an hour ahead too, so the sessions it asks for still expire in the future
+            ahead = shop.app.state.clock() - datetime.now(UTC)
+            assert timedelta(minutes=59) < ahead < timedelta(minutes=61)
+        finally:
+            shop.app.state.engine.dispose()
+            sandbox.app.state.sandbox.close()

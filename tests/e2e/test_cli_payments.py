@@ -12,13 +12,7 @@ Asynchronous outcomes are awaited by polling with a deadline, never by sleeping.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,84 +31,13 @@ from comptoir.domain.actors import Actor
 from comptoir.services import checkout, ordering, webhooks
 from comptoir.services.checkout import CheckoutUrls
 from comptoir.services.payment_gateway import WebhookEvent
+from tests.e2e.cli_process import DEADLINE, Background, cli_env, json_logs, run_comptoir
 from tests.factories import add_product, add_shop, add_user, order_of
 from tests.fakes import FakeGateway, session_dict
 from tests.servers import Buyer, free_port, wait_until
 
-COMPTOIR = Path(sys.executable).with_name("comptoir")
-DEADLINE = 30.0
 URLS = CheckoutUrls("http://shop.test/checkout/success?session_id={CHECKOUT_SESSION_ID}", "http://shop.test/cart")
 SANDBOX_KEY = "sk_test_cli_reconcile"
-
-# --- processes ---------------------------------------------------------------------------------------
-
-
-def _env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPTOIR_", "STRIPE_"))}
-    return env | {"COMPTOIR_DATA_DIR": str(data_dir), "COLUMNS": "200", "NO_COLOR": "1"} | extra
-
-
-def _comptoir(*args: str, env: dict[str, str], expect: int = 0) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([str(COMPTOIR), *args], env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == expect, (
-        f"comptoir {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
-    )
-    return done
-
-
-class Background:
-    """A long-running `comptoir` subprocess whose output is read as it comes (both streams)."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [str(COMPTOIR), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        self.lines: dict[str, list[str]] = {"stdout": [], "stderr": []}
-        self._readers = [
-            threading.Thread(target=self._read, args=(name, stream), daemon=True)
-            for name, stream in (("stdout", self.process.stdout), ("stderr", self.process.stderr))
-        ]
-        for reader in self._readers:
-            reader.start()
-
-    def _read(self, name: str, stream: Any) -> None:
-        for line in stream:
-            self.lines[name].append(line.rstrip("\n"))
-
-    def output(self) -> str:
-        return "\n".join(self.lines["stdout"] + self.lines["stderr"])
-
-    def wait_http(self, url: str) -> None:
-        def answers() -> bool:
-            if self.process.poll() is not None:
-                raise AssertionError(f"process exited {self.process.returncode} before answering:\n{self.output()}")
-            try:
-                httpx.get(url, timeout=1.0)
-            except httpx.TransportError:
-                return False
-            return True
-
-        wait_until(answers, f"{url} to answer", DEADLINE)
-
-    def interrupt(self) -> int:
-        """Ctrl+C, and the exit code once the process and its output have ended."""
-        self.process.send_signal(signal.SIGINT)
-        code = self.process.wait(timeout=20)
-        self._close()
-        return code
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-        self._close()
-
-    def _close(self) -> None:
-        for reader in self._readers:
-            reader.join(10)
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
 
 
 @dataclass
@@ -125,7 +48,7 @@ class DataDir:
     uows: SqlUnitOfWorkFactory
 
     def env(self, **extra: str) -> dict[str, str]:
-        return _env(self.path, **extra)
+        return cli_env(self.path, **extra)
 
     def order_state(self, order_id: str) -> tuple[str, str, int]:
         with self.uows() as uow:
@@ -144,7 +67,7 @@ class DataDir:
 
 @pytest.fixture
 def data(tmp_path: Path) -> Iterator[DataDir]:
-    _comptoir("db", "upgrade", env=_env(tmp_path))
+    run_comptoir("db", "upgrade", env=cli_env(tmp_path))
     engine = make_engine(f"sqlite:///{(tmp_path / 'comptoir.sqlite3').resolve()}")
     try:
         yield DataDir(tmp_path, sql_unit_of_work_factory(engine))
@@ -175,7 +98,7 @@ def _pending_order(uows: SqlUnitOfWorkFactory, now: datetime) -> tuple[str, Acto
 )
 def test_each_payment_command_s_help_says_what_it_does(tmp_path: Path, args: list[str], phrases: list[str]) -> None:
     # when / then
-    out = _comptoir(*args, env=_env(tmp_path)).stdout
+    out = run_comptoir(*args, env=cli_env(tmp_path)).stdout
     flat = " ".join(out.split())
     for phrase in phrases:
         assert phrase in flat, f"{phrase!r} missing from `comptoir {' '.join(args)}`:\n{out}"
@@ -217,21 +140,21 @@ def test_events_replay_failed_reapplies_a_failed_checkout_event_once(data: DataD
     # given a paid checkout.session.completed whose processing failed
     event_id, order_id = _failed_completed_event(data, monkeypatch)
     # when `comptoir events replay --failed` runs
-    done = _comptoir("events", "replay", "--failed", env=data.env())
+    done = run_comptoir("events", "replay", "--failed", env=data.env())
     # then it lists the event as processed and paid, and the order is paid with one ledger entry
     assert re.search(rf"^{event_id}\s+checkout\.session\.completed\s+processed paid$", done.stdout, re.M), done.stdout
     assert data.order_state(order_id) == ("confirmed", "paid", 1)
     assert data.event_status(event_id) == "processed"
     # and a second `--failed` finds nothing left
-    assert "no failed events to replay" in _comptoir("events", "replay", "--failed", env=data.env()).stdout
+    assert "no failed events to replay" in run_comptoir("events", "replay", "--failed", env=data.env()).stdout
 
 
 def test_events_replay_by_id_reruns_the_same_handler_without_doubling_anything(data: DataDir, monkeypatch) -> None:
     # given a failed event, replayed once by id
     event_id, order_id = _failed_completed_event(data, monkeypatch)
-    first = _comptoir("events", "replay", event_id, env=data.env())
+    first = run_comptoir("events", "replay", event_id, env=data.env())
     # when the same id is replayed again
-    again = _comptoir("events", "replay", event_id, env=data.env())
+    again = run_comptoir("events", "replay", event_id, env=data.env())
     # then the first run paid the order, the second changed nothing
     assert "processed paid" in first.stdout
     assert re.search(rf"^{event_id}\s+checkout\.session\.completed\s+processed unchanged$", again.stdout, re.M)
@@ -247,7 +170,7 @@ def test_events_replay_by_id_reruns_the_same_handler_without_doubling_anything(d
     ],
 )
 def test_events_replay_explains_what_it_refuses(data: DataDir, args: list[str], code: int, message: str) -> None:
-    done = _comptoir(*args, env=data.env(), expect=code)
+    done = run_comptoir(*args, env=data.env(), expect=code)
     assert message in done.stderr
     assert "failed again" not in done.stderr  # an event never received did not fail: it is not there
 
@@ -260,7 +183,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`comptoir sandbox` on a free port with its own data folder and no forward-to: no webhooks."""
     port = free_port()
     folder = tmp_path_factory.mktemp("sandbox")
-    proc = Background(["sandbox", "--port", str(port), "--data", str(folder), "--log-level", "warning"], _env(folder))
+    args = ["sandbox", "--port", str(port), "--data", str(folder), "--log-level", "warning"]
+    proc = Background(args, cli_env(folder))
     url = f"http://127.0.0.1:{port}"
     try:
         proc.wait_http(url)
@@ -284,42 +208,30 @@ def test_reconcile_fulfils_a_session_paid_on_the_hosted_page_whose_webhook_never
     assert data.order_state(order_id) == ("pending", "unpaid", 0)
     env = data.env(STRIPE_SECRET_KEY=SANDBOX_KEY, COMPTOIR_STRIPE_API_BASE=sandbox)
     # when `comptoir reconcile` runs
-    done = _comptoir("reconcile", env=env)
+    done = run_comptoir("reconcile", env=env)
     # then it says what it repaired, and the order is paid once
     assert "checked 1 payment attempts; 1 repaired" in done.stdout, done.stdout
     assert re.search(rf"^\s+{order_id}\s+fulfilled\s+{link.id}$", done.stdout, re.M), done.stdout
     assert data.order_state(order_id) == ("confirmed", "paid", 1)
     # and running it again repairs nothing more
-    again = _comptoir("reconcile", env=env)
+    again = run_comptoir("reconcile", env=env)
     assert "checked 0 payment attempts; 0 repaired" in again.stdout
     assert data.order_state(order_id) == ("confirmed", "paid", 1)
 
 
 def test_reconcile_without_a_migrated_database_says_to_run_db_upgrade(tmp_path: Path) -> None:
-    done = _comptoir("reconcile", env=_env(tmp_path, STRIPE_SECRET_KEY=SANDBOX_KEY), expect=1)
+    done = run_comptoir("reconcile", env=cli_env(tmp_path, STRIPE_SECRET_KEY=SANDBOX_KEY), expect=1)
     assert "comptoir db upgrade" in done.stderr
 
 
 # --- serve, embedded -----------------------------------------------------------------------------------------
 
 
-def _mail_logs(proc: Background) -> list[dict[str, Any]]:
-    found = []
-    for line in list(proc.lines["stderr"]):
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and entry.get("logger") == "comptoir.mail":
-            found.append(entry)
-    return found
-
-
 def test_serve_embedded_takes_a_hosted_checkout_to_a_paid_order_and_logs_the_receipt(tmp_path: Path) -> None:
     # given `comptoir serve` with no Stripe key: the sandbox and the worker run beside the shop
-    env = _env(tmp_path, COMPTOIR_SANDBOX_PORT=str(free_port()), COMPTOIR_OUTBOX_EVERY_SECONDS="0.1")
-    _comptoir("db", "upgrade", env=env)
-    _comptoir("seed-demo", env=env)
+    env = cli_env(tmp_path, COMPTOIR_SANDBOX_PORT=str(free_port()), COMPTOIR_OUTBOX_EVERY_SECONDS="0.1")
+    run_comptoir("db", "upgrade", env=env)
+    run_comptoir("seed-demo", env=env)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     served = Background(["serve", "--port", str(port), "--dev"], env)
@@ -362,7 +274,11 @@ def test_serve_embedded_takes_a_hosted_checkout_to_a_paid_order_and_logs_the_rec
             assert (final["status"], final["total"]) == ("confirmed", order["total"])
             # and the worker sent the receipt through the console mailer (the log)
             receipt = wait_until(
-                lambda: [m for m in _mail_logs(served) if "receipt" in m.get("mail_subject", "")],
+                lambda: [
+                    m
+                    for m in json_logs(served.lines["stderr"], "comptoir.mail")
+                    if "receipt" in m.get("mail_subject", "")
+                ],
                 "the receipt in the log",
                 DEADLINE,
             )

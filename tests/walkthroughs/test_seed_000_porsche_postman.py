@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from comptoir.web import pages
 from tests.e2e.checkout.stack import Stack, sign
 from tests.servers import Buyer, wait_until
 from tests.walkthroughs.conftest import CUSTOMER, bearer, product_id
@@ -177,9 +178,9 @@ def test_seed_000_the_postman_walkthrough_then_test_cards_then_troubleshooting(d
     assert genuine.status_code == 200 and genuine.json() == {"received": True, "status": "duplicate"}
     assert json.loads(event)["type"] == "checkout.session.completed"
     assert len(stack.order(commande_id).entries("payment")) == 1
-    # "No such checkout session": a session id Stripe does not know, on the success page
+    # "No such checkout session": a session id Stripe does not know, on the success page, in the customer's words
     unknown = buyer.open(f"{stack.shop_url}/success?session_id=cs_test_inconnue")
-    assert unknown.status == 404 and "No such checkout.session" in unknown.html
+    assert unknown.status == 404 and pages.UNKNOWN_PAYMENT in unknown.html and "No such" not in unknown.html
     assert _commande(stack, token, commande_id)["statut_paiement"] == "payé"
 
     # --- What the document's API trusted: the client's prix_unitaire ---

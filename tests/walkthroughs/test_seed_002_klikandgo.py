@@ -45,7 +45,7 @@ class Client:
         return body
 
     def commander(self, items: list[dict[str, Any]], method: str) -> dict[str, Any]:
-        answer = self.post("/api/orders", {"items": items, "paymentMethod": method})
+        answer = self.post("/api/klikandgo/orders", {"items": items, "paymentMethod": method})
         assert answer.status_code == 201, answer.text
         body: dict[str, Any] = answer.json()
         return body
@@ -141,7 +141,8 @@ def test_seed_002_online_and_pickup_payments_refund_and_the_security_rules(demo:
     # --- Sécurité ABSOLUE ---
     # "JAMAIS envoyer le montant depuis le client": an item with priceCents is refused
     cheap = client.post(
-        "/api/orders", {"items": [{"productId": entrecote, "quantity": 1, "priceCents": 1}], "paymentMethod": "ONLINE"}
+        "/api/klikandgo/orders",
+        {"items": [{"productId": entrecote, "quantity": 1, "priceCents": 1}], "paymentMethod": "ONLINE"},
     )
     assert cheap.status_code == 422 and cheap.json()["error"].endswith("jamais de montant")
     # the seed's own messages: not authenticated, order not found

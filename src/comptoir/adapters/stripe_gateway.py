@@ -14,6 +14,7 @@ from typing import Any
 import stripe
 
 from comptoir.domain.errors import PaymentRequired, UpstreamUnavailable
+from comptoir.domain.payment_messages import customer_message
 from comptoir.services.payment_gateway import (
     CheckoutRequest,
     CheckoutSession,
@@ -280,7 +281,7 @@ class _translated:
                 message,
                 code=exc.code or "card_declined",
                 decline_code=getattr(err, "decline_code", None),
-                message=message,
+                message=customer_message(exc.code, exc.user_message),
                 payment_intent_id=getattr(intent, "id", None),
             ) from exc
         if isinstance(exc, stripe.InvalidRequestError) and exc.code in _STATE_ERRORS:

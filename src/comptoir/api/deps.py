@@ -58,6 +58,13 @@ async def get_clock(request: Request) -> Clock:
     return clock
 
 
+async def get_door(request: Request) -> accounts.Door:
+    """The login guard and the client's address: the connecting peer, or what a trusted proxy says it is
+    (`COMPTOIR_TRUSTED_PROXIES`; `create_app()` rewrites the peer from X-Forwarded-For only for those)."""
+    address = request.client.host if request.client is not None else "unknown"
+    return accounts.Door(guard=request.app.state.login_guard, address=address)
+
+
 def bearer_token(authorization: str | None) -> str:
     """The token of an `Authorization: Bearer <token>` header, or an Unauthenticated that explains."""
     if authorization is None or not authorization.strip():
@@ -94,6 +101,7 @@ Hasher = Annotated[PasswordHasher, Depends(get_hasher)]
 Tokens = Annotated[TokenIssuer, Depends(get_tokens)]
 Now = Annotated[Clock, Depends(get_clock)]
 Settings_ = Annotated[Settings, Depends(get_settings)]
+Door = Annotated[accounts.Door, Depends(get_door)]
 
 
 async def get_db_lane(request: Request) -> DatabaseLane:

@@ -22,6 +22,7 @@ _STATUS_BY_KIND: tuple[tuple[type[errors.ComptoirError], int], ...] = (
     (errors.Conflict, 409),
     (errors.PaymentRequired, 402),
     (errors.UpstreamUnavailable, 503),
+    (errors.TooManyAttempts, 429),
 )
 
 
@@ -41,8 +42,16 @@ def problem(status: int, code: str, detail: str, *, title: str | None = None, **
         "detail": detail,
     }
     body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=_headers(status, extra))
+
+
+def _headers(status: int, extra: dict[str, Any]) -> dict[str, str] | None:
+    """401 names the scheme to use; 429 says, in seconds, when to try again (its body's `retry_after`)."""
+    if status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    if status == 429 and "retry_after" in extra:
+        return {"Retry-After": str(extra["retry_after"])}
+    return None
 
 
 async def _comptoir_error(_: Request, exc: Exception) -> JSONResponse:

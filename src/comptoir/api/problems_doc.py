@@ -21,6 +21,11 @@ _DESCRIPTIONS = {
     409: "Conflicts with the current state: e.g. `email_taken`, `price_changed`, `out_of_stock`.",
     413: "The request body is too large.",
     422: "The request is not valid: `invalid_request` names the fields in `errors`.",
+    429: (
+        "`too_many_attempts`: too many failed logins for this account or from this address, or too many "
+        "registrations from this address. The `Retry-After` header (and `retry_after` in the body) says in "
+        "how many seconds to try again; the limit lifts by itself when the window has passed."
+    ),
     503: "A payment provider or the processing of an event failed; retrying later is safe.",
 }
 
@@ -38,8 +43,17 @@ class Problem(BaseModel):
 _SCHEMA = Problem.model_json_schema()
 
 
+_HEADERS = {
+    429: {"Retry-After": {"description": "Seconds until another attempt is allowed.", "schema": {"type": "integer"}}}
+}
+
+
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
-        status: {"description": _DESCRIPTIONS[status], "content": {PROBLEM_JSON: {"schema": _SCHEMA}}}
+        status: {
+            "description": _DESCRIPTIONS[status],
+            "content": {PROBLEM_JSON: {"schema": _SCHEMA}},
+            **({"headers": _HEADERS[status]} if status in _HEADERS else {}),
+        }
         for status in statuses
     }

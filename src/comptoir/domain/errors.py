@@ -65,3 +65,13 @@ class UpstreamUnavailable(ComptoirError):
 
     code = "upstream_unavailable"
     title = "A payment or mail provider is unavailable"
+
+
+class TooManyAttempts(ComptoirError):
+    """Too many attempts in a window (failed logins, registrations); `retry_after` says when to try again.
+
+    Raise it with `retry_after=<whole seconds>`: the API sends it as the `Retry-After` header too.
+    """
+
+    code = "too_many_attempts"
+    title = "Too many attempts"

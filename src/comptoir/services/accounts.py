@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from comptoir.adapters.db.models import User
 from comptoir.domain.actors import Actor, Role
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from comptoir.services.login_guard import LoginGuard
 from comptoir.services.ports import PasswordHasher, UnitOfWork
 from comptoir.services.tokens import IssuedToken, RehashingHasher, TokenClaims, TokenIssuer
 from comptoir.services.views import UserView
@@ -89,16 +90,34 @@ def authenticate(uow: UnitOfWork, hasher: PasswordHasher, email: str, password: 
     return view
 
 
+@dataclass(frozen=True, slots=True)
+class Door:
+    """Who is knocking, for the limits on failed logins and registrations: the guard and the client's address."""
+
+    guard: LoginGuard
+    address: str
+
+
 def sign_up(
-    uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenIssuer, email: str, password: str, name: str
+    uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenIssuer, door: Door, email: str, password: str, name: str
 ) -> AuthSession:
-    """Register a customer and log them in at once."""
+    """Register a customer and log them in at once (too many registrations from one address are refused)."""
+    door.guard.admit_registration(door.address)
     user = register(uow, hasher, email, password, name)
     return AuthSession(token=tokens.issue(user.id, user.role), user=user)
 
 
-def log_in(uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenIssuer, email: str, password: str) -> AuthSession:
-    user = authenticate(uow, hasher, email, password)
+def log_in(
+    uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenIssuer, door: Door, email: str, password: str
+) -> AuthSession:
+    """Check the password, unless this account or address failed too often: then refuse, even the right one."""
+    door.guard.check_login(email, door.address)
+    try:
+        user = authenticate(uow, hasher, email, password)
+    except Unauthenticated:
+        door.guard.login_failed(email, door.address)
+        raise
+    door.guard.login_succeeded(email)
     return AuthSession(token=tokens.issue(user.id, user.role), user=user)
 
 

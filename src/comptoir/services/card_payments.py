@@ -41,6 +41,7 @@ from comptoir.domain.actors import Actor, Role
 from comptoir.domain.catalog import PaymentMethod
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound, PaymentRequired
 from comptoir.domain.orders import OrderStatus, PaymentStatus
+from comptoir.domain.payment_messages import customer_message
 from comptoir.services import payment_paths
 from comptoir.services.payment_gateway import (
     PaymentGateway,
@@ -260,7 +261,7 @@ def _answer(intent: PaymentIntent, view: OrderView) -> PayResult:
             intent.error_message or "The payment was declined",
             code=intent.error_code,
             decline_code=intent.decline_code,
-            message=intent.error_message,
+            message=customer_message(intent.error_code, intent.error_message),
             payment_intent_id=intent.id,
         )
     if intent.status == "canceled":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from comptoir.adapters.db.models import Order, OrderLine
 from comptoir.adapters.db.payment_models import PaymentAttempt
@@ -19,7 +20,7 @@ from comptoir.domain.catalog import PaymentMethod, Unit
 from comptoir.domain.errors import Conflict, NotFound
 from comptoir.domain.money import MILLI, milli_to_quantity
 from comptoir.domain.orders import OrderStatus, PaymentStatus
-from comptoir.services import card_payments, duplicates, fulfilment
+from comptoir.services import card_payments, duplicates, fulfilment, order_state
 from comptoir.services.payment_gateway import CheckoutLine, CheckoutRequest, PaymentGateway
 from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.views import OrderView
@@ -183,6 +184,27 @@ def _required(value: datetime | None) -> datetime:
     return value
 
 
+class CancelledBy(StrEnum):
+    """Who ended a cancelled order, as its customer is told on the landing pages."""
+
+    CUSTOMER = "customer"
+    SHOP = "shop"  # the merchant refused it (or an admin cancelled it)
+    EXPIRY = "expiry"  # its reservation ran out unpaid (the expiry sweep, a webhook, the reconciler)
+
+
+def cancelled_by(order: OrderView) -> CancelledBy | None:
+    """Read from the order's history: the actor of its move to `cancelled`."""
+    if order.status is not OrderStatus.CANCELLED:
+        return None
+    moves = [h for h in order.history if h.axis == order_state.STATUS_AXIS and h.to_value == OrderStatus.CANCELLED]
+    actor = moves[-1].actor if moves else ""
+    if actor.startswith(f"{Role.CUSTOMER.value}:"):
+        return CancelledBy.CUSTOMER
+    if actor.startswith((f"{Role.MERCHANT.value}:", f"{Role.ADMIN.value}:")):
+        return CancelledBy.SHOP
+    return CancelledBy.EXPIRY
+
+
 @dataclass(frozen=True, slots=True)
 class Landing:
     """What the customer's browser is shown after Stripe sends it back."""
@@ -191,6 +213,7 @@ class Landing:
     shop_name: str
     outcome: str
     resume_url: str | None = None
+    cancelled_by: CancelledBy | None = None
 
     @property
     def final(self) -> bool:
@@ -230,4 +253,5 @@ def _landing(uow: PaymentUnitOfWork, order_id: str, outcome: str, now: datetime)
         assert shop is not None
         live = [a for a in uow.payments.attempts(order.id) if a.kind == "checkout_session" and _is_live(a, now)]
         resume = live[-1].url if live and order.payment_status in {"unpaid", "failed"} else None
-        return Landing(OrderView.of(order, shop.slug), shop.name, outcome, resume)
+        view = OrderView.of(order, shop.slug)
+        return Landing(view, shop.name, outcome, resume, cancelled_by(view))

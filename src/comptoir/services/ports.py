@@ -31,6 +31,33 @@ class PasswordHasher(Protocol):
     def verify(self, password_hash: str, password: str) -> bool: ...
 
 
+@dataclass(frozen=True, slots=True)
+class AttemptLimit:
+    """At most `attempts` counted attempts per key in any `window_seconds` (a moving window).
+
+    `name` keeps the counters of different limits apart (the same key may be counted by several).
+    """
+
+    name: str
+    attempts: int
+    window_seconds: int
+
+
+class AttemptCounter(Protocol):
+    """Counts attempts per key under an AttemptLimit; `adapters/rate_limits.py` keeps the counts
+    in memory or in a shared store (Redis) so that several instances count together."""
+
+    def seconds_until_allowed(self, limit: AttemptLimit, key: str) -> int:
+        """0 if one more attempt fits the limit now, else the whole seconds (at least 1) until one does."""
+        ...
+
+    def count(self, limit: AttemptLimit, key: str) -> None: ...
+
+    def forget(self, limit: AttemptLimit, key: str) -> None:
+        """Drop every attempt counted for `key` under `limit`."""
+        ...
+
+
 class UserRepository(Protocol):
     def get(self, user_id: int) -> User | None: ...
 

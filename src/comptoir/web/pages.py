@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from comptoir.api.deps import Gateway, Now, PaymentUow
@@ -19,8 +21,22 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["money"] = lambda amount, currency: Money(int(amount), currency).format()
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("comptoir.pages")
 
 REFRESH_SECONDS = 2
+
+# What the problem page tells a customer. The developer's detail (ids, codes, the provider's
+# message) goes to the log, not to the page.
+INCOMPLETE_LINK = "This link is incomplete: it does not say which payment it is about. Open it again from the shop."
+UNKNOWN_PAYMENT = "We do not know this payment. Check that the link is complete, or open it again from the shop."
+UNKNOWN_ORDER = "We could not find this order. Check that the link is complete, or open it again from the shop."
+PAYMENT_SERVICE_DOWN = "We cannot reach the payment service right now. Please reload this page in a minute."
+STATIC = Path(__file__).parent / "static"
+
+
+def install_static(app: FastAPI) -> None:
+    """The pages' stylesheet and scripts, at /static (their CSP loads nothing inline)."""
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
 @router.get("/checkout/success", response_class=HTMLResponse)
@@ -32,13 +48,14 @@ async def checkout_success(
     session_id: Annotated[str, Query(max_length=255)] = "",
 ) -> HTMLResponse:
     if not session_id.startswith("cs_"):
-        return _problem_page(request, 400, "This link is missing its checkout session id (session_id=cs_…).")
+        return _problem_page(request, 400, INCOMPLETE_LINK)
     try:
         landing = await run_in_threadpool(checkout.success_landing, uow, gateway, session_id, now=now())
     except ComptoirError as exc:
-        return _problem_page(
-            request, 404 if exc.code in {"provider_object_missing", "session_not_ours"} else 503, exc.detail
-        )
+        if exc.code in {"provider_object_missing", "session_not_ours"}:
+            return _problem_page(request, 404, UNKNOWN_PAYMENT)
+        log.warning("success page for %s: %s (%s)", session_id, exc.detail, exc.code)
+        return _problem_page(request, 503, PAYMENT_SERVICE_DOWN)
     return templates.TemplateResponse(
         request, "checkout_success.html", {"landing": landing, "refresh": None if landing.final else REFRESH_SECONDS}
     )
@@ -50,8 +67,8 @@ async def checkout_cancel(
 ) -> HTMLResponse:
     try:
         landing = await run_in_threadpool(checkout.cancel_landing, uow, order_id, now=now())
-    except ComptoirError as exc:
-        return _problem_page(request, 404, exc.detail)
+    except ComptoirError:
+        return _problem_page(request, 404, UNKNOWN_ORDER)
     return templates.TemplateResponse(request, "checkout_cancel.html", {"landing": landing})
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from comptoir.domain.payment_messages import FOR_CUSTOMERS
 from tests.e2e.cards.conftest import Cards, WeighingShop, race
 from tests.e2e.checkout.stack import Stack
 from tests.servers import Buyer, Page
@@ -102,8 +103,11 @@ def test_failed_authentication_then_a_good_card_pays_the_same_intent(cards: Card
     # when the buyer clicks Fail on the challenge and the page reports back
     assert buyer.choose_3ds(cards.challenge_url(first), "fail").status == 200
     failed = _json(cards.pay(customer, order["id"], payment_intent_id=first["payment_intent_id"]), 402)
-    # then it is an authentication failure, and a good card then pays the SAME intent
+    # then it is an authentication failure, told in the customer's words (not Stripe's developer message)
     assert failed["code"] == "payment_intent_authentication_failure"
+    assert failed["message"] == FOR_CUSTOMERS["payment_intent_authentication_failure"]
+    assert "PaymentMethod" not in failed["message"] and "PaymentMethod" in failed["detail"]
+    # and a good card then pays the SAME intent
     done = _json(cards.pay(customer, order["id"], payment_method_id=cards.card(SUCCEEDS)))
     assert done["status"] == "succeeded" and done["payment_intent_id"] == first["payment_intent_id"]
     assert len(cards.intents_of(order["id"])) == 1

@@ -1,7 +1,8 @@
 """Seed 002, the Klik&Go click-and-collect butcher (Next.js + Prisma), on comptoir's services.
 
-Routes as the seed's skill describes them: `POST /api/orders` with `paymentMethod: "ON_PICKUP" |
-"ONLINE"`, `POST /api/checkout {orderId}` -> `{url}`, `POST /api/webhooks/stripe`, and the pages
+Routes as the seed's skill describes them, but its `POST /api/orders` (with `paymentMethod: "ON_PICKUP"
+| "ONLINE"`) lives at `POST /api/klikandgo/orders`: `/api/orders` is the native route, and each route
+has one owner. Then `POST /api/checkout {orderId}` -> `{url}`, `POST /api/webhooks/stripe`, and the pages
 Stripe sends the browser back to, `/commande/{id}/confirmation?session_id=…` and `/panier`. Orders
 are shown in the seed's Prisma shape (`status`, `paymentMethod`, `paidAt`, `refundedAt`,
 `stripeSessionId`, `stripePaymentIntentId`, items with `priceCents`, `quantity`, `unit`) by
@@ -12,32 +13,26 @@ The seed's own rules hold because they are ours: the client sends product ids an
 only (an item carrying `priceCents` is refused: "JAMAIS envoyer le montant depuis le client"),
 the webhook signature is always verified, and a paid order refused by the butcher is refunded by
 the merchant workflow (`POST /api/merchant/orders/{id}/refuse`), which sets `refundedAt`.
-
-`POST /api/orders` is also the native route: a body with `paymentMethod` (camelCase) is the
-seed's, any other body is handed to the native handler unchanged.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Response, status
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, ConfigDict, Field
 
-from comptoir.api.compat.common import as_problem, invalid_request, js_iso, tag, translated_errors
+from comptoir.api.compat.common import as_problem, js_iso, tag, translated_errors
 from comptoir.api.deps import CurrentActor, Gateway, Now, PaymentUow, Settings_, Uow
 from comptoir.api.problems_doc import responses
-from comptoir.api.routers import orders, payments
-from comptoir.api.schemas import OrderIn, OrderOut
+from comptoir.api.routers import payments
 from comptoir.domain.errors import ComptoirError
 from comptoir.services import catalog, checkout, ordering
 from comptoir.services.order_payments import OrderWithPayments, my_order_with_payments, payment_facts
 from comptoir.web import pages
 
 TAG = tag("002")
-M = TypeVar("M", bound=BaseModel)
 
 METHOD = {"ON_PICKUP": "on_pickup", "ONLINE": "online"}
 """The seed's `paymentMethod` -> ours."""
@@ -147,40 +142,27 @@ class CheckoutOut(BaseModel):
 # --- routes ------------------------------------------------------------------------------------
 
 
-orders_router = APIRouter(tags=[TAG])
-"""`POST /api/orders` alone, without translated errors: native clients keep native answers."""
-
-
-@orders_router.post(
-    "/api/orders",
+@router.post(
+    "/api/klikandgo/orders",
     status_code=status.HTTP_201_CREATED,
-    include_in_schema=False,  # the native route documents this path; the seed's shape is in this module's doc
-    response_model=None,
+    summary="Place an order in the seed's shape (seed 002): items and paymentMethod ON_PICKUP | ONLINE",
+    description=(
+        "The seed's `POST /api/orders`, under its own prefix: `/api/orders` is the native route. Prices come "
+        "from the database; an item carrying `priceCents` is refused."
+    ),
+    responses=responses(401, 409, 422),
 )
 def place_order(
-    body: Annotated[dict[str, Any], Body()],
-    actor: CurrentActor,
-    uow: Uow,
-    payment_uow: PaymentUow,
-    now: Now,
-    settings: Settings_,
-) -> CommandeOut | OrderOut | Response:
-    if "paymentMethod" not in body:
-        return orders.place_order(_parse(OrderIn, body), actor, uow, now, settings)
-    try:
-        commande = _parse(CommandeIn, body)
-        shop = catalog.shop_of_product(uow, commande.items[0].productId)
-        command = ordering.PlaceOrder(
-            shop=shop.slug,
-            lines=[ordering.LineRequest(item.productId, item.quantity) for item in commande.items],
-            payment_method=METHOD[commande.paymentMethod],
-            pickup=commande.pickup,
-        )
-        view = ordering.place_order(uow, actor, command, now(), hold_minutes=settings.hold_minutes)
-    except RequestValidationError as exc:
-        return seed_error(invalid_request(exc))
-    except ComptoirError as exc:
-        return seed_error(exc)
+    body: CommandeIn, actor: CurrentActor, uow: Uow, payment_uow: PaymentUow, now: Now, settings: Settings_
+) -> CommandeOut:
+    shop = catalog.shop_of_product(uow, body.items[0].productId)
+    command = ordering.PlaceOrder(
+        shop=shop.slug,
+        lines=[ordering.LineRequest(item.productId, item.quantity) for item in body.items],
+        payment_method=METHOD[body.paymentMethod],
+        pickup=body.pickup,
+    )
+    view = ordering.place_order(uow, actor, command, now(), hold_minutes=settings.hold_minutes)
     return _commande(OrderWithPayments(view, payment_facts(payment_uow, view.id)))
 
 
@@ -225,15 +207,6 @@ pages_router.add_api_route("/panier", pages.checkout_cancel, methods=["GET"])
 
 
 # --- mapping -----------------------------------------------------------------------------------
-
-
-def _parse(model: type[M], body: dict[str, Any]) -> M:
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
-        ) from exc
 
 
 def _commande(found: OrderWithPayments) -> CommandeOut:

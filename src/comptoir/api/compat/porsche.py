@@ -20,7 +20,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from comptoir.api.compat.common import as_problem, js_iso, major_units, tag, translated_errors
-from comptoir.api.deps import CurrentActor, Gateway, Hasher, Now, PaymentUow, Settings_, Tokens, Uow
+from comptoir.api.deps import CurrentActor, Door, Gateway, Hasher, Now, PaymentUow, Settings_, Tokens, Uow
 from comptoir.api.problems_doc import responses
 from comptoir.api.routers import payments
 from comptoir.domain.errors import ComptoirError, InvalidInput
@@ -93,6 +93,14 @@ MESSAGES = {
 def french(exc: ComptoirError) -> Response:
     if exc.code == "price_changed":
         return _price_changed(exc)
+    if exc.code == "too_many_attempts":
+        wait = exc.extra.get("retry_after", 0)
+        return as_problem(
+            exc,
+            f"Trop de tentatives de connexion ratées : réessaie dans {wait} secondes (Retry-After). "
+            "Le blocage se lève tout seul.",
+            title="Trop de tentatives",
+        )
     detail = MESSAGES.get(exc.code, f"Requête refusée ({exc.code}) : {exc.detail}")
     title = "Non autorisé" if exc.code in _AUTH else exc.title if exc.code.startswith("webhook_") else "Requête refusée"
     return as_problem(exc, detail, title=title)
@@ -209,10 +217,12 @@ class PaiementOut(BaseModel):
 
 
 @router.post(
-    "/user/login", summary="Se connecter (seed 000): email et mot de passe -> token", responses=responses(401, 422)
+    "/user/login",
+    summary="Se connecter (seed 000): email et mot de passe -> token",
+    responses=responses(401, 422, 429),
 )
-def login(body: ConnexionIn, uow: Uow, hasher: Hasher, tokens: Tokens) -> ConnexionOut:
-    session = accounts.log_in(uow, hasher, tokens, body.email, body.password)
+def login(body: ConnexionIn, uow: Uow, hasher: Hasher, tokens: Tokens, door: Door) -> ConnexionOut:
+    session = accounts.log_in(uow, hasher, tokens, door, body.email, body.password)
     user = session.user
     return ConnexionOut(
         message=f"{user.email} est connecté",

@@ -36,7 +36,7 @@ POLL_SECONDS = 1.0
 KEEPALIVE_SECONDS = 15.0
 STREAM_SECONDS = 300.0
 """A stream ends after this; EventSource reconnects by itself with Last-Event-ID and misses nothing.
-It bounds how long a server shutdown waits for open screens."""
+A stopping server ends every stream within one poll (`app.state.stopping`)."""
 
 
 def get_merchant_uow(request: Request) -> MerchantUnitOfWork:
@@ -228,7 +228,8 @@ async def _stream(
 ) -> AsyncIterator[str]:
     started = last_sent = time.monotonic()
     yield "retry: 3000\n: connected\n\n"
-    while time.monotonic() - started < STREAM_SECONDS and not await request.is_disconnected():
+    stopping = request.app.state.stopping
+    while time.monotonic() - started < STREAM_SECONDS and not stopping.is_set() and not await request.is_disconnected():
         try:
             tokens.verify(token)
         except ComptoirError:
