@@ -4,6 +4,7 @@ PostgreSQL with the fake gateway (the same flows run against the real sandbox in
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -527,3 +528,56 @@ def test_the_reconciler_cancels_an_unfinished_intent_when_the_hold_ends(uows, ga
     assert gateway.retrieve_payment_intent(pending.payment_intent_id).status == "canceled"
     assert {r.action for r in report.repairs} == {"intent_canceled", "released_hold"}
     assert _order_row(uows, order.id)[:2] == ("cancelled", "unpaid")
+
+
+class _CancelledWhileCharging(FakeGateway):
+    """The customer's cancel lands after `/pay` reserved its attempt and before it created the intent:
+    the one moment a cancel cannot close the card payment (there is nothing at Stripe to cancel yet)."""
+
+    def __init__(self, cancel: Callable[[], object]) -> None:
+        super().__init__()
+        self._cancel = cancel
+
+    def create_payment_intent(self, request, *, idempotency_key):  # type: ignore[no-untyped-def]
+        self._cancel()
+        return super().create_payment_intent(request, idempotency_key=idempotency_key)
+
+
+def test_a_card_charged_while_the_order_was_cancelled_is_refunded_and_pay_says_so(uows, setup) -> None:
+    # given an order whose cancel lands while /pay is between reserving its attempt and charging the card
+    order, customer = _order(uows, setup)
+    gateway = _CancelledWhileCharging(lambda: ordering.cancel_order(uows(), FakeGateway(), customer, order.id, NOW))
+    # when /pay charges the card anyway
+    with pytest.raises(Conflict) as refused:
+        _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    # then /pay says the order is cancelled (not "succeeded"), and the charge was refunded at once
+    # under its own key, recorded, and the customer told
+    intent_id = refused.value.extra["payment_intent_id"]
+    assert refused.value.code == "order_cancelled"
+    refund = gateway.refund_keys[duplicates.refund_key(intent_id, "paid_after_cancellation")]
+    assert refund.amount == order.total
+    assert _ledger(uows, order.id) == [("payment", order.total, intent_id), ("refund", order.total, refund.id)]
+    assert _order_row(uows, order.id)[:2] == ("cancelled", "refunded")
+    assert _count(uows, OutboxMessage, order_id=order.id, topic="refund_issued") == 1
+    # and a repeated click is told the same
+    with pytest.raises(Conflict) as again:
+        _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    assert again.value.code == "order_cancelled"
+
+
+def test_a_card_authorised_while_the_order_was_cancelled_is_released_and_pay_says_so(uows) -> None:
+    # given a butcher's order (the card is only authorised) whose cancel lands while /pay is charging
+    butcher = add_shop(uows, capture_manually=True, capture_margin_percent=10)
+    beef = add_product(uows, butcher, unit=Unit.KG, unit_price=3290, stock=20)
+    customer = add_user(uows)
+    order = ordering.place_order(uows(), customer, order_of(butcher, (beef, "1.000")), NOW)
+    gateway = _CancelledWhileCharging(lambda: ordering.cancel_order(uows(), FakeGateway(), customer, order.id, NOW))
+    # when /pay gets the card authorised anyway
+    with pytest.raises(Conflict) as refused:
+        _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    # then /pay says the order is cancelled, and the authorisation was canceled under the attempt's key
+    assert refused.value.code == "order_cancelled"
+    assert ("cancel_payment_intent", f"order:{order.id}:intent:1:cancel") in gateway.calls
+    assert gateway.retrieve_payment_intent(refused.value.extra["payment_intent_id"]).status == "canceled"
+    assert _order_row(uows, order.id)[:2] == ("cancelled", "unpaid")
+    assert _ledger(uows, order.id) == []

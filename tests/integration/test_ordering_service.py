@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from factories import ADDRESS, NOW, add_product, add_shop, add_user, count_orders, history_of, order_of, stock_of
+from fakes import FakeGateway
 
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.domain.actors import Role
@@ -212,7 +213,7 @@ def test_another_customers_order_is_not_found_never_forbidden(uows: SqlUnitOfWor
     with pytest.raises(NotFound):
         get_my_order(uows(), mallory, order.id)
     with pytest.raises(NotFound):
-        cancel_order(uows(), mallory, order.id, NOW)
+        cancel_order(uows(), FakeGateway(), mallory, order.id, NOW)
     with pytest.raises(NotFound):
         get_my_order(uows(), mallory, "ord_doesnotexist")
 
@@ -249,8 +250,8 @@ def test_cancelling_releases_the_hold_once_and_records_who_and_why(uows: SqlUnit
     order = place_order(uows(), customer, order_of(shop, (product, 3)), NOW)
 
     # when the customer cancels it, and a retried request cancels it again
-    cancelled = cancel_order(uows(), customer, order.id, NOW + timedelta(minutes=1), "changed my mind")
-    again = cancel_order(uows(), customer, order.id, NOW + timedelta(minutes=2))
+    cancelled = cancel_order(uows(), FakeGateway(), customer, order.id, NOW + timedelta(minutes=1), "changed my mind")
+    again = cancel_order(uows(), FakeGateway(), customer, order.id, NOW + timedelta(minutes=2))
 
     # then the stock came back exactly once and history has one cancellation with the reason
     assert cancelled.status is OrderStatus.CANCELLED and again == cancelled
@@ -293,7 +294,7 @@ def test_a_paid_order_cannot_be_cancelled_by_the_customer(uows: SqlUnitOfWorkFac
 
     # when the customer tries to cancel it
     with pytest.raises(Conflict) as refused:
-        cancel_order(uows(), customer, order.id, NOW)
+        cancel_order(uows(), FakeGateway(), customer, order.id, NOW)
 
     # then it is refused and nothing moved
     assert refused.value.code == "not_cancellable"
@@ -340,8 +341,8 @@ def test_expired_holds_are_cancelled_and_their_stock_released(uows: SqlUnitOfWor
     )
 
     # when the holds are swept at NOW, then swept again
-    released = release_expired_holds(uows(), NOW)
-    again = release_expired_holds(uows(), NOW)
+    released = release_expired_holds(uows(), FakeGateway(), NOW)
+    again = release_expired_holds(uows(), FakeGateway(), NOW)
 
     # then only the expired unpaid order was cancelled, by the system, once
     assert released == [expired.id] and again == []

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from factories import NOW, add_product, add_shop, add_user, count_orders, history_of, order_of, stock_of
+from fakes import FakeGateway
 
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.domain.catalog import Unit
@@ -109,7 +110,7 @@ def test_two_simultaneous_cancels_release_the_stock_once(uows: SqlUnitOfWorkFact
     order = place_order(uows(), customer, order_of(shop, (product, 2)), NOW)
 
     # when the customer's two tabs cancel it at the same instant
-    outcomes = race([lambda: cancel_order(uows(), customer, order.id, NOW) for _ in range(2)])
+    outcomes = race([lambda: cancel_order(uows(), FakeGateway(), customer, order.id, NOW) for _ in range(2)])
 
     # then both answer "cancelled", the stock came back once, and history has one cancellation
     assert all(isinstance(o, OrderView) and o.status is OrderStatus.CANCELLED for o in outcomes), outcomes
@@ -127,8 +128,8 @@ def test_cancels_racing_the_expiry_sweep_release_each_hold_once(uows: SqlUnitOfW
 
     # when the customer cancels each of them while the sweeper runs
     outcomes = race(
-        [lambda o=o: cancel_order(uows(), customer, o.id, later) for o in orders]
-        + [lambda: release_expired_holds(uows(), later)]
+        [lambda o=o: cancel_order(uows(), FakeGateway(), customer, o.id, later) for o in orders]
+        + [lambda: release_expired_holds(uows(), FakeGateway(), later)]
     )
 
     # then nobody failed (no deadlock), every order is cancelled once, and all the stock is back

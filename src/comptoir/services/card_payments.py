@@ -39,10 +39,10 @@ from comptoir.adapters.db.models import Order, Shop
 from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import Actor, Role
 from comptoir.domain.catalog import PaymentMethod
-from comptoir.domain.errors import ComptoirError, Conflict, InvalidInput, NotFound, PaymentRequired
+from comptoir.domain.errors import Conflict, InvalidInput, NotFound, PaymentRequired
 from comptoir.domain.orders import OrderStatus, PaymentStatus
 from comptoir.domain.payment_messages import customer_message
-from comptoir.services import duplicates, fulfilment, payments
+from comptoir.services import payment_paths
 from comptoir.services.payment_gateway import (
     PaymentGateway,
     PaymentIntent,
@@ -107,12 +107,8 @@ def _pay_with_card(
         if already is not None:
             return already
         _check_payable(order, now)
-        sessions = [
-            (a.provider_id, a.idempotency_key)
-            for a in uow.payments.attempts(order.id)
-            if a.kind == "checkout_session" and a.provider_id and a.state in {"creating", "open"}
-        ]
-    _close_checkout_sessions(uow, gateway, sessions, now)
+        sessions = payment_paths.open_paths(uow, order, kinds=frozenset({payment_paths.SESSION}))
+    payment_paths.close_payment_paths(uow, gateway, sessions, actor=ACTOR, now=now)
 
     with uow:
         order = _owned_order(uow, actor, order_id)
@@ -155,23 +151,6 @@ def _pay_with_card(
     return _record_outcome(uow, gateway, order_id, key, intent, now)
 
 
-def _close_checkout_sessions(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, sessions: list[tuple[str | None, str]], now: datetime
-) -> None:
-    """Expire the order's open Checkout Sessions so they cannot take the money too; one already
-    paid is fulfilled instead (the caller then sees the order paid and stops)."""
-    for session_id, key in sessions:
-        assert session_id is not None
-        session = gateway.retrieve_checkout_session(session_id)
-        if session.status == "open":
-            try:
-                session = gateway.expire_checkout_session(session_id, idempotency_key=f"{key}:expire")
-            except ComptoirError:
-                # Refused: it was completed (or expired) meanwhile. Read what it is now.
-                session = gateway.retrieve_checkout_session(session_id)
-        fulfilment.fulfil_checkout(uow, session, actor=ACTOR, now=now)
-
-
 def _live_attempt(uow: PaymentUnitOfWork, order: Order) -> PaymentAttempt | None:
     attempts = [a for a in uow.payments.attempts(order.id) if a.kind == KIND]
     latest = attempts[-1] if attempts else None
@@ -198,7 +177,7 @@ def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, shop: Shop, now: date
 def _remember_intent(uow: PaymentUnitOfWork, order_id: str, key: str, provider_id: str) -> None:
     with uow:
         uow.orders.get_for_update(order_id)
-        attempt = _attempt_by_key(uow, order_id, key)
+        attempt = payment_paths.attempt_by_key(uow, order_id, key)
         if attempt.provider_id is None:
             attempt.provider_id = provider_id
             uow.commit()
@@ -257,62 +236,18 @@ def _record_outcome(
     uow: PaymentUnitOfWork, gateway: PaymentGateway, order_id: str, key: str, intent: PaymentIntent, now: datetime
 ) -> PayResult:
     """Apply the intent's state to the order (forward only) and answer the browser."""
-    return _answer(intent, record_intent(uow, gateway, order_id, key, intent, actor=ACTOR, now=now))
-
-
-def record_intent(
-    uow: PaymentUnitOfWork,
-    gateway: PaymentGateway,
-    order_id: str,
-    key: str,
-    intent: PaymentIntent,
-    *,
-    actor: str,
-    now: datetime,
-) -> OrderView:
-    """Bring the order and the attempt keyed `key` in line with what the intent says (forward only;
-    `/pay` and the reconciler). A payment that turns out to be a second one is refunded right after
-    the commit."""
-    duplicate = False
-    with uow:
-        order = uow.orders.get_for_update(order_id)
-        assert order is not None
-        attempt = _attempt_by_key(uow, order_id, key)
-        if attempt.provider_id is None:
-            attempt.provider_id = intent.id
-        reason = f"payment {intent.id}"
-        status = intent.status
-        if status == "succeeded":
-            payments.advance_attempt(attempt, "succeeded", now)
-            result = fulfilment.apply_payment_received(
-                uow, order, amount=intent.amount_received, external_id=intent.id, reference=reason, actor=actor, now=now
-            )
-            duplicate = result.outcome == "duplicate"
-        elif status == "requires_capture":
-            fulfilment.apply_authorisation(uow, order, attempt, reference=reason, actor=actor, now=now)
-        elif status == "requires_action":
-            payments.advance_attempt(attempt, "open", now)
-        elif status == "processing":
-            payments.advance_attempt(attempt, "processing", now)
-            payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} processing")
-        elif status == "canceled":
-            payments.advance_attempt(attempt, "canceled", now)
-            payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} canceled")
-        elif status == "requires_payment_method" and intent.error_code:
-            payments.advance_attempt(attempt, "failed", now)
-            payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} declined")
-        view = _view(uow, order)
-        uow.commit()
-    if duplicate:
-        duplicates.refund_duplicates(uow, gateway, now=now, order_id=order_id)
-        with uow:
-            order = uow.orders.get(order_id)
-            assert order is not None
-            view = _view(uow, order)
-    return view
+    return _answer(intent, payment_paths.record_intent(uow, gateway, order_id, key, intent, actor=ACTOR, now=now))
 
 
 def _answer(intent: PaymentIntent, view: OrderView) -> PayResult:
+    if intent.status in {"succeeded", "requires_capture"} and view.status is OrderStatus.CANCELLED:
+        # The order was cancelled while the card was being charged: the money (or hold) was given back.
+        raise Conflict(
+            "this order was cancelled while your card was being charged; the payment has been given back",
+            code="order_cancelled",
+            payment_intent_id=intent.id,
+            payment_status=view.payment_status.value,
+        )
     if intent.status == "succeeded":
         return PayResult("succeeded", view, intent.id)
     if intent.status == "requires_capture":
@@ -345,13 +280,14 @@ def _owned_order(uow: PaymentUnitOfWork, actor: Actor, order_id: str) -> Order:
 
 
 def _already_paid_here(uow: PaymentUnitOfWork, order: Order) -> PayResult | None:
-    """A repeated click on an order this flow already paid sees the same success."""
-    if PaymentStatus(order.payment_status) not in _PAID:
+    """A repeated click on an order this flow already paid sees the same success (not once the order
+    is cancelled: its payment was refunded, and the click is told the order is cancelled)."""
+    if PaymentStatus(order.payment_status) not in _PAID or order.status == OrderStatus.CANCELLED.value:
         return None
     paid_by = {e.external_id for e in uow.payments.ledger(order.id) if e.kind == "payment"}
     for attempt in uow.payments.attempts(order.id):
         if attempt.kind == KIND and attempt.provider_id in paid_by:
-            return PayResult("succeeded", _view(uow, order), attempt.provider_id)
+            return PayResult("succeeded", payment_paths.order_view(uow, order), attempt.provider_id)
     return None
 
 
@@ -369,15 +305,3 @@ def _check_payable(order: Order, now: datetime) -> None:
         raise Conflict(f"an order that is {order.status} cannot be paid online", code="order_not_payable")
     if order.hold_expires_at is not None and order.hold_expires_at <= now:
         raise Conflict("the reservation for this order has expired; place the order again", code="hold_expired")
-
-
-def _attempt_by_key(uow: PaymentUnitOfWork, order_id: str, key: str) -> PaymentAttempt:
-    attempt = next((a for a in uow.payments.attempts(order_id) if a.idempotency_key == key), None)
-    assert attempt is not None, "the attempt was reserved before the provider was called"
-    return attempt
-
-
-def _view(uow: PaymentUnitOfWork, order: Order) -> OrderView:
-    shop = uow.shops.get(order.shop_id)
-    assert shop is not None
-    return OrderView.of(order, shop.slug)

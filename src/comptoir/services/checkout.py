@@ -20,7 +20,7 @@ from comptoir.domain.catalog import PaymentMethod, Unit
 from comptoir.domain.errors import Conflict, NotFound
 from comptoir.domain.money import MILLI, milli_to_quantity
 from comptoir.domain.orders import OrderStatus, PaymentStatus
-from comptoir.services import card_payments, fulfilment, order_state
+from comptoir.services import card_payments, duplicates, fulfilment, order_state
 from comptoir.services.payment_gateway import CheckoutLine, CheckoutRequest, PaymentGateway
 from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.views import OrderView
@@ -234,6 +234,8 @@ def success_landing(uow: PaymentUnitOfWork, gateway: PaymentGateway, session_id:
     result = fulfilment.fulfil_checkout(uow, session, actor=SYSTEM_SUCCESS_PAGE, now=now)
     if result.order_id is None or result.outcome == "not_ours":
         raise NotFound(f"checkout session {session_id} is not for an order of this shop", code="session_not_ours")
+    if result.refund_due:  # paid twice, or after the order was cancelled: give it back now, not at the next tick
+        duplicates.refund_duplicates(uow, gateway, now=now, order_id=result.order_id)
     return _landing(uow, result.order_id, result.outcome, now)
 
 

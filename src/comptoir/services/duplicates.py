@@ -1,18 +1,22 @@
-"""Refunding a payment that paid an order twice.
+"""Refunding a payment an order is not owed: a second payment, or one on a cancelled order.
 
-`fulfilment.apply_payment_received` records every payment that really happened and flags the
-second one for an order `duplicate_payment` (in `order_reviews`, keyed by its PaymentIntent).
-It cannot refund there: it runs inside the webhook's (or `/pay`'s) transaction, and no database
-lock may be held across a Stripe call. So the refund happens here, afterwards — called by
-`/pay` right after its commit, and by the worker on every tick for duplicates that webhooks
-brought in:
+`fulfilment.apply_payment_received` records every payment that really happened. It flags a
+second one for an order `duplicate_payment`, and one that lands on a cancelled order (it won
+the race with the cancel, or its webhook came late) `paid_after_cancellation` (in
+`order_reviews`, keyed by its PaymentIntent). It cannot refund there: it runs inside the
+webhook's (or `/pay`'s) transaction, and no database lock may be held across a Stripe call. So
+the refund happens here, afterwards — called right after the commit by whoever recorded the
+payment and can (`/pay`, the success page, closing an order's payment paths), and by the worker
+on every tick for payments that webhooks brought in:
 
 1. read the open flags (short transaction);
-2. ask Stripe for a refund of that payment with the deterministic key
-   `payment:{pi}:duplicate-refund` — a crash, a retry or two workers racing all send the same
-   key, so the customer is refunded once;
+2. ask Stripe for a refund of that payment with a deterministic key —
+   `payment:{pi}:duplicate-refund` or `payment:{pi}:cancelled-order-refund` — so a crash, a
+   retry or two workers racing all send the same key, and the customer is refunded once;
 3. record the refund in the ledger through `refunds.sync_refunds` (keyed by the refund id, so
-   the `charge.refunded` webhook recording it too changes nothing) and close the flag.
+   the `charge.refunded` webhook recording it too changes nothing) and close the flag; a
+   cancelled order's customer is told (outbox, once per payment), and its payment status
+   becomes `refunded`.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from datetime import datetime
 
 from comptoir.domain.errors import Conflict
 from comptoir.domain.ledger import EntryKind
-from comptoir.services import refunds
-from comptoir.services.fulfilment import DUPLICATE_PAYMENT
+from comptoir.services import notifications, refunds
+from comptoir.services.fulfilment import DUPLICATE_PAYMENT, PAID_AFTER_CANCELLATION
 from comptoir.services.payment_gateway import PaymentGateway
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
@@ -34,46 +38,79 @@ ACTOR = "system:duplicates"
 
 
 @dataclass(frozen=True, slots=True)
+class _Why:
+    """How one kind of unowed payment is refunded: its key, Stripe's reason, and what we say."""
+
+    key_suffix: str
+    stripe_reason: str
+    explanation: str
+    tell_customer: bool
+
+
+_WHY = {
+    DUPLICATE_PAYMENT: _Why(
+        "duplicate-refund", "duplicate", "this order was paid twice; this payment is the extra one", False
+    ),
+    PAID_AFTER_CANCELLATION: _Why(
+        "cancelled-order-refund",
+        "requested_by_customer",
+        "this order was cancelled before this payment landed",
+        True,
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
 class DuplicateRefund:
     order_id: str
     payment_intent_id: str
     refund_id: str | None
+    code: str = DUPLICATE_PAYMENT
 
 
-def refund_key(payment_intent_id: str) -> str:
-    return f"payment:{payment_intent_id}:duplicate-refund"
+def refund_key(payment_intent_id: str, code: str = DUPLICATE_PAYMENT) -> str:
+    return f"payment:{payment_intent_id}:{_WHY[code].key_suffix}"
 
 
 def refund_duplicates(
     uow: PaymentUnitOfWork, gateway: PaymentGateway, *, now: datetime, order_id: str | None = None, limit: int = 50
 ) -> list[DuplicateRefund]:
-    """Refund every flagged duplicate payment (of one order, or all), recording each refund once."""
+    """Refund every flagged payment the order is not owed (of one order, or all), recording each
+    refund once."""
     with uow:
         pending = []
-        for review in uow.payments.open_reviews_with_code(DUPLICATE_PAYMENT, order_id=order_id, limit=limit):
-            entry = uow.payments.entry(EntryKind.PAYMENT.value, review.reference)
-            if entry is not None:
-                pending.append((review.order_id, review.reference, entry.amount))
-    done = []
-    for order, intent, amount in pending:
-        try:
-            refund = gateway.create_refund(
-                intent,
-                amount,
-                "duplicate",
-                {"order_id": order, "why": "this order was paid twice; this payment is the extra one"},
-                idempotency_key=refund_key(intent),
-            )
-            provider_refunds = [refund]
-        except Conflict:
-            # Refused for good (e.g. someone already refunded it in the Dashboard): take Stripe's list as it is.
-            provider_refunds = gateway.list_refunds(intent)
-        with uow:
-            refunds.sync_refunds(uow, intent, provider_refunds, actor=ACTOR, now=now)
-            for review in uow.payments.open_reviews_with_code(DUPLICATE_PAYMENT, order_id=order):
-                if review.reference == intent:
-                    review.resolved_at = now
-            uow.commit()
-        log.info("refunded duplicate payment %s of order %s", intent, order)
-        done.append(DuplicateRefund(order, intent, provider_refunds[0].id if provider_refunds else None))
-    return done
+        for code in _WHY:
+            for review in uow.payments.open_reviews_with_code(code, order_id=order_id, limit=limit):
+                entry = uow.payments.entry(EntryKind.PAYMENT.value, review.reference)
+                if entry is not None:
+                    pending.append((code, review.order_id, review.reference, entry.amount))
+    return [_refund(uow, gateway, code, order, intent, amount, now) for code, order, intent, amount in pending]
+
+
+def _refund(
+    uow: PaymentUnitOfWork, gateway: PaymentGateway, code: str, order_id: str, intent: str, amount: int, now: datetime
+) -> DuplicateRefund:
+    why = _WHY[code]
+    try:
+        refund = gateway.create_refund(
+            intent,
+            amount,
+            why.stripe_reason,
+            {"order_id": order_id, "why": why.explanation},
+            idempotency_key=refund_key(intent, code),
+        )
+        provider_refunds = [refund]
+    except Conflict:
+        # Refused for good (e.g. someone already refunded it in the Dashboard): take Stripe's list as it is.
+        provider_refunds = gateway.list_refunds(intent)
+    with uow:
+        refunds.sync_refunds(uow, intent, provider_refunds, actor=ACTOR, now=now)
+        for review in uow.payments.open_reviews_with_code(code, order_id=order_id):
+            if review.reference == intent:
+                review.resolved_at = now
+        order = uow.orders.get_for_update(order_id)
+        if why.tell_customer and order is not None and any(r.counts for r in provider_refunds):
+            notifications.queue_refund_issued(uow, order, amount=amount, reference=f"payment:{intent}", at=now)
+        uow.commit()
+    log.info("refunded payment %s of order %s (%s)", intent, order_id, code)
+    return DuplicateRefund(order_id, intent, provider_refunds[0].id if provider_refunds else None, code)

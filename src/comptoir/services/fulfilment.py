@@ -29,6 +29,7 @@ from comptoir.services.payment_gateway import CheckoutSession, PaymentIntent
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
 DUPLICATE_PAYMENT = "duplicate_payment"
+PAID_AFTER_CANCELLATION = "paid_after_cancellation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,9 @@ class FulfilmentResult:
     order_id: str | None
     status: str | None = None
     payment_status: str | None = None
+    # Money was recorded that the order is not owed (a second payment, or one on a cancelled order):
+    # the caller refunds it after its commit (`services.duplicates`), or the worker does.
+    refund_due: bool = False
 
 
 def fulfil_checkout(
@@ -170,7 +174,7 @@ def apply_authorisation(
             uow,
             order,
             code="authorised_after_cancellation",
-            detail=f"{reference} authorised a card after the order was cancelled: release it",
+            detail=f"{reference} authorised a card after the order was cancelled: release it if it is still held",
             reference=attempt.provider_id or attempt.idempotency_key,
             at=now,
         )
@@ -302,8 +306,10 @@ def apply_payment_received(
 
     Money for an order that another provider payment already paid (a Checkout Session paid in
     one tab while `/pay` succeeded in another) is recorded too — it was taken — and flagged
-    `duplicate_payment`; `services.duplicates` refunds it outside this transaction (the caller
-    after commit, or the worker), with a deterministic key so it is refunded once.
+    `duplicate_payment`; money for a cancelled order (a payment that won the race with the cancel,
+    a late webhook) is recorded and flagged `paid_after_cancellation`. `services.duplicates`
+    refunds both outside this transaction (the caller after commit, or the worker), with a
+    deterministic key so each is refunded once.
     """
     recorded = payments.record_entry(
         uow,
@@ -329,18 +335,18 @@ def apply_payment_received(
             at=now,
         )
         payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid twice", ledger=ledger)
-        return _result("duplicate", order)
+        return _result("duplicate", order, refund_due=True)
     payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid", ledger=ledger)
     if order.status == OrderStatus.CANCELLED.value:
         payments.flag_for_review(
             uow,
             order,
-            code="paid_after_cancellation",
-            detail=f"{reference} was paid after the order was cancelled: refund or restore it",
+            code=PAID_AFTER_CANCELLATION,
+            detail=f"{reference} was paid after the order was cancelled: refunded automatically",
             reference=external_id,
             at=now,
         )
-        return _result("paid", order)
+        return _result("paid", order, refund_due=True)
     payments.confirm_if_pending(order, actor=actor, at=now, reason=f"paid ({reference})")
     notifications.queue_paid_order(uow, order, at=now)
     return _result("paid", order)
@@ -407,5 +413,5 @@ def _source(actor: Actor | str) -> str:
     return label.removeprefix("system:")[:32]
 
 
-def _result(outcome: str, order: Order) -> FulfilmentResult:
-    return FulfilmentResult(outcome, order.id, order.status, order.payment_status)
+def _result(outcome: str, order: Order, *, refund_due: bool = False) -> FulfilmentResult:
+    return FulfilmentResult(outcome, order.id, order.status, order.payment_status, refund_due)

@@ -36,7 +36,7 @@ from comptoir.domain.errors import Conflict, InvalidInput, UpstreamUnavailable
 from comptoir.domain.ledger import EntryKind
 from comptoir.domain.money import line_total, milli_to_quantity, quantity_to_milli
 from comptoir.domain.orders import OrderStatus
-from comptoir.services import notifications, order_state, payments, refunds
+from comptoir.services import notifications, order_state, payment_paths, payments, refunds
 from comptoir.services.merchant import MerchantOrderView, merchant_order, order_view
 from comptoir.services.merchant_ports import MerchantUnitOfWork
 from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState
@@ -115,9 +115,13 @@ def refuse(
     reason = _reason(reason)
     _catch_up(uow, gateway, actor, order_id, now)
     with uow:
-        order = merchant_order(uow, actor, order_id, lock=True)
-        if order.status == OrderStatus.COMPLETED.value:
-            raise Conflict(f"order {order.number} was already handed over; refund it instead", code="order_completed")
+        order = _refusable(uow, actor, order_id)
+        paths = [] if order.status == OrderStatus.CANCELLED.value else payment_paths.open_paths(uow, order)
+    # Before the order is cancelled, nothing may be left open to pay it; a path that turns out paid
+    # is recorded here, so the refund below covers it.
+    payment_paths.close_payment_paths(uow, gateway, paths, actor=actor, now=now)
+    with uow:
+        order = _refusable(uow, actor, order_id)
         if order.status != OrderStatus.CANCELLED.value:
             order_state.cancel(uow, order, actor=actor, at=now, reason=f"refused by the shop: {reason}")
         call = None
@@ -128,17 +132,10 @@ def refuse(
             number = REFUSE_NUMBER if earlier is None else None
             call = _reserve(uow, order, actor, amount=available, reason=reason, lines=None, number=number, now=now)
         authorised = [a.id for a in uow.payments.attempts(order.id) if a.state == "authorized"]
-        open_sessions = [
-            (a.provider_id, f"{a.idempotency_key}:expire")
-            for a in uow.payments.attempts(order.id)
-            if a.kind == "checkout_session" and a.state in {"creating", "open"} and a.provider_id
-        ]
         refunded = call.amount if call is not None else (earlier.amount if earlier is not None else 0)
         notifications.queue_order_refused(uow, order, reason=reason, refund=refunded, at=now)
         view = order_view(uow, order)
         uow.commit()
-    for session_id, key in open_sessions:
-        _expire_session(gateway, session_id, key)
     for attempt_id in authorised:
         _cancel_authorisation(uow, gateway, actor, order_id, attempt_id, now=now)
     if call is not None:
@@ -147,6 +144,13 @@ def refuse(
         with uow:
             view = order_view(uow, merchant_order(uow, actor, order_id, lock=False))
     return view
+
+
+def _refusable(uow: MerchantUnitOfWork, actor: Actor, order_id: str) -> Order:
+    order = merchant_order(uow, actor, order_id, lock=True)
+    if order.status == OrderStatus.COMPLETED.value:
+        raise Conflict(f"order {order.number} was already handed over; refund it instead", code="order_completed")
+    return order
 
 
 def _reason(reason: str) -> str:
@@ -342,17 +346,6 @@ def _catch_up(uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, or
         with uow:
             refunds.sync_refunds(uow, intent, provider_refunds, actor=SYSTEM_REFUND_SYNC, now=now)
             uow.commit()
-
-
-def _expire_session(gateway: PaymentGateway, session_id: str, key: str) -> None:
-    """Close the refused order's hosted payment page, so the customer cannot pay it any more (a
-    payment that still lands is flagged as paid after cancellation by fulfilment). Its
-    `checkout.session.expired` webhook then closes the attempt."""
-    try:
-        gateway.expire_checkout_session(session_id, idempotency_key=key)
-    except UpstreamUnavailable as exc:
-        if exc.code != "provider_refused":  # already complete or expired: nothing to close
-            raise
 
 
 def _cancel_authorisation(

@@ -8,7 +8,7 @@ with one conditional UPDATE per line, in product-id order so concurrent orders c
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -26,7 +26,8 @@ from comptoir.domain.orders import (
     check_total,
     is_cancellable_by_customer,
 )
-from comptoir.services import notifications, order_state
+from comptoir.services import notifications, order_state, payment_paths
+from comptoir.services.payment_gateway import PaymentGateway
 from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.ports import UnitOfWork
 from comptoir.services.views import OrderView
@@ -162,8 +163,17 @@ def get_my_order(uow: UnitOfWork, actor: Actor, order_id: str) -> OrderView:
         return OrderView.of(order, _shop_slugs(uow, {order.shop_id})[order.shop_id])
 
 
-def cancel_order(uow: UnitOfWork, actor: Actor, order_id: str, now: datetime, reason: str = "") -> OrderView:
+def cancel_order(
+    uow: PaymentUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, now: datetime, reason: str = ""
+) -> OrderView:
     """Cancel an own order while no money moved, releasing its stock.
+
+    Its payment paths are closed first (`payment_paths`): open Checkout Sessions expired, its
+    PaymentIntents that could still be confirmed canceled, so the hosted page or a card cannot
+    take money afterwards. If one of them turns out to have been paid meanwhile, the payment won
+    the race: the order stays paid and the cancel is a 409 `not_cancellable` (the shop refunds a
+    paid order, by refusing it). Money that still lands after the cancel is refunded
+    automatically (`services.duplicates`).
 
     Cancelling an order that is already cancelled returns it unchanged (a retried request
     must not fail); any other state is a 409 `not_cancellable`.
@@ -171,37 +181,52 @@ def cancel_order(uow: UnitOfWork, actor: Actor, order_id: str, now: datetime, re
     _require_aware(now)
     with uow:
         order = _own_order(uow, actor, order_id, lock=True)
-        status, payment = OrderStatus(order.status), PaymentStatus(order.payment_status)
-        if status is not OrderStatus.CANCELLED:
-            if not is_cancellable_by_customer(status, payment):
-                raise Conflict(
-                    f"an order that is {status.value} and {payment.value} cannot be cancelled by the customer",
-                    code="not_cancellable",
-                    order_status=status.value,
-                    payment_status=payment.value,
-                )
+        paths = [] if order.status == OrderStatus.CANCELLED.value else _cancellable_paths(uow, order)
+    payment_paths.close_payment_paths(uow, gateway, paths, actor=actor, now=now)
+    with uow:
+        order = _own_order(uow, actor, order_id, lock=True)
+        if order.status != OrderStatus.CANCELLED.value:
+            _check_cancellable(order)
             order_state.cancel(uow, order, actor=actor, at=now, reason=reason or "cancelled by customer")
         view = OrderView.of(order, _shop_slugs(uow, {order.shop_id})[order.shop_id])
         uow.commit()
         return view
 
 
+def _cancellable_paths(uow: PaymentUnitOfWork, order: Order) -> list[payment_paths.PaymentPath]:
+    _check_cancellable(order)
+    return payment_paths.open_paths(uow, order)
+
+
+def _check_cancellable(order: Order) -> None:
+    status, payment = OrderStatus(order.status), PaymentStatus(order.payment_status)
+    if not is_cancellable_by_customer(status, payment):
+        raise Conflict(
+            f"an order that is {status.value} and {payment.value} cannot be cancelled by the customer",
+            code="not_cancellable",
+            order_status=status.value,
+            payment_status=payment.value,
+        )
+
+
 def release_expired_holds(
-    uow: UnitOfWork,
+    uow: PaymentUnitOfWork,
+    gateway: PaymentGateway,
     now: datetime,
     *,
     limit: int = 500,
     actor: str = SYSTEM_EXPIRY,
-    still_payable: Callable[[UnitOfWork, Order], bool] | None = None,
 ) -> list[str]:
     """Cancel pending, unpaid orders whose hold expired and give their stock back.
 
-    One transaction per order: each candidate is re-read under lock and re-checked, so a
-    payment that landed meanwhile, or a customer cancelling at the same moment, wins cleanly;
-    and the sweep never holds one order's product locks while waiting for another order's lock
-    (which could deadlock against a cancel). `still_payable` lets a caller that knows about
-    payment attempts (the reconciler) spare an order whose payment may still land. Returns the
-    ids of the orders this call cancelled.
+    Each order's payment paths are closed first, as a customer's cancel does (a session or an
+    intent paid meanwhile makes the order paid, and it is spared). An order with a payment on its
+    way is spared too: one being processed by the bank, or an attempt whose provider object is
+    being created right now (its id not stored yet). One short transaction per order to read, one
+    to cancel: each candidate is re-read under lock and re-checked, so a payment that landed
+    meanwhile, or a customer cancelling at the same moment, wins cleanly; and the sweep never
+    holds one order's product locks while waiting for another order's lock (which could deadlock
+    against a cancel). Returns the ids of the expired orders that ended cancelled.
     """
     _require_aware(now)
     with uow:
@@ -210,14 +235,28 @@ def release_expired_holds(
     for order_id in candidates:
         with uow:
             order = uow.orders.get_for_update(order_id)
-            if order is None or not _hold_expired(order, now):
+            if order is None or not _hold_expired(order, now) or _payment_on_its_way(uow, order):
                 continue
-            if still_payable is not None and still_payable(uow, order):
+            paths = payment_paths.open_paths(uow, order)
+        payment_paths.close_payment_paths(uow, gateway, paths, actor=actor, now=now)
+        with uow:
+            order = uow.orders.get_for_update(order_id)
+            if order is not None and order.status == OrderStatus.CANCELLED.value:
+                cancelled.append(order_id)  # by its session's expiry just applied (or by its customer meanwhile)
+                continue
+            if order is None or not _hold_expired(order, now) or _payment_on_its_way(uow, order):
                 continue
             order_state.cancel(uow, order, actor=actor, at=now, reason="stock hold expired before payment")
             uow.commit()
         cancelled.append(order_id)
     return cancelled
+
+
+def _payment_on_its_way(uow: PaymentUnitOfWork, order: Order) -> bool:
+    return any(
+        a.state == "processing" or (a.state == "creating" and a.provider_id is None)
+        for a in uow.payments.attempts(order.id)
+    )
 
 
 def _require_aware(now: datetime) -> None:

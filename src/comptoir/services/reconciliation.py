@@ -16,10 +16,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from comptoir.adapters.db.models import Order
 from comptoir.domain.actors import SYSTEM_RECONCILER
 from comptoir.domain.errors import ComptoirError
-from comptoir.services import card_payments, fulfilment, ordering, refunds
+from comptoir.services import fulfilment, ordering, payment_paths, refunds
 from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState, Refund
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
@@ -76,7 +75,10 @@ def reconcile(
         repairs.extend(_sync_recent_refunds(uow, gateway, now, lookback))
     except ComptoirError as exc:
         errors.append(f"refunds: {exc.detail}")
-    repairs.extend(_release_abandoned_holds(uow, now))
+    try:
+        repairs.extend(_release_abandoned_holds(uow, gateway, now))
+    except ComptoirError as exc:
+        errors.append(f"holds: {exc.detail}")
     for repair in repairs:
         log.info("reconciler repaired %s: %s (%s)", repair.order_id, repair.action, repair.reference)
     return ReconcileReport(checked=len(watched), repairs=tuple(repairs), errors=tuple(errors))
@@ -172,7 +174,7 @@ def _settle_intents(
                     intent = gateway.cancel_payment_intent(intent_id, idempotency_key=f"{key}:cancel")
                 except PaymentIntentUnexpectedState:
                     intent = gateway.retrieve_payment_intent(intent_id)
-            card_payments.record_intent(uow, gateway, order_id, key, intent, actor=SYSTEM_RECONCILER, now=now)
+            payment_paths.record_intent(uow, gateway, order_id, key, intent, actor=SYSTEM_RECONCILER, now=now)
         except ComptoirError as exc:
             errors.append(f"{order_id}: {exc.detail}")
             continue
@@ -214,12 +216,8 @@ def _watch_authorisations(
     return repairs, errors
 
 
-def _release_abandoned_holds(uow: PaymentUnitOfWork, now: datetime) -> list[Repair]:
-    """Holds that ended with no payment attempt still live (those were settled above, or are
-    waiting on Stripe): the same sweep as the expiry job, sparing orders whose money may land."""
-
-    def attempt_live(_: object, order: Order) -> bool:
-        return any(a.state in {"creating", "open", "processing"} for a in uow.payments.attempts(order.id))
-
-    released = ordering.release_expired_holds(uow, now, actor=SYSTEM_RECONCILER, still_payable=attempt_live)
+def _release_abandoned_holds(uow: PaymentUnitOfWork, gateway: PaymentGateway, now: datetime) -> list[Repair]:
+    """Holds that ended: the same sweep as the expiry job, which closes each order's payment paths
+    first and spares orders whose money may still land."""
+    released = ordering.release_expired_holds(uow, gateway, now, actor=SYSTEM_RECONCILER)
     return [Repair(order_id, "released_hold", "hold expired") for order_id in released]

@@ -8,15 +8,13 @@ the synchronous answers. Asynchronous outcomes are awaited by polling with a dea
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from comptoir.domain.payment_messages import FOR_CUSTOMERS
-from tests.e2e.cards.conftest import Cards, WeighingShop
+from tests.e2e.cards.conftest import Cards, WeighingShop, race
 from tests.e2e.checkout.stack import Stack
 from tests.servers import Buyer, Page
 
@@ -182,32 +180,12 @@ def test_an_id_not_shaped_like_stripes_is_a_422_before_any_stripe_call(
     assert cards.intents_of(order["id"]) == []
 
 
-def _race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run the calls at the same instant from threads; return their results (or exceptions)."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = calls[index]()
-        except Exception as exc:  # reported by the caller's assertions
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def test_a_double_click_makes_one_intent_and_one_payment(cards: Cards) -> None:
     customer = cards.stack.customer()
     order = cards.order(customer)
     # when the pay button is clicked four times at once (Stripe.js makes a PaymentMethod per click)
     methods = [cards.card(SUCCEEDS) for _ in range(4)]
-    answers = _race(
+    answers = race(
         [
             lambda pm=pm: httpx.post(  # type: ignore[misc]
                 f"{cards.stack.shop_url}/api/orders/{order['id']}/pay",
@@ -243,7 +221,7 @@ def test_mixed_flow_race_keeps_at_most_one_payment(cards: Cards, buyer: Buyer) -
         return buyer.pay_card(session["url"], SUCCEEDS, token=page.token())
 
     # when the buyer pays the session and /pay at the same instant
-    paid_page, pay_answer = _race([pay_the_session, lambda: cards.pay(customer, order["id"], payment_method_id=card)])
+    paid_page, pay_answer = race([pay_the_session, lambda: cards.pay(customer, order["id"], payment_method_id=card)])
     assert not isinstance(paid_page, Exception) and not isinstance(pay_answer, Exception)
     assert pay_answer.status_code in {200, 409}, pay_answer.text
     cards.stack.settle()

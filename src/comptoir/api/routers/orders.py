@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
 
-from comptoir.api.deps import CurrentActor, Now, PaymentUow, Settings_, Uow
+from comptoir.api.deps import CurrentActor, Gateway, Now, PaymentUow, Settings_, Uow
 from comptoir.api.problems_doc import responses
 from comptoir.api.schemas import CancelIn, OrderIn, OrderOut
 from comptoir.services import ordering
@@ -56,10 +56,20 @@ def get_order(order_id: str, actor: CurrentActor, uow: Uow) -> OrderOut:
 @router.post(
     "/api/orders/{order_id}/cancel",
     summary="Cancel one of your orders while it is unpaid; its stock is released",
-    responses=responses(401, 404, 409, 422),
+    description=(
+        "The order's open payment pages and card payments are closed at Stripe first, so nothing can be paid "
+        "after the cancel. If a payment completed meanwhile, it won: the order stays paid and the answer is "
+        "409 `not_cancellable`. Money that still lands on a cancelled order is refunded automatically."
+    ),
+    responses=responses(401, 404, 409, 422, 503),
 )
 def cancel_order(
-    order_id: str, actor: CurrentActor, uow: Uow, now: Now, body: Annotated[CancelIn | None, Body()] = None
+    order_id: str,
+    actor: CurrentActor,
+    uow: PaymentUow,
+    gateway: Gateway,
+    now: Now,
+    body: Annotated[CancelIn | None, Body()] = None,
 ) -> OrderOut:
     reason = body.reason if body is not None else ""
-    return OrderOut.of(ordering.cancel_order(uow, actor, order_id, now(), reason))
+    return OrderOut.of(ordering.cancel_order(uow, gateway, actor, order_id, now(), reason))
