@@ -18,7 +18,13 @@ from pydantic import ValidationError
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
-from comptoir.config import EmbeddedSandbox, InsecureSettingsError, Settings, describe_invalid
+from comptoir.config import (
+    EmbeddedSandbox,
+    EmbeddedSandboxUnreadable,
+    InsecureSettingsError,
+    Settings,
+    describe_invalid,
+)
 from comptoir.domain.errors import ComptoirError
 from comptoir.sandbox.cli import sandbox as sandbox_command
 from comptoir.serving import CannotListen, ServerSpec, listen
@@ -381,7 +387,10 @@ def _payment_settings(data: Path | None) -> tuple[Settings, str]:
         _fail(str(exc))
     if not settings.uses_embedded_sandbox:
         return settings, settings.stripe_api_base or "Stripe"
-    found = settings.with_embedded_sandbox()
+    try:
+        found = settings.with_embedded_sandbox()
+    except EmbeddedSandboxUnreadable as exc:
+        _fail(str(exc))
     if found.uses_embedded_sandbox:
         return found, "nowhere (STRIPE_SECRET_KEY is unset and no `comptoir serve` embedded a sandbox here)"
     return found, f"the embedded sandbox at {found.stripe_api_base}"

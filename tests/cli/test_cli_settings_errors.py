@@ -115,3 +115,29 @@ def test_help_shows_flags_without_a_value(args: list[str]) -> None:
     if args[0] == "serve":
         assert "--dev" in result.output and "--sandbox" in result.output
         assert "<int>" in result.output  # --port still says what it takes
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ("", "not JSON"),
+        ('{"api_base": "http://127.0.0.1:12111", "secret_', "not JSON"),
+        ('["http://127.0.0.1:12111"]', "not a JSON object"),
+        ('{"api_base": "http://127.0.0.1:12111", "secret_key": "sk_test_x"}', "publishable_key, webhook_secret"),
+    ],
+    ids=["empty", "cut-short", "not-an-object", "missing-keys"],
+)
+@pytest.mark.parametrize("command", [["reconcile"], ["worker"], ["events", "replay", "--failed"]], ids=" ".join)
+def test_a_payment_command_on_a_damaged_embedded_sandbox_file_says_how_to_rewrite_it(
+    tmp_path: Path, command: list[str], content: str, why: str
+) -> None:
+    # given no Stripe key, and the file `serve` keeps its embedded sandbox in left damaged
+    (tmp_path / "embedded-sandbox.json").write_text(content)
+    # when
+    code, output, exception = _invoke(*command, data_dir=tmp_path)
+    # then one line naming the file, what is wrong and what to do; no traceback
+    assert (code, exception) == (2, None), output
+    line = _one_error_line(output)
+    for phrase in (str(tmp_path / "embedded-sandbox.json"), why, "comptoir serve --dev", "--sandbox"):
+        assert phrase in line
+    assert "STRIPE_SECRET_KEY" in line
