@@ -6,6 +6,7 @@ password hasher, and hands them to services.
 
 from __future__ import annotations
 
+import functools
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,9 +60,19 @@ db_app = _typer("Database schema commands.")
 app.add_typer(db_app, name="db")
 events_app = _typer("Recorded Stripe webhook events.")
 app.add_typer(events_app, name="events")
-app.command("sandbox", cls=_Command, help="Run the offline Stripe-compatible sandbox alone, like `stripe listen`.")(
-    sandbox_command
-)
+
+
+@app.command("sandbox", cls=_Command, help="Run the offline Stripe-compatible sandbox alone, like `stripe listen`.")
+@functools.wraps(sandbox_command)
+def sandbox(**options: Any) -> None:
+    """The sandbox's own command, on a port bound first as `serve` binds its own: a taken port is one
+    `error:` line and exit 2, not uvicorn's bind error."""
+    try:
+        sock = listen(options["host"], options["port"], "--port")
+    except CannotListen as exc:
+        _fail(str(exc))
+    sandbox_command(**options | {"port": sock.getsockname()[1], "fd": sock.detach()})
+
 
 DataOption = Annotated[
     Path | None, typer.Option("--data", help="Data folder (SQLite file, generated secrets). Env: COMPTOIR_DATA_DIR.")
