@@ -141,3 +141,17 @@ def test_a_payment_command_on_a_damaged_embedded_sandbox_file_says_how_to_rewrit
     for phrase in (str(tmp_path / "embedded-sandbox.json"), why, "comptoir serve --dev", "--sandbox"):
         assert phrase in line
     assert "STRIPE_SECRET_KEY" in line
+
+
+def test_reconcile_with_no_stripe_key_and_no_embedded_sandbox_says_what_to_set_or_run(tmp_path: Path) -> None:
+    # given a migrated folder, no Stripe key, and no `serve` ever embedded a sandbox here
+    assert _invoke("db", "upgrade", data_dir=tmp_path)[0] == 0
+    # when
+    code, output, exception = _invoke("reconcile", data_dir=tmp_path)
+    # then each refused call names the setting and both commands that would give it a sandbox
+    assert (code, exception) == (1, None), output
+    errors = [line for line in output.splitlines() if "error:" in line]
+    assert errors, output
+    for line in errors:
+        for phrase in ("STRIPE_SECRET_KEY", "comptoir serve --dev", "comptoir serve --sandbox"):
+            assert phrase in line
