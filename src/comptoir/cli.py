@@ -309,11 +309,13 @@ def worker(data: DataOption = None) -> None:
     """
     import signal
 
+    from comptoir import logs
     from comptoir.app import build_gateway, build_mailer
     from comptoir.services.ports import system_clock
     from comptoir.worker import Worker, WorkerSchedule
 
     settings, provider = _payment_settings(data)
+    logs.configure()  # the JSON lines `serve` writes, so one log pipeline reads both processes
     with _database(settings) as uow_factory:
         job = Worker(
             uow_factory,
