@@ -139,6 +139,17 @@ class Settings(BaseSettings):
             return value
         raise ValueError(f"{url.drivername}:// is not supported; expected {DATABASE_URL_EXAMPLES}")
 
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _usable_rate_limit_storage(cls, value: SecretStr) -> SecretStr:
+        """Refuse at start-up a storage URI that would only fail inside `create_app()`, with a traceback;
+        the refusal (`RateLimitStorageInvalid` is a ValueError) never repeats a password."""
+        from comptoir.adapters.rate_limits import open_storage
+
+        if value.get_secret_value() != "database":
+            open_storage(value.get_secret_value())
+        return value
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -104,6 +104,31 @@ def test_serve_outside_dev_mode_refuses_an_unsafe_start_in_one_line(
     assert not (tmp_path / "embedded-sandbox.json").exists()
 
 
+@pytest.mark.parametrize(
+    "storage",
+    [
+        "foo://cache",
+        "redis://:hunter2@[::1",
+        "redis://:hunter2@cache:sixthousand",
+        "async+memory://",
+        "memcached://cache:11211",
+    ],
+    ids=["unknown-scheme", "malformed-address", "malformed-port", "asynchronous", "client-not-installed"],
+)
+def test_serve_refuses_a_rate_limit_storage_it_cannot_count_in_with_one_line(tmp_path: Path, storage: str) -> None:
+    # when `comptoir serve --dev` starts with this storage for its login limits
+    code, output, exception = _invoke(
+        "serve", "--dev", "--port", "0", data_dir=tmp_path, COMPTOIR_RATE_LIMIT_STORAGE=storage
+    )
+    # then it stops before anything runs, naming the setting and what it accepts, never the password
+    assert (code, exception) == (2, None), output
+    line = _one_error_line(output)
+    for phrase in ("COMPTOIR_RATE_LIMIT_STORAGE", "memory://", "database", "redis://host:6379"):
+        assert phrase in line
+    assert "hunter2" not in line
+    assert not (tmp_path / "embedded-sandbox.json").exists()
+
+
 @pytest.mark.parametrize("args", [["serve", "--help"], ["events", "replay", "--help"], ["--help"]])
 def test_help_shows_flags_without_a_value(args: list[str]) -> None:
     # when
