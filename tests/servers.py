@@ -86,7 +86,7 @@ def serving(*apps: tuple[Any, socket.socket, str]) -> Iterator[None]:
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 _ALERT = re.compile(r'class="alert"[^>]*>([^<]+)<')
-_STATUS = re.compile(r'data-testid="payment-status">([^<]+)<')
+_STATUS = re.compile(r'data-testid="payment-status" data-status="([^"]+)"')
 
 
 @dataclass
@@ -129,7 +129,8 @@ class Page:
         return match.group(1) if match else None
 
     def payment_status(self) -> str | None:
-        """The status badge on the shop's success page."""
+        """The payment status the shop's landing page shows (the machine value its badge keeps; the badge's
+        own text is the customer's words)."""
         match = _STATUS.search(self.html)
         return match.group(1).strip() if match else None
 

@@ -6,6 +6,7 @@ password hasher, and hands them to services.
 
 from __future__ import annotations
 
+import functools
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,13 @@ from pydantic import ValidationError
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
-from comptoir.config import EmbeddedSandbox, InsecureSettingsError, Settings, describe_invalid
+from comptoir.config import (
+    EmbeddedSandbox,
+    EmbeddedSandboxUnreadable,
+    InsecureSettingsError,
+    Settings,
+    describe_invalid,
+)
 from comptoir.domain.errors import ComptoirError
 from comptoir.sandbox.cli import sandbox as sandbox_command
 from comptoir.serving import CannotListen, ServerSpec, listen
@@ -53,9 +60,19 @@ db_app = _typer("Database schema commands.")
 app.add_typer(db_app, name="db")
 events_app = _typer("Recorded Stripe webhook events.")
 app.add_typer(events_app, name="events")
-app.command("sandbox", cls=_Command, help="Run the offline Stripe-compatible sandbox alone, like `stripe listen`.")(
-    sandbox_command
-)
+
+
+@app.command("sandbox", cls=_Command, help="Run the offline Stripe-compatible sandbox alone, like `stripe listen`.")
+@functools.wraps(sandbox_command)
+def sandbox(**options: Any) -> None:
+    """The sandbox's own command, on a port bound first as `serve` binds its own: a taken port is one
+    `error:` line and exit 2, not uvicorn's bind error."""
+    try:
+        sock = listen(options["host"], options["port"], "--port")
+    except CannotListen as exc:
+        _fail(str(exc))
+    sandbox_command(**options | {"port": sock.getsockname()[1], "fd": sock.detach()})
+
 
 DataOption = Annotated[
     Path | None, typer.Option("--data", help="Data folder (SQLite file, generated secrets). Env: COMPTOIR_DATA_DIR.")
@@ -292,11 +309,13 @@ def worker(data: DataOption = None) -> None:
     """
     import signal
 
+    from comptoir import logs
     from comptoir.app import build_gateway, build_mailer
     from comptoir.services.ports import system_clock
     from comptoir.worker import Worker, WorkerSchedule
 
     settings, provider = _payment_settings(data)
+    logs.configure()  # the JSON lines `serve` writes, so one log pipeline reads both processes
     with _database(settings) as uow_factory:
         job = Worker(
             uow_factory,
@@ -381,7 +400,10 @@ def _payment_settings(data: Path | None) -> tuple[Settings, str]:
         _fail(str(exc))
     if not settings.uses_embedded_sandbox:
         return settings, settings.stripe_api_base or "Stripe"
-    found = settings.with_embedded_sandbox()
+    try:
+        found = settings.with_embedded_sandbox()
+    except EmbeddedSandboxUnreadable as exc:
+        _fail(str(exc))
     if found.uses_embedded_sandbox:
         return found, "nowhere (STRIPE_SECRET_KEY is unset and no `comptoir serve` embedded a sandbox here)"
     return found, f"the embedded sandbox at {found.stripe_api_base}"

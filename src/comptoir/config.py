@@ -33,6 +33,10 @@ class InsecureSettingsError(RuntimeError):
     """Raised when a production start would run with a placeholder secret or a misfit Stripe key."""
 
 
+class EmbeddedSandboxUnreadable(RuntimeError):
+    """The embedded sandbox's settings file in the data folder is empty, not JSON or incomplete."""
+
+
 @dataclass(frozen=True, slots=True)
 class EmbeddedSandbox:
     """Where the sandbox `comptoir serve` embeds listens, and its keys: written into the data folder
@@ -135,6 +139,17 @@ class Settings(BaseSettings):
             return value
         raise ValueError(f"{url.drivername}:// is not supported; expected {DATABASE_URL_EXAMPLES}")
 
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _usable_rate_limit_storage(cls, value: SecretStr) -> SecretStr:
+        """Refuse at start-up a storage URI that would only fail inside `create_app()`, with a traceback;
+        the refusal (`RateLimitStorageInvalid` is a ValueError) never repeats a password."""
+        from comptoir.adapters.rate_limits import open_storage
+
+        if value.get_secret_value() != "database":
+            open_storage(value.get_secret_value())
+        return value
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -204,7 +219,7 @@ class Settings(BaseSettings):
         path = self.data_dir / _EMBEDDED_SANDBOX_FILE
         if not self.uses_embedded_sandbox or not path.is_file():
             return self
-        sandbox = EmbeddedSandbox(**json.loads(path.read_text()))
+        sandbox = _read_embedded_sandbox(path)
         return self.model_copy(
             update={
                 "stripe_secret_key": SecretStr(sandbox.secret_key),
@@ -213,6 +228,25 @@ class Settings(BaseSettings):
                 "stripe_api_base": sandbox.api_base,
             }
         )
+
+
+def _read_embedded_sandbox(path: Path) -> EmbeddedSandbox:
+    """The file `remember_embedded_sandbox` wrote, or `EmbeddedSandboxUnreadable` saying how to get a good one
+    (a start cut short, a full disk or a hand edit can leave it empty or partial)."""
+    try:
+        fields = json.loads(path.read_text())
+        if not isinstance(fields, dict):
+            raise ValueError("not a JSON object")
+        missing = [name for name in EmbeddedSandbox.__slots__ if not isinstance(fields.get(name), str)]
+        if missing:
+            raise ValueError(f"no text for {', '.join(missing)}")
+    except (OSError, ValueError) as exc:
+        why = "not JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise EmbeddedSandboxUnreadable(
+            f"{path} is unreadable ({why}): start `comptoir serve --dev` (or `--sandbox`) on this data folder "
+            "again to rewrite it, or set STRIPE_SECRET_KEY"
+        ) from exc
+    return EmbeddedSandbox(**{name: fields[name] for name in EmbeddedSandbox.__slots__})
 
 
 def environment_name(field: str) -> str:

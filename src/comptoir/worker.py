@@ -54,7 +54,11 @@ class Worker:
         return duplicates.refund_duplicates(self._new_uow(), self._gateway, now=self._clock())
 
     def reconcile(self) -> reconciliation.ReconcileReport:
-        return reconciliation.reconcile(self._new_uow(), self._gateway, now=self._clock())
+        """One reconciliation; what it could not check is logged, as `comptoir reconcile` prints it."""
+        report = reconciliation.reconcile(self._new_uow(), self._gateway, now=self._clock())
+        for error in report.errors:
+            log.warning("worker reconcile: %s", error)
+        return report
 
     def run(self) -> None:
         """Loop until `stop()`: outbox often, reconciliation now and then. Errors are logged, not fatal."""

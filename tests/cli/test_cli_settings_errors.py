@@ -104,6 +104,31 @@ def test_serve_outside_dev_mode_refuses_an_unsafe_start_in_one_line(
     assert not (tmp_path / "embedded-sandbox.json").exists()
 
 
+@pytest.mark.parametrize(
+    "storage",
+    [
+        "foo://cache",
+        "redis://:hunter2@[::1",
+        "redis://:hunter2@cache:sixthousand",
+        "async+memory://",
+        "memcached://cache:11211",
+    ],
+    ids=["unknown-scheme", "malformed-address", "malformed-port", "asynchronous", "client-not-installed"],
+)
+def test_serve_refuses_a_rate_limit_storage_it_cannot_count_in_with_one_line(tmp_path: Path, storage: str) -> None:
+    # when `comptoir serve --dev` starts with this storage for its login limits
+    code, output, exception = _invoke(
+        "serve", "--dev", "--port", "0", data_dir=tmp_path, COMPTOIR_RATE_LIMIT_STORAGE=storage
+    )
+    # then it stops before anything runs, naming the setting and what it accepts, never the password
+    assert (code, exception) == (2, None), output
+    line = _one_error_line(output)
+    for phrase in ("COMPTOIR_RATE_LIMIT_STORAGE", "memory://", "database", "redis://host:6379"):
+        assert phrase in line
+    assert "hunter2" not in line
+    assert not (tmp_path / "embedded-sandbox.json").exists()
+
+
 @pytest.mark.parametrize("args", [["serve", "--help"], ["events", "replay", "--help"], ["--help"]])
 def test_help_shows_flags_without_a_value(args: list[str]) -> None:
     # when
@@ -115,3 +140,43 @@ def test_help_shows_flags_without_a_value(args: list[str]) -> None:
     if args[0] == "serve":
         assert "--dev" in result.output and "--sandbox" in result.output
         assert "<int>" in result.output  # --port still says what it takes
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ("", "not JSON"),
+        ('{"api_base": "http://127.0.0.1:12111", "secret_', "not JSON"),
+        ('["http://127.0.0.1:12111"]', "not a JSON object"),
+        ('{"api_base": "http://127.0.0.1:12111", "secret_key": "sk_test_x"}', "publishable_key, webhook_secret"),
+    ],
+    ids=["empty", "cut-short", "not-an-object", "missing-keys"],
+)
+@pytest.mark.parametrize("command", [["reconcile"], ["worker"], ["events", "replay", "--failed"]], ids=" ".join)
+def test_a_payment_command_on_a_damaged_embedded_sandbox_file_says_how_to_rewrite_it(
+    tmp_path: Path, command: list[str], content: str, why: str
+) -> None:
+    # given no Stripe key, and the file `serve` keeps its embedded sandbox in left damaged
+    (tmp_path / "embedded-sandbox.json").write_text(content)
+    # when
+    code, output, exception = _invoke(*command, data_dir=tmp_path)
+    # then one line naming the file, what is wrong and what to do; no traceback
+    assert (code, exception) == (2, None), output
+    line = _one_error_line(output)
+    for phrase in (str(tmp_path / "embedded-sandbox.json"), why, "comptoir serve --dev", "--sandbox"):
+        assert phrase in line
+    assert "STRIPE_SECRET_KEY" in line
+
+
+def test_reconcile_with_no_stripe_key_and_no_embedded_sandbox_says_what_to_set_or_run(tmp_path: Path) -> None:
+    # given a migrated folder, no Stripe key, and no `serve` ever embedded a sandbox here
+    assert _invoke("db", "upgrade", data_dir=tmp_path)[0] == 0
+    # when
+    code, output, exception = _invoke("reconcile", data_dir=tmp_path)
+    # then each refused call names the setting and both commands that would give it a sandbox
+    assert (code, exception) == (1, None), output
+    errors = [line for line in output.splitlines() if "error:" in line]
+    assert errors, output
+    for line in errors:
+        for phrase in ("STRIPE_SECRET_KEY", "comptoir serve --dev", "comptoir serve --sandbox"):
+            assert phrase in line

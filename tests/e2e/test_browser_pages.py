@@ -17,7 +17,9 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect, sync_playwright
 
-from tests.e2e.checkout.stack import Stack, running_stack
+from comptoir.domain.actors import Role
+from tests.e2e.checkout.stack import EXPIRY_WAIT, Stack, running_stack
+from tests.factories import add_user
 from tests.sandbox.pages_harness import CHROMIUM_ARGS, chromium_or_skip
 from tests.servers import Buyer
 
@@ -165,3 +167,50 @@ def test_the_cancel_page_of_a_cancelled_order_works_under_its_policy(
     expect(tab.page.get_by_test_id("cancelled-by")).to_have_text("You cancelled this order.")
     tab.page.screenshot(path=tmp_path / "cancel-cancelled.png", full_page=True)
     tab.assert_clean()
+
+
+def test_every_cancelled_landing_case_reads_well_at_phone_width_under_its_policy(
+    stack: Stack, tab: Watched, tmp_path: Path
+) -> None:
+    # given a shop with its merchant, and orders cancelled each way a customer can find them
+    shop, product = stack.shop(stock=20)
+    merchant = add_user(stack.uows, role=Role.MERCHANT, shops=[shop])
+    login = stack.http.post("/api/auth/login", json={"email": merchant.email, "password": "pw"})
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    customer = stack.customer()
+    unpaid_refused, paid_refused, expired = (stack.place_order(customer, shop, product)["id"] for _ in range(3))
+    long_reason = (
+        "Nous n'avons plus d'entrecôte maturée ce samedi: la livraison du fournisseur n'est pas arrivée, "
+        "repassez commande la semaine prochaine ou appelez-nous au 01 23 45 67 89"
+    )
+    buyer = Buyer()
+    try:
+        buyer.follow(buyer.pay_card(stack.start_checkout(customer, paid_refused)["url"], SUCCEEDS))
+    finally:
+        buyer.close()
+    stack.wait_order(paid_refused, "the order paid by webhook", lambda state: state.payment_status == "paid")
+    for order_id, reason in ((unpaid_refused, long_reason), (paid_refused, "rupture de stock")):
+        refused = stack.http.post(f"/api/merchant/orders/{order_id}/refuse", headers=headers, json={"reason": reason})
+        assert refused.status_code == 200, refused.text
+    stack.start_checkout(customer, expired)
+    stack.advance(EXPIRY_WAIT)
+    stack.settle()
+    stack.wait_order(expired, "the order to expire", lambda state: state.status == "cancelled")
+    cases = {
+        "cancel-refused-unpaid": (unpaid_refused, "Not paid", long_reason),
+        "cancel-refused-refunded": (paid_refused, "Refunded", "rupture de stock"),
+        "cancel-expired": (expired, "Not paid", None),
+    }
+    for name, (order_id, badge, reason) in cases.items():
+        # when the customer opens its cancel page on a phone
+        tab.page.goto(f"{stack.shop_url}/checkout/cancel?order_id={order_id}")
+        # then it shows the statuses in words, the shop's reason when it gave one, and nothing overflows
+        expect(tab.page.get_by_test_id("payment-status")).to_have_text(badge)
+        expect(tab.page.get_by_test_id("order-status")).to_have_text("Cancelled")
+        if reason is None:
+            expect(tab.page.get_by_test_id("refusal-reason")).to_have_count(0)
+        else:
+            expect(tab.page.get_by_test_id("refusal-reason")).to_contain_text(reason)
+        assert tab.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
+        tab.page.screenshot(path=tmp_path / f"{name}.png", full_page=True)
+        tab.assert_clean()

@@ -175,6 +175,28 @@ def test_events_replay_explains_what_it_refuses(data: DataDir, args: list[str], 
     assert "failed again" not in done.stderr  # an event never received did not fail: it is not there
 
 
+# --- worker -------------------------------------------------------------------------------------------------
+
+
+def test_the_worker_alone_logs_what_it_could_not_reconcile_as_serve_s_json_lines(data: DataDir) -> None:
+    # given `comptoir worker` on its own, with no Stripe key and no sandbox a `serve` left here
+    worker = Background(["worker"], data.env())
+    try:
+        # when its first reconciliation cannot reach any payment provider
+        warnings = wait_until(
+            lambda: [e for e in json_logs(worker.lines["stderr"], "comptoir.worker") if e["level"] == "warning"],
+            "the worker's warning as a JSON line",
+        )
+    finally:
+        stopped = worker.interrupt()
+    # then the warning is a structured line with serve's fields, saying what to set
+    assert stopped == 0, worker.output()
+    assert set(warnings[0]) == {"ts", "level", "logger", "msg", "request_id"}
+    assert "STRIPE_SECRET_KEY" in warnings[0]["msg"]
+    # and nothing reached Python's default handler as plain text
+    assert not [line for line in worker.lines["stderr"] if line.startswith("worker reconcile")], worker.output()
+
+
 # --- reconcile against a separate sandbox process ----------------------------------------------------------
 
 

@@ -152,6 +152,21 @@ def test_a_taken_port_stops_the_start_before_the_banner_with_one_line(tmp_path: 
     ]
 
 
+def test_the_sandbox_alone_on_a_taken_port_stops_with_the_same_line_as_serve(tmp_path: Path) -> None:
+    # given a port someone else listens on
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # when `comptoir sandbox` is asked to use it
+        done = run_comptoir("sandbox", "--port", str(port), env=cli_env(tmp_path), expect=2)
+    # then no banner and no uvicorn error, but serve's one line naming the option that moves it
+    assert done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        f"error: port {port} on 127.0.0.1 is already in use; choose another with --port"
+    ]
+
+
 def test_serve_refuses_to_start_without_a_real_jwt_secret_outside_dev_mode(tmp_path: Path) -> None:
     # given a migrated database and no COMPTOIR_JWT_SECRET
     env = cli_env(tmp_path)

@@ -126,7 +126,10 @@ def test_seed_004_fulfilment_runs_once_whoever_calls_it_and_waits_for_delayed_pa
         page_answers = [future.result() for future in pages]
         hook_answers = [future.result() for future in hooks]
     # then every page says paid, every delivery is acknowledged as a duplicate, and it is still booked once
-    assert all(page.status_code == 200 and 'data-testid="payment-status">paid<' in page.text for page in page_answers)
+    assert all(
+        page.status_code == 200 and 'data-testid="payment-status" data-status="paid">Paid<' in page.text
+        for page in page_answers
+    )
     assert [(hook.status_code, hook.json()["status"]) for hook in hook_answers] == [(200, "duplicate")] * 2
     _booked_once(stack, order_id)
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 from limits import RateLimitItemPerSecond
 from limits.errors import ConfigurationError, StorageError
-from limits.storage import storage_from_string
+from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from comptoir.domain.errors import UpstreamUnavailable
@@ -29,15 +29,7 @@ class LimitsAttemptCounter:
     """An AttemptCounter on `limits`' moving-window strategy."""
 
     def __init__(self, storage_uri: str = "memory://") -> None:
-        try:
-            storage = storage_from_string(storage_uri, wrap_exceptions=True)
-        except ConfigurationError:
-            # `from None`: the library's own message repeats the URI, password included
-            raise RateLimitStorageInvalid(
-                f"rate limit storage {_shown(storage_uri)!r} is not one `limits` can use "
-                "(memory://, or redis://host:6379 with the `redis` package installed)"
-            ) from None
-        self._limiter = MovingWindowRateLimiter(storage)
+        self._limiter = MovingWindowRateLimiter(open_storage(storage_uri))
 
     def seconds_until_allowed(self, limit: AttemptLimit, key: str) -> int:
         item = _item(limit)
@@ -54,6 +46,24 @@ class LimitsAttemptCounter:
     def forget(self, limit: AttemptLimit, key: str) -> None:
         with _translated():
             self._limiter.clear(_item(limit), limit.name, key)
+
+
+def open_storage(storage_uri: str) -> Storage:
+    """The `limits` storage the URI names, or `RateLimitStorageInvalid`: an unknown or asynchronous
+    scheme, a malformed URI (a bad port or address), a client package not installed. Nothing is
+    connected yet, so settings can call it to refuse a bad URI before anything starts."""
+    try:
+        storage = storage_from_string(storage_uri, wrap_exceptions=True)
+    except (ConfigurationError, ValueError):
+        storage = None
+    # the async+ schemes give storages this counter cannot use; the library's own errors are not
+    # chained in: they repeat the URI, password included
+    if not isinstance(storage, Storage):
+        raise RateLimitStorageInvalid(
+            f"rate limit storage {_shown(storage_uri)!r} is not one `limits` can use "
+            "(memory://, database, or redis://host:6379 with the `redis` package installed)"
+        )
+    return storage
 
 
 def _item(limit: AttemptLimit) -> RateLimitItemPerSecond:

@@ -249,8 +249,8 @@ class StripeNotConfigured:
     def __getattr__(self, name: str) -> Any:
         def refuse(*_args: Any, **_kwargs: Any) -> Any:
             raise UpstreamUnavailable(
-                "Online payment is not configured: set STRIPE_SECRET_KEY (or run `comptoir serve`, which starts "
-                "the embedded sandbox when no key is set)",
+                "Online payment is not configured: set STRIPE_SECRET_KEY (sk_test_… or sk_live_…), or start `comptoir "
+                "serve --dev` (or `comptoir serve --sandbox`) on this data folder to run the embedded test sandbox",
                 code="payments_not_configured",
             )
 

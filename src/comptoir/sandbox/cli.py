@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -123,6 +124,14 @@ def sandbox(
         ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level (debug shows every request).")] = "info",
+    fd: Annotated[
+        int | None,
+        typer.Option(
+            hidden=True,
+            help="Serve on this already listening socket (a file descriptor) instead of binding HOST:PORT, "
+            "for a launcher that binds the port itself, as uvicorn's --fd.",
+        ),
+    ] = None,
 ) -> None:
     """Run the offline Stripe-compatible sandbox: the API, hosted pages and signed webhooks."""
     try:
@@ -150,7 +159,11 @@ def sandbox(
     except (FaultError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(banner(running))
-    running.server.run()
+    if fd is None:
+        running.server.run()
+        return
+    with socket.socket(fileno=fd) as sock:
+        running.server.run(sockets=[sock])
 
 
 def banner(running: SandboxServer) -> str:

@@ -23,7 +23,7 @@ from comptoir.domain.orders import OrderStatus, PaymentStatus
 from comptoir.services import card_payments, duplicates, fulfilment, order_state
 from comptoir.services.payment_gateway import CheckoutLine, CheckoutRequest, PaymentGateway
 from comptoir.services.payment_ports import PaymentUnitOfWork
-from comptoir.services.views import OrderView
+from comptoir.services.views import HistoryView, OrderView
 
 # Stripe accepts expires_at from 30 minutes to 24 hours after creation; keep a margin for clock skew.
 MIN_SESSION_LIFETIME = timedelta(minutes=31)
@@ -192,17 +192,34 @@ class CancelledBy(StrEnum):
     EXPIRY = "expiry"  # its reservation ran out unpaid (the expiry sweep, a webhook, the reconciler)
 
 
+REFUSED_BY_THE_SHOP = "refused by the shop: "
+"""How a refusal's history entry starts (`merchant_refunds.refuse`); the merchant's own words follow."""
+
+
 def cancelled_by(order: OrderView) -> CancelledBy | None:
     """Read from the order's history: the actor of its move to `cancelled`."""
     if order.status is not OrderStatus.CANCELLED:
         return None
-    moves = [h for h in order.history if h.axis == order_state.STATUS_AXIS and h.to_value == OrderStatus.CANCELLED]
-    actor = moves[-1].actor if moves else ""
+    move = _last_cancellation(order)
+    actor = move.actor if move is not None else ""
     if actor.startswith(f"{Role.CUSTOMER.value}:"):
         return CancelledBy.CUSTOMER
     if actor.startswith((f"{Role.MERCHANT.value}:", f"{Role.ADMIN.value}:")):
         return CancelledBy.SHOP
     return CancelledBy.EXPIRY
+
+
+def refusal_reason(order: OrderView) -> str | None:
+    """The reason the shop gave when it refused the order (the customer is told it), if it refused it."""
+    move = _last_cancellation(order)
+    if move is None or cancelled_by(order) is not CancelledBy.SHOP or not move.reason.startswith(REFUSED_BY_THE_SHOP):
+        return None
+    return move.reason.removeprefix(REFUSED_BY_THE_SHOP).strip() or None
+
+
+def _last_cancellation(order: OrderView) -> HistoryView | None:
+    moves = [h for h in order.history if h.axis == order_state.STATUS_AXIS and h.to_value == OrderStatus.CANCELLED]
+    return moves[-1] if moves else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +231,7 @@ class Landing:
     outcome: str
     resume_url: str | None = None
     cancelled_by: CancelledBy | None = None
+    refusal_reason: str | None = None
 
     @property
     def final(self) -> bool:
@@ -254,4 +272,4 @@ def _landing(uow: PaymentUnitOfWork, order_id: str, outcome: str, now: datetime)
         live = [a for a in uow.payments.attempts(order.id) if a.kind == "checkout_session" and _is_live(a, now)]
         resume = live[-1].url if live and order.payment_status in {"unpaid", "failed"} else None
         view = OrderView.of(order, shop.slug)
-        return Landing(view, shop.name, outcome, resume, cancelled_by(view))
+        return Landing(view, shop.name, outcome, resume, cancelled_by(view), refusal_reason(view))

@@ -16,9 +16,12 @@ from comptoir.api.deps import Gateway, Now, PaymentUow
 from comptoir.domain.errors import ComptoirError
 from comptoir.domain.money import Money
 from comptoir.services import checkout
+from comptoir.web.status_words import ORDER_STATUS_WORDS, PAYMENT_STATUS_WORDS
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["money"] = lambda amount, currency: Money(int(amount), currency).format()
+templates.env.globals["order_words"] = ORDER_STATUS_WORDS
+templates.env.globals["payment_words"] = PAYMENT_STATUS_WORDS
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("comptoir.pages")

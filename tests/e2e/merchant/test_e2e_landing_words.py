@@ -13,13 +13,25 @@ from tests.e2e.merchant.conftest import Butcher
 from tests.servers import Buyer
 
 EXPIRED = "Its reservation ended before it was paid."
+_BADGE = re.compile(r'data-testid="(payment|order)-status" data-status="([^"]+)">([^<]+)<')
 NOTHING_CHARGED = "Nothing was charged."
 
 
-def _cancel_page_text(butcher: Butcher, buyer: Buyer, order_id: str) -> str:
+def _cancel_page(butcher: Butcher, buyer: Buyer, order_id: str) -> str:
     page = buyer.open(f"{butcher.stack.shop_url}/checkout/cancel?order_id={order_id}")
     assert page.status == 200, page.html
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.html.split("<main>")[1])).split())
+    return page.html
+
+
+def _cancel_page_text(butcher: Butcher, buyer: Buyer, order_id: str) -> str:
+    markup = _cancel_page(butcher, buyer, order_id)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup.split("<main>")[1])).split())
+
+
+def _badges(butcher: Butcher, buyer: Buyer, order_id: str) -> dict[str, tuple[str, str]]:
+    """Each status badge on the cancel page: axis -> (the value kept for machines, the words shown)."""
+    found = _BADGE.findall(_cancel_page(butcher, buyer, order_id))
+    return {axis: (value, html.unescape(words)) for axis, value, words in found}
 
 
 def test_an_order_paid_then_refused_by_the_shop_says_so_and_that_it_was_refunded(
@@ -81,3 +93,49 @@ def test_an_unpaid_order_with_no_open_payment_link_shows_no_api_route(butcher: B
     assert "You have not paid yet" in text
     assert f"go back to {butcher.shop.name} and choose to pay again" in text
     assert "/api/" not in text and "POST" not in text and "checkout-session" not in text
+
+
+def test_both_statuses_read_in_the_customer_s_words_and_keep_their_value_for_machines(
+    butcher: Butcher, buyer: Buyer
+) -> None:
+    # given an unpaid order, a paid one, and a paid one the shop then refused (refunded in full)
+    customer = butcher.customer()
+    unpaid, paid, refused = (butcher.place(customer, quantity=1)["id"] for _ in range(3))
+    butcher.pay(buyer, customer, paid)
+    butcher.pay(buyer, customer, refused)
+    assert butcher.post(refused, "refuse", {"reason": "rupture"}).json()["payment_status"] == "refunded"
+    # when the customer opens each one's landing page, then each badge shows words, the value beside them
+    assert _badges(butcher, buyer, unpaid) == {
+        "payment": ("unpaid", "Not paid"),
+        "order": ("pending", "Order received"),
+    }
+    assert _badges(butcher, buyer, paid) == {
+        "payment": ("paid", "Paid"),
+        "order": ("confirmed", "Accepted by the shop"),
+    }
+    assert _badges(butcher, buyer, refused) == {
+        "payment": ("refunded", "Refunded"),
+        "order": ("cancelled", "Cancelled"),
+    }
+
+
+def test_an_order_refused_by_the_shop_shows_the_shop_s_reason_as_plain_text(butcher: Butcher, buyer: Buyer) -> None:
+    # given an unpaid order the butcher refused, saying why (with markup in it)
+    order = butcher.place(butcher.customer())["id"]
+    reason = "Plus d'entrecôte ce soir <script>alert(1)</script>"
+    assert butcher.post(order, "refuse", {"reason": reason}).json()["status"] == "cancelled"
+    # when the customer opens the cancel page
+    markup = _cancel_page(butcher, buyer, order)
+    # then the shop's reason is there in its own words, as text, never as markup
+    assert reason in _cancel_page_text(butcher, buyer, order)
+    assert 'data-testid="refusal-reason"' in markup
+    assert "<script>alert(1)</script>" not in markup
+
+
+def test_a_customer_s_own_cancellation_shows_no_shop_reason(butcher: Butcher, buyer: Buyer) -> None:
+    # given an order its customer cancelled
+    customer = butcher.customer()
+    order = butcher.place(customer)["id"]
+    assert butcher.http.post(f"/api/orders/{order}/cancel", headers=customer.headers).status_code == 200
+    # when they open the cancel page, then no reason is put in the shop's mouth
+    assert 'data-testid="refusal-reason"' not in _cancel_page(butcher, buyer, order)
