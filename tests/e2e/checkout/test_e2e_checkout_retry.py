@@ -12,23 +12,12 @@ import logging
 
 import pytest
 
-from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.api.routers.payments import checkout_urls
 from comptoir.services import checkout
 from tests.e2e.checkout.stack import Stack
 from tests.servers import Buyer
 
 OTHER_PUBLIC_URL = "https://shop-b.example"
-
-
-def _crash_after_the_session_was_created(stack: Stack, order_id: str) -> PaymentAttempt:
-    """Forget the stored session, as a process killed between the Stripe call and the second
-    transaction leaves it: the attempt still `creating`, with no session id or url."""
-    with stack.uows() as uow:
-        (attempt,) = uow.payments.attempts(order_id)
-        attempt.provider_id, attempt.url, attempt.state = None, None, "creating"
-        uow.commit()
-        return attempt
 
 
 def test_a_retry_from_a_process_with_another_public_url_gets_the_same_session_and_it_can_be_paid(
@@ -41,7 +30,7 @@ def test_a_retry_from_a_process_with_another_public_url_gets_the_same_session_an
     order = stack.place_order(customer, shop, product)
     first = stack.start_checkout(customer, order["id"])
     # ... which was killed before it stored the session's id
-    _crash_after_the_session_was_created(stack, order["id"])
+    stack.forget_session(order["id"])
 
     # when the buyer's retry reaches another process, whose public URL differs
     urls = checkout_urls(OTHER_PUBLIC_URL)
@@ -71,7 +60,7 @@ def test_parameters_that_differ_anyway_answer_409_idempotency_key_reused_and_log
     customer = stack.customer()
     order = stack.place_order(customer, shop, product)
     stack.start_checkout(customer, order["id"])
-    _crash_after_the_session_was_created(stack, order["id"])
+    stack.forget_session(order["id"])
     # ... and whose stored parameters no longer match what was sent (what a bug would do)
     with stack.uows() as uow:
         (attempt,) = uow.payments.attempts(order["id"])
