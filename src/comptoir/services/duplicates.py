@@ -35,12 +35,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from comptoir.adapters.db.models import Order
 from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.errors import Conflict
 from comptoir.domain.ledger import EntryKind
 from comptoir.services import fulfilment, notifications, payments, refunds
 from comptoir.services.fulfilment import AUTHORISED_AFTER_CANCELLATION, DUPLICATE_PAYMENT, PAID_AFTER_CANCELLATION
-from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState
+from comptoir.services.payment_gateway import PaymentGateway, PaymentIntent, PaymentIntentUnexpectedState
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -152,13 +153,7 @@ def _release(
     now: datetime,
 ) -> DuplicateRefund:
     """Cancel the PaymentIntent holding money on the card of a cancelled order, and record it."""
-    intent_id = provider_id
-    if not provider_id.startswith("pi_"):  # a Checkout Session: the hold is its PaymentIntent
-        intent_id = gateway.retrieve_checkout_session(provider_id).payment_intent_id or ""
-    try:
-        intent = gateway.cancel_payment_intent(intent_id, idempotency_key=f"{key}:cancel")
-    except PaymentIntentUnexpectedState:  # canceled already (the Dashboard, a retry), or captured
-        intent = gateway.retrieve_payment_intent(intent_id)
+    intent = release_hold(gateway, provider_id, idempotency_key=f"{key}:cancel")
     with uow:
         order = uow.orders.get_for_update(order_id)
         assert order is not None
@@ -166,17 +161,35 @@ def _release(
             fulfilment.apply_intent_canceled(uow, intent, actor=ACTOR, now=now)
             notifications.queue_authorisation_released(uow, order, at=now)
         else:
-            payments.flag_for_review(
-                uow,
-                order,
-                code="authorisation_not_released",
-                detail=f"cancelled order's PaymentIntent {intent_id} is {intent.status}, not canceled: check it",
-                reference=intent_id,
-                at=now,
-            )
+            flag_hold_not_released(uow, order, intent, at=now)
         for review in uow.payments.open_reviews_with_code(AUTHORISED_AFTER_CANCELLATION, order_id=order_id):
             if review.reference == reference:
                 review.resolved_at = now
         uow.commit()
-    log.info("released the card authorisation %s of cancelled order %s (%s)", intent_id, order_id, intent.status)
-    return DuplicateRefund(order_id, intent_id, None, AUTHORISED_AFTER_CANCELLATION)
+    log.info("released the card authorisation %s of cancelled order %s (%s)", intent.id, order_id, intent.status)
+    return DuplicateRefund(order_id, intent.id, None, AUTHORISED_AFTER_CANCELLATION)
+
+
+def release_hold(gateway: PaymentGateway, provider_id: str, *, idempotency_key: str) -> PaymentIntent:
+    """Cancel the card authorisation of an attempt (its PaymentIntent, or its Checkout Session's) and
+    return the intent as it is then: `canceled`, or what it became meanwhile (captured, say)."""
+    intent_id = provider_id
+    if not provider_id.startswith("pi_"):  # a Checkout Session: the hold is its PaymentIntent
+        intent_id = gateway.retrieve_checkout_session(provider_id).payment_intent_id or ""
+    try:
+        return gateway.cancel_payment_intent(intent_id, idempotency_key=idempotency_key)
+    except PaymentIntentUnexpectedState:  # canceled already (the Dashboard, a retry), or captured
+        return gateway.retrieve_payment_intent(intent_id)
+
+
+def flag_hold_not_released(uow: PaymentUnitOfWork, order: Order, intent: PaymentIntent, *, at: datetime) -> None:
+    """A hold that should have been released and was not: a person looks (inside the caller's transaction)."""
+    payments.flag_for_review(
+        uow,
+        order,
+        code="authorisation_not_released",
+        detail=f"the PaymentIntent {intent.id} of cancelled order {order.number} is {intent.status}, not canceled: "
+        "check it, and refund what was taken",
+        reference=intent.id,
+        at=at,
+    )

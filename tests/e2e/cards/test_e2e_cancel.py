@@ -163,14 +163,9 @@ def test_the_success_page_refunds_money_on_a_cancelled_order_at_once(cards: Card
 def test_a_card_authorised_on_the_hosted_page_for_a_cancelled_order_is_released(
     butcher: WeighingShop, buyer: Buyer
 ) -> None:
-    # given a butcher's order (the card is only authorised) whose hosted page the cancel cannot close:
-    # its session was created, but the process was killed before it stored the session's id
+    # given a butcher's order (the card is only authorised), cancelled while its hosted page stays open
     cards = butcher.cards
-    customer = cards.stack.customer()
-    order = cards.order(customer)
-    session = cards.stack.start_checkout(customer, order["id"])
-    cards.stack.forget_session(order["id"])
-    assert _json(_cancel(cards, customer, order["id"]))["status"] == "cancelled"
+    order, session = _cancelled_with_its_hosted_page_open(cards)
     # when the page is paid after the cancel (a hold on the card) and its webhook lands
     assert buyer.pay_card(session["url"], SUCCEEDS).status == 303
     cards.stack.settle()
@@ -196,13 +191,9 @@ def test_a_card_authorised_on_the_hosted_page_for_a_cancelled_order_is_released(
 def test_the_success_page_releases_a_card_authorised_for_a_cancelled_order_at_once(
     butcher: WeighingShop, buyer: Buyer
 ) -> None:
-    # given a butcher's cancelled order whose hosted page the cancel could not close, and no webhooks
+    # given a butcher's order cancelled while its hosted page stays open, and webhooks that never arrive
     cards = butcher.cards
-    customer = cards.stack.customer()
-    order = cards.order(customer)
-    session = cards.stack.start_checkout(customer, order["id"])
-    cards.stack.forget_session(order["id"])
-    _json(_cancel(cards, customer, order["id"]))
+    order, session = _cancelled_with_its_hosted_page_open(cards)
     cards.stack.running.webhooks.set_faults(Faults(drop=1.0))
     # when the page is paid (a hold on the card) and the buyer lands on the shop's success page
     landed = buyer.follow(buyer.pay_card(session["url"], SUCCEEDS))
@@ -213,6 +204,17 @@ def test_the_success_page_releases_a_card_authorised_for_a_cancelled_order_at_on
     state = cards.stack.order(order["id"])
     assert (state.status, state.payment_status, state.ledger) == ("cancelled", "unpaid", ())
     assert state.outbox.count("authorisation_released") == 1
+
+
+def _cancelled_with_its_hosted_page_open(cards: Cards) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An order cancelled while its Checkout Session is open, one the cancel could not close: the
+    session was created, but the process was killed before it stored the session's id."""
+    customer = cards.stack.customer()
+    order = cards.order(customer)
+    session = cards.stack.start_checkout(customer, order["id"])
+    cards.stack.forget_session(order["id"])
+    assert _json(_cancel(cards, customer, order["id"]))["status"] == "cancelled"
+    return order, session
 
 
 def _session_the_shop_never_stored(cards: Cards, order: dict[str, Any]) -> Any:
