@@ -49,8 +49,8 @@ class Worker:
         return outbox.dispatch_due(self._new_uow(), self._mailer, now=self._clock())
 
     def refund_duplicates(self) -> list[duplicates.DuplicateRefund]:
-        """Refund payments flagged as paying an already-paid order (webhooks flag them; no Stripe call
-        may happen inside a webhook's transaction)."""
+        """Refund payments an order is not owed and release holds on cards for cancelled orders (webhooks
+        flag them; no Stripe call may happen inside a webhook's transaction)."""
         return duplicates.refund_duplicates(self._new_uow(), self._gateway, now=self._clock())
 
     def reconcile(self) -> reconciliation.ReconcileReport:

@@ -8,6 +8,7 @@ exceptions translated into ours at this edge (`raise ... from exc`).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from comptoir.domain.payment_messages import customer_message
 from comptoir.services.payment_gateway import (
     CheckoutRequest,
     CheckoutSession,
+    IdempotencyKeyReused,
     PaymentIntent,
     PaymentIntentRequest,
     PaymentIntentUnexpectedState,
@@ -31,6 +33,8 @@ API_VERSION = "2026-10-28.endive"
 TIMEOUT_SECONDS = 20.0
 NETWORK_RETRIES = 2
 SIGNATURE_TOLERANCE_SECONDS = 300
+
+log = logging.getLogger(__name__)
 
 
 class StripeGateway:
@@ -295,6 +299,13 @@ class _translated:
                 decline_code=getattr(err, "decline_code", None),
                 message=customer_message(exc.code, exc.user_message),
                 payment_intent_id=getattr(intent, "id", None),
+            ) from exc
+        if isinstance(exc, stripe.IdempotencyError) and exc.http_status == 400:
+            # (A 409 is a request still running under the key: the SDK retries it, then it is "unavailable".)
+            log.error("BUG: an idempotency key was reused with different parameters (docs/payments.md rule 3): %s", exc)
+            raise IdempotencyKeyReused(
+                "Stripe refused this payment request: its idempotency key was first used with other parameters. "
+                "This is a bug in comptoir and has been logged; the request cannot succeed by retrying it."
             ) from exc
         if isinstance(exc, stripe.InvalidRequestError) and exc.code in _STATE_ERRORS:
             raise PaymentIntentUnexpectedState(exc.user_message or str(exc), code=exc.code) from exc

@@ -2,8 +2,10 @@
 
 Two short transactions around one provider call, so no database lock is held while Stripe
 answers. The first reserves an attempt with a deterministic idempotency key
-(`order:{id}:checkout:{n}`) and the exact parameters; the second stores the session id. A
-crash or a concurrent double click between them re-sends the *same* key and parameters, and
+(`order:{id}:checkout:{n}`) and stores on it what the parameters are built from (the return
+URLs, the customer's email, whether the card is only authorised); the second stores the session
+id. A crash or a concurrent double click between them re-sends the *same* key and parameters —
+built from the order and the attempt row, never from the retrying process's settings — and
 Stripe answers with the same session, so an order never gets two live sessions.
 """
 
@@ -64,7 +66,9 @@ def start_checkout(
         if live is not None and live.state == "open" and live.provider_id and live.url:
             return CheckoutLink(live.provider_id, live.url, _required(live.expires_at))
         attempt = live if live is not None else _reserve_attempt(uow, order, now)
-        request = _request(uow, order, urls, attempt)
+        if attempt.success_url is None:  # just reserved (or reserved before the parameters were stored)
+            _fix_parameters(uow, order, urls, attempt)
+        request = _request(order, attempt)
         key = attempt.idempotency_key
         uow.commit()
 
@@ -134,16 +138,26 @@ def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, now: datetime) -> Pay
     )
 
 
-def _request(uow: PaymentUnitOfWork, order: Order, urls: CheckoutUrls, attempt: PaymentAttempt) -> CheckoutRequest:
-    """The session's parameters, from the order and the attempt only (identical on every retry).
+def _fix_parameters(uow: PaymentUnitOfWork, order: Order, urls: CheckoutUrls, attempt: PaymentAttempt) -> None:
+    """Store on the attempt what its session's parameters are built from and could differ on a retry:
+    the URLs (each process has its own public URL), the customer's email, the shop's capture setting."""
+    customer = uow.users.get(order.customer_id)
+    attempt.success_url = urls.success_url
+    attempt.cancel_url = urls.cancel_url
+    attempt.customer_email = customer.email if customer else None
+    attempt.capture_manually = attempt.amount is not None and _captures_manually(uow, order)
+
+
+def _request(order: Order, attempt: PaymentAttempt) -> CheckoutRequest:
+    """The session's parameters, from the order and the attempt row only (identical on every retry).
 
     A shop that weighs its goods (`capture_manually`) only authorises: the session shows the
     margin as its own line, and its metadata says `capture=manual` so fulfilment reads the
     completed session as an authorisation, not as the final payment (`services.capture`)."""
-    customer = uow.users.get(order.customer_id)
+    assert attempt.success_url is not None and attempt.cancel_url is not None
     lines = tuple(_line(line) for line in order.lines)
     margin = (attempt.amount or order.total) - order.total
-    manual = attempt.amount is not None and _captures_manually(uow, order)
+    manual = bool(attempt.capture_manually)
     if margin > 0:
         lines += (
             CheckoutLine(name="Weighing margin (only the weighed amount is charged)", unit_amount=margin, quantity=1),
@@ -152,10 +166,10 @@ def _request(uow: PaymentUnitOfWork, order: Order, urls: CheckoutUrls, attempt: 
         order_id=order.id,
         currency=order.currency,
         lines=lines,
-        success_url=urls.success_url,
-        cancel_url=urls.cancel_url,
+        success_url=attempt.success_url,
+        cancel_url=attempt.cancel_url,
         expires_at=int(_required(attempt.expires_at).timestamp()),
-        customer_email=customer.email if customer else None,
+        customer_email=attempt.customer_email,
         capture_manually=manual,
         metadata={"order_number": order.number, **({"capture": "manual"} if manual else {})},
     )

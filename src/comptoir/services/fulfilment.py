@@ -30,6 +30,7 @@ from comptoir.services.payment_ports import PaymentUnitOfWork
 
 DUPLICATE_PAYMENT = "duplicate_payment"
 PAID_AFTER_CANCELLATION = "paid_after_cancellation"
+AUTHORISED_AFTER_CANCELLATION = "authorised_after_cancellation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +39,9 @@ class FulfilmentResult:
     order_id: str | None
     status: str | None = None
     payment_status: str | None = None
-    # Money was recorded that the order is not owed (a second payment, or one on a cancelled order):
-    # the caller refunds it after its commit (`services.duplicates`), or the worker does.
+    # Money was recorded that the order is not owed (a second payment, or one on a cancelled order),
+    # or a card was authorised for a cancelled order: the caller refunds or releases it after its
+    # commit (`services.duplicates`), or the worker does.
     refund_due: bool = False
 
 
@@ -165,7 +167,9 @@ def apply_authorisation(
     uow: PaymentUnitOfWork, order: Order, attempt: PaymentAttempt, *, reference: str, actor: Actor | str, now: datetime
 ) -> FulfilmentResult:
     """A card was authorised for later capture (weighed goods), by a session or by `/pay`: the order
-    is confirmed with payment `processing` and the shop alerted, once."""
+    is confirmed with payment `processing` and the shop alerted, once. An authorisation for an order
+    cancelled meanwhile is flagged `authorised_after_cancellation` and released after the commit
+    (`services.duplicates`)."""
     if not payments.advance_attempt(attempt, "authorized", now):
         return _result("unchanged", order)
     payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference}: card authorised")
@@ -173,12 +177,12 @@ def apply_authorisation(
         payments.flag_for_review(
             uow,
             order,
-            code="authorised_after_cancellation",
-            detail=f"{reference} authorised a card after the order was cancelled: release it if it is still held",
+            code=AUTHORISED_AFTER_CANCELLATION,
+            detail=f"{reference} authorised a card after the order was cancelled: the hold is released",
             reference=attempt.provider_id or attempt.idempotency_key,
             at=now,
         )
-        return _result("processing", order)
+        return _result("processing", order, refund_due=True)
     payments.confirm_if_pending(order, actor=actor, at=now, reason=f"card authorised ({reference})")
     notifications.queue_merchant_alert(uow, order, at=now, headline="New order (card authorised)")
     return _result("processing", order)

@@ -36,10 +36,10 @@ from comptoir.domain.errors import Conflict, InvalidInput, UpstreamUnavailable
 from comptoir.domain.ledger import EntryKind
 from comptoir.domain.money import line_total, milli_to_quantity, quantity_to_milli
 from comptoir.domain.orders import OrderStatus
-from comptoir.services import notifications, order_state, payment_paths, payments, refunds
+from comptoir.services import duplicates, notifications, order_state, payment_paths, payments, refunds
 from comptoir.services.merchant import MerchantOrderView, merchant_order, order_view
 from comptoir.services.merchant_ports import MerchantUnitOfWork
-from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState
+from comptoir.services.payment_gateway import PaymentGateway
 
 STALE_AFTER = timedelta(minutes=2)
 """A reserved refund older than this with no stored answer is re-sent (longer than the SDK's
@@ -357,29 +357,16 @@ def _cancel_authorisation(
         if attempt is None or attempt.state != "authorized" or attempt.provider_id is None:
             return
         provider_id, number = attempt.provider_id, attempt.number
-    intent_id = provider_id
-    if not provider_id.startswith("pi_"):
-        intent_id = gateway.retrieve_checkout_session(provider_id).payment_intent_id or ""
     key = f"order:{order_id}:authorization:{number}:cancel"
-    try:
-        status = gateway.cancel_payment_intent(intent_id, idempotency_key=key).status
-    except PaymentIntentUnexpectedState:
-        status = gateway.retrieve_payment_intent(intent_id).status
+    intent = duplicates.release_hold(gateway, provider_id, idempotency_key=key)
     with uow:
         order = uow.orders.get_for_update(order_id)
         attempt = next((a for a in uow.payments.attempts(order_id) if a.id == attempt_id), None)
         assert order is not None and attempt is not None
-        if status == "canceled":
+        if intent.status == "canceled":
             payments.advance_attempt(attempt, "canceled", now)
             payments.sync_payment_status(uow, order, actor=actor, at=now, reason="card authorisation released")
             notifications.queue_authorisation_released(uow, order, at=now)
         else:
-            payments.flag_for_review(
-                uow,
-                order,
-                code="authorisation_not_released",
-                detail=f"refused order's PaymentIntent {intent_id} is {status}, not canceled: check and refund",
-                reference=intent_id,
-                at=now,
-            )
+            duplicates.flag_hold_not_released(uow, order, intent, at=now)
         uow.commit()

@@ -39,6 +39,16 @@ class ProviderObjectMissing(NotFound):
     title = "Unknown payment object"
 
 
+class IdempotencyKeyReused(Conflict):
+    """The provider refused a write because its idempotency key was first used with other parameters.
+
+    Never the client's fault and never worth a blind retry: it is a bug of ours (rule 3 of
+    docs/payments.md, parameters for a key are identical on retry), logged as such by the adapter."""
+
+    code = "idempotency_key_reused"
+    title = "This payment request contradicts an earlier one with the same key"
+
+
 @dataclass(frozen=True, slots=True)
 class CheckoutLine:
     name: str

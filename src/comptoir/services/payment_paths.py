@@ -21,7 +21,6 @@ from comptoir.adapters.db.models import Order
 from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import ComptoirError
-from comptoir.domain.orders import OrderStatus
 from comptoir.services import duplicates, fulfilment, payments
 from comptoir.services.payment_gateway import PaymentGateway, PaymentIntent, PaymentIntentUnexpectedState
 from comptoir.services.payment_ports import PaymentUnitOfWork
@@ -117,8 +116,9 @@ def record_intent(
     """Bring the order and the attempt keyed `key` in line with what the intent says (forward only;
     `/pay`, closing paths and the reconciler). A payment the order is not owed (a second one, or
     one landing on a cancelled order) is refunded right after the commit, and a card authorised
-    for a cancelled order is released (its intent canceled under `{key}:cancel`)."""
-    refund_due = release_due = False
+    for a cancelled order is released (its intent canceled under `{key}:cancel`), both by
+    `duplicates.refund_duplicates`."""
+    refund_due = False
     with uow:
         order = uow.orders.get_for_update(order_id)
         assert order is not None
@@ -134,8 +134,8 @@ def record_intent(
             )
             refund_due = result.refund_due
         elif status == "requires_capture":
-            fulfilment.apply_authorisation(uow, order, attempt, reference=reason, actor=actor, now=now)
-            release_due = order.status == OrderStatus.CANCELLED.value
+            result = fulfilment.apply_authorisation(uow, order, attempt, reference=reason, actor=actor, now=now)
+            refund_due = result.refund_due
         elif status == "requires_action":
             payments.advance_attempt(attempt, "open", now)
         elif status == "processing":
@@ -149,11 +149,8 @@ def record_intent(
             payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} declined")
         view = order_view(uow, order)
         uow.commit()
-    if release_due:  # a card authorised for a cancelled order: let the hold on it go at once
-        _close_intent(uow, gateway, PaymentPath(order_id, INTENT, intent.id, key), actor=actor, now=now)
-    if refund_due:
+    if refund_due:  # money the order is not owed, or a hold on a card for a cancelled order: give it back now
         duplicates.refund_duplicates(uow, gateway, now=now, order_id=order_id)
-    if refund_due or release_due:
         with uow:
             order = uow.orders.get(order_id)
             assert order is not None

@@ -13,7 +13,7 @@ from comptoir.domain.actors import Role
 from comptoir.sandbox.faults import Faults
 from comptoir.services import ordering
 from tests.e2e.cards.cancel_races import CANCELLED_NET_ZERO, PAID_LIVE, SCENARIOS, SUCCEEDS, THREE_DS, CancelRaces
-from tests.e2e.cards.conftest import PRICE, STOCK, Cards
+from tests.e2e.cards.conftest import PRICE, STOCK, Cards, WeighingShop
 from tests.factories import add_user
 from tests.servers import Buyer
 
@@ -158,6 +158,63 @@ def test_the_success_page_refunds_money_on_a_cancelled_order_at_once(cards: Card
     state = cards.stack.order(order["id"])
     assert (state.status, state.payment_status) == ("cancelled", "refunded")
     assert state.entries("refund") == [("refund", order["total"], refunds[0].id)]
+
+
+def test_a_card_authorised_on_the_hosted_page_for_a_cancelled_order_is_released(
+    butcher: WeighingShop, buyer: Buyer
+) -> None:
+    # given a butcher's order (the card is only authorised), cancelled while its hosted page stays open
+    cards = butcher.cards
+    order, session = _cancelled_with_its_hosted_page_open(cards)
+    # when the page is paid after the cancel (a hold on the card) and its webhook lands
+    assert buyer.pay_card(session["url"], SUCCEEDS).status == 303
+    cards.stack.settle()
+    released = cards.refund_duplicates()  # the worker's tick
+    cards.stack.settle()
+    # then the PaymentIntent is canceled at the sandbox under the attempt's cancel key: nothing is held
+    intent_id = cards.stack.stripe.v1.checkout.sessions.retrieve(session["id"]).payment_intent
+    assert [(r.payment_intent_id, r.code) for r in released] == [(intent_id, "authorised_after_cancellation")]
+    intent = cards.stack.stripe.v1.payment_intents.retrieve(intent_id)
+    assert (intent.status, intent.amount_capturable, intent.amount_received) == ("canceled", 0, 0)
+    # and the order shows no hold, its review is closed, and the customer is told nothing was charged
+    state = cards.stack.order(order["id"])
+    assert (state.status, state.payment_status, state.ledger) == ("cancelled", "unpaid", ())
+    assert state.outbox.count("authorisation_released") == 1
+    with cards.stack.uows() as uow:
+        (attempt,) = uow.payments.attempts(order["id"])
+        assert attempt.state == "canceled"
+        assert uow.payments.open_reviews_with_code("authorised_after_cancellation", order_id=order["id"]) == []
+    # and a later tick has nothing left to release
+    assert cards.refund_duplicates() == []
+
+
+def test_the_success_page_releases_a_card_authorised_for_a_cancelled_order_at_once(
+    butcher: WeighingShop, buyer: Buyer
+) -> None:
+    # given a butcher's order cancelled while its hosted page stays open, and webhooks that never arrive
+    cards = butcher.cards
+    order, session = _cancelled_with_its_hosted_page_open(cards)
+    cards.stack.running.webhooks.set_faults(Faults(drop=1.0))
+    # when the page is paid (a hold on the card) and the buyer lands on the shop's success page
+    landed = buyer.follow(buyer.pay_card(session["url"], SUCCEEDS))
+    # then, with no worker tick, the hold is already released and the order shows none
+    assert landed.status == 200
+    intent_id = cards.stack.stripe.v1.checkout.sessions.retrieve(session["id"]).payment_intent
+    assert cards.stack.stripe.v1.payment_intents.retrieve(intent_id).status == "canceled"
+    state = cards.stack.order(order["id"])
+    assert (state.status, state.payment_status, state.ledger) == ("cancelled", "unpaid", ())
+    assert state.outbox.count("authorisation_released") == 1
+
+
+def _cancelled_with_its_hosted_page_open(cards: Cards) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An order cancelled while its Checkout Session is open, one the cancel could not close: the
+    session was created, but the process was killed before it stored the session's id."""
+    customer = cards.stack.customer()
+    order = cards.order(customer)
+    session = cards.stack.start_checkout(customer, order["id"])
+    cards.stack.forget_session(order["id"])
+    assert _json(_cancel(cards, customer, order["id"]))["status"] == "cancelled"
+    return order, session
 
 
 def _session_the_shop_never_stored(cards: Cards, order: dict[str, Any]) -> Any:

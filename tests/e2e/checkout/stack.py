@@ -161,6 +161,14 @@ class Stack:
         session: dict[str, Any] = answer.json()
         return session
 
+    def forget_session(self, order_id: str) -> None:
+        """Forget the order's stored session, as a process killed between the Stripe call and the
+        second transaction of `start_checkout` leaves it: the attempt `creating`, with no id or url."""
+        with self.uows() as uow:
+            (attempt,) = uow.payments.attempts(order_id)
+            attempt.provider_id, attempt.url, attempt.state = None, None, "creating"
+            uow.commit()
+
     # --- settling asynchronous work ---
 
     def events(self, event_type: str | None = None) -> list[dict[str, Any]]:

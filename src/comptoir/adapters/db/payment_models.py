@@ -34,6 +34,13 @@ class PaymentAttempt(Base):
     state: Mapped[str] = mapped_column(String(16))
     amount: Mapped[int | None] = mapped_column(BigInteger)  # what was asked of the provider (total + any margin)
     expires_at: Mapped[datetime | None]
+    # What a Checkout Session's parameters are built from that is not fixed by the order, stored when
+    # the attempt is reserved: a retry under its key (after a crash, from another process with another
+    # public URL, after the shop changed its settings) must send the very same parameters.
+    success_url: Mapped[str | None] = mapped_column(Text)
+    cancel_url: Mapped[str | None] = mapped_column(Text)
+    customer_email: Mapped[str | None] = mapped_column(String(254))
+    capture_manually: Mapped[bool | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
