@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import socket
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -307,8 +307,6 @@ def worker(data: DataOption = None) -> None:
     Needed beside `serve` when a real STRIPE_SECRET_KEY is set (the embedded demo runs it in-process).
     Without a key, it uses the embedded sandbox of a `comptoir serve` on the same data folder.
     """
-    import signal
-
     from comptoir import logs
     from comptoir.app import build_gateway, build_mailer
     from comptoir.services.ports import system_clock
@@ -324,15 +322,13 @@ def worker(data: DataOption = None) -> None:
             system_clock,
             WorkerSchedule(settings.outbox_every_seconds, settings.reconcile_every_seconds),
         )
-        signal.signal(signal.SIGTERM, lambda *_: job.stop(timeout=0))
         typer.echo(
             f"worker running: outbox every {settings.outbox_every_seconds:g}s, "
             f"reconcile every {settings.reconcile_every_seconds:g}s, payments through {provider} (Ctrl+C to stop)"
         )
-        try:
-            job.run()
-        except KeyboardInterrupt:
-            typer.echo("worker stopped")
+        with suppress(KeyboardInterrupt):  # a second Ctrl+C, while the job in progress still runs
+            job.run_until_signalled()
+        typer.echo("worker stopped")
 
 
 @app.command(cls=_Command)

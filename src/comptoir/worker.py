@@ -8,6 +8,7 @@ rows with a lease, and reconciliation repeats nothing that is already done.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,6 +74,26 @@ class Worker:
             if self._stop.wait(self._schedule.outbox_every):
                 break
             elapsed += self._schedule.outbox_every
+
+    def run_until_signalled(self) -> None:
+        """`run()` in this (the main) thread until SIGINT or SIGTERM, as `comptoir worker` does.
+
+        The first signal asks the loop to stop once the job in progress has finished, rather than
+        raising KeyboardInterrupt in the middle of it: an interrupted transaction could leave the
+        SQLite engine's writer lock taken (the process then hung on its way out) and an interrupted
+        send could leave a message half delivered. A second Ctrl+C interrupts at once.
+        """
+
+        def stop(_signum: int, _frame: object) -> None:
+            self._stop.set()
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+        previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            self.run()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
     def start(self) -> threading.Thread:
         self._thread = threading.Thread(target=self.run, name="comptoir-worker", daemon=True)

@@ -9,6 +9,7 @@ the work without sending anything twice; and a message whose attempts are exhaus
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -463,3 +464,31 @@ def test_several_messages_go_in_one_statement_and_known_keys_are_skipped(
         ("test:b", "b@example.com"),
         ("test:c", "c@example.com"),
     ]
+
+
+def test_ctrl_c_during_a_send_lets_the_send_finish_and_then_stops_the_worker(uows, mailbox: Mailbox) -> None:
+    # given a queued message, and a mail server that receives Ctrl+C while the worker is sending to it
+    _queue(uows, 1)
+    smtp = SmtpMailer(mailbox.url, SENDER, timeout=5)
+
+    class InterruptedWhileSending:
+        def send(self, *, to: str, subject: str, body: str) -> None:
+            signal.raise_signal(signal.SIGINT)  # the operator presses Ctrl+C now
+            smtp.send(to=to, subject=subject, body=body)
+
+    job = Worker(
+        uows,
+        FakeGateway(),
+        InterruptedWhileSending(),
+        lambda: NOW,
+        WorkerSchedule(outbox_every=3600, reconcile_every=3600),
+    )
+    before = signal.getsignal(signal.SIGINT)
+    # when the worker runs in this (the main) thread, as `comptoir worker` runs it
+    job.run_until_signalled()
+    # then the send in progress finished and was recorded, the loop ended without waiting its hour,
+    # and Ctrl+C's handler is back as it was
+    assert [d.rcpt_tos[0] for d in mailbox.handler.wait_for(1)] == ["r0@example.com"]
+    (row,) = _rows(uows)
+    assert row.sent_at == NOW
+    assert signal.getsignal(signal.SIGINT) is before
