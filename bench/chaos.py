@@ -254,11 +254,12 @@ def start_stack(args: argparse.Namespace, work: Path, database_url: str | None, 
         "STRIPE_PUBLISHABLE_KEY": "pk_test_chaos" + "0" * 20,
         "STRIPE_WEBHOOK_SECRET": ",".join(str(endpoint.secret) for endpoint in webhook_secrets),
         "COMPTOIR_STRIPE_API_BASE": sandbox_url,
-        # One public address for both processes, as behind a load balancer: the success and cancel URLs of a
-        # Checkout Session are part of its parameters, and a retry on the other process must send the same.
-        "COMPTOIR_PUBLIC_URL": f"http://127.0.0.1:{ports[0]}",
         "COMPTOIR_RECONCILE_EVERY_SECONDS": str(args.reconcile_every),
         "COMPTOIR_OUTBOX_EVERY_SECONDS": "1",
+        # Every buyer comes from 127.0.0.1: the per-address limits on registrations and failed logins are for
+        # one attacker's address, not for a load test's thousands of customers behind one.
+        "COMPTOIR_REGISTRATIONS_PER_ADDRESS": str(max(20, 2 * args.checkouts)),
+        "COMPTOIR_LOGIN_FAILURES_PER_ADDRESS": str(max(50, 2 * args.checkouts)),
     }
     if database_url:
         shop_env["COMPTOIR_DATABASE_URL"] = database_url
@@ -266,7 +267,9 @@ def start_stack(args: argparse.Namespace, work: Path, database_url: str | None, 
         Proc(
             f"serve-{name}",
             [comptoir, "serve", "--port", str(p)],
-            shop_env,
+            # Each process with its own public address, the harder case: a Checkout retry that lands on the other
+            # process must still send the parameters stored with its attempt, under the same idempotency key.
+            shop_env | {"COMPTOIR_PUBLIC_URL": f"http://127.0.0.1:{p}"},
             work / f"serve-{name}.log",
             f"http://127.0.0.1:{p}/healthz",
         )
