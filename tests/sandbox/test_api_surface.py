@@ -112,6 +112,17 @@ def test_any_stripe_version_is_accepted(running):
     assert old.v1.customers.create({"email": "old@example.com"}).last_response.headers["Stripe-Version"] == "2020-08-27"
 
 
+def test_the_account_is_served_and_stays_the_same(client, running):
+    # given a library that fetches the account once per key
+    first = client.v1.accounts.retrieve_current()
+    # when it is fetched again, by another key
+    again = running.client("sk_test_another_key").v1.accounts.retrieve_current()
+    # then it is the same test-mode account, able to take charges
+    assert first.object == "account" and first.id.startswith("acct_")
+    assert again.id == first.id and again.created == first.created
+    assert first.charges_enabled is True and first.type == "standard"
+
+
 def test_unknown_url_is_404_invalid_request(running):
     response = httpx.get(f"{running.base_url}/v1/nothing_here", headers={"Authorization": f"Bearer {API_KEY}"})
     assert response.status_code == 404

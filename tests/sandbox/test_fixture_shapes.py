@@ -36,7 +36,9 @@ def objects(client, sandbox):
     fetched_endpoint = client.v1.webhook_endpoints.retrieve(endpoint.id)
     client.v1.webhook_endpoints.delete(endpoint.id)
     event = client.v1.events.list({"limit": 1}).data[0]
+    account = client.v1.accounts.retrieve_current()
     return {
+        "account": account,
         "product": product,
         "price": price,
         "customer": customer,
@@ -54,6 +56,7 @@ def objects(client, sandbox):
 @pytest.mark.parametrize(
     "kind",
     [
+        "account",
         "product",
         "price",
         "customer",
@@ -79,6 +82,7 @@ KNOWN_EXTRAS = {
     "outcome": {"risk_level", "risk_score"},
     "automatic_payment_methods": {"allow_redirects"},
     "card": {"reference", "reference_status", "reference_type"},
+    "capabilities": {"sepa_debit_payments"},
 }
 
 
@@ -94,7 +98,18 @@ def nested_differences(path, ours, theirs):
 
 
 @pytest.mark.parametrize(
-    "kind", ["payment_method", "payment_intent", "charge", "refund", "checkout.session", "item", "price", "customer"]
+    "kind",
+    [
+        "account",
+        "payment_method",
+        "payment_intent",
+        "charge",
+        "refund",
+        "checkout.session",
+        "item",
+        "price",
+        "customer",
+    ],
 )
 def test_nested_fields_match_where_both_are_objects(fixtures, objects, kind):
     assert nested_differences(kind, objects[kind].to_dict(), fixtures[kind]) == []
