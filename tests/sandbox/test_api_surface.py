@@ -65,6 +65,49 @@ def test_expand_line_items_on_a_session(client):
     assert expanded.line_items.data[0].description == "Pain"
 
 
+def test_includable_fields_of_a_session_are_served_empty_when_asked_for(client):
+    # given a session without discounts or taxes, and the expansions dj-stripe asks for on every session
+    cs = client.v1.checkout.sessions.create(
+        {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "price_data": {"currency": "eur", "unit_amount": 450, "product_data": {"name": "Tarte"}},
+                    "quantity": 2,
+                }
+            ],
+        }
+    )
+    includable = ["total_details.breakdown", "line_items.data.discounts", "line_items.data.taxes"]
+    # when it is retrieved, listed, its line items listed and its event fetched with them
+    retrieved = client.v1.checkout.sessions.retrieve(cs.id, {"expand": includable})
+    listed = client.v1.checkout.sessions.list({"limit": 1, "expand": ["data.total_details.breakdown"]}).data[0]
+    items = client.v1.checkout.sessions.line_items.list(cs.id, {"expand": ["data.discounts", "data.taxes"]})
+    # then each includable field is there, empty, as on Stripe for a session with none
+    assert retrieved.total_details.breakdown.to_dict() == {"discounts": [], "taxes": []}
+    assert retrieved.line_items.data[0].discounts == [] and retrieved.line_items.data[0].taxes == []
+    assert listed.id == cs.id and listed.total_details.breakdown.to_dict() == {"discounts": [], "taxes": []}
+    assert items.data[0].discounts == [] and items.data[0].taxes == []
+    # and they stay absent unless asked for
+    plain = client.v1.checkout.sessions.retrieve(cs.id, {"expand": ["line_items"]})
+    assert "breakdown" not in plain.total_details and "discounts" not in plain.line_items.data[0]
+
+
+def test_includable_fields_are_served_in_a_checkout_event_when_asked_for(client):
+    # given a checkout.session.expired event
+    cs = client.v1.checkout.sessions.create({"mode": "payment", "line_items": [{"price_data": _BREAD, "quantity": 1}]})
+    client.v1.checkout.sessions.expire(cs.id)
+    event = client.v1.events.list({"type": "checkout.session.expired", "limit": 1}).data[0]
+    # when it is fetched asking for the session's breakdown
+    fetched = client.v1.events.retrieve(event.id, {"expand": ["data.object.total_details.breakdown"]})
+    # then the session it carries has it, empty
+    assert fetched.data.object.id == cs.id
+    assert fetched.data.object.total_details.breakdown.to_dict() == {"discounts": [], "taxes": []}
+
+
+_BREAD = {"currency": "eur", "unit_amount": 300, "product_data": {"name": "Pain"}}
+
+
 def test_unknown_object_is_404_resource_missing(client):
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.checkout.sessions.retrieve("cs_test_missing")
