@@ -119,22 +119,34 @@ def test_unknown_object_is_404_resource_missing(client):
 
 
 def test_error_body_has_stripes_shape(running):
+    # given an unknown PaymentIntent
+    # when it is fetched
     response = httpx.get(
         f"{running.base_url}/v1/payment_intents/pi_missing", headers={"Authorization": f"Bearer {API_KEY}"}
     )
+    # then the error holds only the keys that have a value, plus the request's log link, as Stripe's
     assert response.status_code == 404
-    assert set(response.json()["error"]) >= {
-        "type",
-        "code",
-        "decline_code",
-        "message",
-        "param",
-        "charge",
-        "payment_intent",
-        "doc_url",
-        "advice_code",
-    }
-    assert response.headers["Request-Id"].startswith("req_")
+    request_id = response.headers["Request-Id"]
+    assert request_id.startswith("req_")
+    error = response.json()["error"]
+    assert set(error) == {"code", "doc_url", "message", "param", "request_log_url", "type"}
+    assert f"/test/logs/{request_id}?t=" in error["request_log_url"]
+
+
+def test_card_error_body_leaves_absent_keys_out(running):
+    # given a card that is declined
+    # when a PaymentIntent is confirmed with it
+    response = httpx.post(
+        f"{running.base_url}/v1/payment_intents",
+        headers={"Authorization": f"Bearer {API_KEY}"},
+        data={"amount": 1000, "currency": "eur", "payment_method": "pm_card_chargeDeclined", "confirm": "true"},
+    )
+    # then no key of the error, nor of the intent's last_payment_error, is null
+    assert response.status_code == 402
+    error = response.json()["error"]
+    assert {"charge", "code", "decline_code", "payment_intent", "request_log_url", "type"} <= set(error)
+    assert "param" not in error and None not in error.values()
+    assert None not in error["payment_intent"]["last_payment_error"].values()
 
 
 def test_missing_key_is_401_with_stripes_message(running):

@@ -255,6 +255,8 @@ def unrecognized(sb: Sandbox):
             "or we can help at https://support.stripe.com/."
         )
         error.http_status = 404
-        return error_response(error, new_id("req", 14), request.headers.get("stripe-version") or sb.config.api_version)
+        return error_response(
+            sb, error, new_id("req", 14), request.headers.get("stripe-version") or sb.config.api_version
+        )
 
     return endpoint
