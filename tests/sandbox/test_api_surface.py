@@ -65,6 +65,77 @@ def test_expand_line_items_on_a_session(client):
     assert expanded.line_items.data[0].description == "Pain"
 
 
+def test_includable_fields_of_a_session_are_served_empty_when_asked_for(client):
+    # given a session without discounts or taxes, and the expansions dj-stripe asks for on every session
+    cs = client.v1.checkout.sessions.create(
+        {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "price_data": {"currency": "eur", "unit_amount": 450, "product_data": {"name": "Tarte"}},
+                    "quantity": 2,
+                }
+            ],
+        }
+    )
+    includable = ["total_details.breakdown", "line_items.data.discounts", "line_items.data.taxes"]
+    # when it is retrieved, listed, its line items listed and its event fetched with them
+    retrieved = client.v1.checkout.sessions.retrieve(cs.id, {"expand": includable})
+    listed = client.v1.checkout.sessions.list({"limit": 1, "expand": ["data.total_details.breakdown"]}).data[0]
+    items = client.v1.checkout.sessions.line_items.list(cs.id, {"expand": ["data.discounts", "data.taxes"]})
+    # then each includable field is there, empty, as on Stripe for a session with none
+    assert retrieved.total_details.breakdown.to_dict() == {"discounts": [], "taxes": []}
+    assert retrieved.line_items.data[0].discounts == [] and retrieved.line_items.data[0].taxes == []
+    assert listed.id == cs.id and listed.total_details.breakdown.to_dict() == {"discounts": [], "taxes": []}
+    assert items.data[0].discounts == [] and items.data[0].taxes == []
+    # and they stay absent unless asked for
+    plain = client.v1.checkout.sessions.retrieve(cs.id, {"expand": ["line_items"]})
+    assert "breakdown" not in plain.total_details and "discounts" not in plain.line_items.data[0]
+
+
+def test_includable_fields_are_served_in_a_checkout_event_when_asked_for(client):
+    # given a checkout.session.expired event
+    cs = client.v1.checkout.sessions.create({"mode": "payment", "line_items": [{"price_data": _BREAD, "quantity": 1}]})
+    client.v1.checkout.sessions.expire(cs.id)
+    event = client.v1.events.list({"type": "checkout.session.expired", "limit": 1}).data[0]
+    # when it is fetched asking for the session's breakdown
+    fetched = client.v1.events.retrieve(event.id, {"expand": ["data.object.total_details.breakdown"]})
+    # then the session it carries has it, empty
+    assert fetched.data.object.id == cs.id
+    assert fetched.data.object.total_details.breakdown.to_dict() == {"discounts": [], "taxes": []}
+
+
+_BREAD = {"currency": "eur", "unit_amount": 300, "product_data": {"name": "Pain"}}
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["id", "payment_method_details", "latest_charge.payment_method", "data.latest_charge", "latest_charge.nothing"],
+)
+def test_expand_refuses_a_field_the_spec_does_not_mark_expandable(client, path):
+    # given a charged PaymentIntent (its charge holds a payment_method id, which Stripe does not expand)
+    pi = client.v1.payment_intents.create(
+        {"amount": 1000, "currency": "eur", "payment_method": "pm_card_visa", "confirm": True}
+    )
+    # when it is retrieved asking to expand a field that is not expandable
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.payment_intents.retrieve(pi.id, {"expand": [path]})
+    # then Stripe's 400 names the path
+    assert raised.value.http_status == 400 and raised.value.param == "expand"
+    assert path in raised.value.user_message
+
+
+def test_expand_accepts_nested_expandable_paths(client):
+    # given a charged PaymentIntent
+    pi = client.v1.payment_intents.create(
+        {"amount": 1000, "currency": "eur", "payment_method": "pm_card_visa", "confirm": True}
+    )
+    # when its charge is retrieved with a path expandable at every level
+    charge = client.v1.charges.retrieve(pi.latest_charge, {"expand": ["payment_intent.payment_method", "outcome"]})
+    # then each level is expanded
+    assert charge.payment_intent.payment_method.object == "payment_method"
+
+
 def test_unknown_object_is_404_resource_missing(client):
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.checkout.sessions.retrieve("cs_test_missing")
@@ -76,22 +147,34 @@ def test_unknown_object_is_404_resource_missing(client):
 
 
 def test_error_body_has_stripes_shape(running):
+    # given an unknown PaymentIntent
+    # when it is fetched
     response = httpx.get(
         f"{running.base_url}/v1/payment_intents/pi_missing", headers={"Authorization": f"Bearer {API_KEY}"}
     )
+    # then the error holds only the keys that have a value, plus the request's log link, as Stripe's
     assert response.status_code == 404
-    assert set(response.json()["error"]) >= {
-        "type",
-        "code",
-        "decline_code",
-        "message",
-        "param",
-        "charge",
-        "payment_intent",
-        "doc_url",
-        "advice_code",
-    }
-    assert response.headers["Request-Id"].startswith("req_")
+    request_id = response.headers["Request-Id"]
+    assert request_id.startswith("req_")
+    error = response.json()["error"]
+    assert set(error) == {"code", "doc_url", "message", "param", "request_log_url", "type"}
+    assert f"/test/logs/{request_id}?t=" in error["request_log_url"]
+
+
+def test_card_error_body_leaves_absent_keys_out(running):
+    # given a card that is declined
+    # when a PaymentIntent is confirmed with it
+    response = httpx.post(
+        f"{running.base_url}/v1/payment_intents",
+        headers={"Authorization": f"Bearer {API_KEY}"},
+        data={"amount": 1000, "currency": "eur", "payment_method": "pm_card_chargeDeclined", "confirm": "true"},
+    )
+    # then no key of the error, nor of the intent's last_payment_error, is null
+    assert response.status_code == 402
+    error = response.json()["error"]
+    assert {"charge", "code", "decline_code", "payment_intent", "request_log_url", "type"} <= set(error)
+    assert "param" not in error and None not in error.values()
+    assert None not in error["payment_intent"]["last_payment_error"].values()
 
 
 def test_missing_key_is_401_with_stripes_message(running):
@@ -110,6 +193,17 @@ def test_malformed_key_raises_authentication_error(running):
 def test_any_stripe_version_is_accepted(running):
     old = running.client(stripe_version="2020-08-27")
     assert old.v1.customers.create({"email": "old@example.com"}).last_response.headers["Stripe-Version"] == "2020-08-27"
+
+
+def test_the_account_is_served_and_stays_the_same(client, running):
+    # given a library that fetches the account once per key
+    first = client.v1.accounts.retrieve_current()
+    # when it is fetched again, by another key
+    again = running.client("sk_test_another_key").v1.accounts.retrieve_current()
+    # then it is the same test-mode account, able to take charges
+    assert first.object == "account" and first.id.startswith("acct_")
+    assert again.id == first.id and again.created == first.created
+    assert first.charges_enabled is True and first.type == "standard"
 
 
 def test_unknown_url_is_404_invalid_request(running):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import payment_methods, payments
+from .amounts import check_maximum
 from .errors import invalid_param, invalid_request, missing_param, resource_missing
 from .ids import new_id
 from .objects.checkout_session import build_line_item, build_session, customer_details
@@ -184,11 +185,13 @@ def create(sb: Sandbox, p: Params) -> dict[str, Any]:
         "statement_descriptor": pi_data.str("statement_descriptor"),
         "statement_descriptor_suffix": pi_data.str("statement_descriptor_suffix"),
     }
+    amount = sum(item["amount_total"] for item in items)
+    check_maximum(amount, currency, param="line_items")
     session = build_session(
         now,
         public_base_url=sb.config.public_base_url,
         currency=currency,
-        amount=sum(item["amount_total"] for item in items),
+        amount=amount,
         expires_at=expires_at,
         success_url=_url(p, "success_url"),
         cancel_url=_url(p, "cancel_url"),

@@ -50,25 +50,29 @@ class StripeError(Exception):
         self.headers = headers or {}
 
     def error_object(self) -> dict[str, Any]:
-        """The inner object, as also stored in ``last_payment_error``."""
+        """The inner object, as also stored in ``last_payment_error``: like Stripe's, it holds
+        only the keys that have a value (no ``"param": null``)."""
         body: dict[str, Any] = {
-            "type": self.type,
+            "advice_code": self.advice_code,
+            "charge": self.charge,
             "code": self.code,
             "decline_code": self.decline_code,
+            "doc_url": DOC_BASE + self.code.replace("_", "-") if self.code else None,
             "message": self.message,
             "param": self.param,
-            "charge": self.charge,
-            "doc_url": DOC_BASE + self.code.replace("_", "-") if self.code else None,
-            "advice_code": self.advice_code,
+            "payment_method": self.payment_method,
+            "type": self.type,
         }
-        if self.payment_method is not None:
-            body["payment_method"] = self.payment_method
-        return body
+        return {key: value for key, value in body.items() if value is not None}
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, request_log_url: str | None = None) -> dict[str, Any]:
+        """Stripe's response body; ``request_log_url`` is where the request's log can be read."""
         body = self.error_object()
-        body["payment_intent"] = self.payment_intent
-        return {"error": body}
+        if self.payment_intent is not None:
+            body["payment_intent"] = self.payment_intent
+        if request_log_url is not None:
+            body["request_log_url"] = request_log_url
+        return {"error": dict(sorted(body.items()))}
 
 
 def invalid_request(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from . import payment_methods
+from .amounts import check_amount
 from .cards import Decline, ThreeDS, card_for, iban_behaviour
 from .errors import StripeError, card_declined, invalid_param, resource_missing, unexpected_state
 from .ids import new_id
@@ -44,22 +45,10 @@ def get(sb: Sandbox, pi_id: str) -> dict[str, Any]:
     return pi
 
 
-def _minimum_amount(amount: int, currency: str) -> None:
-    if amount < 50:
-        raise StripeError(
-            400,
-            "invalid_request_error",
-            f"Amount must be at least 50 {currency} minor units.",
-            code="amount_too_small",
-            param="amount",
-            stored=False,
-        )
-
-
 def create(sb: Sandbox, p: Params, *, checkout_session: str | None = None) -> dict[str, Any]:
     amount = p.int("amount", required=True)
     currency = p.currency()
-    _minimum_amount(amount, currency)
+    check_amount(amount, currency)
     capture_method = p.str("capture_method", "automatic", choices=CAPTURE_METHODS)
     confirmation_method = p.str("confirmation_method", "automatic", choices=("automatic", "manual"))
     customer = p.str("customer")
@@ -127,7 +116,7 @@ def update(sb: Sandbox, pi: dict[str, Any], p: Params) -> dict[str, Any]:
         )
     if p.has("amount"):
         amount = p.int("amount")
-        _minimum_amount(amount, pi["currency"])
+        check_amount(amount, pi["currency"])
         pi["amount"] = amount
     if p.has("currency"):
         pi["currency"] = p.currency()

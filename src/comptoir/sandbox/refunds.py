@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .amounts import check_maximum
 from .cards import RefundBehaviour, card_for
 from .errors import invalid_request, resource_missing
 from .objects.refund import build_refund
@@ -72,6 +73,8 @@ def create(sb: Sandbox, p: Params) -> dict[str, Any]:
     metadata = p.metadata()
     requested = p.int("amount", minimum=1)
     charge = _charge_to_refund(sb, p)
+    if requested is not None:
+        check_maximum(requested, charge["currency"])
     refundable = charge["amount_captured"] - charge["amount_refunded"]
     if refundable <= 0:
         raise invalid_request(f"Charge {charge['id']} has already been refunded.", code="charge_already_refunded")

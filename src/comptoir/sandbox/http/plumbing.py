@@ -46,11 +46,21 @@ def _response(status: int, body: bytes, headers: dict[str, str]) -> Response:
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
-def error_response(error: StripeError, request_id: str, version: str) -> Response:
+def request_log_url(sb: Sandbox, request_id: str) -> str:
+    """Stripe's errors link to the request's log in the Dashboard; the sandbox's link keeps
+    Stripe's path on the sandbox's own host."""
+    return f"{sb.config.public_base_url.rstrip('/')}/test/logs/{request_id}?t={sb.clock.now()}"
+
+
+def error_body(sb: Sandbox, error: StripeError, request_id: str) -> bytes:
+    return _dumps(error.to_dict(request_log_url(sb, request_id))).encode()
+
+
+def error_response(sb: Sandbox, error: StripeError, request_id: str, version: str) -> Response:
     headers = {"Request-Id": request_id, "Stripe-Version": version, **error.headers}
     if error.http_status == 409:
         headers["Stripe-Should-Retry"] = "true"
-    return _response(error.http_status, _dumps(error.to_dict()).encode(), headers)
+    return _response(error.http_status, error_body(sb, error, request_id), headers)
 
 
 def unknown_parameter(params: dict[str, Any], allowed: frozenset[str]) -> StripeError | None:
@@ -84,7 +94,7 @@ def api_endpoint(
                 if unknown is not None:
                     raise unknown
         except StripeError as error:
-            return error_response(error, request_id, version)
+            return error_response(sb, error, request_id, version)
         key = request.headers.get("idempotency-key") if method == "POST" else None
         path = request.url.path
         headers = {"Request-Id": request_id, "Stripe-Version": version}
@@ -95,7 +105,7 @@ def api_endpoint(
                 try:
                     saved = sb.idempotency.check(key, method, path, canonical)
                 except StripeError as error:
-                    return error_response(error, request_id, version)
+                    return error_response(sb, error, request_id, version)
                 if saved is not None:
                     headers.update(
                         {
@@ -121,12 +131,12 @@ def api_endpoint(
             except StripeError as error:
                 stored = error.stored
                 status = error.http_status
-                body = _dumps(error.to_dict()).encode()
+                body = error_body(sb, error, request_id)
                 headers.update(error.headers)
             except Exception:
                 log.exception("sandbox handler failed on %s %s", method, path)
                 error = api_error()
-                status, body = error.http_status, _dumps(error.to_dict()).encode()
+                status, body = error.http_status, error_body(sb, error, request_id)
             finally:
                 current_request.reset(token)
                 if key:

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import catalog, checkout, payment_methods, payments, refunds, webhook_endpoints
+from .. import account, catalog, checkout, payment_methods, payments, refunds, webhook_endpoints
 from ..allowed_params import ALLOWED_POST_PARAMS
 from ..engine import Sandbox
 from ..errors import StripeError, authentication_error, invalid_param, invalid_request, resource_missing
@@ -242,6 +242,7 @@ def build_routes(sb: Sandbox) -> list[Route]:
         ),
         r("/v1/events", "GET", events_list),
         r("/v1/events/{id}", "GET", _get("event")),
+        r("/v1/account", "GET", lambda call: account.account(call.sb)),
     ]
     routes.append(Route("/v1/{rest:path}", unrecognized(sb), methods=["GET", "POST", "DELETE", "PUT", "PATCH"]))
     return routes
@@ -254,6 +255,8 @@ def unrecognized(sb: Sandbox):
             "or we can help at https://support.stripe.com/."
         )
         error.http_status = 404
-        return error_response(error, new_id("req", 14), request.headers.get("stripe-version") or sb.config.api_version)
+        return error_response(
+            sb, error, new_id("req", 14), request.headers.get("stripe-version") or sb.config.api_version
+        )
 
     return endpoint
