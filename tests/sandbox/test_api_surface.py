@@ -108,34 +108,6 @@ def test_includable_fields_are_served_in_a_checkout_event_when_asked_for(client)
 _BREAD = {"currency": "eur", "unit_amount": 300, "product_data": {"name": "Pain"}}
 
 
-@pytest.mark.parametrize(
-    "path",
-    ["id", "payment_method_details", "latest_charge.payment_method", "data.latest_charge", "latest_charge.nothing"],
-)
-def test_expand_refuses_a_field_the_spec_does_not_mark_expandable(client, path):
-    # given a charged PaymentIntent (its charge holds a payment_method id, which Stripe does not expand)
-    pi = client.v1.payment_intents.create(
-        {"amount": 1000, "currency": "eur", "payment_method": "pm_card_visa", "confirm": True}
-    )
-    # when it is retrieved asking to expand a field that is not expandable
-    with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.payment_intents.retrieve(pi.id, {"expand": [path]})
-    # then Stripe's 400 names the path
-    assert raised.value.http_status == 400 and raised.value.param == "expand"
-    assert path in raised.value.user_message
-
-
-def test_expand_accepts_nested_expandable_paths(client):
-    # given a charged PaymentIntent
-    pi = client.v1.payment_intents.create(
-        {"amount": 1000, "currency": "eur", "payment_method": "pm_card_visa", "confirm": True}
-    )
-    # when its charge is retrieved with a path expandable at every level
-    charge = client.v1.charges.retrieve(pi.latest_charge, {"expand": ["payment_intent.payment_method", "outcome"]})
-    # then each level is expanded
-    assert charge.payment_intent.payment_method.object == "payment_method"
-
-
 def test_unknown_object_is_404_resource_missing(client):
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.checkout.sessions.retrieve("cs_test_missing")
