@@ -118,3 +118,8 @@ class HistoryEntry:
     actor: str  # e.g. "customer:12", "merchant:3", "system:webhook", "system:expiry"
     at: datetime
     reason: str = ""
+
+
+REFUSED_BY_THE_SHOP = "refused by the shop: "
+"""How the history entry of a shop's refusal starts; the merchant's own words follow (the customer's
+landing page reads them back from there)."""

@@ -21,7 +21,7 @@ from comptoir.domain.actors import SYSTEM_SUCCESS_PAGE, Actor, Role
 from comptoir.domain.catalog import PaymentMethod, Unit
 from comptoir.domain.errors import Conflict, NotFound
 from comptoir.domain.money import MILLI, milli_to_quantity
-from comptoir.domain.orders import OrderStatus, PaymentStatus
+from comptoir.domain.orders import REFUSED_BY_THE_SHOP, OrderStatus, PaymentStatus
 from comptoir.services import card_payments, duplicates, fulfilment, order_state
 from comptoir.services.payment_gateway import CheckoutLine, CheckoutRequest, PaymentGateway
 from comptoir.services.payment_ports import PaymentUnitOfWork
@@ -204,10 +204,6 @@ class CancelledBy(StrEnum):
     CUSTOMER = "customer"
     SHOP = "shop"  # the merchant refused it (or an admin cancelled it)
     EXPIRY = "expiry"  # its reservation ran out unpaid (the expiry sweep, a webhook, the reconciler)
-
-
-REFUSED_BY_THE_SHOP = "refused by the shop: "
-"""How a refusal's history entry starts (`merchant_refunds.refuse`); the merchant's own words follow."""
 
 
 def cancelled_by(order: OrderView) -> CancelledBy | None:

@@ -35,7 +35,7 @@ from comptoir.domain.actors import Actor
 from comptoir.domain.errors import Conflict, InvalidInput, UpstreamUnavailable
 from comptoir.domain.ledger import EntryKind
 from comptoir.domain.money import line_total, milli_to_quantity, quantity_to_milli
-from comptoir.domain.orders import OrderStatus
+from comptoir.domain.orders import REFUSED_BY_THE_SHOP, OrderStatus
 from comptoir.services import duplicates, notifications, order_state, payment_paths, payments, refunds
 from comptoir.services.merchant import MerchantOrderView, merchant_order, order_view
 from comptoir.services.merchant_ports import MerchantUnitOfWork
@@ -123,7 +123,7 @@ def refuse(
     with uow:
         order = _refusable(uow, actor, order_id)
         if order.status != OrderStatus.CANCELLED.value:
-            order_state.cancel(uow, order, actor=actor, at=now, reason=f"refused by the shop: {reason}")
+            order_state.cancel(uow, order, actor=actor, at=now, reason=f"{REFUSED_BY_THE_SHOP}{reason}")
         call = None
         earlier = uow.merchant.refund_request(_refuse_key(order.id))
         available = _available(uow, order)
