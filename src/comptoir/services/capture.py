@@ -26,6 +26,7 @@ from comptoir.domain.actors import Actor
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound
 from comptoir.domain.money import MILLI, line_total, quantity_to_milli
+from comptoir.domain.payments import AttemptState, Keys
 from comptoir.services import fulfilment, payments
 from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState
 from comptoir.services.payment_ports import PaymentUnitOfWork
@@ -59,7 +60,8 @@ def _lines_of(final_lines: Iterable[FinalLine | Mapping[str, object]]) -> list[F
 def authorised_attempt(uow: PaymentUnitOfWork, order_id: str) -> PaymentAttempt | None:
     """The order's card authorisation awaiting capture, if any."""
     return next(
-        (a for a in reversed(uow.payments.attempts(order_id)) if a.state == "authorized" and a.provider_id), None
+        (a for a in reversed(uow.payments.attempts(order_id)) if a.state == AttemptState.AUTHORIZED and a.provider_id),
+        None,
     )
 
 
@@ -94,7 +96,7 @@ def capture_weighed(
             return CaptureResult(order.id, "unchanged", order.total, 0, None)
         authorised = attempt.amount or order.total
         amount = _apply_final_lines(uow, order, finals, authorised, actor=actor, now=now)
-        provider_id, attempt_id, key = attempt.provider_id, attempt.id, f"order:{order.id}:capture:{amount}"
+        provider_id, attempt_id, key = attempt.provider_id, attempt.id, Keys.capture(order.id, amount)
         assert provider_id is not None
         uow.commit()
 
@@ -113,7 +115,7 @@ def capture_weighed(
         assert order is not None
         attempt = next((a for a in uow.payments.attempts(order_id) if a.id == attempt_id), None)
         if attempt is not None:
-            payments.advance_attempt(attempt, "succeeded", now)
+            payments.advance_attempt(attempt, AttemptState.SUCCEEDED, now)
         fulfilment.apply_payment_received(
             uow,
             order,

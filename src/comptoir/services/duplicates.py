@@ -32,13 +32,16 @@ captured) is left to a person (`authorisation_not_released`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from comptoir.adapters.db.models import Order
 from comptoir.adapters.db.payment_models import PaymentAttempt
+from comptoir.domain.actors import Actor
 from comptoir.domain.errors import Conflict
 from comptoir.domain.ledger import EntryKind
+from comptoir.domain.payments import Keys
 from comptoir.services import fulfilment, notifications, payments, refunds
 from comptoir.services.fulfilment import AUTHORISED_AFTER_CANCELLATION, DUPLICATE_PAYMENT, PAID_AFTER_CANCELLATION
 from comptoir.services.payment_gateway import PaymentGateway, PaymentIntent, PaymentIntentUnexpectedState
@@ -46,14 +49,14 @@ from comptoir.services.payment_ports import PaymentUnitOfWork
 
 log = logging.getLogger(__name__)
 
-ACTOR = "system:duplicates"
+ACTOR = Actor.system("duplicates")
 
 
 @dataclass(frozen=True, slots=True)
 class _Why:
     """How one kind of unowed payment is refunded: its key, Stripe's reason, and what we say."""
 
-    key_suffix: str
+    key: Callable[[str], str]  # the refund's idempotency key, from its PaymentIntent id
     stripe_reason: str
     explanation: str
     tell_customer: bool
@@ -61,10 +64,10 @@ class _Why:
 
 _WHY = {
     DUPLICATE_PAYMENT: _Why(
-        "duplicate-refund", "duplicate", "this order was paid twice; this payment is the extra one", False
+        Keys.duplicate_refund, "duplicate", "this order was paid twice; this payment is the extra one", False
     ),
     PAID_AFTER_CANCELLATION: _Why(
-        "cancelled-order-refund",
+        Keys.cancelled_order_refund,
         "requested_by_customer",
         "this order was cancelled before this payment landed",
         True,
@@ -83,7 +86,7 @@ class DuplicateRefund:
 
 
 def refund_key(payment_intent_id: str, code: str = DUPLICATE_PAYMENT) -> str:
-    return f"payment:{payment_intent_id}:{_WHY[code].key_suffix}"
+    return _WHY[code].key(payment_intent_id)
 
 
 def refund_duplicates(
@@ -153,7 +156,7 @@ def _release(
     now: datetime,
 ) -> DuplicateRefund:
     """Cancel the PaymentIntent holding money on the card of a cancelled order, and record it."""
-    intent = release_hold(gateway, provider_id, idempotency_key=f"{key}:cancel")
+    intent = release_hold(gateway, provider_id, idempotency_key=Keys.cancel(key))
     with uow:
         order = uow.orders.get_for_update(order_id)
         assert order is not None
