@@ -4,10 +4,11 @@ and the literal format of every idempotency key (a changed format is a double ch
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
-from comptoir.domain.payments import AttemptKind, AttemptState, Keys, authorised_amount, may_advance
+from comptoir.domain.payments import AttemptKind, AttemptState, Keys, authorised_amount, may_advance, provider_kind
 
 S = AttemptState
 
@@ -75,7 +76,23 @@ def test_may_advance_accepts_the_plain_strings_read_from_a_row() -> None:
 def test_the_authorised_amount_adds_the_margin_only_when_capturing_manually(
     total: int, manual: bool, percent: int, asked: int
 ) -> None:
-    assert authorised_amount(total, capture_manually=manual, margin_percent=percent) == asked
+    # given a shop's capture terms / when a card payment is asked for / then the margin is added only when due
+    terms = SimpleNamespace(capture_manually=manual, capture_margin_percent=percent)
+    assert authorised_amount(total, terms) == asked
+
+
+@pytest.mark.parametrize(
+    ("object_id", "kind"),
+    [
+        ("pi_3Nabc", AttemptKind.PAYMENT_INTENT),
+        ("cs_test_a1", AttemptKind.CHECKOUT_SESSION),
+        ("counter:ord_1", None),
+        ("re_1", None),
+        ("", None),
+    ],
+)
+def test_a_provider_id_tells_its_kind(object_id: str, kind: AttemptKind | None) -> None:
+    assert provider_kind(object_id) is kind
 
 
 def test_every_idempotency_key_format_is_pinned() -> None:

@@ -9,11 +9,22 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 
 class AttemptKind(StrEnum):
     CHECKOUT_SESSION = "checkout_session"
     PAYMENT_INTENT = "payment_intent"
+
+
+_ID_PREFIXES = {"pi_": AttemptKind.PAYMENT_INTENT, "cs_": AttemptKind.CHECKOUT_SESSION}
+
+
+def provider_kind(object_id: str) -> AttemptKind | None:
+    """Which kind of provider object an id names, read from the prefix the provider gives its ids
+    (the sandbox mints the same). A ledger payment's reference is a PaymentIntent, a Checkout
+    Session paid without one, or none of them (the counter's): None."""
+    return _ID_PREFIXES.get(object_id[:3])
 
 
 class AttemptState(StrEnum):
@@ -50,12 +61,21 @@ def may_advance(current: AttemptState | str, target: AttemptState | str) -> bool
     return _RANK[target] > _RANK[current]
 
 
-def authorised_amount(total: int, *, capture_manually: bool, margin_percent: int) -> int:
+class CaptureTerms(Protocol):
+    """How a shop takes online payments (the stored shop satisfies it as it is)."""
+
+    @property
+    def capture_manually(self) -> bool: ...
+    @property
+    def capture_margin_percent(self) -> int: ...
+
+
+def authorised_amount(total: int, shop: CaptureTerms) -> int:
     """What an online payment asks for: the total, plus the shop's margin when it captures the
     weighed amount later (rounded half-up once, in minor units)."""
-    if not capture_manually or margin_percent <= 0:
+    if not shop.capture_manually or shop.capture_margin_percent <= 0:
         return total
-    return total + (total * margin_percent + 50) // 100
+    return total + (total * shop.capture_margin_percent + 50) // 100
 
 
 class Keys:

@@ -1,7 +1,7 @@
 """Weighed goods: capturing the weighed amount of an authorised card payment, or releasing it.
 
 A shop with `capture_manually` has online payments authorise the order total plus its margin
-(`card_payments.authorised_amount`); the order is confirmed with payment `processing` and the
+(`domain.payments.authorised_amount`); the order is confirmed with payment `processing` and the
 attempt `authorized`. When the merchant marks it ready with the weighed quantities,
 `capture_weighed` prices the final lines on the server (half-up once per line, as
 `domain.money.line_total`), refuses more than was authorised (409), writes the final lines and
@@ -28,7 +28,7 @@ from comptoir.domain.errors import Conflict, InvalidInput, NotFound
 from comptoir.domain.money import MILLI, line_total, quantity_to_milli
 from comptoir.domain.payments import AttemptState, Keys
 from comptoir.services import fulfilment, payments
-from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState
+from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState, holding_intent_id
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
 
@@ -97,12 +97,11 @@ def capture_weighed(
         authorised = attempt.amount or order.total
         amount = _apply_final_lines(uow, order, finals, authorised, actor=actor, now=now)
         provider_id, attempt_id, key = attempt.provider_id, attempt.id, Keys.capture(order.id, amount)
+        kind = attempt.kind
         assert provider_id is not None
         uow.commit()
 
-    intent_id = provider_id
-    if not provider_id.startswith("pi_"):  # a Checkout Session's hold: capture its PaymentIntent
-        intent_id = gateway.retrieve_checkout_session(provider_id).payment_intent_id or ""
+    intent_id = holding_intent_id(gateway, kind, provider_id)
     try:
         intent = gateway.capture_payment_intent(intent_id, amount_to_capture=amount, idempotency_key=key)
     except PaymentIntentUnexpectedState:

@@ -41,7 +41,7 @@ from comptoir.domain.actors import Actor, Role
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound, PaymentRequired
 from comptoir.domain.orders import PAID_STATUSES, OrderStatus, PaymentStatus, check_payable
 from comptoir.domain.payment_messages import customer_message
-from comptoir.domain.payments import AttemptKind, AttemptState, Keys
+from comptoir.domain.payments import AttemptKind, AttemptState, Keys, authorised_amount
 from comptoir.services import payment_paths
 from comptoir.services.payment_gateway import (
     PaymentGateway,
@@ -65,14 +65,6 @@ class PayResult:
     payment_intent_id: str | None = None
     client_secret: str | None = None
     next_action_type: str | None = None
-
-
-def authorised_amount(total: int, shop: Shop) -> int:
-    """What a card payment asks for: the total, plus the shop's margin when it captures the weighed
-    amount later (rounded half-up once, in minor units)."""
-    if not shop.capture_manually or shop.capture_margin_percent <= 0:
-        return total
-    return total + (total * shop.capture_margin_percent + 50) // 100
 
 
 def pay_order(

@@ -22,8 +22,8 @@ from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import NotFound
 from comptoir.domain.money import MILLI, milli_to_quantity
 from comptoir.domain.orders import REFUSED_BY_THE_SHOP, OrderStatus, PaymentStatus, check_payable
-from comptoir.domain.payments import AttemptKind, AttemptState, Keys
-from comptoir.services import card_payments, duplicates, fulfilment, order_state
+from comptoir.domain.payments import AttemptKind, AttemptState, Keys, authorised_amount
+from comptoir.services import duplicates, fulfilment, order_state
 from comptoir.services.payment_gateway import CheckoutLine, CheckoutRequest, PaymentGateway
 from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.views import HistoryView, OrderView
@@ -115,7 +115,7 @@ def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, now: datetime) -> Pay
             kind=AttemptKind.CHECKOUT_SESSION,
             idempotency_key=Keys.checkout(order.id, number),
             state=AttemptState.CREATING,
-            amount=card_payments.authorised_amount(order.total, shop),
+            amount=authorised_amount(order.total, shop),
             expires_at=expires_at,
             created_at=now,
             updated_at=now,

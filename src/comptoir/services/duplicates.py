@@ -44,7 +44,12 @@ from comptoir.domain.ledger import EntryKind
 from comptoir.domain.payments import Keys
 from comptoir.services import fulfilment, notifications, payments, refunds
 from comptoir.services.fulfilment import AUTHORISED_AFTER_CANCELLATION, DUPLICATE_PAYMENT, PAID_AFTER_CANCELLATION
-from comptoir.services.payment_gateway import PaymentGateway, PaymentIntent, PaymentIntentUnexpectedState
+from comptoir.services.payment_gateway import (
+    PaymentGateway,
+    PaymentIntent,
+    PaymentIntentUnexpectedState,
+    holding_intent_id,
+)
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -106,9 +111,12 @@ def refund_duplicates(
         for review in held:
             attempt = _held_by(uow, review.order_id, review.reference)
             if attempt is not None and attempt.provider_id is not None:
-                holds.append((review.order_id, review.reference, attempt.provider_id, attempt.idempotency_key))
+                holds.append(
+                    (review.order_id, review.reference, attempt.kind, attempt.provider_id, attempt.idempotency_key)
+                )
     done = [_refund(uow, gateway, code, order, intent, amount, now) for code, order, intent, amount in pending]
-    return done + [_release(uow, gateway, order, ref, provider, key, now) for order, ref, provider, key in holds]
+    released = [_release(uow, gateway, order, ref, kind, pid, key, now) for order, ref, kind, pid, key in holds]
+    return done + released
 
 
 def _refund(
@@ -151,12 +159,13 @@ def _release(
     gateway: PaymentGateway,
     order_id: str,
     reference: str,
+    kind: str,
     provider_id: str,
     key: str,
     now: datetime,
 ) -> DuplicateRefund:
     """Cancel the PaymentIntent holding money on the card of a cancelled order, and record it."""
-    intent = release_hold(gateway, provider_id, idempotency_key=Keys.cancel(key))
+    intent = release_hold(gateway, kind, provider_id, idempotency_key=Keys.cancel(key))
     with uow:
         order = uow.orders.get_for_update(order_id)
         assert order is not None
@@ -173,12 +182,10 @@ def _release(
     return DuplicateRefund(order_id, intent.id, None, AUTHORISED_AFTER_CANCELLATION)
 
 
-def release_hold(gateway: PaymentGateway, provider_id: str, *, idempotency_key: str) -> PaymentIntent:
+def release_hold(gateway: PaymentGateway, kind: str, provider_id: str, *, idempotency_key: str) -> PaymentIntent:
     """Cancel the card authorisation of an attempt (its PaymentIntent, or its Checkout Session's) and
     return the intent as it is then: `canceled`, or what it became meanwhile (captured, say)."""
-    intent_id = provider_id
-    if not provider_id.startswith("pi_"):  # a Checkout Session: the hold is its PaymentIntent
-        intent_id = gateway.retrieve_checkout_session(provider_id).payment_intent_id or ""
+    intent_id = holding_intent_id(gateway, kind, provider_id)
     try:
         return gateway.cancel_payment_intent(intent_id, idempotency_key=idempotency_key)
     except PaymentIntentUnexpectedState:  # canceled already (the Dashboard, a retry), or captured

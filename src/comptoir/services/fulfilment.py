@@ -14,10 +14,8 @@ route can record the event in the same transaction as its effects.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from comptoir.adapters.db.models import Order
 from comptoir.adapters.db.payment_models import PaymentAttempt
@@ -190,55 +188,54 @@ def apply_authorisation(
 
 
 def apply_intent_succeeded(
-    uow: PaymentUnitOfWork, intent: Mapping[str, Any], *, actor: Actor, now: datetime
+    uow: PaymentUnitOfWork, intent: PaymentIntent, *, actor: Actor, now: datetime
 ) -> FulfilmentResult:
     """`payment_intent.succeeded`: the same money as the session's, keyed by the same PaymentIntent id,
     so whichever of the two events lands first records it and the other changes nothing."""
-    order_id = (intent.get("metadata") or {}).get("order_id")
+    order_id = intent.order_id
     order = uow.orders.get_for_update(order_id) if order_id else None
     if order is None:
         return FulfilmentResult("not_ours", order_id)
-    amount, currency = intent.get("amount_received") or intent.get("amount"), str(intent.get("currency", "")).upper()
+    amount, currency = intent.amount_received or intent.amount, intent.currency
     if amount != order.total or currency != order.currency:
         payments.flag_for_review(
             uow,
             order,
             code="intent_mismatch",
             detail=(
-                f"PaymentIntent {intent['id']} received {amount} {currency}, "
-                f"order total is {order.total} {order.currency}"
+                f"PaymentIntent {intent.id} received {amount} {currency}, order total is {order.total} {order.currency}"
             ),
-            reference=str(intent["id"]),
+            reference=intent.id,
             at=now,
         )
         return _result("mismatch", order)
-    attempt = uow.payments.attempt_by_provider_id(str(intent["id"]))
+    attempt = uow.payments.attempt_by_provider_id(intent.id)
     if attempt is not None:
         payments.advance_attempt(attempt, AttemptState.SUCCEEDED, now)
     return apply_payment_received(
         uow,
         order,
         amount=amount,
-        external_id=str(intent["id"]),
-        reference=f"payment {intent['id']}",
+        external_id=intent.id,
+        reference=f"payment {intent.id}",
         actor=actor,
         now=now,
     )
 
 
 def apply_intent_failed(
-    uow: PaymentUnitOfWork, intent: Mapping[str, Any], *, actor: Actor, now: datetime
+    uow: PaymentUnitOfWork, intent: PaymentIntent, *, actor: Actor, now: datetime
 ) -> FulfilmentResult:
     """`payment_intent.payment_failed`: only an attempt that *is* this PaymentIntent fails. A decline on
     the hosted Checkout page leaves its session open for another card, so it changes nothing."""
-    attempt = uow.payments.attempt_by_provider_id(str(intent["id"]))
+    attempt = uow.payments.attempt_by_provider_id(intent.id)
     if attempt is None:
-        return FulfilmentResult("unchanged", (intent.get("metadata") or {}).get("order_id"))
+        return FulfilmentResult("unchanged", intent.order_id)
     order = uow.orders.get_for_update(attempt.order_id)
     assert order is not None, "an attempt always belongs to an order"
     if not payments.advance_attempt(attempt, AttemptState.FAILED, now):
         return _result("unchanged", order)
-    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"payment {intent['id']} failed")
+    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"payment {intent.id} failed")
     return _result("failed", order)
 
 

@@ -36,7 +36,7 @@ from comptoir.domain.errors import Conflict, InvalidInput, UpstreamUnavailable
 from comptoir.domain.ledger import EntryKind
 from comptoir.domain.money import line_total, milli_to_quantity, quantity_to_milli
 from comptoir.domain.orders import REFUSED_BY_THE_SHOP, OrderStatus
-from comptoir.domain.payments import AttemptState, Keys
+from comptoir.domain.payments import AttemptKind, AttemptState, Keys, provider_kind
 from comptoir.services import duplicates, notifications, order_state, payment_paths, payments, refunds
 from comptoir.services.merchant import MerchantOrderView, merchant_order, order_view
 from comptoir.services.merchant_ports import MerchantUnitOfWork
@@ -334,7 +334,7 @@ def _catch_up(uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, or
         intents = [
             e.external_id
             for e in uow.payments.ledger(order.id)
-            if e.kind == EntryKind.PAYMENT.value and e.external_id.startswith("pi_")
+            if e.kind == EntryKind.PAYMENT.value and provider_kind(e.external_id) is AttemptKind.PAYMENT_INTENT
         ]
     for call in stale:
         _send(uow, gateway, actor, call, now=now, notify=call.number != REFUSE_NUMBER)
@@ -353,9 +353,9 @@ def _cancel_authorisation(
         attempt = next((a for a in uow.payments.attempts(order_id) if a.id == attempt_id), None)
         if attempt is None or attempt.state != AttemptState.AUTHORIZED or attempt.provider_id is None:
             return
-        provider_id, number = attempt.provider_id, attempt.number
+        kind, provider_id, number = attempt.kind, attempt.provider_id, attempt.number
     key = Keys.authorisation_cancel(order_id, number)
-    intent = duplicates.release_hold(gateway, provider_id, idempotency_key=key)
+    intent = duplicates.release_hold(gateway, kind, provider_id, idempotency_key=key)
     with uow:
         order = uow.orders.get_for_update(order_id)
         attempt = next((a for a in uow.payments.attempts(order_id) if a.id == attempt_id), None)

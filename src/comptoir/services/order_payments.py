@@ -14,7 +14,7 @@ from datetime import datetime
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import NotFound
 from comptoir.domain.ledger import EntryKind
-from comptoir.domain.payments import AttemptKind
+from comptoir.domain.payments import AttemptKind, provider_kind
 from comptoir.services import ordering
 from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.views import OrderView
@@ -48,7 +48,9 @@ def payment_facts(uow: PaymentUnitOfWork, order_id: str) -> PaymentFacts:
         intents = [a.provider_id for a in attempts if a.kind == AttemptKind.PAYMENT_INTENT and a.provider_id]
         payments = [e for e in ledger if e.kind == EntryKind.PAYMENT.value]
         refunds = [e for e in ledger if e.kind == EntryKind.REFUND.value]
-        paying_intent = next((e.external_id for e in payments if e.external_id.startswith("pi_")), None)
+        paying_intent = next(
+            (e.external_id for e in payments if provider_kind(e.external_id) is AttemptKind.PAYMENT_INTENT), None
+        )
         return PaymentFacts(
             checkout_session_id=sessions[-1] if sessions else None,
             payment_intent_id=paying_intent or (intents[-1] if intents else None),
