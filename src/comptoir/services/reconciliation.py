@@ -20,7 +20,7 @@ from comptoir.domain.actors import SYSTEM_RECONCILER
 from comptoir.domain.errors import ComptoirError
 from comptoir.domain.payments import AttemptKind, AttemptState, Keys
 from comptoir.services import fulfilment, ordering, payment_paths, refunds
-from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState, Refund
+from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState, Refund, holding_intent_id
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -128,11 +128,11 @@ def _settle_attempt(
                 result = fulfilment.apply_async_payment_failed(uow, session, actor=SYSTEM_RECONCILER, now=now)
                 uow.commit()
             return Repair(order_id, "payment_failed", session_id) if result.outcome == "failed" else None
-        if state == "processing":
+        if state == AttemptState.PROCESSING:
             return None
     result = fulfilment.fulfil_checkout(uow, session, actor=SYSTEM_RECONCILER, now=now)
     action = {"paid": "fulfilled", "processing": "processing", "expired": "cancelled_expired"}.get(result.outcome)
-    if action == "processing" and state == "processing":
+    if action == "processing" and state == AttemptState.PROCESSING:
         return None
     return Repair(order_id, action, session_id) if action else None
 
@@ -204,9 +204,7 @@ def _watch_authorisations(
     errors: list[str] = []
     for order_id, kind, provider_id in held:
         try:
-            intent_id = provider_id
-            if kind == "checkout_session":
-                intent_id = gateway.retrieve_checkout_session(provider_id).payment_intent_id or ""
+            intent_id = holding_intent_id(gateway, kind, provider_id)
             intent = gateway.retrieve_payment_intent(intent_id)
         except ComptoirError as exc:
             errors.append(f"{order_id}: {exc.detail}")
