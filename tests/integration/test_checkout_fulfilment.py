@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, ReceivedEvent
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
-from comptoir.domain.actors import SYSTEM_WEBHOOK, Role
+from comptoir.domain.actors import SYSTEM_RECONCILER, SYSTEM_SUCCESS_PAGE, SYSTEM_WEBHOOK, Role
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Conflict, NotFound
 from comptoir.services import checkout, fulfilment, ordering, webhooks
@@ -136,7 +136,7 @@ def test_paid_session_fulfils_once_whoever_calls(uows, gateway, shop_setup) -> N
     # when the webhook, the success page and the reconciler all apply it
     outcomes = [
         fulfilment.fulfil_checkout(uows(), paid, actor=who, now=NOW).outcome
-        for who in ("system:webhook", "system:success_page", "system:reconciler")
+        for who in (SYSTEM_WEBHOOK, SYSTEM_SUCCESS_PAGE, SYSTEM_RECONCILER)
     ]
     # then the first records it and the others change nothing
     assert outcomes == ["paid", "unchanged", "unchanged"]
