@@ -19,6 +19,7 @@ from comptoir.services.checkout import CheckoutUrls
 from tests.factories import NOW, add_product, add_shop, add_user, order_of, stock_of
 from tests.fakes import FakeGateway, event, session_dict
 from tests.support import count, order_row
+from tests.support.faults import fail_paid_order_mail_for
 
 URLS = CheckoutUrls("http://shop/checkout/success?session_id={CHECKOUT_SESSION_ID}", "http://shop/checkout/cancel")
 
@@ -454,14 +455,7 @@ def test_a_failing_event_fails_alone_and_the_rest_of_its_group_applies(uows, gat
     ok_before, _, ok_before_event = _completed(uows, gateway, shop_setup, "evt_ok_1")
     doomed, _, doomed_event = _completed(uows, gateway, shop_setup, "evt_doomed")
     ok_after, _, ok_after_event = _completed(uows, gateway, shop_setup, "evt_ok_2")
-    queue_paid_order = fulfilment.notifications.queue_paid_order
-
-    def fails_for_one_order(uow, order, *, at):
-        if order.id == doomed.id:
-            raise RuntimeError("mail template missing")
-        queue_paid_order(uow, order, at=at)
-
-    monkeypatch.setattr("comptoir.services.notifications.queue_paid_order", fails_for_one_order)
+    fail_paid_order_mail_for(monkeypatch, doomed.id)
     # when the group is ingested
     outcomes = webhooks.ingest_many(
         uows(), gateway, [(ok_before_event, NOW), (doomed_event, NOW), (ok_after_event, NOW)]
