@@ -43,6 +43,7 @@ class FakeGateway:
         self.intents: dict[str, PaymentIntent] = {}
         self.intent_requests: dict[str, PaymentIntentRequest] = {}
         self.replies: dict[str, PaymentIntent | PaymentRequired] = {}  # idempotency key -> first answer
+        self.reply_requests: dict[str, tuple[object, ...]] = {}  # idempotency key -> what was first asked
         self.calls: list[tuple[str, str]] = []  # (method, idempotency key or id)
         self.refund_keys: dict[str, Refund] = {}
         self.refund_requests: dict[str, tuple[str, int | None, str | None]] = {}
@@ -133,7 +134,8 @@ class FakeGateway:
         with self._lock:
             self.calls.append(("confirm_payment_intent", idempotency_key))
             if idempotency_key in self.replies:
-                return self._replay(idempotency_key)
+                return self._replay(idempotency_key, ("confirm", payment_intent_id, payment_method))
+            self.reply_requests[idempotency_key] = ("confirm", payment_intent_id, payment_method)
             intent = _found(self.intents, payment_intent_id)
             if intent.status not in {"requires_payment_method", "requires_confirmation", "requires_action"}:
                 raise PaymentIntentUnexpectedState(f"cannot confirm a {intent.status} intent")
@@ -163,7 +165,8 @@ class FakeGateway:
             self.replies[idempotency_key] = intent
             return intent
 
-    def _replay(self, key: str) -> PaymentIntent:
+    def _replay(self, key: str, request: tuple[object, ...]) -> PaymentIntent:
+        _same_parameters(self.reply_requests.get(key), request)
         reply = self.replies[key]
         if isinstance(reply, PaymentRequired):
             raise reply
@@ -177,8 +180,9 @@ class FakeGateway:
     ) -> PaymentIntent:
         with self._lock:
             self.calls.append(("capture_payment_intent", idempotency_key))
+            request = ("capture", payment_intent_id, amount_to_capture)
             if idempotency_key in self.replies:
-                return self._replay(idempotency_key)
+                return self._replay(idempotency_key, request)
             intent = _found(self.intents, payment_intent_id)
             if intent.status != "requires_capture":
                 raise PaymentIntentUnexpectedState(f"cannot capture a {intent.status} intent")
@@ -190,16 +194,20 @@ class FakeGateway:
             intent = self.intents[intent.id] = replace(
                 intent, status="succeeded", amount_received=amount_to_capture, amount_capturable=0
             )
-            self.replies[idempotency_key] = intent
+            self.replies[idempotency_key], self.reply_requests[idempotency_key] = intent, request
             return intent
 
     def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> PaymentIntent:
         with self._lock:
             self.calls.append(("cancel_payment_intent", idempotency_key))
+            request = ("cancel", payment_intent_id)
+            if idempotency_key in self.replies:
+                return self._replay(idempotency_key, request)
             intent = _found(self.intents, payment_intent_id)
-            if intent.status == "succeeded":
-                raise PaymentIntentUnexpectedState("cannot cancel a succeeded intent")
+            if intent.status not in CANCELABLE:
+                raise PaymentIntentUnexpectedState(f"cannot cancel a {intent.status} intent")
             intent = self.intents[intent.id] = replace(intent, status="canceled", amount_capturable=0)
+            self.replies[idempotency_key], self.reply_requests[idempotency_key] = intent, request
             return intent
 
     def create_refund(
@@ -348,6 +356,7 @@ DECLINES = {
     "pm_card_chargeDeclinedExpiredCard": ("expired_card", "expired_card", "Your card has expired."),
 }
 THREE_DS = {"pm_card_threeDSecure2Required", "pm_card_authenticationRequired"}
+CANCELABLE = {"requires_payment_method", "requires_capture", "requires_confirmation", "requires_action", "processing"}
 
 
 def _intent(

@@ -453,3 +453,40 @@ def test_recent_refunds_lists_the_refunds_created_after_the_cutoff(provider: Pro
     second = provider.gateway.create_refund(intent, 1000, None, {}, idempotency_key=_key("refund"))
     recent = [r.id for r in provider.gateway.recent_refunds(created_after=first.created - 1)]
     assert {first.id, second.id} <= set(recent)
+
+
+# --- more idempotency and state rules -----------------------------------------------------------------
+
+
+def test_a_confirm_key_reused_with_another_card_is_refused_as_our_bug(provider: Provider) -> None:
+    intent = provider.gateway.create_payment_intent(_intent_request(), idempotency_key=_key("intent"))
+    key = _key("confirm")
+    with pytest.raises(PaymentRequired):
+        provider.gateway.confirm_payment_intent(
+            intent.id, payment_method="pm_card_visa_chargeDeclined", idempotency_key=key
+        )
+    with pytest.raises(IdempotencyKeyReused):
+        provider.gateway.confirm_payment_intent(intent.id, payment_method="pm_card_visa", idempotency_key=key)
+    assert provider.gateway.retrieve_payment_intent(intent.id).status == "requires_payment_method"
+
+
+def test_a_capture_key_reused_with_another_amount_is_refused_as_our_bug(provider: Provider) -> None:
+    intent = _confirmed(provider, "pm_card_visa", capture_manually=True)
+    key = _key("capture")
+    provider.gateway.capture_payment_intent(intent.id, amount_to_capture=4000, idempotency_key=key)
+    with pytest.raises(IdempotencyKeyReused):
+        provider.gateway.capture_payment_intent(intent.id, amount_to_capture=4500, idempotency_key=key)
+    assert provider.gateway.retrieve_payment_intent(intent.id).amount_received == 4000
+
+
+def test_a_cancelled_intent_cannot_be_cancelled_again_under_a_new_key(provider: Provider) -> None:
+    intent = _confirmed(provider, "pm_card_visa", capture_manually=True)
+    provider.gateway.cancel_payment_intent(intent.id, idempotency_key=_key("cancel"))
+    with pytest.raises(PaymentIntentUnexpectedState):
+        provider.gateway.cancel_payment_intent(intent.id, idempotency_key=_key("cancel"))
+
+
+def test_an_intent_waiting_for_3ds_can_be_cancelled(provider: Provider) -> None:
+    intent = _confirmed(provider, "pm_card_threeDSecure2Required")
+    canceled = provider.gateway.cancel_payment_intent(intent.id, idempotency_key=_key("cancel"))
+    assert (canceled.status, canceled.amount_received) == ("canceled", 0)
