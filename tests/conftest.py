@@ -79,7 +79,7 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _truncate_all(url: str) -> None:
-    from comptoir.adapters.db.models import Base
+    from comptoir.records.shop import Base
 
     engine = create_engine(url)
     with engine.begin() as conn:

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from comptoir.domain.errors import PaymentRequired
-from comptoir.services.payment_gateway import (
+from comptoir.services.payments.provider import (
     CheckoutRequest,
     CheckoutSession,
     PaymentIntent,

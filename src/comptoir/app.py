@@ -26,8 +26,8 @@ from comptoir.api.routers import auth, catalog, merchant, orders, payments
 from comptoir.api.security_headers import SecurityHeaders
 from comptoir.config import Settings
 from comptoir.services.login_guard import DoorLimits, LoginGuard
-from comptoir.services.notifications import Mailer
-from comptoir.services.payment_gateway import PaymentGateway
+from comptoir.services.messages.notifications import Mailer
+from comptoir.services.payments.provider import PaymentGateway
 from comptoir.services.ports import Clock, PasswordHasher, system_clock
 from comptoir.web import api_docs, pages
 from comptoir.worker import Worker, WorkerSchedule

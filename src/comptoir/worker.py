@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from comptoir.domain.errors import ComptoirError
-from comptoir.services import duplicates, outbox, reconciliation
-from comptoir.services.notifications import Mailer
-from comptoir.services.payment_gateway import PaymentGateway
+from comptoir.services.messages import outbox
+from comptoir.services.messages.notifications import Mailer
 from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.payments import duplicates, reconciliation
+from comptoir.services.payments.provider import PaymentGateway
 from comptoir.services.ports import Clock
 
 log = logging.getLogger("comptoir.worker")

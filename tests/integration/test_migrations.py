@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 import comptoir.adapters.db
 from comptoir.adapters.db.engine import make_engine
 from comptoir.adapters.db.migrate import downgrade, upgrade
-from comptoir.adapters.db.models import Base
+from comptoir.records.shop import Base
 
 
 def _all_tables() -> MetaData:

@@ -9,11 +9,11 @@ from factories import NOW, add_product, add_shop, add_user, order_of, stock_of
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from comptoir.adapters.db.models import Product, User
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.domain.actors import Role
 from comptoir.domain.errors import Conflict
-from comptoir.services.ordering import place_order
+from comptoir.records.shop import Product, User
+from comptoir.services.orders.ordering import place_order
 
 
 def _user(email: str) -> User:

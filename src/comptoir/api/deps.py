@@ -21,8 +21,8 @@ from comptoir.config import Settings
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import Unauthenticated
 from comptoir.services import accounts
-from comptoir.services.payment_gateway import PaymentGateway
 from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.payments.provider import PaymentGateway
 from comptoir.services.ports import Clock, PasswordHasher, UnitOfWork
 from comptoir.services.tokens import TokenIssuer
 

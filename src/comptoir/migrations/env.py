@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from comptoir.adapters.db import attempt_models as _attempt_models  # noqa: F401  (its table in Base.metadata)
-from comptoir.adapters.db import refund_models as _refund_models  # noqa: F401  (its table in Base.metadata)
 from comptoir.adapters.db.engine import make_engine
-from comptoir.adapters.db.models import Base
+from comptoir.records import attempts as _attempt_models  # noqa: F401  (its table in Base.metadata)
+from comptoir.records import refunds as _refund_models  # noqa: F401  (its table in Base.metadata)
+from comptoir.records.shop import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -12,11 +12,11 @@ from decimal import Decimal
 from enum import Enum
 from typing import Final
 
-from comptoir.adapters.db.models import Product, Shop
 from comptoir.domain.actors import Actor, Role
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Forbidden, InvalidInput, NotFound
 from comptoir.domain.money import MILLI, check_amount, quantity_to_milli
+from comptoir.records.shop import Product, Shop
 from comptoir.services.ports import UnitOfWork
 from comptoir.services.views import ProductView, ShopView
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Protocol
 
-from comptoir.adapters.db.models import Order, OrderHistory
-from comptoir.adapters.db.refund_models import RefundRequest
+from comptoir.records.refunds import RefundRequest
+from comptoir.records.shop import Order, OrderHistory
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
 from comptoir.domain.errors import Conflict
+from comptoir.records.payments import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
 from comptoir.services.ports import UnitOfWork
 
 

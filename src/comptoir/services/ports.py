@@ -1,6 +1,6 @@
 """The small Protocols services depend on; adapters implement them, app.py / cli.py wire them.
 
-Repositories hand services the table records of `comptoir.adapters.db.models` (services may read
+Repositories hand services the table records of `comptoir.records.shop` (services may read
 and fill them), but sessions, SQL and hashing stay behind these Protocols. Services never return
 those records to their callers: they build `services.views` inside the transaction.
 """
@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from comptoir.adapters.db.models import Order, Product, Shop, User
+from comptoir.records.shop import Order, Product, Shop, User
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware in UTC. Services take `now` from one of these."""

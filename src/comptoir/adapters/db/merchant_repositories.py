@@ -8,8 +8,8 @@ from collections.abc import Collection
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from comptoir.adapters.db.models import Order, OrderHistory
-from comptoir.adapters.db.refund_models import RefundRequest
+from comptoir.records.refunds import RefundRequest
+from comptoir.records.shop import Order, OrderHistory
 
 
 class SqlMerchantRepository:

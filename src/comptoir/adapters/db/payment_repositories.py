@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from comptoir.adapters.db.models import Shop, ShopMerchant, User
-from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
+from comptoir.records.payments import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
+from comptoir.records.shop import Shop, ShopMerchant, User
 from comptoir.services.payment_ports import AlreadyRecorded, LedgerRow, NewMessage, OrderContacts
 
 _UNSETTLED_ATTEMPTS = ("creating", "open", "processing")

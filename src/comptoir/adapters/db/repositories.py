@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.util import identity_key
 
-from comptoir.adapters.db.models import Order, OrderLine, Product, Shop, ShopMerchant, User
 from comptoir.domain.errors import Conflict
+from comptoir.records.shop import Order, OrderLine, Product, Shop, ShopMerchant, User
 from comptoir.services.ports import LineSummary
 
 _CANCELLABLE_ON_EXPIRY = ("unpaid", "failed")

@@ -29,8 +29,10 @@ from comptoir.api.problems_doc import responses
 from comptoir.api.routers import payments
 from comptoir.api.schemas import Id
 from comptoir.domain.errors import ComptoirError
-from comptoir.services import catalog, checkout, ordering
-from comptoir.services.order_payments import OrderWithPayments, my_order_with_payments, payment_facts
+from comptoir.services import catalog
+from comptoir.services.orders import ordering
+from comptoir.services.orders.payment_facts import OrderWithPayments, my_order_with_payments, payment_facts
+from comptoir.services.payments import checkout
 from comptoir.web import pages
 
 TAG = tag("002")

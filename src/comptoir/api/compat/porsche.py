@@ -26,8 +26,10 @@ from comptoir.api.routers import payments
 from comptoir.api.schemas import MAX_ID
 from comptoir.domain.errors import ComptoirError, InvalidInput
 from comptoir.domain.money import MAX_AMOUNT, Money
-from comptoir.services import accounts, catalog, checkout, ordering
-from comptoir.services.order_payments import my_order_with_payments
+from comptoir.services import accounts, catalog
+from comptoir.services.orders import ordering
+from comptoir.services.orders.payment_facts import my_order_with_payments
+from comptoir.services.payments import checkout
 from comptoir.services.views import OrderView
 from comptoir.web import pages
 

@@ -15,16 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from comptoir.adapters.db.models import Order, OrderLine
-from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import SYSTEM_SUCCESS_PAGE, Actor, Role
 from comptoir.domain.catalog import PaymentMethod, Unit
 from comptoir.domain.errors import Conflict, NotFound
 from comptoir.domain.money import MILLI, milli_to_quantity
 from comptoir.domain.orders import REFUSED_BY_THE_SHOP, OrderStatus, PaymentStatus
-from comptoir.services import card_payments, duplicates, fulfilment, order_state
-from comptoir.services.payment_gateway import CheckoutLine, CheckoutRequest, PaymentGateway
+from comptoir.records.payments import PaymentAttempt
+from comptoir.records.shop import Order, OrderLine
+from comptoir.services.orders import state
 from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.payments import cards, duplicates, fulfilment
+from comptoir.services.payments.provider import CheckoutLine, CheckoutRequest, PaymentGateway
 from comptoir.services.views import HistoryView, OrderView
 
 # Stripe accepts expires_at from 30 minutes to 24 hours after creation; keep a margin for clock skew.
@@ -130,7 +131,7 @@ def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, now: datetime) -> Pay
             kind="checkout_session",
             idempotency_key=f"order:{order.id}:checkout:{number}",
             state="creating",
-            amount=card_payments.authorised_amount(order.total, shop),
+            amount=cards.authorised_amount(order.total, shop),
             expires_at=expires_at,
             created_at=now,
             updated_at=now,
@@ -228,7 +229,7 @@ def refusal_reason(order: OrderView) -> str | None:
 
 
 def _last_cancellation(order: OrderView) -> HistoryView | None:
-    moves = [h for h in order.history if h.axis == order_state.STATUS_AXIS and h.to_value == OrderStatus.CANCELLED]
+    moves = [h for h in order.history if h.axis == state.STATUS_AXIS and h.to_value == OrderStatus.CANCELLED]
     return moves[-1] if moves else None
 
 

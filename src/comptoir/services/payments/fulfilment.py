@@ -19,14 +19,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from comptoir.adapters.db.models import Order
-from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import Actor
 from comptoir.domain.ledger import EntryKind
 from comptoir.domain.orders import OrderStatus, PaymentStatus
-from comptoir.services import notifications, order_state, payments
-from comptoir.services.payment_gateway import CheckoutSession, PaymentIntent
+from comptoir.records.payments import PaymentAttempt
+from comptoir.records.shop import Order
+from comptoir.services.messages import notifications
+from comptoir.services.orders import state
 from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.payments import ledger
+from comptoir.services.payments.provider import CheckoutSession, PaymentIntent
 
 DUPLICATE_PAYMENT = "duplicate_payment"
 PAID_AFTER_CANCELLATION = "paid_after_cancellation"
@@ -75,8 +77,8 @@ def apply_checkout_session(
     if session.payment_status == "paid":
         return _apply_paid(uow, order, attempt, session, actor=actor, now=now)
     if attempt is not None:
-        payments.advance_attempt(attempt, "processing", now)
-    payments.sync_payment_status(
+        ledger.advance_attempt(attempt, "processing", now)
+    ledger.sync_payment_status(
         uow, order, actor=actor, at=now, reason=f"checkout {session.id} completed, payment pending"
     )
     return _result("processing", order)
@@ -90,9 +92,9 @@ def apply_async_payment_failed(
     if order is None:
         return FulfilmentResult("not_ours", session.order_id)
     attempt = _attempt_for(uow, order, session)
-    if attempt is not None and not payments.advance_attempt(attempt, "failed", now):
+    if attempt is not None and not ledger.advance_attempt(attempt, "failed", now):
         return _result("unchanged", order)
-    status = payments.sync_payment_status(
+    status = ledger.sync_payment_status(
         uow, order, actor=actor, at=now, reason=f"checkout {session.id}: delayed payment failed"
     )
     if status is PaymentStatus.FAILED:
@@ -110,7 +112,7 @@ def apply_session_expired(
         return FulfilmentResult("not_ours", session.order_id)
     attempt = _attempt_for(uow, order, session)
     if attempt is not None:
-        payments.advance_attempt(attempt, "expired", now)
+        ledger.advance_attempt(attempt, "expired", now)
     hold_over = order.hold_expires_at is None or order.hold_expires_at <= now
     unpaid = PaymentStatus(order.payment_status) in {PaymentStatus.UNPAID, PaymentStatus.FAILED}
     if (
@@ -119,7 +121,7 @@ def apply_session_expired(
         and hold_over
         and not _other_live_attempt(uow, order, session)
     ):
-        order_state.cancel(uow, order, actor=actor, at=now, reason=f"checkout {session.id} expired unpaid")
+        state.cancel(uow, order, actor=actor, at=now, reason=f"checkout {session.id} expired unpaid")
         return _result("expired", order)
     return _result("unchanged", order)
 
@@ -134,7 +136,7 @@ def _apply_paid(
     now: datetime,
 ) -> FulfilmentResult:
     if attempt is not None:
-        payments.advance_attempt(attempt, "succeeded", now)
+        ledger.advance_attempt(attempt, "succeeded", now)
     return apply_payment_received(
         uow,
         order,
@@ -170,11 +172,11 @@ def apply_authorisation(
     is confirmed with payment `processing` and the shop alerted, once. An authorisation for an order
     cancelled meanwhile is flagged `authorised_after_cancellation` and released after the commit
     (`services.duplicates`)."""
-    if not payments.advance_attempt(attempt, "authorized", now):
+    if not ledger.advance_attempt(attempt, "authorized", now):
         return _result("unchanged", order)
-    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference}: card authorised")
+    ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference}: card authorised")
     if order.status == OrderStatus.CANCELLED.value:
-        payments.flag_for_review(
+        ledger.flag_for_review(
             uow,
             order,
             code=AUTHORISED_AFTER_CANCELLATION,
@@ -183,7 +185,7 @@ def apply_authorisation(
             at=now,
         )
         return _result("processing", order, refund_due=True)
-    payments.confirm_if_pending(order, actor=actor, at=now, reason=f"card authorised ({reference})")
+    ledger.confirm_if_pending(order, actor=actor, at=now, reason=f"card authorised ({reference})")
     notifications.queue_merchant_alert(uow, order, at=now, headline="New order (card authorised)")
     return _result("processing", order)
 
@@ -199,7 +201,7 @@ def apply_intent_succeeded(
         return FulfilmentResult("not_ours", order_id)
     amount, currency = intent.get("amount_received") or intent.get("amount"), str(intent.get("currency", "")).upper()
     if amount != order.total or currency != order.currency:
-        payments.flag_for_review(
+        ledger.flag_for_review(
             uow,
             order,
             code="intent_mismatch",
@@ -213,7 +215,7 @@ def apply_intent_succeeded(
         return _result("mismatch", order)
     attempt = uow.payments.attempt_by_provider_id(str(intent["id"]))
     if attempt is not None:
-        payments.advance_attempt(attempt, "succeeded", now)
+        ledger.advance_attempt(attempt, "succeeded", now)
     return apply_payment_received(
         uow,
         order,
@@ -235,9 +237,9 @@ def apply_intent_failed(
         return FulfilmentResult("unchanged", (intent.get("metadata") or {}).get("order_id"))
     order = uow.orders.get_for_update(attempt.order_id)
     assert order is not None, "an attempt always belongs to an order"
-    if not payments.advance_attempt(attempt, "failed", now):
+    if not ledger.advance_attempt(attempt, "failed", now):
         return _result("unchanged", order)
-    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"payment {intent['id']} failed")
+    ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"payment {intent['id']} failed")
     return _result("failed", order)
 
 
@@ -266,11 +268,11 @@ def apply_intent_canceled(
     if attempt is None:
         return _result("unchanged", order)
     was_authorised = attempt.state == "authorized"
-    if not payments.advance_attempt(attempt, "canceled", now):
+    if not ledger.advance_attempt(attempt, "canceled", now):
         return _result("unchanged", order)
-    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"payment {intent_id} canceled")
+    ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"payment {intent_id} canceled")
     if was_authorised and order.status not in {OrderStatus.CANCELLED.value, OrderStatus.COMPLETED.value}:
-        payments.flag_for_review(
+        ledger.flag_for_review(
             uow,
             order,
             code="authorisation_canceled",
@@ -315,7 +317,7 @@ def apply_payment_received(
     refunds both outside this transaction (the caller after commit, or the worker), with a
     deterministic key so each is refunded once.
     """
-    recorded = payments.record_entry(
+    recorded = ledger.record_entry(
         uow,
         order,
         EntryKind.PAYMENT,
@@ -327,10 +329,10 @@ def apply_payment_received(
     )
     if not recorded:
         return _result("unchanged", order)
-    ledger = uow.payments.ledger(order.id)
-    earlier = [e for e in ledger if e.kind == EntryKind.PAYMENT.value and e.external_id != external_id]
+    entries = uow.payments.ledger(order.id)
+    earlier = [e for e in entries if e.kind == EntryKind.PAYMENT.value and e.external_id != external_id]
     if earlier:
-        payments.flag_for_review(
+        ledger.flag_for_review(
             uow,
             order,
             code=DUPLICATE_PAYMENT,
@@ -338,11 +340,11 @@ def apply_payment_received(
             reference=external_id,
             at=now,
         )
-        payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid twice", ledger=ledger)
+        ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid twice", ledger=entries)
         return _result("duplicate", order, refund_due=True)
-    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid", ledger=ledger)
+    ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid", ledger=entries)
     if order.status == OrderStatus.CANCELLED.value:
-        payments.flag_for_review(
+        ledger.flag_for_review(
             uow,
             order,
             code=PAID_AFTER_CANCELLATION,
@@ -351,7 +353,7 @@ def apply_payment_received(
             at=now,
         )
         return _result("paid", order, refund_due=True)
-    payments.confirm_if_pending(order, actor=actor, at=now, reason=f"paid ({reference})")
+    ledger.confirm_if_pending(order, actor=actor, at=now, reason=f"paid ({reference})")
     notifications.queue_paid_order(uow, order, at=now)
     return _result("paid", order)
 
@@ -377,7 +379,7 @@ def _matches(
         problems.append(f"currency {session.currency} != {order.currency}")
     if not problems:
         return True
-    payments.flag_for_review(
+    ledger.flag_for_review(
         uow, order, code="checkout_mismatch", detail="; ".join(problems), reference=session.id, at=now
     )
     return False

@@ -29,17 +29,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from comptoir.adapters.db.models import Order
-from comptoir.adapters.db.refund_models import RefundRequest
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import Conflict, InvalidInput, UpstreamUnavailable
 from comptoir.domain.ledger import EntryKind
 from comptoir.domain.money import line_total, milli_to_quantity, quantity_to_milli
 from comptoir.domain.orders import REFUSED_BY_THE_SHOP, OrderStatus
-from comptoir.services import duplicates, notifications, order_state, payment_paths, payments, refunds
-from comptoir.services.merchant import MerchantOrderView, merchant_order, order_view
+from comptoir.records.refunds import RefundRequest
+from comptoir.records.shop import Order
+from comptoir.services.merchant.workflow import MerchantOrderView, merchant_order, order_view
 from comptoir.services.merchant_ports import MerchantUnitOfWork
-from comptoir.services.payment_gateway import PaymentGateway
+from comptoir.services.messages import notifications
+from comptoir.services.orders import state
+from comptoir.services.payments import duplicates, ledger, paths, refunds
+from comptoir.services.payments.provider import PaymentGateway
 
 STALE_AFTER = timedelta(minutes=2)
 """A reserved refund older than this with no stored answer is re-sent (longer than the SDK's
@@ -116,14 +118,14 @@ def refuse(
     _catch_up(uow, gateway, actor, order_id, now)
     with uow:
         order = _refusable(uow, actor, order_id)
-        paths = [] if order.status == OrderStatus.CANCELLED.value else payment_paths.open_paths(uow, order)
+        to_close = [] if order.status == OrderStatus.CANCELLED.value else paths.open_paths(uow, order)
     # Before the order is cancelled, nothing may be left open to pay it; a path that turns out paid
     # is recorded here, so the refund below covers it.
-    payment_paths.close_payment_paths(uow, gateway, paths, actor=actor, now=now)
+    paths.close_payment_paths(uow, gateway, to_close, actor=actor, now=now)
     with uow:
         order = _refusable(uow, actor, order_id)
         if order.status != OrderStatus.CANCELLED.value:
-            order_state.cancel(uow, order, actor=actor, at=now, reason=f"{REFUSED_BY_THE_SHOP}{reason}")
+            state.cancel(uow, order, actor=actor, at=now, reason=f"{REFUSED_BY_THE_SHOP}{reason}")
         call = None
         earlier = uow.merchant.refund_request(_refuse_key(order.id))
         available = _available(uow, order)
@@ -167,7 +169,7 @@ def _refuse_key(order_id: str) -> str:
 def _available(uow: MerchantUnitOfWork, order: Order) -> int:
     """Refundable now: the ledger's net payment minus refunds asked for but not yet answered."""
     in_flight = sum(r.amount for r in uow.merchant.refund_requests(order.id) if r.state == "creating")
-    return payments.refundable_amount(uow, order.id) - in_flight
+    return ledger.refundable_amount(uow, order.id) - in_flight
 
 
 def _lines_amount(
@@ -255,10 +257,10 @@ def _reserve(
     # Cash back at the counter: no provider, recorded now.
     request.state = "created"
     request.provider_status = "succeeded"
-    payments.record_entry(
+    ledger.record_entry(
         uow, order, EntryKind.REFUND, amount=amount, external_id=key, source="merchant", at=now, reason=reason
     )
-    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"refunded at the counter: {reason}")
+    ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"refunded at the counter: {reason}")
     return None
 
 
@@ -364,8 +366,8 @@ def _cancel_authorisation(
         attempt = next((a for a in uow.payments.attempts(order_id) if a.id == attempt_id), None)
         assert order is not None and attempt is not None
         if intent.status == "canceled":
-            payments.advance_attempt(attempt, "canceled", now)
-            payments.sync_payment_status(uow, order, actor=actor, at=now, reason="card authorisation released")
+            ledger.advance_attempt(attempt, "canceled", now)
+            ledger.sync_payment_status(uow, order, actor=actor, at=now, reason="card authorisation released")
             notifications.queue_authorisation_released(uow, order, at=now)
         else:
             duplicates.flag_hold_not_released(uow, order, intent, at=now)

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import deque
 from datetime import datetime
 
-from comptoir.adapters.db.models import Order
-from comptoir.adapters.db.payment_models import OrderReview, PaymentAttempt
 from comptoir.domain.actors import Actor
 from comptoir.domain.ledger import Attempt, Entry, EntryKind, balance, derive_status
 from comptoir.domain.orders import PAYMENT_TRANSITIONS, OrderStatus, PaymentStatus
-from comptoir.services import order_state
+from comptoir.records.payments import OrderReview, PaymentAttempt
+from comptoir.records.shop import Order
+from comptoir.services.orders import state
 from comptoir.services.payment_ports import LedgerRow, PaymentUnitOfWork
 
 # Attempt states only move forward along this ranking (a late "processing" never undoes "succeeded").
@@ -115,7 +115,7 @@ def sync_payment_status(
     if target is current:
         return current
     for step in _path(current, target):
-        order_state.change_payment_status(order, step, actor=actor, at=at, reason=reason)
+        state.change_payment_status(order, step, actor=actor, at=at, reason=reason)
     return PaymentStatus(order.payment_status)
 
 
@@ -138,7 +138,7 @@ def flag_for_review(
 def confirm_if_pending(order: Order, *, actor: Actor | str, at: datetime, reason: str) -> bool:
     if order.status != OrderStatus.PENDING.value:
         return False
-    order_state.change_status(order, OrderStatus.CONFIRMED, actor=actor, at=at, reason=reason)
+    state.change_status(order, OrderStatus.CONFIRMED, actor=actor, at=at, reason=reason)
     return True
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import NotFound
 from comptoir.domain.ledger import EntryKind
-from comptoir.services import ordering
+from comptoir.services.orders import ordering
 from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.views import OrderView
 

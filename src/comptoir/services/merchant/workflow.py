@@ -17,15 +17,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from comptoir.adapters.db.models import Order
 from comptoir.domain.actors import Actor, Role
 from comptoir.domain.catalog import PaymentMethod
 from comptoir.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from comptoir.domain.ledger import EntryKind, balance
 from comptoir.domain.orders import OrderStatus, PaymentStatus
-from comptoir.services import capture, notifications, order_state, payments
+from comptoir.records.shop import Order
 from comptoir.services.merchant_ports import MerchantUnitOfWork
-from comptoir.services.payment_gateway import PaymentGateway
+from comptoir.services.messages import notifications
+from comptoir.services.orders import state
+from comptoir.services.payments import capture, ledger
+from comptoir.services.payments.provider import PaymentGateway
 from comptoir.services.views import OrderView
 
 MAX_PAGE = 100
@@ -116,7 +118,7 @@ def mark_ready(
     with uow:
         order = merchant_order(uow, actor, order_id, lock=True)
         if order.status != OrderStatus.READY.value:
-            order_state.change_status(order, OrderStatus.READY, actor=actor, at=now, reason="ready for pickup")
+            state.change_status(order, OrderStatus.READY, actor=actor, at=now, reason="ready for pickup")
             notifications.queue_ready_for_pickup(uow, order, at=now)
         view = order_view(uow, order)
         uow.commit()
@@ -180,7 +182,7 @@ def collect_payment(
                 expected=order.total,
                 received=amount,
             )
-        payments.record_entry(
+        ledger.record_entry(
             uow,
             order,
             EntryKind.PAYMENT,
@@ -190,7 +192,7 @@ def collect_payment(
             at=now,
             reason=f"paid at pickup ({counter.value}), taken by {actor.label}",
         )
-        payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"paid at pickup ({counter.value})")
+        ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"paid at pickup ({counter.value})")
         _hand_over(order, actor, now, reason=f"collected, paid at the counter ({counter.value})")
         notifications.queue_counter_receipt(uow, order, method=counter.value, at=now)
         view = order_view(uow, order)
@@ -222,7 +224,7 @@ def merchant_order(uow: MerchantUnitOfWork, actor: Actor, order_id: str, *, lock
 
 def order_view(uow: MerchantUnitOfWork, order: Order) -> MerchantOrderView:
     entries = uow.payments.ledger(order.id)
-    bal = balance(payments.ledger_entries(uow, order.id))
+    bal = balance(ledger.ledger_entries(uow, order.id))
     counted = {e.external_id for e in entries if e.kind == EntryKind.REFUND.value}
     reversed_ = {e.external_id for e in entries if e.kind == EntryKind.REFUND_REVERSAL.value}
     refunds = tuple(
@@ -257,10 +259,10 @@ def order_view(uow: MerchantUnitOfWork, order: Order) -> MerchantOrderView:
 def _hand_over(order: Order, actor: Actor, now: datetime, *, reason: str) -> None:
     """To completed along the legal path (a pay-at-pickup order may be collected before it was
     marked ready; the history then shows both steps)."""
-    payments.confirm_if_pending(order, actor=actor, at=now, reason=reason)
+    ledger.confirm_if_pending(order, actor=actor, at=now, reason=reason)
     if order.status == OrderStatus.CONFIRMED.value:
-        order_state.change_status(order, OrderStatus.READY, actor=actor, at=now, reason=reason)
-    order_state.change_status(order, OrderStatus.COMPLETED, actor=actor, at=now, reason=reason)
+        state.change_status(order, OrderStatus.READY, actor=actor, at=now, reason=reason)
+    state.change_status(order, OrderStatus.COMPLETED, actor=actor, at=now, reason=reason)
 
 
 def _slug(uow: MerchantUnitOfWork, shop_id: int) -> str:

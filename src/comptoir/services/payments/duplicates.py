@@ -35,14 +35,19 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from comptoir.adapters.db.models import Order
-from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.errors import Conflict
 from comptoir.domain.ledger import EntryKind
-from comptoir.services import fulfilment, notifications, payments, refunds
-from comptoir.services.fulfilment import AUTHORISED_AFTER_CANCELLATION, DUPLICATE_PAYMENT, PAID_AFTER_CANCELLATION
-from comptoir.services.payment_gateway import PaymentGateway, PaymentIntent, PaymentIntentUnexpectedState
+from comptoir.records.payments import PaymentAttempt
+from comptoir.records.shop import Order
+from comptoir.services.messages import notifications
 from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.payments import fulfilment, ledger, refunds
+from comptoir.services.payments.fulfilment import (
+    AUTHORISED_AFTER_CANCELLATION,
+    DUPLICATE_PAYMENT,
+    PAID_AFTER_CANCELLATION,
+)
+from comptoir.services.payments.provider import PaymentGateway, PaymentIntent, PaymentIntentUnexpectedState
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +189,7 @@ def release_hold(gateway: PaymentGateway, provider_id: str, *, idempotency_key: 
 
 def flag_hold_not_released(uow: PaymentUnitOfWork, order: Order, intent: PaymentIntent, *, at: datetime) -> None:
     """A hold that should have been released and was not: a person looks (inside the caller's transaction)."""
-    payments.flag_for_review(
+    ledger.flag_for_review(
         uow,
         order,
         code="authorisation_not_released",

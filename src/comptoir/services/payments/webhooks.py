@@ -17,12 +17,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from comptoir.adapters.db.payment_models import ReceivedEvent
 from comptoir.domain.actors import SYSTEM_WEBHOOK
 from comptoir.domain.errors import ComptoirError, UpstreamUnavailable
-from comptoir.services import fulfilment, refunds
-from comptoir.services.payment_gateway import CheckoutSession, PaymentGateway, PaymentIntent, Refund, WebhookEvent
+from comptoir.records.payments import ReceivedEvent
 from comptoir.services.payment_ports import AlreadyRecorded, PaymentUnitOfWork
+from comptoir.services.payments import fulfilment, refunds
+from comptoir.services.payments.provider import CheckoutSession, PaymentGateway, PaymentIntent, Refund, WebhookEvent
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from comptoir.services.notifications import Mailer
+from comptoir.services.messages.notifications import Mailer
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
 log = logging.getLogger(__name__)

@@ -35,21 +35,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from comptoir.adapters.db.models import Order, Shop
-from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import Actor, Role
 from comptoir.domain.catalog import PaymentMethod
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound, PaymentRequired
 from comptoir.domain.orders import OrderStatus, PaymentStatus
 from comptoir.domain.payment_messages import customer_message
-from comptoir.services import payment_paths
-from comptoir.services.payment_gateway import (
+from comptoir.records.payments import PaymentAttempt
+from comptoir.records.shop import Order, Shop
+from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.payments import paths
+from comptoir.services.payments.provider import (
     PaymentGateway,
     PaymentIntent,
     PaymentIntentRequest,
     PaymentIntentUnexpectedState,
 )
-from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.views import OrderView
 
 KIND = "payment_intent"
@@ -107,8 +107,8 @@ def _pay_with_card(
         if already is not None:
             return already
         _check_payable(order, now)
-        sessions = payment_paths.open_paths(uow, order, kinds=frozenset({payment_paths.SESSION}))
-    payment_paths.close_payment_paths(uow, gateway, sessions, actor=ACTOR, now=now)
+        sessions = paths.open_paths(uow, order, kinds=frozenset({paths.SESSION}))
+    paths.close_payment_paths(uow, gateway, sessions, actor=ACTOR, now=now)
 
     with uow:
         order = _owned_order(uow, actor, order_id)
@@ -177,7 +177,7 @@ def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, shop: Shop, now: date
 def _remember_intent(uow: PaymentUnitOfWork, order_id: str, key: str, provider_id: str) -> None:
     with uow:
         uow.orders.get_for_update(order_id)
-        attempt = payment_paths.attempt_by_key(uow, order_id, key)
+        attempt = paths.attempt_by_key(uow, order_id, key)
         if attempt.provider_id is None:
             attempt.provider_id = provider_id
             uow.commit()
@@ -236,7 +236,7 @@ def _record_outcome(
     uow: PaymentUnitOfWork, gateway: PaymentGateway, order_id: str, key: str, intent: PaymentIntent, now: datetime
 ) -> PayResult:
     """Apply the intent's state to the order (forward only) and answer the browser."""
-    return _answer(intent, payment_paths.record_intent(uow, gateway, order_id, key, intent, actor=ACTOR, now=now))
+    return _answer(intent, paths.record_intent(uow, gateway, order_id, key, intent, actor=ACTOR, now=now))
 
 
 def _answer(intent: PaymentIntent, view: OrderView) -> PayResult:
@@ -287,7 +287,7 @@ def _already_paid_here(uow: PaymentUnitOfWork, order: Order) -> PayResult | None
     paid_by = {e.external_id for e in uow.payments.ledger(order.id) if e.kind == "payment"}
     for attempt in uow.payments.attempts(order.id):
         if attempt.kind == KIND and attempt.provider_id in paid_by:
-            return PayResult("succeeded", payment_paths.order_view(uow, order), attempt.provider_id)
+            return PayResult("succeeded", paths.order_view(uow, order), attempt.provider_id)
     return None
 
 

@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 
 from comptoir.domain.actors import SYSTEM_RECONCILER
 from comptoir.domain.errors import ComptoirError
-from comptoir.services import fulfilment, ordering, payment_paths, refunds
-from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState, Refund
+from comptoir.services.orders import ordering
 from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.payments import fulfilment, paths, refunds
+from comptoir.services.payments.provider import PaymentGateway, PaymentIntentUnexpectedState, Refund
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ def _settle_intents(
                     intent = gateway.cancel_payment_intent(intent_id, idempotency_key=f"{key}:cancel")
                 except PaymentIntentUnexpectedState:
                     intent = gateway.retrieve_payment_intent(intent_id)
-            payment_paths.record_intent(uow, gateway, order_id, key, intent, actor=SYSTEM_RECONCILER, now=now)
+            paths.record_intent(uow, gateway, order_id, key, intent, actor=SYSTEM_RECONCILER, now=now)
         except ComptoirError as exc:
             errors.append(f"{order_id}: {exc.detail}")
             continue

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from comptoir.adapters.db.models import Order, OrderLine, Product, Shop
 from comptoir.domain.actors import SYSTEM_EXPIRY, Actor
 from comptoir.domain.catalog import PaymentMethod, Unit, check_quantity
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound
@@ -26,9 +25,12 @@ from comptoir.domain.orders import (
     check_total,
     is_cancellable_by_customer,
 )
-from comptoir.services import notifications, order_state, payment_paths
-from comptoir.services.payment_gateway import PaymentGateway
+from comptoir.records.shop import Order, OrderLine, Product, Shop
+from comptoir.services.messages import notifications
+from comptoir.services.orders import state
 from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.payments import paths
+from comptoir.services.payments.provider import PaymentGateway
 from comptoir.services.ports import UnitOfWork
 from comptoir.services.views import OrderView
 
@@ -127,7 +129,7 @@ def place_order(
             )
             for position, line in enumerate(priced, start=1)
         ]
-        order_state.record_creation(order, actor, now)
+        state.record_creation(order, actor, now)
         uow.orders.add(order)
         if method is PaymentMethod.ON_PICKUP:
             _confirm_pickup_order(uow, order, actor, now)
@@ -140,7 +142,7 @@ def _confirm_pickup_order(uow: PaymentUnitOfWork, order: Order, actor: Actor, no
     """Pay at pickup: nothing to wait for online, so the order is confirmed at once (by the customer
     who placed it) and the shop's merchants are alerted in the same transaction (seed 002: "le
     boucher reçoit l'alerte commande immédiatement"). The merchant refuses it or prepares it."""
-    order_state.change_status(
+    state.change_status(
         order, OrderStatus.CONFIRMED, actor=actor, at=now, reason="pay at pickup: confirmed without online payment"
     )
     notifications.queue_pickup_order(uow, order, at=now)
@@ -181,21 +183,21 @@ def cancel_order(
     _require_aware(now)
     with uow:
         order = _own_order(uow, actor, order_id, lock=True)
-        paths = [] if order.status == OrderStatus.CANCELLED.value else _cancellable_paths(uow, order)
-    payment_paths.close_payment_paths(uow, gateway, paths, actor=actor, now=now)
+        to_close = [] if order.status == OrderStatus.CANCELLED.value else _cancellable_paths(uow, order)
+    paths.close_payment_paths(uow, gateway, to_close, actor=actor, now=now)
     with uow:
         order = _own_order(uow, actor, order_id, lock=True)
         if order.status != OrderStatus.CANCELLED.value:
             _check_cancellable(order)
-            order_state.cancel(uow, order, actor=actor, at=now, reason=reason or "cancelled by customer")
+            state.cancel(uow, order, actor=actor, at=now, reason=reason or "cancelled by customer")
         view = OrderView.of(order, _shop_slugs(uow, {order.shop_id})[order.shop_id])
         uow.commit()
         return view
 
 
-def _cancellable_paths(uow: PaymentUnitOfWork, order: Order) -> list[payment_paths.PaymentPath]:
+def _cancellable_paths(uow: PaymentUnitOfWork, order: Order) -> list[paths.PaymentPath]:
     _check_cancellable(order)
-    return payment_paths.open_paths(uow, order)
+    return paths.open_paths(uow, order)
 
 
 def _check_cancellable(order: Order) -> None:
@@ -237,8 +239,8 @@ def release_expired_holds(
             order = uow.orders.get_for_update(order_id)
             if order is None or not _hold_expired(order, now) or _payment_on_its_way(uow, order):
                 continue
-            paths = payment_paths.open_paths(uow, order)
-        payment_paths.close_payment_paths(uow, gateway, paths, actor=actor, now=now)
+            to_close = paths.open_paths(uow, order)
+        paths.close_payment_paths(uow, gateway, to_close, actor=actor, now=now)
         with uow:
             order = uow.orders.get_for_update(order_id)
             if order is not None and order.status == OrderStatus.CANCELLED.value:
@@ -246,7 +248,7 @@ def release_expired_holds(
                 continue
             if order is None or not _hold_expired(order, now) or _payment_on_its_way(uow, order):
                 continue
-            order_state.cancel(uow, order, actor=actor, at=now, reason="stock hold expired before payment")
+            state.cancel(uow, order, actor=actor, at=now, reason="stock hold expired before payment")
             uow.commit()
         cancelled.append(order_id)
     return cancelled

@@ -230,4 +230,4 @@ _HISTORY_INSERT = _HISTORY.insert()
 
 # The payment side's tables live in their own module; importing it here keeps `Base.metadata`
 # complete for Alembic and for anything that only imports this module.
-from comptoir.adapters.db import payment_models as _payment_models  # noqa: E402,F401
+from comptoir.records import payments as _payment_models  # noqa: E402,F401

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from comptoir.adapters.db.models import Order
 from comptoir.domain.actors import Actor
 from comptoir.domain.orders import (
     OrderStatus,
@@ -17,6 +16,7 @@ from comptoir.domain.orders import (
     check_order_transition,
     check_payment_transition,
 )
+from comptoir.records.shop import Order
 from comptoir.services.ports import UnitOfWork
 
 STATUS_AXIS = "status"

@@ -17,13 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from comptoir.adapters.db.models import Order
-from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import ComptoirError
-from comptoir.services import duplicates, fulfilment, payments
-from comptoir.services.payment_gateway import PaymentGateway, PaymentIntent, PaymentIntentUnexpectedState
+from comptoir.records.payments import PaymentAttempt
+from comptoir.records.shop import Order
 from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.payments import duplicates, fulfilment, ledger
+from comptoir.services.payments.provider import PaymentGateway, PaymentIntent, PaymentIntentUnexpectedState
 from comptoir.services.views import OrderView
 
 SESSION = "checkout_session"
@@ -128,7 +128,7 @@ def record_intent(
         reason = f"payment {intent.id}"
         status = intent.status
         if status == "succeeded":
-            payments.advance_attempt(attempt, "succeeded", now)
+            ledger.advance_attempt(attempt, "succeeded", now)
             result = fulfilment.apply_payment_received(
                 uow, order, amount=intent.amount_received, external_id=intent.id, reference=reason, actor=actor, now=now
             )
@@ -137,16 +137,16 @@ def record_intent(
             result = fulfilment.apply_authorisation(uow, order, attempt, reference=reason, actor=actor, now=now)
             refund_due = result.refund_due
         elif status == "requires_action":
-            payments.advance_attempt(attempt, "open", now)
+            ledger.advance_attempt(attempt, "open", now)
         elif status == "processing":
-            payments.advance_attempt(attempt, "processing", now)
-            payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} processing")
+            ledger.advance_attempt(attempt, "processing", now)
+            ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} processing")
         elif status == "canceled":
-            payments.advance_attempt(attempt, "canceled", now)
-            payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} canceled")
+            ledger.advance_attempt(attempt, "canceled", now)
+            ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} canceled")
         elif status == "requires_payment_method" and intent.error_code:
-            payments.advance_attempt(attempt, "failed", now)
-            payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} declined")
+            ledger.advance_attempt(attempt, "failed", now)
+            ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} declined")
         view = order_view(uow, order)
         uow.commit()
     if refund_due:  # money the order is not owed, or a hold on a card for a cancelled order: give it back now

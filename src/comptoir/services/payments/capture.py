@@ -20,15 +20,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from comptoir.adapters.db.models import Order
-from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import Actor
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound
 from comptoir.domain.money import MILLI, line_total, quantity_to_milli
-from comptoir.services import fulfilment, payments
-from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState
+from comptoir.records.payments import PaymentAttempt
+from comptoir.records.shop import Order
 from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.payments import fulfilment, ledger
+from comptoir.services.payments.provider import PaymentGateway, PaymentIntentUnexpectedState
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,7 @@ def capture_weighed(
         assert order is not None
         attempt = next((a for a in uow.payments.attempts(order_id) if a.id == attempt_id), None)
         if attempt is not None:
-            payments.advance_attempt(attempt, "succeeded", now)
+            ledger.advance_attempt(attempt, "succeeded", now)
         fulfilment.apply_payment_received(
             uow,
             order,
@@ -179,7 +179,7 @@ def _follow_weight(uow: PaymentUnitOfWork, order: Order, product_id: int, delta:
     if delta < 0:
         uow.products.return_stock(product_id, -delta)
     elif not uow.products.take_stock(product_id, delta):
-        payments.flag_for_review(
+        ledger.flag_for_review(
             uow,
             order,
             code="weighed_beyond_stock",

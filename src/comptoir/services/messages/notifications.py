@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from comptoir.adapters.db.models import Order
 from comptoir.domain.money import Money, milli_to_quantity
+from comptoir.records.shop import Order
 from comptoir.services.payment_ports import NewMessage, PaymentUnitOfWork
 
 
