@@ -5,12 +5,10 @@ from __future__ import annotations
 from alembic import context
 
 from comptoir.adapters.db.engine import make_engine
-from comptoir.records import attempts as _attempt_models  # noqa: F401  (its table in Base.metadata)
-from comptoir.records import refunds as _refund_models  # noqa: F401  (its table in Base.metadata)
-from comptoir.records.shop import Base
+from comptoir.records.metadata import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations_offline() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from comptoir.records.shop import Base, utcnow
+from comptoir.records.base import Base, utcnow
 
 
 class RefundRequest(Base):
