@@ -25,9 +25,9 @@ from comptoir.domain.actors import SYSTEM_WEBHOOK, Role
 from comptoir.records.payments import OutboxMessage
 from comptoir.services.messages import notifications, outbox
 from comptoir.services.orders import ordering
-from comptoir.services.payment_ports import NewMessage
 from comptoir.services.payments import checkout, fulfilment
 from comptoir.services.payments.checkout import CheckoutUrls
+from comptoir.services.ports import NewMessage
 from comptoir.worker import Worker, WorkerSchedule
 from tests.factories import NOW, add_product, add_shop, add_user, order_of
 from tests.fakes import FakeGateway

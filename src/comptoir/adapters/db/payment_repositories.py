@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from comptoir.records.payments import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
 from comptoir.records.shop import Shop, ShopMerchant, User
-from comptoir.services.payment_ports import AlreadyRecorded, LedgerRow, NewMessage, OrderContacts
+from comptoir.services.ports import AlreadyRecorded, LedgerRow, NewMessage, OrderContacts
 
 _UNSETTLED_ATTEMPTS = ("creating", "open", "processing")
 _ATTEMPTS_OF_ORDER = (

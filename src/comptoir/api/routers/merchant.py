@@ -28,7 +28,7 @@ from comptoir.domain.errors import ComptoirError, InvalidInput
 from comptoir.domain.orders import OrderStatus
 from comptoir.services import accounts
 from comptoir.services.merchant import feed, refunds, workflow
-from comptoir.services.merchant_ports import MerchantUnitOfWork
+from comptoir.services.ports import UnitOfWork
 
 router = APIRouter(tags=["merchant"])
 
@@ -40,12 +40,12 @@ STREAM_SECONDS = 300.0
 A stopping server ends every stream within one poll (`app.state.stopping`)."""
 
 
-def get_merchant_uow(request: Request) -> MerchantUnitOfWork:
-    uow: MerchantUnitOfWork = get_payment_uow(request)  # type: ignore[assignment]
+def get_merchant_uow(request: Request) -> UnitOfWork:
+    uow: UnitOfWork = get_payment_uow(request)  # type: ignore[assignment]
     return uow
 
 
-MerchantUow = Annotated[MerchantUnitOfWork, Depends(get_merchant_uow)]
+MerchantUow = Annotated[UnitOfWork, Depends(get_merchant_uow)]
 
 
 ORDER_LIST_FILTERS = frozenset({"status", "limit", "before"})
@@ -219,7 +219,7 @@ def _stream_token(authorization: str | None, access_token: str | None) -> str:
     return bearer_token(authorization)
 
 
-def _actor(uow: MerchantUnitOfWork, tokens: Tokens, token: str) -> Actor:
+def _actor(uow: UnitOfWork, tokens: Tokens, token: str) -> Actor:
     return accounts.actor_for(uow, tokens.verify(token))
 
 
@@ -236,7 +236,7 @@ def _last_event_id(value: str | None) -> int | None:
 
 async def _stream(
     request: Request,
-    uow: MerchantUnitOfWork,
+    uow: UnitOfWork,
     tokens: Tokens,
     token: str,
     actor: Actor,

@@ -20,7 +20,7 @@ from comptoir.domain.actors import Actor
 from comptoir.domain.catalog import PaymentMethod
 from comptoir.records.shop import Order, OrderHistory
 from comptoir.services.merchant import workflow
-from comptoir.services.merchant_ports import MerchantUnitOfWork
+from comptoir.services.ports import UnitOfWork
 
 WINDOW = 100
 BATCH = 200
@@ -46,7 +46,7 @@ class EventCursor:
         return max(self.seen, default=self.floor)
 
 
-def open_cursor(uow: MerchantUnitOfWork, actor: Actor, *, last_event_id: int | None) -> EventCursor:
+def open_cursor(uow: UnitOfWork, actor: Actor, *, last_event_id: int | None) -> EventCursor:
     """Resume after `last_event_id`, or start with what happens from now on. Refuses non-merchants."""
     workflow.shops_of(actor)
     if last_event_id is not None:
@@ -55,7 +55,7 @@ def open_cursor(uow: MerchantUnitOfWork, actor: Actor, *, last_event_id: int | N
         return EventCursor(floor=uow.merchant.last_history_id())
 
 
-def read_events(uow: MerchantUnitOfWork, actor: Actor, cursor: EventCursor) -> list[MerchantEvent]:
+def read_events(uow: UnitOfWork, actor: Actor, cursor: EventCursor) -> list[MerchantEvent]:
     """The events since the cursor (which moves past them), oldest first."""
     shop_ids = workflow.shops_of(actor)
     with uow:

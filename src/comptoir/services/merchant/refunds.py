@@ -37,11 +37,11 @@ from comptoir.domain.orders import REFUSED_BY_THE_SHOP, OrderStatus
 from comptoir.records.refunds import RefundRequest
 from comptoir.records.shop import Order
 from comptoir.services.merchant.workflow import MerchantOrderView, merchant_order, order_view
-from comptoir.services.merchant_ports import MerchantUnitOfWork
 from comptoir.services.messages import notifications
 from comptoir.services.orders import state
 from comptoir.services.payments import duplicates, ledger, paths, refunds
 from comptoir.services.payments.provider import PaymentGateway
+from comptoir.services.ports import UnitOfWork
 
 STALE_AFTER = timedelta(minutes=2)
 """A reserved refund older than this with no stored answer is re-sent (longer than the SDK's
@@ -78,7 +78,7 @@ class _Call:
 
 
 def refund(
-    uow: MerchantUnitOfWork,
+    uow: UnitOfWork,
     gateway: PaymentGateway,
     actor: Actor,
     order_id: str,
@@ -109,7 +109,7 @@ def refund(
 
 
 def refuse(
-    uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, *, reason: str, now: datetime
+    uow: UnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, *, reason: str, now: datetime
 ) -> MerchantOrderView:
     """The shop cannot fulfil the order: cancelled, stock released, the customer told, and whatever
     was paid refunded in full (or a card authorisation cancelled). Refusing again finishes what an
@@ -148,7 +148,7 @@ def refuse(
     return view
 
 
-def _refusable(uow: MerchantUnitOfWork, actor: Actor, order_id: str) -> Order:
+def _refusable(uow: UnitOfWork, actor: Actor, order_id: str) -> Order:
     order = merchant_order(uow, actor, order_id, lock=True)
     if order.status == OrderStatus.COMPLETED.value:
         raise Conflict(f"order {order.number} was already handed over; refund it instead", code="order_completed")
@@ -166,15 +166,13 @@ def _refuse_key(order_id: str) -> str:
     return f"order:{order_id}:refund:refuse"
 
 
-def _available(uow: MerchantUnitOfWork, order: Order) -> int:
+def _available(uow: UnitOfWork, order: Order) -> int:
     """Refundable now: the ledger's net payment minus refunds asked for but not yet answered."""
     in_flight = sum(r.amount for r in uow.merchant.refund_requests(order.id) if r.state == "creating")
     return ledger.refundable_amount(uow, order.id) - in_flight
 
 
-def _lines_amount(
-    uow: MerchantUnitOfWork, order: Order, requested: Sequence[RefundLine]
-) -> tuple[int, list[dict[str, int]]]:
+def _lines_amount(uow: UnitOfWork, order: Order, requested: Sequence[RefundLine]) -> tuple[int, list[dict[str, int]]]:
     """The sum of the named lines at their price, a partial quantity rounded half-up; a line is never
     refunded for more than its quantity across all refunds."""
     by_id = {line.id: line for line in order.lines}
@@ -211,7 +209,7 @@ def _lines_amount(
 
 
 def _reserve(
-    uow: MerchantUnitOfWork,
+    uow: UnitOfWork,
     order: Order,
     actor: Actor,
     *,
@@ -264,7 +262,7 @@ def _reserve(
     return None
 
 
-def _payment_to_refund(uow: MerchantUnitOfWork, order: Order, existing: list[RefundRequest], amount: int) -> str | None:
+def _payment_to_refund(uow: UnitOfWork, order: Order, existing: list[RefundRequest], amount: int) -> str | None:
     """The PaymentIntent to refund from (None: the counter payment). Usually the order's only
     payment; with several, the first with enough left by our own refunds of it."""
     online = [
@@ -285,7 +283,7 @@ def _payment_to_refund(uow: MerchantUnitOfWork, order: Order, existing: list[Ref
 
 
 def _send(
-    uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, call: _Call, *, now: datetime, notify: bool
+    uow: UnitOfWork, gateway: PaymentGateway, actor: Actor, call: _Call, *, now: datetime, notify: bool
 ) -> MerchantOrderView:
     try:
         result = gateway.create_refund(
@@ -324,7 +322,7 @@ def _send(
         return view
 
 
-def _catch_up(uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, now: datetime) -> None:
+def _catch_up(uow: UnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, now: datetime) -> None:
     """Before deciding what is refundable: re-send reservations left unanswered, and bring the ledger
     in line with the provider's refunds (one made in the Stripe Dashboard whose webhook has not
     arrived yet would otherwise make ours fail). Also checks the actor may see the order."""
@@ -351,7 +349,7 @@ def _catch_up(uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, or
 
 
 def _cancel_authorisation(
-    uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, attempt_id: int, *, now: datetime
+    uow: UnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, attempt_id: int, *, now: datetime
 ) -> None:
     """Release a card authorisation (manual capture) of a refused order; nothing was charged."""
     with uow:

@@ -23,11 +23,11 @@ from comptoir.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from comptoir.domain.ledger import EntryKind, balance
 from comptoir.domain.orders import OrderStatus, PaymentStatus
 from comptoir.records.shop import Order
-from comptoir.services.merchant_ports import MerchantUnitOfWork
 from comptoir.services.messages import notifications
 from comptoir.services.orders import state
 from comptoir.services.payments import capture, ledger
 from comptoir.services.payments.provider import PaymentGateway
+from comptoir.services.ports import UnitOfWork
 from comptoir.services.views import OrderView
 
 MAX_PAGE = 100
@@ -78,7 +78,7 @@ class MerchantOrderView:
 
 
 def list_orders(
-    uow: MerchantUnitOfWork,
+    uow: UnitOfWork,
     actor: Actor,
     *,
     status: OrderStatus | None = None,
@@ -95,13 +95,13 @@ def list_orders(
         return [OrderView.of(order, slugs[order.shop_id]) for order in orders]
 
 
-def get_order(uow: MerchantUnitOfWork, actor: Actor, order_id: str) -> MerchantOrderView:
+def get_order(uow: UnitOfWork, actor: Actor, order_id: str) -> MerchantOrderView:
     with uow:
         return order_view(uow, merchant_order(uow, actor, order_id, lock=False))
 
 
 def mark_ready(
-    uow: MerchantUnitOfWork,
+    uow: UnitOfWork,
     actor: Actor,
     order_id: str,
     *,
@@ -125,7 +125,7 @@ def mark_ready(
         return view
 
 
-def complete(uow: MerchantUnitOfWork, actor: Actor, order_id: str, *, now: datetime) -> MerchantOrderView:
+def complete(uow: UnitOfWork, actor: Actor, order_id: str, *, now: datetime) -> MerchantOrderView:
     """Ready (or confirmed) → completed: collected or delivered. Refused while nothing was paid: a
     pay-at-pickup order is completed by recording its payment (`collect_payment`)."""
     with uow:
@@ -145,7 +145,7 @@ def complete(uow: MerchantUnitOfWork, actor: Actor, order_id: str, *, now: datet
 
 
 def collect_payment(
-    uow: MerchantUnitOfWork, actor: Actor, order_id: str, *, method: CounterMethod | str, amount: int, now: datetime
+    uow: UnitOfWork, actor: Actor, order_id: str, *, method: CounterMethod | str, amount: int, now: datetime
 ) -> MerchantOrderView:
     """A pay-at-pickup order is paid at the counter and handed over: one ledger payment
     (`counter:{order_id}`, source merchant), paid, completed, and the customer's receipt.
@@ -214,7 +214,7 @@ def shops_of(actor: Actor) -> frozenset[int] | None:
     return actor.shop_ids
 
 
-def merchant_order(uow: MerchantUnitOfWork, actor: Actor, order_id: str, *, lock: bool) -> Order:
+def merchant_order(uow: UnitOfWork, actor: Actor, order_id: str, *, lock: bool) -> Order:
     """The order if the actor is a merchant of its shop (or an admin); NotFound for anyone else."""
     order = uow.orders.get_for_update(order_id) if lock else uow.orders.get(order_id)
     if order is None or not actor.is_merchant_of(order.shop_id):
@@ -222,7 +222,7 @@ def merchant_order(uow: MerchantUnitOfWork, actor: Actor, order_id: str, *, lock
     return order
 
 
-def order_view(uow: MerchantUnitOfWork, order: Order) -> MerchantOrderView:
+def order_view(uow: UnitOfWork, order: Order) -> MerchantOrderView:
     entries = uow.payments.ledger(order.id)
     bal = balance(ledger.ledger_entries(uow, order.id))
     counted = {e.external_id for e in entries if e.kind == EntryKind.REFUND.value}
@@ -265,7 +265,7 @@ def _hand_over(order: Order, actor: Actor, now: datetime, *, reason: str) -> Non
     state.change_status(order, OrderStatus.COMPLETED, actor=actor, at=now, reason=reason)
 
 
-def _slug(uow: MerchantUnitOfWork, shop_id: int) -> str:
+def _slug(uow: UnitOfWork, shop_id: int) -> str:
     shop = uow.shops.get(shop_id)
     assert shop is not None, "orders reference existing shops"
     return shop.slug

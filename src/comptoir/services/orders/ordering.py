@@ -28,7 +28,6 @@ from comptoir.domain.orders import (
 from comptoir.records.shop import Order, OrderLine, Product, Shop
 from comptoir.services.messages import notifications
 from comptoir.services.orders import state
-from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.payments import paths
 from comptoir.services.payments.provider import PaymentGateway
 from comptoir.services.ports import UnitOfWork
@@ -71,7 +70,7 @@ class _PricedLine:
 
 
 def place_order(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     actor: Actor,
     command: PlaceOrder,
     now: datetime,
@@ -138,7 +137,7 @@ def place_order(
         return view
 
 
-def _confirm_pickup_order(uow: PaymentUnitOfWork, order: Order, actor: Actor, now: datetime) -> None:
+def _confirm_pickup_order(uow: UnitOfWork, order: Order, actor: Actor, now: datetime) -> None:
     """Pay at pickup: nothing to wait for online, so the order is confirmed at once (by the customer
     who placed it) and the shop's merchants are alerted in the same transaction (seed 002: "le
     boucher reçoit l'alerte commande immédiatement"). The merchant refuses it or prepares it."""
@@ -166,7 +165,7 @@ def get_my_order(uow: UnitOfWork, actor: Actor, order_id: str) -> OrderView:
 
 
 def cancel_order(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, now: datetime, reason: str = ""
+    uow: UnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, now: datetime, reason: str = ""
 ) -> OrderView:
     """Cancel an own order while no money moved, releasing its stock.
 
@@ -195,7 +194,7 @@ def cancel_order(
         return view
 
 
-def _cancellable_paths(uow: PaymentUnitOfWork, order: Order) -> list[paths.PaymentPath]:
+def _cancellable_paths(uow: UnitOfWork, order: Order) -> list[paths.PaymentPath]:
     _check_cancellable(order)
     return paths.open_paths(uow, order)
 
@@ -212,7 +211,7 @@ def _check_cancellable(order: Order) -> None:
 
 
 def release_expired_holds(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     gateway: PaymentGateway,
     now: datetime,
     *,
@@ -254,7 +253,7 @@ def release_expired_holds(
     return cancelled
 
 
-def _payment_on_its_way(uow: PaymentUnitOfWork, order: Order) -> bool:
+def _payment_on_its_way(uow: UnitOfWork, order: Order) -> bool:
     return any(
         a.state == "processing" or (a.state == "creating" and a.provider_id is None)
         for a in uow.payments.attempts(order.id)

@@ -26,9 +26,9 @@ from comptoir.domain.errors import Conflict, InvalidInput, NotFound
 from comptoir.domain.money import MILLI, line_total, quantity_to_milli
 from comptoir.records.payments import PaymentAttempt
 from comptoir.records.shop import Order
-from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.payments import fulfilment, ledger
 from comptoir.services.payments.provider import PaymentGateway, PaymentIntentUnexpectedState
+from comptoir.services.ports import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ def _lines_of(final_lines: Iterable[FinalLine | Mapping[str, object]]) -> list[F
     return parsed
 
 
-def authorised_attempt(uow: PaymentUnitOfWork, order_id: str) -> PaymentAttempt | None:
+def authorised_attempt(uow: UnitOfWork, order_id: str) -> PaymentAttempt | None:
     """The order's card authorisation awaiting capture, if any."""
     return next(
         (a for a in reversed(uow.payments.attempts(order_id)) if a.state == "authorized" and a.provider_id), None
@@ -64,7 +64,7 @@ def authorised_attempt(uow: PaymentUnitOfWork, order_id: str) -> PaymentAttempt 
 
 
 def capture_weighed(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     gateway: PaymentGateway,
     actor: Actor,
     order_id: str,
@@ -128,7 +128,7 @@ def capture_weighed(
 
 
 def _apply_final_lines(
-    uow: PaymentUnitOfWork, order: Order, finals: list[FinalLine], authorised: int, *, actor: Actor, now: datetime
+    uow: UnitOfWork, order: Order, finals: list[FinalLine], authorised: int, *, actor: Actor, now: datetime
 ) -> int:
     """Price the weighed lines, refuse more than the authorisation, and write them on the order; the
     stock held for a line follows its weight (less weighed: returned; more: taken, or flagged when the
@@ -173,7 +173,7 @@ def _apply_final_lines(
     return amount
 
 
-def _follow_weight(uow: PaymentUnitOfWork, order: Order, product_id: int, delta: int, now: datetime) -> None:
+def _follow_weight(uow: UnitOfWork, order: Order, product_id: int, delta: int, now: datetime) -> None:
     if delta == 0 or order.stock_released_at is not None:
         return
     if delta < 0:

@@ -42,7 +42,6 @@ from comptoir.domain.orders import OrderStatus, PaymentStatus
 from comptoir.domain.payment_messages import customer_message
 from comptoir.records.payments import PaymentAttempt
 from comptoir.records.shop import Order, Shop
-from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.payments import paths
 from comptoir.services.payments.provider import (
     PaymentGateway,
@@ -50,6 +49,7 @@ from comptoir.services.payments.provider import (
     PaymentIntentRequest,
     PaymentIntentUnexpectedState,
 )
+from comptoir.services.ports import UnitOfWork
 from comptoir.services.views import OrderView
 
 KIND = "payment_intent"
@@ -77,7 +77,7 @@ def authorised_amount(total: int, shop: Shop) -> int:
 
 
 def pay_order(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     gateway: PaymentGateway,
     actor: Actor,
     order_id: str,
@@ -99,7 +99,7 @@ def pay_order(
 
 
 def _pay_with_card(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, payment_method_id: str, now: datetime
+    uow: UnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, payment_method_id: str, now: datetime
 ) -> PayResult:
     with uow:
         order = _owned_order(uow, actor, order_id)
@@ -151,13 +151,13 @@ def _pay_with_card(
     return _record_outcome(uow, gateway, order_id, key, intent, now)
 
 
-def _live_attempt(uow: PaymentUnitOfWork, order: Order) -> PaymentAttempt | None:
+def _live_attempt(uow: UnitOfWork, order: Order) -> PaymentAttempt | None:
     attempts = [a for a in uow.payments.attempts(order.id) if a.kind == KIND]
     latest = attempts[-1] if attempts else None
     return latest if latest is not None and latest.state in _REUSABLE else None
 
 
-def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, shop: Shop, now: datetime) -> PaymentAttempt:
+def _reserve_attempt(uow: UnitOfWork, order: Order, shop: Shop, now: datetime) -> PaymentAttempt:
     number = max((a.number for a in uow.payments.attempts(order.id)), default=0) + 1
     return uow.payments.add_attempt(
         PaymentAttempt(
@@ -174,7 +174,7 @@ def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, shop: Shop, now: date
     )
 
 
-def _remember_intent(uow: PaymentUnitOfWork, order_id: str, key: str, provider_id: str) -> None:
+def _remember_intent(uow: UnitOfWork, order_id: str, key: str, provider_id: str) -> None:
     with uow:
         uow.orders.get_for_update(order_id)
         attempt = paths.attempt_by_key(uow, order_id, key)
@@ -187,7 +187,7 @@ def _remember_intent(uow: PaymentUnitOfWork, order_id: str, key: str, provider_i
 
 
 def _finish(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, payment_intent_id: str, now: datetime
+    uow: UnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, payment_intent_id: str, now: datetime
 ) -> PayResult:
     """Re-read the intent the browser names, check it is this order's, confirm it if Stripe waits
     for that (manual confirmation), and record the outcome."""
@@ -233,7 +233,7 @@ def _finish(
 
 
 def _record_outcome(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, order_id: str, key: str, intent: PaymentIntent, now: datetime
+    uow: UnitOfWork, gateway: PaymentGateway, order_id: str, key: str, intent: PaymentIntent, now: datetime
 ) -> PayResult:
     """Apply the intent's state to the order (forward only) and answer the browser."""
     return _answer(intent, paths.record_intent(uow, gateway, order_id, key, intent, actor=ACTOR, now=now))
@@ -272,14 +272,14 @@ def _answer(intent: PaymentIntent, view: OrderView) -> PayResult:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _owned_order(uow: PaymentUnitOfWork, actor: Actor, order_id: str) -> Order:
+def _owned_order(uow: UnitOfWork, actor: Actor, order_id: str) -> Order:
     order = uow.orders.get_for_update(order_id)
     if order is None or not (order.customer_id == actor.user_id or actor.role is Role.ADMIN):
         raise NotFound(f"no order {order_id}", code="order_not_found")
     return order
 
 
-def _already_paid_here(uow: PaymentUnitOfWork, order: Order) -> PayResult | None:
+def _already_paid_here(uow: UnitOfWork, order: Order) -> PayResult | None:
     """A repeated click on an order this flow already paid sees the same success (not once the order
     is cancelled: its payment was refunded, and the click is told the order is cancelled)."""
     if PaymentStatus(order.payment_status) not in _PAID or order.status == OrderStatus.CANCELLED.value:

@@ -23,9 +23,9 @@ from comptoir.domain.orders import REFUSED_BY_THE_SHOP, OrderStatus, PaymentStat
 from comptoir.records.payments import PaymentAttempt
 from comptoir.records.shop import Order, OrderLine
 from comptoir.services.orders import state
-from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.payments import cards, duplicates, fulfilment
 from comptoir.services.payments.provider import CheckoutLine, CheckoutRequest, PaymentGateway
+from comptoir.services.ports import UnitOfWork
 from comptoir.services.views import HistoryView, OrderView
 
 # Stripe accepts expires_at from 30 minutes to 24 hours after creation; keep a margin for clock skew.
@@ -48,7 +48,7 @@ class CheckoutLink:
 
 
 def start_checkout(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     gateway: PaymentGateway,
     actor: Actor,
     order_id: str,
@@ -115,7 +115,7 @@ def _is_live(attempt: PaymentAttempt, now: datetime) -> bool:
     )
 
 
-def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, now: datetime) -> PaymentAttempt:
+def _reserve_attempt(uow: UnitOfWork, order: Order, now: datetime) -> PaymentAttempt:
     """The next attempt, expiring with the stock hold (extended to Stripe's 30-minute minimum)."""
     number = max((a.number for a in uow.payments.attempts(order.id)), default=0) + 1
     shop = uow.shops.get(order.shop_id)
@@ -139,7 +139,7 @@ def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, now: datetime) -> Pay
     )
 
 
-def _fix_parameters(uow: PaymentUnitOfWork, order: Order, urls: CheckoutUrls, attempt: PaymentAttempt) -> None:
+def _fix_parameters(uow: UnitOfWork, order: Order, urls: CheckoutUrls, attempt: PaymentAttempt) -> None:
     """Store on the attempt what its session's parameters are built from and could differ on a retry:
     the URLs (each process has its own public URL), the customer's email, the shop's capture setting."""
     customer = uow.users.get(order.customer_id)
@@ -176,7 +176,7 @@ def _request(order: Order, attempt: PaymentAttempt) -> CheckoutRequest:
     )
 
 
-def _captures_manually(uow: PaymentUnitOfWork, order: Order) -> bool:
+def _captures_manually(uow: UnitOfWork, order: Order) -> bool:
     shop = uow.shops.get(order.shop_id)
     return shop is not None and shop.capture_manually
 
@@ -252,7 +252,7 @@ class Landing:
         )
 
 
-def success_landing(uow: PaymentUnitOfWork, gateway: PaymentGateway, session_id: str, *, now: datetime) -> Landing:
+def success_landing(uow: UnitOfWork, gateway: PaymentGateway, session_id: str, *, now: datetime) -> Landing:
     """The success URL: re-read the session from Stripe (the query string proves nothing) and fulfil it.
 
     Stripe's guide: "You can't rely on triggering fulfillment only from your checkout landing
@@ -268,12 +268,12 @@ def success_landing(uow: PaymentUnitOfWork, gateway: PaymentGateway, session_id:
     return _landing(uow, result.order_id, result.outcome, now)
 
 
-def cancel_landing(uow: PaymentUnitOfWork, order_id: str, *, now: datetime) -> Landing:
+def cancel_landing(uow: UnitOfWork, order_id: str, *, now: datetime) -> Landing:
     """The cancel URL: the order is still reserved; offer the still-open session to finish paying."""
     return _landing(uow, order_id, "cancelled_by_customer", now)
 
 
-def _landing(uow: PaymentUnitOfWork, order_id: str, outcome: str, now: datetime) -> Landing:
+def _landing(uow: UnitOfWork, order_id: str, outcome: str, now: datetime) -> Landing:
     with uow:
         order = uow.orders.get(order_id)
         if order is None:

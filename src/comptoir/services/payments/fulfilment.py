@@ -26,9 +26,9 @@ from comptoir.records.payments import PaymentAttempt
 from comptoir.records.shop import Order
 from comptoir.services.messages import notifications
 from comptoir.services.orders import state
-from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.payments import ledger
 from comptoir.services.payments.provider import CheckoutSession, PaymentIntent
+from comptoir.services.ports import UnitOfWork
 
 DUPLICATE_PAYMENT = "duplicate_payment"
 PAID_AFTER_CANCELLATION = "paid_after_cancellation"
@@ -48,7 +48,7 @@ class FulfilmentResult:
 
 
 def fulfil_checkout(
-    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime
+    uow: UnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime
 ) -> FulfilmentResult:
     """Apply a verified session in its own transaction (success page, reconciler)."""
     with uow:
@@ -58,7 +58,7 @@ def fulfil_checkout(
 
 
 def apply_checkout_session(
-    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime
+    uow: UnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime
 ) -> FulfilmentResult:
     """Whatever state the session is in, bring the order in line with it (forward only)."""
     order = _order_for(uow, session)
@@ -85,7 +85,7 @@ def apply_checkout_session(
 
 
 def apply_async_payment_failed(
-    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime
+    uow: UnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime
 ) -> FulfilmentResult:
     """A delayed payment (SEPA debit) was refused: the order stays payable until its hold ends."""
     order = _order_for(uow, session)
@@ -103,7 +103,7 @@ def apply_async_payment_failed(
 
 
 def apply_session_expired(
-    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime
+    uow: UnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime
 ) -> FulfilmentResult:
     """The session can no longer be paid. Cancel the order and release its stock if its hold is over
     and nothing was paid; a session expired early (hold still running) only closes that attempt."""
@@ -127,7 +127,7 @@ def apply_session_expired(
 
 
 def _apply_paid(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     order: Order,
     attempt: PaymentAttempt | None,
     session: CheckoutSession,
@@ -149,7 +149,7 @@ def _apply_paid(
 
 
 def _apply_authorised(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     order: Order,
     attempt: PaymentAttempt | None,
     session: CheckoutSession,
@@ -166,7 +166,7 @@ def _apply_authorised(
 
 
 def apply_authorisation(
-    uow: PaymentUnitOfWork, order: Order, attempt: PaymentAttempt, *, reference: str, actor: Actor | str, now: datetime
+    uow: UnitOfWork, order: Order, attempt: PaymentAttempt, *, reference: str, actor: Actor | str, now: datetime
 ) -> FulfilmentResult:
     """A card was authorised for later capture (weighed goods), by a session or by `/pay`: the order
     is confirmed with payment `processing` and the shop alerted, once. An authorisation for an order
@@ -191,7 +191,7 @@ def apply_authorisation(
 
 
 def apply_intent_succeeded(
-    uow: PaymentUnitOfWork, intent: Mapping[str, Any], *, actor: Actor | str, now: datetime
+    uow: UnitOfWork, intent: Mapping[str, Any], *, actor: Actor | str, now: datetime
 ) -> FulfilmentResult:
     """`payment_intent.succeeded`: the same money as the session's, keyed by the same PaymentIntent id,
     so whichever of the two events lands first records it and the other changes nothing."""
@@ -228,7 +228,7 @@ def apply_intent_succeeded(
 
 
 def apply_intent_failed(
-    uow: PaymentUnitOfWork, intent: Mapping[str, Any], *, actor: Actor | str, now: datetime
+    uow: UnitOfWork, intent: Mapping[str, Any], *, actor: Actor | str, now: datetime
 ) -> FulfilmentResult:
     """`payment_intent.payment_failed`: only an attempt that *is* this PaymentIntent fails. A decline on
     the hosted Checkout page leaves its session open for another card, so it changes nothing."""
@@ -244,7 +244,7 @@ def apply_intent_failed(
 
 
 def apply_intent_canceled(
-    uow: PaymentUnitOfWork, intent: PaymentIntent, *, actor: Actor | str, now: datetime
+    uow: UnitOfWork, intent: PaymentIntent, *, actor: Actor | str, now: datetime
 ) -> FulfilmentResult:
     """`payment_intent.canceled`: this PaymentIntent will never move money.
 
@@ -287,7 +287,7 @@ def apply_intent_canceled(
     return _result("canceled", order)
 
 
-def _authorised_session_attempt(uow: PaymentUnitOfWork, order: Order, intent: PaymentIntent) -> PaymentAttempt | None:
+def _authorised_session_attempt(uow: UnitOfWork, order: Order, intent: PaymentIntent) -> PaymentAttempt | None:
     """The Checkout attempt whose authorisation this PaymentIntent is: a session's attempt is named by
     the session, not its PaymentIntent, so it is the order's authorised session for that amount."""
     held = [
@@ -299,7 +299,7 @@ def _authorised_session_attempt(uow: PaymentUnitOfWork, order: Order, intent: Pa
 
 
 def apply_payment_received(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     order: Order,
     *,
     amount: int,
@@ -358,13 +358,13 @@ def apply_payment_received(
     return _result("paid", order)
 
 
-def _order_for(uow: PaymentUnitOfWork, session: CheckoutSession) -> Order | None:
+def _order_for(uow: UnitOfWork, session: CheckoutSession) -> Order | None:
     order_id = session.order_id or session.client_reference_id
     return uow.orders.get_for_update(order_id) if order_id else None
 
 
 def _matches(
-    uow: PaymentUnitOfWork, order: Order, session: CheckoutSession, now: datetime, attempts: list[PaymentAttempt]
+    uow: UnitOfWork, order: Order, session: CheckoutSession, now: datetime, attempts: list[PaymentAttempt]
 ) -> bool:
     """The session must name this order and carry its exact amount and currency; anything else is
     flagged for a person and never marks the order paid."""
@@ -386,7 +386,7 @@ def _matches(
 
 
 def _attempt_for(
-    uow: PaymentUnitOfWork, order: Order, session: CheckoutSession, attempts: list[PaymentAttempt] | None = None
+    uow: UnitOfWork, order: Order, session: CheckoutSession, attempts: list[PaymentAttempt] | None = None
 ) -> PaymentAttempt | None:
     """Our attempt row for this session; adopts a row whose creation was interrupted before the
     session id was stored (the idempotent create returned it, but we crashed before writing it).
@@ -407,7 +407,7 @@ def _attempt_for(
     return None
 
 
-def _other_live_attempt(uow: PaymentUnitOfWork, order: Order, session: CheckoutSession) -> bool:
+def _other_live_attempt(uow: UnitOfWork, order: Order, session: CheckoutSession) -> bool:
     return any(
         a.provider_id != session.id and a.state in {"creating", "open", "processing"}
         for a in uow.payments.attempts(order.id)

@@ -18,7 +18,7 @@ from comptoir.domain.orders import PAYMENT_TRANSITIONS, OrderStatus, PaymentStat
 from comptoir.records.payments import OrderReview, PaymentAttempt
 from comptoir.records.shop import Order
 from comptoir.services.orders import state
-from comptoir.services.payment_ports import LedgerRow, PaymentUnitOfWork
+from comptoir.services.ports import LedgerRow, UnitOfWork
 
 # Attempt states only move forward along this ranking (a late "processing" never undoes "succeeded").
 # "authorized" is a card authorisation awaiting capture (manual capture); it ends "succeeded"
@@ -56,7 +56,7 @@ def attempt_signal(attempts: list[PaymentAttempt]) -> Attempt:
     return Attempt.NONE
 
 
-def ledger_entries(uow: PaymentUnitOfWork, order_id: str, rows: list[LedgerRow] | None = None) -> list[Entry]:
+def ledger_entries(uow: UnitOfWork, order_id: str, rows: list[LedgerRow] | None = None) -> list[Entry]:
     """The order's ledger as domain entries (from `rows` when the caller just read them)."""
     return [
         Entry(EntryKind(row.kind), row.amount, row.currency, row.external_id)
@@ -65,7 +65,7 @@ def ledger_entries(uow: PaymentUnitOfWork, order_id: str, rows: list[LedgerRow] 
 
 
 def record_entry(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     order: Order,
     kind: EntryKind,
     *,
@@ -94,7 +94,7 @@ def record_entry(
 
 
 def sync_payment_status(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     order: Order,
     *,
     actor: Actor | str,
@@ -119,13 +119,11 @@ def sync_payment_status(
     return PaymentStatus(order.payment_status)
 
 
-def refundable_amount(uow: PaymentUnitOfWork, order_id: str) -> int:
+def refundable_amount(uow: UnitOfWork, order_id: str) -> int:
     return balance(ledger_entries(uow, order_id)).refundable
 
 
-def flag_for_review(
-    uow: PaymentUnitOfWork, order: Order, *, code: str, detail: str, reference: str, at: datetime
-) -> bool:
+def flag_for_review(uow: UnitOfWork, order: Order, *, code: str, detail: str, reference: str, at: datetime) -> bool:
     """Ask a person to look at this order (once per code and reference). True if newly flagged."""
     if uow.payments.review(code, reference) is not None:
         return False

@@ -21,9 +21,9 @@ from comptoir.domain.actors import Actor
 from comptoir.domain.errors import ComptoirError
 from comptoir.records.payments import PaymentAttempt
 from comptoir.records.shop import Order
-from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.payments import duplicates, fulfilment, ledger
 from comptoir.services.payments.provider import PaymentGateway, PaymentIntent, PaymentIntentUnexpectedState
+from comptoir.services.ports import UnitOfWork
 from comptoir.services.views import OrderView
 
 SESSION = "checkout_session"
@@ -47,7 +47,7 @@ class PaymentPath:
 
 
 def open_paths(
-    uow: PaymentUnitOfWork, order: Order, *, kinds: frozenset[str] = frozenset({SESSION, INTENT})
+    uow: UnitOfWork, order: Order, *, kinds: frozenset[str] = frozenset({SESSION, INTENT})
 ) -> list[PaymentPath]:
     """The order's paths that may still take money (inside the caller's transaction). An attempt
     whose provider object was never created (or whose id was never stored) cannot be closed: if it
@@ -65,7 +65,7 @@ def _may_take_money(attempt: PaymentAttempt) -> bool:
 
 
 def close_payment_paths(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, paths: list[PaymentPath], *, actor: Actor | str, now: datetime
+    uow: UnitOfWork, gateway: PaymentGateway, paths: list[PaymentPath], *, actor: Actor | str, now: datetime
 ) -> None:
     """Close each path at Stripe with our keys and apply what it turned out to be."""
     for path in paths:
@@ -76,7 +76,7 @@ def close_payment_paths(
 
 
 def _close_session(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, path: PaymentPath, *, actor: Actor | str, now: datetime
+    uow: UnitOfWork, gateway: PaymentGateway, path: PaymentPath, *, actor: Actor | str, now: datetime
 ) -> None:
     session = gateway.retrieve_checkout_session(path.provider_id)
     if session.status == "open":
@@ -91,7 +91,7 @@ def _close_session(
 
 
 def _close_intent(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, path: PaymentPath, *, actor: Actor | str, now: datetime
+    uow: UnitOfWork, gateway: PaymentGateway, path: PaymentPath, *, actor: Actor | str, now: datetime
 ) -> None:
     intent = gateway.retrieve_payment_intent(path.provider_id)
     if intent.status in CANCELLABLE_INTENT_STATES:
@@ -104,7 +104,7 @@ def _close_intent(
 
 
 def record_intent(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     gateway: PaymentGateway,
     order_id: str,
     key: str,
@@ -158,13 +158,13 @@ def record_intent(
     return view
 
 
-def attempt_by_key(uow: PaymentUnitOfWork, order_id: str, key: str) -> PaymentAttempt:
+def attempt_by_key(uow: UnitOfWork, order_id: str, key: str) -> PaymentAttempt:
     attempt = next((a for a in uow.payments.attempts(order_id) if a.idempotency_key == key), None)
     assert attempt is not None, "the attempt was reserved before the provider was called"
     return attempt
 
 
-def order_view(uow: PaymentUnitOfWork, order: Order) -> OrderView:
+def order_view(uow: UnitOfWork, order: Order) -> OrderView:
     shop = uow.shops.get(order.shop_id)
     assert shop is not None
     return OrderView.of(order, shop.slug)

@@ -16,9 +16,9 @@ from datetime import datetime
 
 from comptoir.domain.actors import Actor
 from comptoir.domain.ledger import EntryKind
-from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.payments import ledger
 from comptoir.services.payments.provider import Refund
+from comptoir.services.ports import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,7 @@ class RefundSync:
 
 
 def sync_refunds(
-    uow: PaymentUnitOfWork, payment_intent_id: str, refunds: Iterable[Refund], *, actor: Actor | str, now: datetime
+    uow: UnitOfWork, payment_intent_id: str, refunds: Iterable[Refund], *, actor: Actor | str, now: datetime
 ) -> RefundSync:
     """Make the ledger agree with the provider's current list of refunds for one PaymentIntent."""
     order_id = uow.payments.order_id_for_payment(payment_intent_id)
