@@ -338,7 +338,7 @@ def reconcile(data: DataOption = None) -> None:
     Without STRIPE_SECRET_KEY, it uses the embedded sandbox of a `comptoir serve` on the same data folder.
     """
     from comptoir.app import build_gateway
-    from comptoir.services.payments import reconciliation
+    from comptoir.services import reconciliation
     from comptoir.services.ports import system_clock
 
     settings, _ = _payment_settings(data)

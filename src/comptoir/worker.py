@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from comptoir.domain.errors import ComptoirError
+from comptoir.services import reconciliation
 from comptoir.services.messages import outbox
 from comptoir.services.messages.notifications import Mailer
-from comptoir.services.payments import duplicates, reconciliation
+from comptoir.services.payments import duplicates
 from comptoir.services.payments.provider import PaymentGateway
 from comptoir.services.ports import Clock, UnitOfWork
 

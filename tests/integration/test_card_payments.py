@@ -17,9 +17,10 @@ from comptoir.domain.actors import SYSTEM_WEBHOOK, Role
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Conflict, NotFound, PaymentRequired
 from comptoir.records.payments import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt
+from comptoir.services import reconciliation
 from comptoir.services.merchant import refunds
 from comptoir.services.orders import ordering
-from comptoir.services.payments import capture, cards, checkout, duplicates, fulfilment, reconciliation, webhooks
+from comptoir.services.payments import capture, cards, checkout, duplicates, fulfilment, webhooks
 from comptoir.services.payments.checkout import CheckoutUrls
 from comptoir.services.views import ProductView
 from tests.factories import NOW, add_product, add_shop, add_user, order_of, stock_of

@@ -386,7 +386,7 @@ def test_outbox_rows_are_unique_per_fact(uows, gateway, shop_setup) -> None:
 
 
 def test_the_reconciler_books_refunds_whose_events_were_all_lost(uows, gateway, shop_setup) -> None:
-    from comptoir.services.payments import reconciliation
+    from comptoir.services import reconciliation
     from comptoir.services.payments.provider import Refund
 
     # given a paid order, refunded twice in the Dashboard, and not one refund event delivered

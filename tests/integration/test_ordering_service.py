@@ -14,7 +14,7 @@ from comptoir.domain.actors import Role
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from comptoir.domain.orders import OrderStatus, PaymentStatus
-from comptoir.services.orders import state
+from comptoir.services import order_state
 from comptoir.services.orders.ordering import (
     LineRequest,
     PlaceOrder,
@@ -270,7 +270,7 @@ def test_cancelling_releases_the_hold_once_and_records_who_and_why(uows: SqlUnit
     with uows() as uow:
         loaded = uow.orders.get_for_update(order.id)
         assert loaded is not None
-        assert state.release_stock(uow, loaded, NOW) is False
+        assert order_state.release_stock(uow, loaded, NOW) is False
         uow.commit()
     assert stock_of(uows, product) == Decimal("5.000")
 
@@ -279,8 +279,8 @@ def _mark_paid(uows: SqlUnitOfWorkFactory, order_id: str) -> None:
     with uows() as uow:
         order = uow.orders.get_for_update(order_id)
         assert order is not None
-        state.change_payment_status(order, PaymentStatus.PAID, actor="system:webhook", at=NOW)
-        state.change_status(order, OrderStatus.CONFIRMED, actor="system:webhook", at=NOW)
+        order_state.change_payment_status(order, PaymentStatus.PAID, actor="system:webhook", at=NOW)
+        order_state.change_status(order, OrderStatus.CONFIRMED, actor="system:webhook", at=NOW)
         uow.commit()
 
 
@@ -314,9 +314,9 @@ def test_an_illegal_transition_is_refused_and_writes_no_history(uows: SqlUnitOfW
         loaded = uow.orders.get_for_update(order.id)
         assert loaded is not None
         with pytest.raises(IllegalTransition):
-            state.change_status(loaded, OrderStatus.READY, actor="merchant:1", at=NOW)
+            order_state.change_status(loaded, OrderStatus.READY, actor="merchant:1", at=NOW)
         with pytest.raises(IllegalTransition):
-            state.change_payment_status(loaded, PaymentStatus.REFUNDED, actor="merchant:1", at=NOW)
+            order_state.change_payment_status(loaded, PaymentStatus.REFUNDED, actor="merchant:1", at=NOW)
         uow.commit()
 
     # then the order and its history are as they were

@@ -37,7 +37,7 @@ from comptoir.records.shop import Order, OrderLine, Product
 from comptoir.sandbox.delivery import FORWARD_TARGET
 from comptoir.sandbox.faults import Faults
 from comptoir.sandbox.server import SandboxServer, build_server
-from comptoir.services.payments.reconciliation import ReconcileReport, reconcile
+from comptoir.services.reconciliation import ReconcileReport, reconcile
 from comptoir.services.views import ProductView, ShopView
 from tests.factories import FakeHasher, add_product, add_shop, add_user
 from tests.servers import DEADLINE, SHARED_TLS_CONTEXT, bound_socket, serving, wait_until

@@ -36,9 +36,9 @@ from comptoir.domain.money import line_total, milli_to_quantity, quantity_to_mil
 from comptoir.domain.orders import REFUSED_BY_THE_SHOP, OrderStatus
 from comptoir.records.refunds import RefundRequest
 from comptoir.records.shop import Order
+from comptoir.services import order_state
 from comptoir.services.merchant.workflow import MerchantOrderView, merchant_order, order_view
 from comptoir.services.messages import notifications
-from comptoir.services.orders import state
 from comptoir.services.payments import duplicates, ledger, paths, refunds
 from comptoir.services.payments.provider import PaymentGateway
 from comptoir.services.ports import UnitOfWork
@@ -125,7 +125,7 @@ def refuse(
     with uow:
         order = _refusable(uow, actor, order_id)
         if order.status != OrderStatus.CANCELLED.value:
-            state.cancel(uow, order, actor=actor, at=now, reason=f"{REFUSED_BY_THE_SHOP}{reason}")
+            order_state.cancel(uow, order, actor=actor, at=now, reason=f"{REFUSED_BY_THE_SHOP}{reason}")
         call = None
         earlier = uow.merchant.refund_request(_refuse_key(order.id))
         available = _available(uow, order)

@@ -23,8 +23,8 @@ from comptoir.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from comptoir.domain.ledger import EntryKind, balance
 from comptoir.domain.orders import OrderStatus, PaymentStatus
 from comptoir.records.shop import Order
+from comptoir.services import order_state
 from comptoir.services.messages import notifications
-from comptoir.services.orders import state
 from comptoir.services.payments import capture, ledger
 from comptoir.services.payments.provider import PaymentGateway
 from comptoir.services.ports import UnitOfWork
@@ -118,7 +118,7 @@ def mark_ready(
     with uow:
         order = merchant_order(uow, actor, order_id, lock=True)
         if order.status != OrderStatus.READY.value:
-            state.change_status(order, OrderStatus.READY, actor=actor, at=now, reason="ready for pickup")
+            order_state.change_status(order, OrderStatus.READY, actor=actor, at=now, reason="ready for pickup")
             notifications.queue_ready_for_pickup(uow, order, at=now)
         view = order_view(uow, order)
         uow.commit()
@@ -261,8 +261,8 @@ def _hand_over(order: Order, actor: Actor, now: datetime, *, reason: str) -> Non
     marked ready; the history then shows both steps)."""
     ledger.confirm_if_pending(order, actor=actor, at=now, reason=reason)
     if order.status == OrderStatus.CONFIRMED.value:
-        state.change_status(order, OrderStatus.READY, actor=actor, at=now, reason=reason)
-    state.change_status(order, OrderStatus.COMPLETED, actor=actor, at=now, reason=reason)
+        order_state.change_status(order, OrderStatus.READY, actor=actor, at=now, reason=reason)
+    order_state.change_status(order, OrderStatus.COMPLETED, actor=actor, at=now, reason=reason)
 
 
 def _slug(uow: UnitOfWork, shop_id: int) -> str:

@@ -26,8 +26,8 @@ from comptoir.domain.orders import (
     is_cancellable_by_customer,
 )
 from comptoir.records.shop import Order, OrderLine, Product, Shop
+from comptoir.services import order_state
 from comptoir.services.messages import notifications
-from comptoir.services.orders import state
 from comptoir.services.payments import paths
 from comptoir.services.payments.provider import PaymentGateway
 from comptoir.services.ports import UnitOfWork
@@ -128,7 +128,7 @@ def place_order(
             )
             for position, line in enumerate(priced, start=1)
         ]
-        state.record_creation(order, actor, now)
+        order_state.record_creation(order, actor, now)
         uow.orders.add(order)
         if method is PaymentMethod.ON_PICKUP:
             _confirm_pickup_order(uow, order, actor, now)
@@ -141,7 +141,7 @@ def _confirm_pickup_order(uow: UnitOfWork, order: Order, actor: Actor, now: date
     """Pay at pickup: nothing to wait for online, so the order is confirmed at once (by the customer
     who placed it) and the shop's merchants are alerted in the same transaction (seed 002: "le
     boucher reçoit l'alerte commande immédiatement"). The merchant refuses it or prepares it."""
-    state.change_status(
+    order_state.change_status(
         order, OrderStatus.CONFIRMED, actor=actor, at=now, reason="pay at pickup: confirmed without online payment"
     )
     notifications.queue_pickup_order(uow, order, at=now)
@@ -188,7 +188,7 @@ def cancel_order(
         order = _own_order(uow, actor, order_id, lock=True)
         if order.status != OrderStatus.CANCELLED.value:
             _check_cancellable(order)
-            state.cancel(uow, order, actor=actor, at=now, reason=reason or "cancelled by customer")
+            order_state.cancel(uow, order, actor=actor, at=now, reason=reason or "cancelled by customer")
         view = OrderView.of(order, _shop_slugs(uow, {order.shop_id})[order.shop_id])
         uow.commit()
         return view
@@ -247,7 +247,7 @@ def release_expired_holds(
                 continue
             if order is None or not _hold_expired(order, now) or _payment_on_its_way(uow, order):
                 continue
-            state.cancel(uow, order, actor=actor, at=now, reason="stock hold expired before payment")
+            order_state.cancel(uow, order, actor=actor, at=now, reason="stock hold expired before payment")
             uow.commit()
         cancelled.append(order_id)
     return cancelled

@@ -22,7 +22,7 @@ from comptoir.domain.money import MILLI, milli_to_quantity
 from comptoir.domain.orders import REFUSED_BY_THE_SHOP, OrderStatus, PaymentStatus
 from comptoir.records.payments import PaymentAttempt
 from comptoir.records.shop import Order, OrderLine
-from comptoir.services.orders import state
+from comptoir.services import order_state
 from comptoir.services.payments import cards, duplicates, fulfilment
 from comptoir.services.payments.provider import CheckoutLine, CheckoutRequest, PaymentGateway
 from comptoir.services.ports import UnitOfWork
@@ -229,7 +229,7 @@ def refusal_reason(order: OrderView) -> str | None:
 
 
 def _last_cancellation(order: OrderView) -> HistoryView | None:
-    moves = [h for h in order.history if h.axis == state.STATUS_AXIS and h.to_value == OrderStatus.CANCELLED]
+    moves = [h for h in order.history if h.axis == order_state.STATUS_AXIS and h.to_value == OrderStatus.CANCELLED]
     return moves[-1] if moves else None
 
 

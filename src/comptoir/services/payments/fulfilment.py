@@ -24,8 +24,8 @@ from comptoir.domain.ledger import EntryKind
 from comptoir.domain.orders import OrderStatus, PaymentStatus
 from comptoir.records.payments import PaymentAttempt
 from comptoir.records.shop import Order
+from comptoir.services import order_state
 from comptoir.services.messages import notifications
-from comptoir.services.orders import state
 from comptoir.services.payments import ledger
 from comptoir.services.payments.provider import CheckoutSession, PaymentIntent
 from comptoir.services.ports import UnitOfWork
@@ -121,7 +121,7 @@ def apply_session_expired(
         and hold_over
         and not _other_live_attempt(uow, order, session)
     ):
-        state.cancel(uow, order, actor=actor, at=now, reason=f"checkout {session.id} expired unpaid")
+        order_state.cancel(uow, order, actor=actor, at=now, reason=f"checkout {session.id} expired unpaid")
         return _result("expired", order)
     return _result("unchanged", order)
 

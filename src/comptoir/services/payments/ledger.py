@@ -17,7 +17,7 @@ from comptoir.domain.ledger import Attempt, Entry, EntryKind, balance, derive_st
 from comptoir.domain.orders import PAYMENT_TRANSITIONS, OrderStatus, PaymentStatus
 from comptoir.records.payments import OrderReview, PaymentAttempt
 from comptoir.records.shop import Order
-from comptoir.services.orders import state
+from comptoir.services import order_state
 from comptoir.services.ports import LedgerRow, UnitOfWork
 
 # Attempt states only move forward along this ranking (a late "processing" never undoes "succeeded").
@@ -115,7 +115,7 @@ def sync_payment_status(
     if target is current:
         return current
     for step in _path(current, target):
-        state.change_payment_status(order, step, actor=actor, at=at, reason=reason)
+        order_state.change_payment_status(order, step, actor=actor, at=at, reason=reason)
     return PaymentStatus(order.payment_status)
 
 
@@ -136,7 +136,7 @@ def flag_for_review(uow: UnitOfWork, order: Order, *, code: str, detail: str, re
 def confirm_if_pending(order: Order, *, actor: Actor | str, at: datetime, reason: str) -> bool:
     if order.status != OrderStatus.PENDING.value:
         return False
-    state.change_status(order, OrderStatus.CONFIRMED, actor=actor, at=at, reason=reason)
+    order_state.change_status(order, OrderStatus.CONFIRMED, actor=actor, at=at, reason=reason)
     return True
 
 
