@@ -33,7 +33,6 @@ from comptoir.services import catalog
 from comptoir.services.orders import ordering
 from comptoir.services.orders.payment_facts import OrderWithPayments, my_order_with_payments, payment_facts
 from comptoir.services.payments import checkout
-from comptoir.web import pages
 
 TAG = tag("002")
 
@@ -202,11 +201,6 @@ router.add_api_route(
     summary="Webhook Stripe (seed 002): same handler as /webhooks/stripe, signature always verified",
     responses=responses(400, 503),
 )
-
-pages_router = APIRouter(include_in_schema=False)
-"""The confirmation page re-reads the session from Stripe (ours); `/panier` is our cancel page."""
-pages_router.add_api_route("/commande/{order_id}/confirmation", pages.checkout_success, methods=["GET"])
-pages_router.add_api_route("/panier", pages.checkout_cancel, methods=["GET"])
 
 
 # --- mapping -----------------------------------------------------------------------------------
