@@ -60,11 +60,6 @@ def list_shops(uow: UnitOfWork) -> list[ShopView]:
         return [ShopView.of(shop) for shop in uow.shops.list()]
 
 
-def get_shop(uow: UnitOfWork, slug: str) -> ShopView:
-    with uow:
-        return ShopView.of(_shop_by_slug(uow, slug))
-
-
 def shop_of_product(uow: UnitOfWork, product_id: int) -> ShopView:
     """The shop that sells a product, for clients that name only products (the seeds' APIs).
 

@@ -41,10 +41,6 @@ class EventCursor:
     floor: int
     seen: set[int] = field(default_factory=set)
 
-    @property
-    def last_id(self) -> int:
-        return max(self.seen, default=self.floor)
-
 
 def open_cursor(uow: UnitOfWork, actor: Actor, *, last_event_id: int | None) -> EventCursor:
     """Resume after `last_event_id`, or start with what happens from now on. Refuses non-merchants."""

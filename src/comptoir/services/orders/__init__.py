@@ -1,7 +1,9 @@
-"""Orders: placing, reading, cancelling and expiring them, and the one way their status moves.
+"""Orders as the customer sees them: placing, reading, cancelling, expiring their stock holds.
 
 - an order is placed (server prices, stock hold), read, cancelled, its hold expired: `orders.ordering.place_order`,
   `get_my_order`, `cancel_order`, `release_expired_holds`
-- a status axis moves, with its history row, and stock is released: `orders.state.change_status` / `cancel`
 - an order read with its provider references (seed APIs): `orders.payment_facts.my_order_with_payments`
+
+The one way an order's status axes move (with their history rows) is `services.order_state`,
+below this package: payments, the merchant and ordering all move orders through it.
 """

@@ -11,6 +11,8 @@ Where each use case lives (import the module you need; nothing is re-exported he
 - an order's open paths are closed before a cancel: `payments.paths.close_payment_paths`
 - money an order is not owed is given back: `payments.duplicates.refund_duplicates`
 - the provider's refunds flow into the ledger: `payments.refunds.sync_refunds`
-- what webhooks missed is repaired: `payments.reconciliation.reconcile`
 - the port to Stripe and the values it returns: `payments.provider.PaymentGateway`
+
+What webhooks missed is repaired by `services.reconciliation.reconcile`, above this package and
+`orders/` (it also sweeps expired stock holds).
 """
