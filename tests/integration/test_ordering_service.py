@@ -279,8 +279,8 @@ def _mark_paid(uows: SqlUnitOfWorkFactory, order_id: str) -> None:
     with uows() as uow:
         order = uow.orders.get_for_update(order_id)
         assert order is not None
-        order_state.change_payment_status(order, PaymentStatus.PAID, actor="system:webhook", at=NOW)
-        order_state.change_status(order, OrderStatus.CONFIRMED, actor="system:webhook", at=NOW)
+        order_state.change_payment_status(uow, order, PaymentStatus.PAID, actor="system:webhook", at=NOW)
+        order_state.change_status(uow, order, OrderStatus.CONFIRMED, actor="system:webhook", at=NOW)
         uow.commit()
 
 
@@ -314,9 +314,9 @@ def test_an_illegal_transition_is_refused_and_writes_no_history(uows: SqlUnitOfW
         loaded = uow.orders.get_for_update(order.id)
         assert loaded is not None
         with pytest.raises(IllegalTransition):
-            order_state.change_status(loaded, OrderStatus.READY, actor="merchant:1", at=NOW)
+            order_state.change_status(uow, loaded, OrderStatus.READY, actor="merchant:1", at=NOW)
         with pytest.raises(IllegalTransition):
-            order_state.change_payment_status(loaded, PaymentStatus.REFUNDED, actor="merchant:1", at=NOW)
+            order_state.change_payment_status(uow, loaded, PaymentStatus.REFUNDED, actor="merchant:1", at=NOW)
         uow.commit()
 
     # then the order and its history are as they were

@@ -18,13 +18,11 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Table,
     Text,
     UniqueConstraint,
     false,
-    inspect,
 )
-from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from comptoir.records.base import Base, utcnow
 
@@ -124,25 +122,6 @@ class Order(Base):
         Index("ix_orders_customer_created", "customer_id", "created_at"),
     )
 
-    def add_history(
-        self, *, axis: str, from_value: str | None, to_value: str, actor: str, at: datetime, reason: str = ""
-    ) -> None:
-        """Append a history row without reading the order's whole history first.
-
-        `self.history.append` on a stored order would SELECT every earlier row (and flush
-        before it) just to add one, then INSERT it through the unit of work. History is
-        append-only, so for an order whose history was not read in this session the row is one
-        INSERT on the session's connection, now (no `OrderHistory` object is built for it); one
-        that was read (or is new) keeps its in-memory list complete and the row goes in at the
-        next flush.
-        """
-        values = {"axis": axis, "from_value": from_value, "to_value": to_value, "actor": actor, "at": at}
-        session = object_session(self)
-        if session is None or "history" in self.__dict__ or inspect(self).key is None:
-            self.history.append(OrderHistory(**values, reason=reason))
-            return
-        session.connection().execute(_HISTORY_INSERT, {**values, "reason": reason, "order_id": self.id})
-
 
 class OrderLine(Base):
     __tablename__ = "order_lines"
@@ -180,7 +159,3 @@ class OrderHistory(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     order: Mapped[Order] = relationship(back_populates="history")
-
-
-_HISTORY: Table = OrderHistory.__table__  # type: ignore[assignment]
-_HISTORY_INSERT = _HISTORY.insert()

@@ -125,6 +125,18 @@ class LineSummary:
     line_total: int
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryChange:
+    """One change of an order axis ("status", "payment_status", "total"): who, when, from, to and why."""
+
+    axis: str
+    from_value: str | None
+    to_value: str
+    actor: str  # e.g. "customer:12", "merchant:3", "system:webhook"
+    at: datetime
+    reason: str = ""
+
+
 class OrderRepository(Protocol):
     def get(self, order_id: str) -> Order | None: ...
 
@@ -155,6 +167,11 @@ class OrderRepository(Protocol):
 
     def mark_stock_released(self, order_id: str, at: datetime) -> bool:
         """Sets `stock_released_at` only where it is NULL; True if this call did it."""
+        ...
+
+    def add_history(self, order: Order, change: HistoryChange) -> None:
+        """Append one history row to a stored order, now, without reading its earlier rows; the
+        order's `history`, if it was read, is read again on next use."""
         ...
 
 

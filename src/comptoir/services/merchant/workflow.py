@@ -118,7 +118,7 @@ def mark_ready(
     with uow:
         order = merchant_order(uow, actor, order_id, lock=True)
         if order.status != OrderStatus.READY.value:
-            order_state.change_status(order, OrderStatus.READY, actor=actor, at=now, reason="ready for pickup")
+            order_state.change_status(uow, order, OrderStatus.READY, actor=actor, at=now, reason="ready for pickup")
             notifications.queue_ready_for_pickup(uow, order, at=now)
         view = order_view(uow, order)
         uow.commit()
@@ -138,7 +138,7 @@ def complete(uow: UnitOfWork, actor: Actor, order_id: str, *, now: datetime) -> 
                     code="payment_not_collected",
                     payment_status=order.payment_status,
                 )
-            _hand_over(order, actor, now, reason="handed over to the customer")
+            _hand_over(uow, order, actor, now, reason="handed over to the customer")
         view = order_view(uow, order)
         uow.commit()
         return view
@@ -193,7 +193,7 @@ def collect_payment(
             reason=f"paid at pickup ({counter.value}), taken by {actor.label}",
         )
         ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"paid at pickup ({counter.value})")
-        _hand_over(order, actor, now, reason=f"collected, paid at the counter ({counter.value})")
+        _hand_over(uow, order, actor, now, reason=f"collected, paid at the counter ({counter.value})")
         notifications.queue_counter_receipt(uow, order, method=counter.value, at=now)
         view = order_view(uow, order)
         uow.commit()
@@ -256,13 +256,13 @@ def order_view(uow: UnitOfWork, order: Order) -> MerchantOrderView:
     )
 
 
-def _hand_over(order: Order, actor: Actor, now: datetime, *, reason: str) -> None:
+def _hand_over(uow: UnitOfWork, order: Order, actor: Actor, now: datetime, *, reason: str) -> None:
     """To completed along the legal path (a pay-at-pickup order may be collected before it was
     marked ready; the history then shows both steps)."""
-    ledger.confirm_if_pending(order, actor=actor, at=now, reason=reason)
+    ledger.confirm_if_pending(uow, order, actor=actor, at=now, reason=reason)
     if order.status == OrderStatus.CONFIRMED.value:
-        order_state.change_status(order, OrderStatus.READY, actor=actor, at=now, reason=reason)
-    order_state.change_status(order, OrderStatus.COMPLETED, actor=actor, at=now, reason=reason)
+        order_state.change_status(uow, order, OrderStatus.READY, actor=actor, at=now, reason=reason)
+    order_state.change_status(uow, order, OrderStatus.COMPLETED, actor=actor, at=now, reason=reason)
 
 
 def _slug(uow: UnitOfWork, shop_id: int) -> str:

@@ -128,8 +128,8 @@ def place_order(
             )
             for position, line in enumerate(priced, start=1)
         ]
-        order_state.record_creation(order, actor, now)
         uow.orders.add(order)
+        order_state.record_creation(uow, order, actor, now)
         if method is PaymentMethod.ON_PICKUP:
             _confirm_pickup_order(uow, order, actor, now)
         view = OrderView.of(order, shop.slug)
@@ -142,7 +142,7 @@ def _confirm_pickup_order(uow: UnitOfWork, order: Order, actor: Actor, now: date
     who placed it) and the shop's merchants are alerted in the same transaction (seed 002: "le
     boucher reçoit l'alerte commande immédiatement"). The merchant refuses it or prepares it."""
     order_state.change_status(
-        order, OrderStatus.CONFIRMED, actor=actor, at=now, reason="pay at pickup: confirmed without online payment"
+        uow, order, OrderStatus.CONFIRMED, actor=actor, at=now, reason="pay at pickup: confirmed without online payment"
     )
     notifications.queue_pickup_order(uow, order, at=now)
 

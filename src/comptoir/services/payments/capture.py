@@ -28,7 +28,7 @@ from comptoir.records.payments import PaymentAttempt
 from comptoir.records.shop import Order
 from comptoir.services.payments import fulfilment, ledger
 from comptoir.services.payments.provider import PaymentGateway, PaymentIntentUnexpectedState
-from comptoir.services.ports import UnitOfWork
+from comptoir.services.ports import HistoryChange, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,14 +162,8 @@ def _apply_final_lines(
             line.line_total = totals[line.id]
         order.total = amount
         order.updated_at = now
-        order.add_history(
-            axis="total",
-            from_value=str(previous),
-            to_value=str(amount),
-            actor=actor.label,
-            at=now,
-            reason="weighed by the merchant",
-        )
+        change = HistoryChange("total", str(previous), str(amount), actor.label, now, "weighed by the merchant")
+        uow.orders.add_history(order, change)
     return amount
 
 

@@ -185,7 +185,7 @@ def apply_authorisation(
             at=now,
         )
         return _result("processing", order, refund_due=True)
-    ledger.confirm_if_pending(order, actor=actor, at=now, reason=f"card authorised ({reference})")
+    ledger.confirm_if_pending(uow, order, actor=actor, at=now, reason=f"card authorised ({reference})")
     notifications.queue_merchant_alert(uow, order, at=now, headline="New order (card authorised)")
     return _result("processing", order)
 
@@ -353,7 +353,7 @@ def apply_payment_received(
             at=now,
         )
         return _result("paid", order, refund_due=True)
-    ledger.confirm_if_pending(order, actor=actor, at=now, reason=f"paid ({reference})")
+    ledger.confirm_if_pending(uow, order, actor=actor, at=now, reason=f"paid ({reference})")
     notifications.queue_paid_order(uow, order, at=now)
     return _result("paid", order)
 

@@ -115,7 +115,7 @@ def sync_payment_status(
     if target is current:
         return current
     for step in _path(current, target):
-        order_state.change_payment_status(order, step, actor=actor, at=at, reason=reason)
+        order_state.change_payment_status(uow, order, step, actor=actor, at=at, reason=reason)
     return PaymentStatus(order.payment_status)
 
 
@@ -133,10 +133,10 @@ def flag_for_review(uow: UnitOfWork, order: Order, *, code: str, detail: str, re
     return True
 
 
-def confirm_if_pending(order: Order, *, actor: Actor | str, at: datetime, reason: str) -> bool:
+def confirm_if_pending(uow: UnitOfWork, order: Order, *, actor: Actor | str, at: datetime, reason: str) -> bool:
     if order.status != OrderStatus.PENDING.value:
         return False
-    order_state.change_status(order, OrderStatus.CONFIRMED, actor=actor, at=at, reason=reason)
+    order_state.change_status(uow, order, OrderStatus.CONFIRMED, actor=actor, at=at, reason=reason)
     return True
 
 
