@@ -9,7 +9,7 @@ nothing and took ~10% of the server CPU per webhook off and a third off its p99
 (`bench/webhook_ingest.py`, docs/benchmarks.md).
 
 Work that can be done for several requests at once (webhook events: one transaction for a
-group, `services.webhooks.ingest_many`) goes through `run_grouped`: on SQLite, what arrives
+group, `services.payments.webhooks.ingest_many`) goes through `run_grouped`: on SQLite, what arrives
 while the lane is busy waits and then goes as one job.
 """
 

@@ -54,7 +54,7 @@ class Shop(Base):
     offers_delivery: Mapped[bool] = mapped_column(Boolean, default=True)
     offers_pickup: Mapped[bool] = mapped_column(Boolean, default=False)
     # Weighed goods: online payments only authorise total + margin; the merchant captures the
-    # weighed amount when the order is ready (services.capture).
+    # weighed amount when the order is ready (services.payments.capture).
     capture_manually: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     capture_margin_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,4 +1,4 @@
-"""SQLAlchemy repository for the merchant side (see `services.merchant_ports`): a shop's orders,
+"""SQLAlchemy repository for the merchant side (see `services.ports.MerchantRepository`): a shop's orders,
 the order-history rows its event stream reads, and the refund requests comptoir made."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SQLAlchemy repositories for the payment side (see `services.payment_ports`)."""
+"""SQLAlchemy repositories for the payment side (see `services.ports`)."""
 
 from __future__ import annotations
 

@@ -90,4 +90,4 @@ ANSWERS: dict[str, Any] = {
     "processing": lambda _: {"success": True},  # the bank confirms later; the order says processing
     "requires_action": lambda result: {"requires_action": True, "payment_intent_client_secret": result.client_secret},
 }
-"""`card_payments` outcome -> the guide's answer."""
+"""`payments.cards` outcome -> the guide's answer."""

@@ -3,11 +3,11 @@ the counter.
 
 Only merchants of the order's shop (and admins) reach an order; anyone else gets NotFound, so
 order ids cannot be probed. Every change locks the order (`uow.orders.get_for_update`), goes through
-`order_state` (history rows) and `payments` (ledger, derived payment status), and queues its
+`order_state` (history rows) and `payments.ledger` (ledger, derived payment status), and queues its
 messages in the same transaction. A repeated request (a double click) finds the work done and
 answers the order as it is.
 
-Refusals and refunds call the payment provider and live in `services.merchant_refunds`.
+Refusals and refunds call the payment provider and live in `services.merchant.refunds`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Messages that leave the process, written to the outbox in the transaction that caused them.
 
-Nothing is sent from a request or a webhook: a worker (`services.outbox.dispatch_due`) sends
+Nothing is sent from a request or a webhook: a worker (`services.messages.outbox.dispatch_due`) sends
 what the outbox holds, with retries. Each message has a dedupe key naming the fact it reports
 (`order:{id}:receipt`), so the fact being learned twice still queues one message.
 """

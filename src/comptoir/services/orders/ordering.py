@@ -169,12 +169,12 @@ def cancel_order(
 ) -> OrderView:
     """Cancel an own order while no money moved, releasing its stock.
 
-    Its payment paths are closed first (`payment_paths`): open Checkout Sessions expired, its
+    Its payment paths are closed first (`payments.paths`): open Checkout Sessions expired, its
     PaymentIntents that could still be confirmed canceled, so the hosted page or a card cannot
     take money afterwards. If one of them turns out to have been paid meanwhile, the payment won
     the race: the order stays paid and the cancel is a 409 `not_cancellable` (the shop refunds a
     paid order, by refusing it). Money that still lands after the cancel is refunded
-    automatically (`services.duplicates`).
+    automatically (`services.payments.duplicates`).
 
     Cancelling an order that is already cancelled returns it unchanged (a retried request
     must not fail); any other state is a 409 `not_cancellable`.

@@ -23,7 +23,7 @@ Decisions the issue left open:
 - `/pay` expires the order's open Checkout Sessions before it takes a card: a session already
   paid is fulfilled instead and `/pay` stops (409 `order_already_paid`). If money is taken
   twice anyway (a session opened in another tab after `/pay` started), the second payment is
-  recorded and refunded automatically (`services.duplicates`).
+  recorded and refunded automatically (`payments.duplicates`).
 - A repeated `/pay` on an order this very flow has already paid answers `succeeded` again
   (a double click that lost the race sees the same outcome as the one that won).
 - For shops that capture manually (weighed goods) the intent authorises total + margin; the

@@ -154,7 +154,7 @@ def _request(order: Order, attempt: PaymentAttempt) -> CheckoutRequest:
 
     A shop that weighs its goods (`capture_manually`) only authorises: the session shows the
     margin as its own line, and its metadata says `capture=manual` so fulfilment reads the
-    completed session as an authorisation, not as the final payment (`services.capture`)."""
+    completed session as an authorisation, not as the final payment (`payments.capture`)."""
     assert attempt.success_url is not None and attempt.cancel_url is not None
     lines = tuple(_line(line) for line in order.lines)
     margin = (attempt.amount or order.total) - order.total

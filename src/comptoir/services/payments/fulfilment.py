@@ -43,7 +43,7 @@ class FulfilmentResult:
     payment_status: str | None = None
     # Money was recorded that the order is not owed (a second payment, or one on a cancelled order),
     # or a card was authorised for a cancelled order: the caller refunds or releases it after its
-    # commit (`services.duplicates`), or the worker does.
+    # commit (`payments.duplicates`), or the worker does.
     refund_due: bool = False
 
 
@@ -159,7 +159,7 @@ def _apply_authorised(
 ) -> FulfilmentResult:
     """A weighed-goods session only put a hold on the card (total + margin): the order is confirmed
     and the shop alerted, and the money is recorded when the merchant captures the weighed amount
-    (`services.capture`, then `payment_intent.succeeded` with the amount received)."""
+    (`payments.capture`, then `payment_intent.succeeded` with the amount received)."""
     if attempt is None:
         return _result("unchanged", order)
     return apply_authorisation(uow, order, attempt, reference=f"checkout {session.id}", actor=actor, now=now)
@@ -171,7 +171,7 @@ def apply_authorisation(
     """A card was authorised for later capture (weighed goods), by a session or by `/pay`: the order
     is confirmed with payment `processing` and the shop alerted, once. An authorisation for an order
     cancelled meanwhile is flagged `authorised_after_cancellation` and released after the commit
-    (`services.duplicates`)."""
+    (`payments.duplicates`)."""
     if not ledger.advance_attempt(attempt, "authorized", now):
         return _result("unchanged", order)
     ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference}: card authorised")
@@ -313,7 +313,7 @@ def apply_payment_received(
     Money for an order that another provider payment already paid (a Checkout Session paid in
     one tab while `/pay` succeeded in another) is recorded too — it was taken — and flagged
     `duplicate_payment`; money for a cancelled order (a payment that won the race with the cancel,
-    a late webhook) is recorded and flagged `paid_after_cancellation`. `services.duplicates`
+    a late webhook) is recorded and flagged `paid_after_cancellation`. `payments.duplicates`
     refunds both outside this transaction (the caller after commit, or the worker), with a
     deterministic key so each is refunded once.
     """

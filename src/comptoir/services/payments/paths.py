@@ -33,7 +33,7 @@ CANCELLABLE_INTENT_STATES = frozenset(
     {"requires_payment_method", "requires_confirmation", "requires_action", "requires_capture"}
 )
 # Attempt states whose provider object may still take money. An `authorized` attempt is a card
-# authorisation the merchant releases on refusal (`merchant_refunds`), with its own message.
+# authorisation the merchant releases on refusal (`merchant.refunds`), with its own message.
 _OPEN_SESSION_STATES = frozenset({"creating", "open"})
 _OPEN_INTENT_STATES = frozenset({"creating", "open", "failed"})
 
@@ -51,7 +51,7 @@ def open_paths(
 ) -> list[PaymentPath]:
     """The order's paths that may still take money (inside the caller's transaction). An attempt
     whose provider object was never created (or whose id was never stored) cannot be closed: if it
-    takes money after the order is cancelled, that money is refunded (`services.duplicates`)."""
+    takes money after the order is cancelled, that money is refunded (`payments.duplicates`)."""
     found = []
     for attempt in uow.payments.attempts(order.id):
         if attempt.kind in kinds and attempt.provider_id and _may_take_money(attempt):
