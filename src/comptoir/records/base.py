@@ -39,8 +39,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
         def to_text(value: datetime | None) -> str | None:
             """SQLite's DATETIME text, `YYYY-MM-DD HH:MM:SS.ffffff` in UTC, in one step instead of
-            `process_bind_param` and then SQLAlchemy's `%`-formatting of seven fields (~4% of a
-            webhook's ingest: every row written carries two or three datetimes)."""
+            `process_bind_param` and then SQLAlchemy's `%`-formatting of seven fields: every row a
+            webhook writes carries two or three datetimes (docs/benchmarks.md)."""
             naive = self.process_bind_param(value, dialect)
             return None if naive is None else naive.isoformat(" ", "microseconds")
 

@@ -25,7 +25,7 @@ _LINE_SUMMARIES = (
     .where(OrderLine.order_id == bindparam("order_id"))
     .order_by(OrderLine.position)
 )
-# Built once: `Session.get` builds and hashes a new statement on every call (~40% more CPU here).
+# Built once: `Session.get` builds and hashes a new statement on every call (docs/benchmarks.md).
 _ORDER_FOR_UPDATE = (
     select(Order).where(Order.id == bindparam("order_id")).with_for_update().execution_options(autoflush=False)
 )
@@ -166,7 +166,7 @@ class SqlOrderRepository:
         if "lines" not in inspect(order).unloaded:
             return [LineSummary(line.name, line.unit, line.quantity_milli, line.line_total) for line in order.lines]
         # Core on the connection: the ORM's lazy load would flush the session first and build
-        # tracked objects, ~8x the cost of this read (bench: 0.12-0.16 ms against 0.017 ms).
+        # tracked objects, several times the cost of this read (docs/benchmarks.md).
         rows = self._session.connection().execute(_LINE_SUMMARIES, {"order_id": order.id})
         return [LineSummary(*row) for row in rows]
 
