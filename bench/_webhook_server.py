@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _no_ingest(app: Any) -> None:
     """Signature checked and event parsed, then answered without touching the database."""
-    from comptoir.services import webhooks
+    from comptoir.services.payments import webhooks
 
     def answer(_uow: object, _gateway: object, deliveries: Any) -> Any:
         return [webhooks.IngestResult(event.id, event.type, "processed") for event, _ in deliveries]
@@ -65,7 +65,7 @@ def _no_ingest(app: Any) -> None:
 def _record_only(app: Any) -> None:
     """Only the event rows (INSERT … ON CONFLICT), one transaction per group, then 200: what
     "acknowledge, let the worker apply it" would cost the route. Nothing applies the events."""
-    from comptoir.services import webhooks
+    from comptoir.services.payments import webhooks
 
     def record(uow: Any, _gateway: object, deliveries: Any) -> Any:
         results = []

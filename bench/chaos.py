@@ -591,7 +591,7 @@ def open_duplicate_flags(url: str) -> int:
     from sqlalchemy import func, select
 
     from comptoir.adapters.db.engine import make_engine
-    from comptoir.adapters.db.payment_models import OrderReview
+    from comptoir.records.payments import OrderReview
 
     engine = make_engine(url)
     try:
@@ -662,8 +662,8 @@ def audit(stack: Stack, url: str, catalog: Catalog) -> Audit:
     from sqlalchemy import func, select
 
     from comptoir.adapters.db.engine import make_engine
-    from comptoir.adapters.db.models import Order, OrderLine, Product
-    from comptoir.adapters.db.payment_models import LedgerEntry
+    from comptoir.records.payments import LedgerEntry
+    from comptoir.records.shop import Order, OrderLine, Product
 
     client = sandbox_client(stack.sandbox_url)
     received: dict[str, int] = Counter()  # order id -> money received at the sandbox

@@ -155,11 +155,11 @@ def drop_database(postgres_url: str, name: str) -> None:
 def seed(url: str, count: int) -> list[Seeded]:
     """A shop, a merchant, a customer, and `count` pending orders each with an open checkout attempt."""
     from comptoir.adapters.db.engine import make_engine
-    from comptoir.adapters.db.models import Product, Shop, User
-    from comptoir.adapters.db.payment_models import PaymentAttempt
     from comptoir.adapters.db.uow import sql_unit_of_work_factory
     from comptoir.domain.actors import Actor, Role
-    from comptoir.services import ordering
+    from comptoir.records.payments import PaymentAttempt
+    from comptoir.records.shop import Product, Shop, User
+    from comptoir.services.orders import ordering
 
     engine = make_engine(url)
     uows = sql_unit_of_work_factory(engine)
@@ -265,8 +265,8 @@ def check_database(url: str, seeded: list[Seeded]) -> list[tuple[str, bool, str]
     from sqlalchemy import func, select
 
     from comptoir.adapters.db.engine import make_engine
-    from comptoir.adapters.db.models import Order
-    from comptoir.adapters.db.payment_models import LedgerEntry, OutboxMessage, ReceivedEvent
+    from comptoir.records.payments import LedgerEntry, OutboxMessage, ReceivedEvent
+    from comptoir.records.shop import Order
 
     ids = [s.order_id for s in seeded]
     engine = make_engine(url)

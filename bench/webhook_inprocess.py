@@ -43,8 +43,8 @@ def one_round(args: argparse.Namespace, tmp: Path, show_sql: bool) -> dict[str, 
 
     from comptoir.adapters.db.engine import make_engine
     from comptoir.adapters.db.uow import sql_unit_of_work_factory
-    from comptoir.services import webhooks
-    from comptoir.services.payment_gateway import WebhookEvent
+    from comptoir.services.payments import webhooks
+    from comptoir.services.payments.provider import WebhookEvent
 
     url, pg_name = wi.make_database(args.db, tmp, args.postgres_url)
     try:
@@ -117,7 +117,7 @@ def one_round(args: argparse.Namespace, tmp: Path, show_sql: bool) -> dict[str, 
 
 def apply(uows: Any, gateway: Any, batch: list[Any], group: int, expected: str) -> None:
     """Ingest `batch` one event per transaction (group 1) or `group` per transaction, as the SQLite lane."""
-    from comptoir.services import webhooks
+    from comptoir.services.payments import webhooks
 
     if group == 1:
         for ev in batch:

@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from comptoir.adapters.db.models import Order, Product, Shop, User
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.domain.actors import Actor, Role
 from comptoir.domain.catalog import Unit
 from comptoir.domain.money import milli_to_quantity, quantity_to_milli
-from comptoir.services.ordering import LineRequest, PlaceOrder
+from comptoir.records.shop import Order, Product, Shop, User
+from comptoir.services.orders.ordering import LineRequest, PlaceOrder
 from comptoir.services.ports import UnitOfWorkFactory
 from comptoir.services.views import HistoryView, ProductView, ShopView
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from comptoir.domain.errors import PaymentRequired, UpstreamUnavailable
-from comptoir.services.payment_gateway import (
+from comptoir.services.payments.provider import (
     CheckoutRequest,
     CheckoutSession,
     IdempotencyKeyReused,

@@ -26,10 +26,10 @@ from comptoir.api.routers import auth, catalog, merchant, orders, payments
 from comptoir.api.security_headers import SecurityHeaders
 from comptoir.config import Settings
 from comptoir.services.login_guard import DoorLimits, LoginGuard
-from comptoir.services.notifications import Mailer
-from comptoir.services.payment_gateway import PaymentGateway
+from comptoir.services.messages.notifications import Mailer
+from comptoir.services.payments.provider import PaymentGateway
 from comptoir.services.ports import Clock, PasswordHasher, system_clock
-from comptoir.web import api_docs, pages
+from comptoir.web import api_docs, pages, seed_landings
 from comptoir.worker import Worker, WorkerSchedule
 
 
@@ -137,7 +137,7 @@ def create_app(
     pages.install_static(app)
     api_docs.install(app)
     # the seed documents' routes and pages; none shares a method and path with a native route
-    for compat in (porsche.router, porsche.pages_router, course.router, klikandgo.router, klikandgo.pages_router):
+    for compat in (porsche.router, seed_landings.porsche, course.router, klikandgo.router, seed_landings.klikandgo):
         app.include_router(compat)
     app.include_router(cards_without_webhooks.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

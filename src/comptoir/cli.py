@@ -361,7 +361,7 @@ def events_replay(
 ) -> None:
     """Run recorded webhook events through the same handler again (safe: handlers are idempotent)."""
     from comptoir.app import build_gateway
-    from comptoir.services import webhooks
+    from comptoir.services.payments import webhooks
     from comptoir.services.ports import system_clock
 
     if (event_id is None) == (not failed):

@@ -14,11 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from comptoir.domain.errors import ComptoirError
-from comptoir.services import duplicates, outbox, reconciliation
-from comptoir.services.notifications import Mailer
-from comptoir.services.payment_gateway import PaymentGateway
-from comptoir.services.payment_ports import PaymentUnitOfWork
-from comptoir.services.ports import Clock
+from comptoir.services import reconciliation
+from comptoir.services.messages import outbox
+from comptoir.services.messages.notifications import Mailer
+from comptoir.services.payments import duplicates
+from comptoir.services.payments.provider import PaymentGateway
+from comptoir.services.ports import Clock, UnitOfWork
 
 log = logging.getLogger("comptoir.worker")
 
@@ -32,7 +33,7 @@ class WorkerSchedule:
 class Worker:
     def __init__(
         self,
-        new_uow: Callable[[], PaymentUnitOfWork],
+        new_uow: Callable[[], UnitOfWork],
         gateway: PaymentGateway,
         mailer: Mailer,
         clock: Clock,

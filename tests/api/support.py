@@ -21,10 +21,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
 
-from comptoir.adapters.db.models import Product, Shop
 from comptoir.adapters.security import Argon2PasswordHasher
 from comptoir.config import Settings
 from comptoir.domain.actors import Role
+from comptoir.records.shop import Product, Shop
 from comptoir.services import accounts
 from comptoir.services.ports import UnitOfWork
 

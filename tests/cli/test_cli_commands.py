@@ -8,11 +8,11 @@ import pytest
 from typer.testing import CliRunner
 
 from comptoir.adapters.db.engine import make_engine
-from comptoir.adapters.db.models import Shop
 from comptoir.adapters.db.uow import sql_unit_of_work_factory
 from comptoir.adapters.security import Argon2PasswordHasher
 from comptoir.cli import app
 from comptoir.domain.actors import Role
+from comptoir.records.shop import Shop
 from comptoir.services import accounts
 
 

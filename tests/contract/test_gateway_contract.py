@@ -20,7 +20,7 @@ import pytest
 from comptoir.adapters.stripe_gateway import StripeGateway
 from comptoir.domain.errors import PaymentRequired, UpstreamUnavailable
 from comptoir.domain.payment_messages import FOR_CUSTOMERS
-from comptoir.services.payment_gateway import (
+from comptoir.services.payments.provider import (
     CheckoutLine,
     CheckoutRequest,
     CheckoutSession,

@@ -24,13 +24,14 @@ import pytest
 from sqlalchemy import func, select
 
 from comptoir.adapters.db.engine import make_engine
-from comptoir.adapters.db.payment_models import LedgerEntry, ReceivedEvent
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory, sql_unit_of_work_factory
 from comptoir.adapters.stripe_gateway import StripeGateway
 from comptoir.domain.actors import Actor
-from comptoir.services import checkout, ordering, webhooks
-from comptoir.services.checkout import CheckoutUrls
-from comptoir.services.payment_gateway import WebhookEvent
+from comptoir.records.payments import LedgerEntry, ReceivedEvent
+from comptoir.services.orders import ordering
+from comptoir.services.payments import checkout, webhooks
+from comptoir.services.payments.checkout import CheckoutUrls
+from comptoir.services.payments.provider import WebhookEvent
 from tests.e2e.cli_process import DEADLINE, Background, cli_env, json_logs, run_comptoir
 from tests.factories import add_product, add_shop, add_user, order_of
 from tests.fakes import FakeGateway, session_dict

@@ -7,14 +7,15 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.domain.actors import SYSTEM_WEBHOOK, Actor, Role
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import UpstreamUnavailable
-from comptoir.services import checkout, fulfilment, ordering
-from comptoir.services.checkout import CheckoutUrls
-from comptoir.services.payment_gateway import PaymentIntent, Refund
+from comptoir.records.payments import PaymentAttempt
+from comptoir.services.orders import ordering
+from comptoir.services.payments import checkout, fulfilment
+from comptoir.services.payments.checkout import CheckoutUrls
+from comptoir.services.payments.provider import PaymentIntent, Refund
 from comptoir.services.views import OrderView, ProductView, ShopView
 from tests.factories import NOW, add_product, add_shop, add_user, order_of
 from tests.fakes import FakeGateway

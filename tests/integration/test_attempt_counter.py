@@ -15,11 +15,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from comptoir.adapters.db.attempt_models import CountedAttempt
 from comptoir.adapters.db.attempts import SqlAttemptCounter
 from comptoir.adapters.db.engine import make_engine
 from comptoir.adapters.rate_limits import LimitsAttemptCounter, RateLimitStorageInvalid
 from comptoir.domain.errors import UpstreamUnavailable
+from comptoir.records.attempts import CountedAttempt
 from comptoir.services.ports import AttemptCounter, AttemptLimit
 
 REDIS_URL = os.environ.get("COMPTOIR_TEST_REDIS_URL", "redis://127.0.0.1:6379")

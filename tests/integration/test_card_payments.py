@@ -11,23 +11,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.domain.actors import SYSTEM_WEBHOOK, Role
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Conflict, NotFound, PaymentRequired
-from comptoir.services import (
-    capture,
-    card_payments,
-    checkout,
-    duplicates,
-    fulfilment,
-    merchant_refunds,
-    ordering,
-    reconciliation,
-    webhooks,
-)
-from comptoir.services.checkout import CheckoutUrls
+from comptoir.records.payments import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt
+from comptoir.services import reconciliation
+from comptoir.services.merchant import refunds
+from comptoir.services.orders import ordering
+from comptoir.services.payments import capture, cards, checkout, duplicates, fulfilment, webhooks
+from comptoir.services.payments.checkout import CheckoutUrls
 from comptoir.services.views import ProductView
 from tests.factories import NOW, add_product, add_shop, add_user, order_of, stock_of
 from tests.fakes import FakeGateway, event, intent_dict, session_dict
@@ -55,7 +48,7 @@ def _order(uows, setup, quantity=2):
 
 
 def _pay(uows, gateway, customer, order_id, **body):
-    return card_payments.pay_order(uows(), gateway, customer, order_id, now=NOW, **body)
+    return cards.pay_order(uows(), gateway, customer, order_id, now=NOW, **body)
 
 
 def _ledger(uows, order_id) -> list[tuple[str, int, str]]:
@@ -445,7 +438,7 @@ def test_an_authorisation_released_by_the_shops_refusal_is_not_flagged_again(uow
     # given a weighed order refused by the shop, which released the authorisation itself
     order, customer, merchant = butcher
     paid = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
-    merchant_refunds.refuse(uows(), gateway, merchant, order.id, reason="out of stock", now=NOW)
+    refunds.refuse(uows(), gateway, merchant, order.id, reason="out of stock", now=NOW)
     alerts = _alerts(uows, order.id)
     # when Stripe's payment_intent.canceled for that release arrives
     intent = gateway.intents[paid.payment_intent_id or ""]

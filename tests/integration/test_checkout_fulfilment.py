@@ -9,13 +9,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event as sa_event
 
-from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, ReceivedEvent
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.domain.actors import SYSTEM_RECONCILER, SYSTEM_SUCCESS_PAGE, SYSTEM_WEBHOOK, Role
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Conflict, NotFound
-from comptoir.services import checkout, fulfilment, ordering, webhooks
-from comptoir.services.checkout import CheckoutUrls
+from comptoir.records.payments import LedgerEntry, OrderReview, OutboxMessage, ReceivedEvent
+from comptoir.services.orders import ordering
+from comptoir.services.payments import checkout, fulfilment, webhooks
+from comptoir.services.payments.checkout import CheckoutUrls
 from tests.factories import NOW, add_product, add_shop, add_user, order_of, stock_of
 from tests.fakes import FakeGateway, event, session_dict
 from tests.support import count, order_row
@@ -257,7 +258,7 @@ def test_a_failing_handler_leaves_no_partial_effect_and_is_replayable(uows, gate
         raise RuntimeError("mail template missing")
 
     # given a handler that fails after the ledger entry was written
-    monkeypatch.setattr("comptoir.services.notifications.queue_paid_order", explode)
+    monkeypatch.setattr("comptoir.services.messages.notifications.queue_paid_order", explode)
     with pytest.raises(webhooks.WebhookProcessingFailed):
         webhooks.ingest(uows(), gateway, completed, now=NOW)
     # then nothing it did is kept, and the event is recorded as failed
@@ -273,7 +274,7 @@ def test_a_failing_handler_leaves_no_partial_effect_and_is_replayable(uows, gate
 
 
 def test_refunds_from_the_dashboard_land_in_the_ledger_whatever_the_event_order(uows, gateway, shop_setup) -> None:
-    from comptoir.services.payment_gateway import Refund
+    from comptoir.services.payments.provider import Refund
 
     order, paid = _paid_order(uows, gateway, shop_setup)
     intent = paid.payment_intent_id
@@ -311,7 +312,7 @@ def _watch_refund_calls(gateway, uow) -> list[str]:
 
 
 def test_a_refund_event_asks_stripe_for_the_refunds_before_its_transaction_opens(uows, gateway, shop_setup) -> None:
-    from comptoir.services.payment_gateway import Refund
+    from comptoir.services.payments.provider import Refund
 
     # given a paid order refunded in the Dashboard
     order, paid = _paid_order(uows, gateway, shop_setup)
@@ -375,7 +376,7 @@ def test_outbox_rows_are_unique_per_fact(uows, gateway, shop_setup) -> None:
 
 def test_the_reconciler_books_refunds_whose_events_were_all_lost(uows, gateway, shop_setup) -> None:
     from comptoir.services import reconciliation
-    from comptoir.services.payment_gateway import Refund
+    from comptoir.services.payments.provider import Refund
 
     # given a paid order, refunded twice in the Dashboard, and not one refund event delivered
     order, paid = _paid_order(uows, gateway, shop_setup)
@@ -493,7 +494,7 @@ def test_two_events_for_one_payment_in_one_group_record_the_money_once(uows, gat
 
 
 def test_a_refund_event_in_a_group_still_asks_stripe_with_no_transaction_open(uows, gateway, shop_setup) -> None:
-    from comptoir.services.payment_gateway import Refund
+    from comptoir.services.payments.provider import Refund
 
     # given a paid order refunded in the Dashboard, and another order's session event
     refunded, paid = _paid_order(uows, gateway, shop_setup)

@@ -7,13 +7,13 @@ from decimal import Decimal
 from factories import ADDRESS, NOW, FakeHasher
 from sqlalchemy import select
 
-from comptoir.adapters.db.models import Product, ShopMerchant, User
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.domain.actors import Actor, Role
 from comptoir.domain.catalog import PaymentMethod, Unit
+from comptoir.records.shop import Product, ShopMerchant, User
 from comptoir.services.catalog import list_products, list_shops
 from comptoir.services.demo import seed_demo
-from comptoir.services.ordering import LineRequest, PlaceOrder, place_order
+from comptoir.services.orders.ordering import LineRequest, PlaceOrder, place_order
 
 
 def _snapshot(uows: SqlUnitOfWorkFactory) -> tuple[object, ...]:

@@ -6,8 +6,8 @@ import pytest
 
 from comptoir.domain.actors import Role
 from comptoir.domain.errors import Forbidden
-from comptoir.services import merchant, merchant_events, merchant_refunds
-from comptoir.services.merchant_refunds import RefundCommand
+from comptoir.services.merchant import feed, refunds, workflow
+from comptoir.services.merchant.refunds import RefundCommand
 from tests.factories import NOW, add_user
 from tests.integration.merchant_support import RefundingGateway, butcher, paid_online_order, pickup_order
 
@@ -16,14 +16,14 @@ def test_the_feed_rings_for_new_orders_cancellations_and_refunds_of_the_merchant
     # given a butcher's merchant opening the feed, and another shop with its own orders
     shop, other = butcher(uows), butcher(uows)
     gateway = RefundingGateway()
-    cursor = merchant_events.open_cursor(uows(), shop.merchant, last_event_id=None)
+    cursor = feed.open_cursor(uows(), shop.merchant, last_event_id=None)
     # when a pickup order arrives, an online one is paid, the first is refused and the second refunded
     pickup = pickup_order(uows, shop)
     pickup_order(uows, other)
     online, _ = paid_online_order(uows, gateway, shop)
-    merchant_refunds.refuse(uows(), gateway, shop.merchant, pickup.id, reason="fermé", now=NOW)
-    merchant_refunds.refund(uows(), gateway, shop.merchant, online.id, RefundCommand("geste", amount=100), now=NOW)
-    events = merchant_events.read_events(uows(), shop.merchant, cursor)
+    refunds.refuse(uows(), gateway, shop.merchant, pickup.id, reason="fermé", now=NOW)
+    refunds.refund(uows(), gateway, shop.merchant, online.id, RefundCommand("geste", amount=100), now=NOW)
+    events = feed.read_events(uows(), shop.merchant, cursor)
     # then the merchant sees exactly their shop's events, in order, each once
     assert [(e.type, e.order_id) for e in events] == [
         ("order.pickup_placed", pickup.id),
@@ -32,27 +32,27 @@ def test_the_feed_rings_for_new_orders_cancellations_and_refunds_of_the_merchant
         ("order.refunded", online.id),
     ]
     assert events[1].data["total"] == online.total and events[1].data["number"] == online.number
-    assert merchant_events.read_events(uows(), shop.merchant, cursor) == []
+    assert feed.read_events(uows(), shop.merchant, cursor) == []
     # and a stream resumed after the second event replays the rest
-    resumed = merchant_events.open_cursor(uows(), shop.merchant, last_event_id=events[1].id)
-    assert [e.id for e in merchant_events.read_events(uows(), shop.merchant, resumed)] == [e.id for e in events[2:]]
+    resumed = feed.open_cursor(uows(), shop.merchant, last_event_id=events[1].id)
+    assert [e.id for e in feed.read_events(uows(), shop.merchant, resumed)] == [e.id for e in events[2:]]
 
 
 def test_collection_ready_and_completion_are_events_too(uows) -> None:
     shop = butcher(uows)
     order = pickup_order(uows, shop)
-    cursor = merchant_events.open_cursor(uows(), shop.merchant, last_event_id=None)
-    merchant.mark_ready(uows(), shop.merchant, order.id, now=NOW)
-    merchant.collect_payment(uows(), shop.merchant, order.id, method="cash", amount=order.total, now=NOW)
-    types = [e.type for e in merchant_events.read_events(uows(), shop.merchant, cursor)]
+    cursor = feed.open_cursor(uows(), shop.merchant, last_event_id=None)
+    workflow.mark_ready(uows(), shop.merchant, order.id, now=NOW)
+    workflow.collect_payment(uows(), shop.merchant, order.id, method="cash", amount=order.total, now=NOW)
+    types = [e.type for e in feed.read_events(uows(), shop.merchant, cursor)]
     assert types == ["order.ready", "order.payment_collected", "order.completed"]
 
 
 def test_only_merchants_and_admins_open_the_feed(uows) -> None:
     shop = butcher(uows)
     with pytest.raises(Forbidden):
-        merchant_events.open_cursor(uows(), shop.customer, last_event_id=None)
+        feed.open_cursor(uows(), shop.customer, last_event_id=None)
     admin = add_user(uows, role=Role.ADMIN)
-    cursor = merchant_events.open_cursor(uows(), admin, last_event_id=0)
+    cursor = feed.open_cursor(uows(), admin, last_event_id=0)
     pickup_order(uows, shop)
-    assert "order.pickup_placed" in [e.type for e in merchant_events.read_events(uows(), admin, cursor)]
+    assert "order.pickup_placed" in [e.type for e in feed.read_events(uows(), admin, cursor)]

@@ -7,10 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from comptoir.adapters.db.refund_models import RefundRequest
 from comptoir.domain.errors import Conflict, InvalidInput, UpstreamUnavailable
-from comptoir.services import checkout, merchant, merchant_refunds, ordering, webhooks
-from comptoir.services.merchant_refunds import RefundCommand, RefundLine
+from comptoir.records.refunds import RefundRequest
+from comptoir.services.merchant import refunds, workflow
+from comptoir.services.merchant.refunds import RefundCommand, RefundLine
+from comptoir.services.orders import ordering
+from comptoir.services.payments import checkout, webhooks
 from tests.factories import NOW, order_of, stock_of
 from tests.fakes import event
 from tests.integration.merchant_support import (
@@ -32,7 +34,7 @@ def gateway() -> RefundingGateway:
 
 
 def _refund(uows, gateway, shop, order_id, *, at=NOW, **command):
-    return merchant_refunds.refund(uows(), gateway, shop.merchant, order_id, RefundCommand(**command), now=at)
+    return refunds.refund(uows(), gateway, shop.merchant, order_id, RefundCommand(**command), now=at)
 
 
 def test_refusing_a_paid_order_refunds_it_in_full_with_our_key(uows, gateway) -> None:
@@ -41,8 +43,8 @@ def test_refusing_a_paid_order_refunds_it_in_full_with_our_key(uows, gateway) ->
     order, intent = paid_online_order(uows, gateway, shop)
     assert stock_of(uows, shop.product) == 8
     # when the butcher refuses it, twice (a double click)
-    view = merchant_refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="rupture", now=NOW)
-    merchant_refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="rupture", now=NOW)
+    view = refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="rupture", now=NOW)
+    refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="rupture", now=NOW)
     # then cancelled, stock back, one full refund under the refusal's key, in the ledger once
     assert (view.order.status, view.order.payment_status) == ("cancelled", "refunded")
     assert stock_of(uows, shop.product) == 10
@@ -57,7 +59,7 @@ def test_refusing_a_paid_order_refunds_it_in_full_with_our_key(uows, gateway) ->
 def test_refusing_an_authorised_order_releases_the_authorisation(uows, gateway) -> None:
     shop = butcher(uows)
     order, intent = authorised_order(uows, shop)
-    view = merchant_refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="fermé", now=NOW)
+    view = refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="fermé", now=NOW)
     assert gateway.cancelled == [(intent, f"order:{order.id}:authorization:1:cancel")]
     assert gateway.refund_calls == []
     assert view.order.status == "cancelled"
@@ -124,7 +126,7 @@ def test_concurrent_refunds_never_exceed_what_was_paid(uows, gateway) -> None:
     assert len(refused) == 3 and all(isinstance(r, Conflict) and r.code == "refund_exceeds_refundable" for r in refused)
     assert len(gateway.refund_calls) == 1
     assert [e[:2] for e in ledger(uows, order.id) if e[0] == "refund"] == [("refund", 3000)]
-    assert merchant.get_order(uows(), shop.merchant, order.id).refundable == 2000
+    assert workflow.get_order(uows(), shop.merchant, order.id).refundable == 2000
 
 
 def test_a_refund_the_provider_refuses_releases_its_reservation(uows, gateway) -> None:
@@ -137,7 +139,7 @@ def test_a_refund_the_provider_refuses_releases_its_reservation(uows, gateway) -
         _refund(uows, gateway, shop, order.id, amount=1000, reason="x")
     # then it is refused, recorded as failed, and no money is held back by it
     assert refused.value.code == "refund_refused"
-    view = merchant.get_order(uows(), shop.merchant, order.id)
+    view = workflow.get_order(uows(), shop.merchant, order.id)
     assert [(r.state, r.counted) for r in view.refunds] == [("failed", False)]
     assert view.refundable == 5000
     assert _refund(uows, gateway, shop, order.id, amount=5000, reason="y").refunded == 5000
@@ -151,7 +153,7 @@ def test_a_dashboard_refund_not_yet_known_is_learned_before_deciding(uows, gatew
     # when the merchant refunds 10.00, then refuses the order
     with pytest.raises(Conflict) as refused:
         _refund(uows, gateway, shop, order.id, amount=1000, reason="x")
-    view = merchant_refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="fermé", now=NOW)
+    view = refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="fermé", now=NOW)
     # then the 10.00 is refused by our own check, and the refusal refunds the 5.00 that is left
     assert (refused.value.code, refused.value.extra["refundable"]) == ("refund_exceeds_refundable", 500)
     assert gateway.refund_calls[-1][1:] == (f"order:{order.id}:refund:refuse", 500)
@@ -163,9 +165,9 @@ def test_a_refusal_whose_refund_was_refused_is_retried_by_refusing_again(uows, g
     order, _ = paid_online_order(uows, gateway, shop)
     gateway.refuse_next = True
     with pytest.raises(Conflict):
-        merchant_refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="fermé", now=NOW)
+        refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="fermé", now=NOW)
     assert order_row(uows, order.id) == ("cancelled", "paid")
-    view = merchant_refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="fermé", now=NOW)
+    view = refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="fermé", now=NOW)
     assert (view.order.payment_status, [(r.number, r.state) for r in view.refunds]) == (
         "refunded",
         [(0, "failed"), (1, "created")],
@@ -184,7 +186,7 @@ def test_an_unanswered_refund_stays_reserved_then_is_resent_with_the_same_key(uo
     with pytest.raises(Conflict):
         _refund(uows, gateway, shop, order.id, amount=4000, reason="y")
     # when the next refund comes after the reservation went stale
-    later = NOW + merchant_refunds.STALE_AFTER + timedelta(seconds=1)
+    later = NOW + refunds.STALE_AFTER + timedelta(seconds=1)
     view = _refund(uows, gateway, shop, order.id, at=later, amount=1000, reason="z")
     # then the first was re-sent under its own key before the new one (the refused one reserved nothing)
     keys = [key for _, key, _ in gateway.refund_calls]
@@ -207,7 +209,7 @@ def test_later_refund_webhooks_change_nothing_and_a_failed_refund_puts_the_money
     gateway.settle_refund(refund_id, "failed")
     failed = created | {"status": "failed"}
     assert webhooks.ingest(uows(), gateway, event("refund.failed", failed), now=NOW).outcome == "changed"
-    view = merchant.get_order(uows(), shop.merchant, order.id)
+    view = workflow.get_order(uows(), shop.merchant, order.id)
     assert view.order.payment_status == "paid"
     assert [(r.counted, r.reversed) for r in view.refunds] == [(True, True)]
     assert (view.refunded, view.refundable) == (0, 5000)
@@ -216,7 +218,7 @@ def test_later_refund_webhooks_change_nothing_and_a_failed_refund_puts_the_money
 def test_money_taken_at_the_counter_is_given_back_at_the_counter(uows, gateway) -> None:
     shop = butcher(uows)
     order = pickup_order(uows, shop)
-    merchant.collect_payment(uows(), shop.merchant, order.id, method="cash", amount=order.total, now=NOW)
+    workflow.collect_payment(uows(), shop.merchant, order.id, method="cash", amount=order.total, now=NOW)
     view = _refund(uows, gateway, shop, order.id, amount=1200, reason="os en trop")
     assert gateway.refund_calls == []
     assert (view.order.payment_status, view.refunded) == ("partially_refunded", 1200)
@@ -239,7 +241,7 @@ def test_refusing_an_unpaid_online_order_closes_its_payment_page(uows, gateway) 
     order = ordering.place_order(uows(), shop.customer, command, NOW)
     link = checkout.start_checkout(uows(), gateway, shop.customer, order.id, urls=URLS, now=NOW)
     # when the butcher refuses it
-    view = merchant_refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="fermé", now=NOW)
+    view = refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="fermé", now=NOW)
     # then the order is cancelled with nothing to refund, and the session can no longer be paid
     assert (view.order.status, view.order.payment_status) == ("cancelled", "unpaid")
     assert gateway.sessions[link.id].status == "expired"

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from comptoir.adapters.db.payment_models import LedgerEntry
 from comptoir.domain.actors import Role
 from comptoir.domain.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from comptoir.domain.orders import OrderStatus
-from comptoir.services import merchant, merchant_refunds
+from comptoir.records.payments import LedgerEntry
+from comptoir.services.merchant import refunds, workflow
 from tests.factories import NOW, add_shop, add_user, history_of, stock_of
 from tests.integration.merchant_support import (
     RefundingGateway,
@@ -46,7 +46,7 @@ def test_collecting_at_the_counter_records_one_payment_and_completes_the_order(u
     shop = butcher(uows)
     order = pickup_order(uows, shop)
     # when the merchant records the cash taken at the counter
-    view = merchant.collect_payment(uows(), shop.merchant, order.id, method="cash", amount=order.total, now=NOW)
+    view = workflow.collect_payment(uows(), shop.merchant, order.id, method="cash", amount=order.total, now=NOW)
     # then one ledger payment, keyed by the order, by the merchant; paid and completed along the legal path
     assert (view.order.status, view.order.payment_status) == ("completed", "paid")
     assert ledger(uows, order.id) == [("payment", 5000, f"counter:{order.id}", "merchant")]
@@ -62,7 +62,7 @@ def test_a_double_click_on_collect_records_the_payment_once(uows) -> None:
     # when two requests collect at the same moment
     results = race(
         [
-            lambda: merchant.collect_payment(
+            lambda: workflow.collect_payment(
                 uows(), shop.merchant, order.id, method="card_terminal", amount=order.total, now=NOW
             )
         ]
@@ -78,19 +78,19 @@ def test_collecting_a_different_amount_is_refused_and_records_nothing(uows) -> N
     shop = butcher(uows)
     order = pickup_order(uows, shop)
     with pytest.raises(Conflict) as refused:
-        merchant.collect_payment(uows(), shop.merchant, order.id, method="cash", amount=order.total - 1, now=NOW)
+        workflow.collect_payment(uows(), shop.merchant, order.id, method="cash", amount=order.total - 1, now=NOW)
     assert (refused.value.code, refused.value.extra["expected"]) == ("collect_amount_mismatch", order.total)
     assert ledger(uows, order.id) == []
     assert order_row(uows, order.id) == ("confirmed", "unpaid")
     with pytest.raises(InvalidInput):
-        merchant.collect_payment(uows(), shop.merchant, order.id, method="cheque", amount=order.total, now=NOW)
+        workflow.collect_payment(uows(), shop.merchant, order.id, method="cheque", amount=order.total, now=NOW)
 
 
 def test_collect_is_for_pay_at_pickup_orders_only(uows, gateway) -> None:
     shop = butcher(uows)
     order, _ = paid_online_order(uows, gateway, shop)
     with pytest.raises(Conflict) as refused:
-        merchant.collect_payment(uows(), shop.merchant, order.id, method="cash", amount=order.total, now=NOW)
+        workflow.collect_payment(uows(), shop.merchant, order.id, method="cash", amount=order.total, now=NOW)
     assert refused.value.code == "not_pay_at_pickup"
 
 
@@ -98,9 +98,9 @@ def test_ready_tells_the_customer_once_and_complete_hands_over(uows, gateway) ->
     shop = butcher(uows)
     order, _ = paid_online_order(uows, gateway, shop)
     # when the merchant marks it ready twice (a double click), then completes it
-    first = merchant.mark_ready(uows(), shop.merchant, order.id, now=NOW)
-    again = merchant.mark_ready(uows(), shop.merchant, order.id, now=NOW + timedelta(seconds=1))
-    done = merchant.complete(uows(), shop.merchant, order.id, now=NOW + timedelta(minutes=5))
+    first = workflow.mark_ready(uows(), shop.merchant, order.id, now=NOW)
+    again = workflow.mark_ready(uows(), shop.merchant, order.id, now=NOW + timedelta(seconds=1))
+    done = workflow.complete(uows(), shop.merchant, order.id, now=NOW + timedelta(minutes=5))
     # then one "ready" message and one history row each
     assert (first.order.status, again.order.status, done.order.status) == ("ready", "ready", "completed")
     assert [topic for topic, _, _ in outbox(uows, order.id)].count("ready_for_pickup") == 1
@@ -108,15 +108,15 @@ def test_ready_tells_the_customer_once_and_complete_hands_over(uows, gateway) ->
     assert moves.count("ready") == 1 and moves[-1] == "completed"
     # and a completed order cannot be marked ready again
     with pytest.raises(IllegalTransition):
-        merchant.mark_ready(uows(), shop.merchant, order.id, now=NOW)
+        workflow.mark_ready(uows(), shop.merchant, order.id, now=NOW)
 
 
 def test_an_unpaid_pickup_order_cannot_be_completed_without_collecting(uows) -> None:
     shop = butcher(uows)
     order = pickup_order(uows, shop)
-    merchant.mark_ready(uows(), shop.merchant, order.id, now=NOW)
+    workflow.mark_ready(uows(), shop.merchant, order.id, now=NOW)
     with pytest.raises(Conflict) as refused:
-        merchant.complete(uows(), shop.merchant, order.id, now=NOW)
+        workflow.complete(uows(), shop.merchant, order.id, now=NOW)
     assert refused.value.code == "payment_not_collected"
     assert order_row(uows, order.id) == ("ready", "unpaid")
 
@@ -128,13 +128,13 @@ def test_nobody_but_the_shops_merchants_and_admins_reaches_its_orders(uows, gate
     elsewhere = add_user(uows, role=Role.MERCHANT, shops=[add_shop(uows)])
     admin = add_user(uows, role=Role.ADMIN)
     actions = {
-        "get": lambda who: merchant.get_order(uows(), who, order.id),
-        "ready": lambda who: merchant.mark_ready(uows(), who, order.id, now=NOW),
-        "complete": lambda who: merchant.complete(uows(), who, order.id, now=NOW),
-        "collect": lambda who: merchant.collect_payment(uows(), who, order.id, method="cash", amount=1, now=NOW),
-        "refuse": lambda who: merchant_refunds.refuse(uows(), gateway, who, order.id, reason="no", now=NOW),
-        "refund": lambda who: merchant_refunds.refund(
-            uows(), gateway, who, order.id, merchant_refunds.RefundCommand("x", amount=1), now=NOW
+        "get": lambda who: workflow.get_order(uows(), who, order.id),
+        "ready": lambda who: workflow.mark_ready(uows(), who, order.id, now=NOW),
+        "complete": lambda who: workflow.complete(uows(), who, order.id, now=NOW),
+        "collect": lambda who: workflow.collect_payment(uows(), who, order.id, method="cash", amount=1, now=NOW),
+        "refuse": lambda who: refunds.refuse(uows(), gateway, who, order.id, reason="no", now=NOW),
+        "refund": lambda who: refunds.refund(
+            uows(), gateway, who, order.id, refunds.RefundCommand("x", amount=1), now=NOW
         ),
     }
     # then the other merchant and the customer get NotFound for every action, and nothing changed
@@ -145,10 +145,10 @@ def test_nobody_but_the_shops_merchants_and_admins_reaches_its_orders(uows, gate
             assert order_row(uows, order.id) == ("confirmed", "unpaid"), name
     # and the list refuses customers, shows a merchant only their shops, an admin everything
     with pytest.raises(Forbidden):
-        merchant.list_orders(uows(), shop.customer)
-    assert merchant.list_orders(uows(), elsewhere) == []
-    assert [o.id for o in merchant.list_orders(uows(), admin)] == [order.id]
-    assert merchant.get_order(uows(), admin, order.id).order.id == order.id
+        workflow.list_orders(uows(), shop.customer)
+    assert workflow.list_orders(uows(), elsewhere) == []
+    assert [o.id for o in workflow.list_orders(uows(), admin)] == [order.id]
+    assert workflow.get_order(uows(), admin, order.id).order.id == order.id
 
 
 def test_the_list_is_newest_first_filtered_and_paged(uows) -> None:
@@ -161,14 +161,14 @@ def test_the_list_is_newest_first_filtered_and_paged(uows) -> None:
             pickup_order(uows, shop, 1),
         )
     ]
-    merchant.mark_ready(uows(), shop.merchant, orders[1].id, now=NOW)
+    workflow.mark_ready(uows(), shop.merchant, orders[1].id, now=NOW)
     newest_first = [o.id for o in sorted(orders, key=lambda o: o.id, reverse=True)]  # same created_at: id order
-    first_page = merchant.list_orders(uows(), shop.merchant, limit=2)
-    second_page = merchant.list_orders(uows(), shop.merchant, limit=2, before=first_page[-1].id)
+    first_page = workflow.list_orders(uows(), shop.merchant, limit=2)
+    second_page = workflow.list_orders(uows(), shop.merchant, limit=2, before=first_page[-1].id)
     assert [o.id for o in first_page + second_page] == newest_first
-    assert [o.id for o in merchant.list_orders(uows(), shop.merchant, status=OrderStatus.READY)] == [orders[1].id]
+    assert [o.id for o in workflow.list_orders(uows(), shop.merchant, status=OrderStatus.READY)] == [orders[1].id]
     with pytest.raises(InvalidInput):
-        merchant.list_orders(uows(), shop.merchant, limit=0)
+        workflow.list_orders(uows(), shop.merchant, limit=0)
 
 
 def test_refusing_a_pickup_order_cancels_it_releases_stock_and_tells_the_customer(uows, gateway) -> None:
@@ -176,8 +176,8 @@ def test_refusing_a_pickup_order_cancels_it_releases_stock_and_tells_the_custome
     order = pickup_order(uows, shop, 3)
     assert stock_of(uows, shop.product) == 7
     # when the butcher refuses it (twice: a double click)
-    view = merchant_refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="plus de stock", now=NOW)
-    merchant_refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="plus de stock", now=NOW)
+    view = refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="plus de stock", now=NOW)
+    refunds.refuse(uows(), gateway, shop.merchant, order.id, reason="plus de stock", now=NOW)
     # then cancelled once, stock back once, nothing to refund, one message
     assert (view.order.status, view.order.payment_status) == ("cancelled", "unpaid")
     assert stock_of(uows, shop.product) == 10
@@ -191,7 +191,7 @@ def test_refusing_a_pickup_order_cancels_it_releases_stock_and_tells_the_custome
 def test_a_completed_order_is_refunded_not_refused(uows) -> None:
     shop = butcher(uows)
     order = pickup_order(uows, shop)
-    merchant.collect_payment(uows(), shop.merchant, order.id, method="cash", amount=order.total, now=NOW)
+    workflow.collect_payment(uows(), shop.merchant, order.id, method="cash", amount=order.total, now=NOW)
     with pytest.raises(Conflict) as refused:
-        merchant_refunds.refuse(uows(), RefundingGateway(), shop.merchant, order.id, reason="late", now=NOW)
+        refunds.refuse(uows(), RefundingGateway(), shop.merchant, order.id, reason="late", now=NOW)
     assert refused.value.code == "order_completed"

@@ -15,17 +15,16 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-import comptoir.adapters.db
+import comptoir.records
 from comptoir.adapters.db.engine import make_engine
 from comptoir.adapters.db.migrate import downgrade, upgrade
-from comptoir.adapters.db.models import Base
+from comptoir.records.base import Base
 
 
 def _all_tables() -> MetaData:
-    """Base's metadata with every `*models` module of the db package imported, whoever imported what."""
-    for module in pkgutil.iter_modules(comptoir.adapters.db.__path__):
-        if module.name.endswith("models"):
-            importlib.import_module(f"comptoir.adapters.db.{module.name}")
+    """Base's metadata with every module of the records package imported, whoever imported what."""
+    for module in pkgutil.iter_modules(comptoir.records.__path__):
+        importlib.import_module(f"comptoir.records.{module.name}")
     return Base.metadata
 
 

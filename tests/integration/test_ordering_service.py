@@ -15,7 +15,7 @@ from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from comptoir.domain.orders import OrderStatus, PaymentStatus
 from comptoir.services import order_state
-from comptoir.services.ordering import (
+from comptoir.services.orders.ordering import (
     LineRequest,
     PlaceOrder,
     cancel_order,
@@ -281,8 +281,8 @@ def _mark_paid(uows: SqlUnitOfWorkFactory, order_id: str) -> None:
     with uows() as uow:
         order = uow.orders.get_for_update(order_id)
         assert order is not None
-        order_state.change_payment_status(order, PaymentStatus.PAID, actor=SYSTEM_WEBHOOK, at=NOW)
-        order_state.change_status(order, OrderStatus.CONFIRMED, actor=SYSTEM_WEBHOOK, at=NOW)
+        order_state.change_payment_status(uow, order, PaymentStatus.PAID, actor=SYSTEM_WEBHOOK, at=NOW)
+        order_state.change_status(uow, order, OrderStatus.CONFIRMED, actor=SYSTEM_WEBHOOK, at=NOW)
         uow.commit()
 
 
@@ -316,9 +316,9 @@ def test_an_illegal_transition_is_refused_and_writes_no_history(uows: SqlUnitOfW
         loaded = uow.orders.get_for_update(order.id)
         assert loaded is not None
         with pytest.raises(IllegalTransition):
-            order_state.change_status(loaded, OrderStatus.READY, actor=MERCHANT, at=NOW)
+            order_state.change_status(uow, loaded, OrderStatus.READY, actor=MERCHANT, at=NOW)
         with pytest.raises(IllegalTransition):
-            order_state.change_payment_status(loaded, PaymentStatus.REFUNDED, actor=MERCHANT, at=NOW)
+            order_state.change_payment_status(uow, loaded, PaymentStatus.REFUNDED, actor=MERCHANT, at=NOW)
         uow.commit()
 
     # then the order and its history are as they were

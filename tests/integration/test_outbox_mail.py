@@ -19,13 +19,15 @@ import pytest
 from sqlalchemy import Engine, event, select, text
 
 from comptoir.adapters.db.engine import make_engine
-from comptoir.adapters.db.payment_models import OutboxMessage
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory, sql_unit_of_work_factory
 from comptoir.adapters.mail import ConsoleMailer, SmtpMailer
 from comptoir.domain.actors import SYSTEM_WEBHOOK, Role
-from comptoir.services import checkout, fulfilment, notifications, ordering, outbox
-from comptoir.services.checkout import CheckoutUrls
-from comptoir.services.payment_ports import NewMessage
+from comptoir.records.payments import OutboxMessage
+from comptoir.services.messages import notifications, outbox
+from comptoir.services.orders import ordering
+from comptoir.services.payments import checkout, fulfilment
+from comptoir.services.payments.checkout import CheckoutUrls
+from comptoir.services.ports import NewMessage
 from comptoir.worker import Worker, WorkerSchedule
 from tests.factories import NOW, add_product, add_shop, add_user, order_of
 from tests.fakes import FakeGateway

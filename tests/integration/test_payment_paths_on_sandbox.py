@@ -16,14 +16,17 @@ from typing import Any
 
 import pytest
 
-from comptoir.adapters.db.payment_models import LedgerEntry
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.adapters.stripe_gateway import StripeGateway
 from comptoir.domain.actors import SYSTEM_WEBHOOK
 from comptoir.domain.errors import Conflict, UpstreamUnavailable
-from comptoir.services import card_payments, checkout, fulfilment, merchant_refunds, ordering, reconciliation, webhooks
-from comptoir.services.merchant_refunds import RefundCommand
-from comptoir.services.payment_gateway import Refund, WebhookEvent
+from comptoir.records.payments import LedgerEntry
+from comptoir.services import reconciliation
+from comptoir.services.merchant import refunds as merchant_refunds
+from comptoir.services.merchant.refunds import RefundCommand
+from comptoir.services.orders import ordering
+from comptoir.services.payments import cards, checkout, fulfilment, webhooks
+from comptoir.services.payments.provider import Refund, WebhookEvent
 from comptoir.services.views import OrderView
 from tests.factories import order_of
 from tests.integration.merchant_support import URLS, Shop, butcher, ledger
@@ -165,7 +168,7 @@ def test_the_reconciler_records_a_card_payment_whose_buyer_never_came_back(uows,
     now = _now()
     command = order_of(shop.shop, (shop.product, 2), delivery_address=None, pickup={})
     order = ordering.place_order(uows(), shop.customer, command, now)
-    pending = card_payments.pay_order(
+    pending = cards.pay_order(
         uows(), gateway, shop.customer, order.id, now=now, payment_method_id="pm_card_threeDSecure2Required"
     )
     assert pending.payment_intent_id is not None

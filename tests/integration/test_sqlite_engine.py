@@ -14,7 +14,7 @@ from sqlalchemy import Column, Integer, MetaData, Table, event, select, text
 from sqlalchemy.dialects.sqlite import DATETIME
 
 from comptoir.adapters.db.engine import make_engine
-from comptoir.adapters.db.models import UTCDateTime
+from comptoir.records.base import UTCDateTime
 
 
 def _try_write_lock(path: str) -> str:

@@ -15,7 +15,7 @@ from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Conflict
 from comptoir.domain.orders import OrderStatus
-from comptoir.services.ordering import cancel_order, get_my_order, place_order, release_expired_holds
+from comptoir.services.orders.ordering import cancel_order, get_my_order, place_order, release_expired_holds
 from comptoir.services.views import OrderView
 from tests.support import race
 

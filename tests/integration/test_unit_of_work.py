@@ -9,11 +9,12 @@ from factories import NOW, add_product, add_shop, add_user, order_of, stock_of
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from comptoir.adapters.db.models import Product, User
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
 from comptoir.domain.actors import Role
 from comptoir.domain.errors import Conflict
-from comptoir.services.ordering import place_order
+from comptoir.records.shop import Product, User
+from comptoir.services.orders.ordering import place_order
+from comptoir.services.ports import HistoryChange
 
 
 def _user(email: str) -> User:
@@ -123,3 +124,29 @@ def test_stock_is_marked_released_only_once(uows: SqlUnitOfWorkFactory) -> None:
         assert uow.orders.mark_stock_released(order.id, NOW) is False
         loaded = uow.orders.get(order.id)
         assert loaded is not None and loaded.stock_released_at == NOW
+
+
+@pytest.mark.parametrize("history_read_first", [False, True])
+def test_add_history_appends_one_row_whether_or_not_the_history_was_read(
+    uows: SqlUnitOfWorkFactory, history_read_first: bool
+) -> None:
+    # given a placed order (two creation rows), loaded in a new transaction, its history read or not
+    shop = add_shop(uows)
+    product = add_product(uows, shop, stock=5)
+    order = place_order(uows(), add_user(uows), order_of(shop, (product, 1)), NOW)
+    with uows() as uow:
+        loaded = uow.orders.get_for_update(order.id)
+        assert loaded is not None
+        if history_read_first:
+            assert len(loaded.history) == 2
+
+        # when one change is added
+        uow.orders.add_history(loaded, HistoryChange("status", "pending", "confirmed", "system:test", NOW, "why"))
+
+        # then the loaded order sees it at once, and so does the next transaction after commit
+        assert [(h.axis, h.to_value, h.reason) for h in loaded.history][-1] == ("status", "confirmed", "why")
+        uow.commit()
+    with uows() as uow:
+        again = uow.orders.get(order.id)
+        assert again is not None
+        assert len(again.history) == 3

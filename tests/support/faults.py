@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from comptoir.services import notifications
+from comptoir.services.messages import notifications
 
 
 def fail_paid_order_mail_for(monkeypatch: pytest.MonkeyPatch, order_id: str) -> None:
@@ -18,4 +18,4 @@ def fail_paid_order_mail_for(monkeypatch: pytest.MonkeyPatch, order_id: str) -> 
             raise RuntimeError("mail template missing")
         queue_paid_order(uow, order, at=at)
 
-    monkeypatch.setattr("comptoir.services.notifications.queue_paid_order", fails_for_one_order)
+    monkeypatch.setattr("comptoir.services.messages.notifications.queue_paid_order", fails_for_one_order)

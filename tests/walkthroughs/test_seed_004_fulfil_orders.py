@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from comptoir.adapters.db.payment_models import LedgerEntry
+from comptoir.records.payments import LedgerEntry
 from comptoir.sandbox.delivery import FORWARD_TARGET
 from tests.e2e.checkout.stack import SEPA_SETTLE_WAIT, Stack, sign
 from tests.servers import Buyer

@@ -16,7 +16,7 @@ import stripe
 
 from comptoir.domain.errors import PaymentRequired, UpstreamUnavailable
 from comptoir.domain.payment_messages import customer_message
-from comptoir.services.payment_gateway import (
+from comptoir.services.payments.provider import (
     CheckoutRequest,
     CheckoutSession,
     IdempotencyKeyReused,

@@ -21,8 +21,7 @@ from comptoir.config import Settings
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import Unauthenticated
 from comptoir.services import accounts
-from comptoir.services.payment_gateway import PaymentGateway
-from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.payments.provider import PaymentGateway
 from comptoir.services.ports import Clock, PasswordHasher, UnitOfWork
 from comptoir.services.tokens import TokenIssuer
 
@@ -114,15 +113,15 @@ async def get_gateway(request: Request) -> PaymentGateway:
     return gateway
 
 
-def get_payment_uow(request: Request) -> PaymentUnitOfWork:
-    uow: PaymentUnitOfWork = request.app.state.uow_factory()
+def get_payment_uow(request: Request) -> UnitOfWork:
+    uow: UnitOfWork = request.app.state.uow_factory()
     return uow
 
 
-async def _payment_uow(request: Request) -> PaymentUnitOfWork:
+async def _payment_uow(request: Request) -> UnitOfWork:
     return get_payment_uow(request)
 
 
 Gateway = Annotated[PaymentGateway, Depends(get_gateway)]
 DbLane = Annotated[DatabaseLane, Depends(get_db_lane)]
-PaymentUow = Annotated[PaymentUnitOfWork, Depends(_payment_uow)]
+PaymentUow = Annotated[UnitOfWork, Depends(_payment_uow)]

@@ -5,11 +5,11 @@ any plain `def` route. On SQLite, every transaction of the process already waits
 engine's writer lock (`adapters.db.engine`), so eight concurrent webhooks were eight threads,
 seven of them blocked on that lock while still contending for the GIL with the one working
 and with the event loop. Queuing them here instead, on the event loop, one at a time, costs
-nothing and took ~10% of the server CPU per webhook off and a third off its p99
-(`bench/webhook_ingest.py`, docs/benchmarks.md).
+nothing and takes server CPU and tail latency off every webhook (figures: docs/benchmarks.md,
+"Figures behind the fast paths").
 
 Work that can be done for several requests at once (webhook events: one transaction for a
-group, `services.webhooks.ingest_many`) goes through `run_grouped`: on SQLite, what arrives
+group, `services.payments.webhooks.ingest_many`) goes through `run_grouped`: on SQLite, what arrives
 while the lane is busy waits and then goes as one job.
 """
 

@@ -8,7 +8,7 @@ from typing import Literal, Self
 from pydantic import ConfigDict, Field
 
 from comptoir.api.schemas import AmountIn, Id, MinorUnits, OrderOut, QuantityIn, _In, _Out
-from comptoir.services.merchant import MerchantOrderView
+from comptoir.services.merchant.workflow import MerchantOrderView
 
 
 class CollectIn(_In):

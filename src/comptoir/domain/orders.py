@@ -7,7 +7,6 @@ still unpaid; a cancelled order may be refunded). Any move not listed here is re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -143,18 +142,6 @@ def check_total(total: Money, *, online: bool) -> None:
             total=total.amount,
             minimum=minimum,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
-    """One recorded change: who moved which axis from what to what, when and why."""
-
-    axis: str  # "status" or "payment_status"
-    from_value: str | None
-    to_value: str
-    actor: str  # e.g. "customer:12", "merchant:3", "system:webhook", "system:expiry"
-    at: datetime
-    reason: str = ""
 
 
 REFUSED_BY_THE_SHOP = "refused by the shop: "

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from alembic import context
 
-from comptoir.adapters.db import attempt_models as _attempt_models  # noqa: F401  (its table in Base.metadata)
-from comptoir.adapters.db import refund_models as _refund_models  # noqa: F401  (its table in Base.metadata)
 from comptoir.adapters.db.engine import make_engine
-from comptoir.adapters.db.models import Base
+from comptoir.records.metadata import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations_offline() -> None:

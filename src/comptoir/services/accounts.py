@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from comptoir.adapters.db.models import User
 from comptoir.domain.actors import Actor, Role
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from comptoir.records.shop import User
 from comptoir.services.login_guard import LoginGuard
 from comptoir.services.ports import PasswordHasher, UnitOfWork
 from comptoir.services.tokens import IssuedToken, RehashingHasher, TokenClaims, TokenIssuer

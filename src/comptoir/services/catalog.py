@@ -12,11 +12,11 @@ from decimal import Decimal
 from enum import Enum
 from typing import Final
 
-from comptoir.adapters.db.models import Product, Shop
 from comptoir.domain.actors import Actor, Role
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Forbidden, InvalidInput, NotFound
 from comptoir.domain.money import MILLI, check_amount, quantity_to_milli
+from comptoir.records.shop import Product, Shop
 from comptoir.services.ports import UnitOfWork
 from comptoir.services.views import ProductView, ShopView
 
@@ -58,11 +58,6 @@ class ProductChanges:
 def list_shops(uow: UnitOfWork) -> list[ShopView]:
     with uow:
         return [ShopView.of(shop) for shop in uow.shops.list()]
-
-
-def get_shop(uow: UnitOfWork, slug: str) -> ShopView:
-    with uow:
-        return ShopView.of(_shop_by_slug(uow, slug))
 
 
 def shop_of_product(uow: UnitOfWork, product_id: int) -> ShopView:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from comptoir.adapters.db.models import Product, Shop, User
 from comptoir.domain.actors import Role
 from comptoir.domain.catalog import Unit
 from comptoir.domain.money import quantity_to_milli
+from comptoir.records.shop import Product, Shop, User
 from comptoir.services.ports import PasswordHasher, UnitOfWork
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from comptoir.adapters.db.models import Order
 from comptoir.domain.actors import Actor
 from comptoir.domain.orders import (
     OrderStatus,
@@ -17,32 +16,37 @@ from comptoir.domain.orders import (
     check_order_transition,
     check_payment_transition,
 )
-from comptoir.services.ports import UnitOfWork
+from comptoir.records.shop import Order
+from comptoir.services.ports import HistoryChange, UnitOfWork
 
 STATUS_AXIS = "status"
 PAYMENT_AXIS = "payment_status"
 
 
-def record_creation(order: Order, actor: Actor, at: datetime, reason: str = "order placed") -> None:
+def record_creation(uow: UnitOfWork, order: Order, actor: Actor, at: datetime, reason: str = "order placed") -> None:
     """History for a new order: both axes move from nothing to their initial values."""
-    _record(order, STATUS_AXIS, None, order.status, actor, at, reason)
-    _record(order, PAYMENT_AXIS, None, order.payment_status, actor, at, reason)
+    _record(uow, order, STATUS_AXIS, None, order.status, actor, at, reason)
+    _record(uow, order, PAYMENT_AXIS, None, order.payment_status, actor, at, reason)
 
 
-def change_status(order: Order, target: OrderStatus, *, actor: Actor, at: datetime, reason: str = "") -> None:
+def change_status(
+    uow: UnitOfWork, order: Order, target: OrderStatus, *, actor: Actor, at: datetime, reason: str = ""
+) -> None:
     current = OrderStatus(order.status)
     check_order_transition(current, target)
     order.status = target.value
     order.updated_at = at
-    _record(order, STATUS_AXIS, current.value, target.value, actor, at, reason)
+    _record(uow, order, STATUS_AXIS, current.value, target.value, actor, at, reason)
 
 
-def change_payment_status(order: Order, target: PaymentStatus, *, actor: Actor, at: datetime, reason: str = "") -> None:
+def change_payment_status(
+    uow: UnitOfWork, order: Order, target: PaymentStatus, *, actor: Actor, at: datetime, reason: str = ""
+) -> None:
     current = PaymentStatus(order.payment_status)
     check_payment_transition(current, target)
     order.payment_status = target.value
     order.updated_at = at
-    _record(order, PAYMENT_AXIS, current.value, target.value, actor, at, reason)
+    _record(uow, order, PAYMENT_AXIS, current.value, target.value, actor, at, reason)
 
 
 def release_stock(uow: UnitOfWork, order: Order, at: datetime) -> bool:
@@ -60,11 +64,18 @@ def release_stock(uow: UnitOfWork, order: Order, at: datetime) -> bool:
 
 def cancel(uow: UnitOfWork, order: Order, *, actor: Actor, at: datetime, reason: str) -> None:
     """Cancel and release the hold, in the caller's transaction."""
-    change_status(order, OrderStatus.CANCELLED, actor=actor, at=at, reason=reason)
+    change_status(uow, order, OrderStatus.CANCELLED, actor=actor, at=at, reason=reason)
     release_stock(uow, order, at)
 
 
 def _record(
-    order: Order, axis: str, from_value: str | None, to_value: str, actor: Actor, at: datetime, reason: str
+    uow: UnitOfWork,
+    order: Order,
+    axis: str,
+    from_value: str | None,
+    to_value: str,
+    actor: Actor,
+    at: datetime,
+    reason: str,
 ) -> None:
-    order.add_history(axis=axis, from_value=from_value, to_value=to_value, actor=actor.label, at=at, reason=reason)
+    uow.orders.add_history(order, HistoryChange(axis, from_value, to_value, actor.label, at, reason))

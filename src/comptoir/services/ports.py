@@ -1,19 +1,22 @@
 """The small Protocols services depend on; adapters implement them, app.py / cli.py wire them.
 
-Repositories hand services the table records of `comptoir.adapters.db.models` (services may read
+Repositories hand services the table records of `comptoir.records.shop` (services may read
 and fill them), but sessions, SQL and hashing stay behind these Protocols. Services never return
 those records to their callers: they build `services.views` inside the transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
-from comptoir.adapters.db.models import Order, Product, Shop, User
+from comptoir.domain.errors import Conflict
+from comptoir.records.payments import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
+from comptoir.records.refunds import RefundRequest
+from comptoir.records.shop import Order, OrderHistory, Product, Shop, User
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware in UTC. Services take `now` from one of these."""
@@ -122,6 +125,18 @@ class LineSummary:
     line_total: int
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryChange:
+    """One change of an order axis ("status", "payment_status", "total"): who, when, from, to and why."""
+
+    axis: str
+    from_value: str | None
+    to_value: str
+    actor: str  # e.g. "customer:12", "merchant:3", "system:webhook"
+    at: datetime
+    reason: str = ""
+
+
 class OrderRepository(Protocol):
     def get(self, order_id: str) -> Order | None: ...
 
@@ -154,6 +169,173 @@ class OrderRepository(Protocol):
         """Sets `stock_released_at` only where it is NULL; True if this call did it."""
         ...
 
+    def add_history(self, order: Order, change: HistoryChange) -> None:
+        """Append one history row to a stored order, now, without reading its earlier rows; the
+        order's `history`, if it was read, is read again on next use."""
+        ...
+
+
+# The payment side: attempts, ledger, reviews, received events, outbox.
+# Every write that must happen once checks first under the order's row lock (`uow.orders.get_for_update`)
+# and is backed by a unique constraint, so a racing duplicate either waits and sees the row, or fails its
+# whole transaction (and its webhook delivery is retried) without a partial effect.
+
+
+class AlreadyRecorded(Conflict):
+    """A unique fact was inserted twice by racing transactions; the loser rolls back and does nothing."""
+
+    code = "already_recorded"
+
+
+class PaymentRepository(Protocol):
+    def attempts(self, order_id: str) -> list[PaymentAttempt]:
+        """Oldest first."""
+        ...
+
+    def attempt_by_provider_id(self, provider_id: str) -> PaymentAttempt | None: ...
+
+    def add_attempt(self, attempt: PaymentAttempt) -> PaymentAttempt: ...
+
+    def attempts_to_watch(self, kind: str, *, created_after: datetime, limit: int) -> list[PaymentAttempt]:
+        """Attempts of `kind` not yet in a final state (creating, open, processing)."""
+        ...
+
+    def authorised_attempts(self, *, created_after: datetime, limit: int) -> list[PaymentAttempt]:
+        """Attempts holding a card authorisation that awaits capture, oldest first."""
+        ...
+
+    def ledger(self, order_id: str) -> list[LedgerRow]:
+        """The order's entries, oldest first, as plain rows: the ledger is append-only, so nothing
+        in them is ever changed through the session."""
+        ...
+
+    def entry(self, kind: str, external_id: str) -> LedgerEntry | None: ...
+
+    def add_entry_if_new(self, order_id: str, entry: LedgerRow) -> bool:
+        """Insert unless `(kind, external_id)` is recorded, in one statement (a concurrent insert of the
+        same key is waited for, never an error). True if this call recorded it."""
+        ...
+
+    def order_id_for_payment(self, external_id: str) -> str | None:
+        """The order a provider payment (PaymentIntent id) was recorded for, if any."""
+        ...
+
+    def review(self, code: str, reference: str) -> OrderReview | None: ...
+
+    def add_review(self, review: OrderReview) -> OrderReview: ...
+
+    def open_reviews(self, order_id: str) -> list[OrderReview]: ...
+
+    def open_reviews_with_code(self, code: str, *, order_id: str | None = None, limit: int = 100) -> list[OrderReview]:
+        """Unresolved reviews of one kind (e.g. duplicate payments to refund), oldest first."""
+        ...
+
+
+class EventRepository(Protocol):
+    def get(self, event_id: str) -> ReceivedEvent | None: ...
+
+    def get_for_update(self, event_id: str) -> ReceivedEvent | None: ...
+
+    def status(self, event_id: str) -> str | None:
+        """The recorded event's status, or None: what a duplicate delivery needs, without its payload."""
+        ...
+
+    def add(self, event: ReceivedEvent) -> ReceivedEvent:
+        """Flushes; raises AlreadyRecorded if a concurrent transaction inserted the same id."""
+        ...
+
+    def add_if_new(
+        self, event_id: str, event_type: str, payload: Mapping[str, Any], *, status: str, at: datetime
+    ) -> bool:
+        """Insert the event's row, already `status` and received and processed `at`, unless one with its
+        id exists, in one statement (a concurrent insert of the same id is waited for, never an error).
+        True if this call inserted it."""
+        ...
+
+    def failed(self, *, limit: int) -> list[ReceivedEvent]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    """One ledger entry's values, as read back or to record (with Core: the ledger is append-only)."""
+
+    kind: str
+    amount: int
+    currency: str
+    external_id: str
+    source: str
+    reason: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message to queue; `dedupe_key` names the fact it reports, so the fact is told once."""
+
+    dedupe_key: str
+    topic: str
+    recipient: str
+    subject: str
+    body: str
+    order_id: str | None
+
+
+class OutboxRepository(Protocol):
+    def add_if_new(self, messages: Sequence[NewMessage], *, at: datetime) -> int:
+        """Queue each message unless one with its dedupe key exists, all in one statement backed by
+        the unique key (racing writers never fail). How many this call queued."""
+        ...
+
+    def claim_due(self, now: datetime, *, limit: int, max_attempts: int) -> list[OutboxMessage]:
+        """Unsent messages due at `now` with attempts left, locked against other workers (SKIP LOCKED
+        where supported) until the transaction ends."""
+        ...
+
+    def get_many(self, message_ids: list[int]) -> list[OutboxMessage]: ...
+
+    def for_order(self, order_id: str) -> list[OutboxMessage]: ...
+
+    def order_contacts(self, customer_id: int, shop_id: int) -> OrderContacts:
+        """Who a message about an order goes to, and the shop's name to sign it with, in one query."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OrderContacts:
+    """Who hears about an order: its shop's name, the customer's address (None if unknown), and the
+    addresses of the shop's merchants (where its alerts go)."""
+
+    shop_name: str
+    customer: str | None
+    merchants: Sequence[str]
+
+
+# The merchant side, beyond the payment side's repositories.
+
+
+class MerchantRepository(Protocol):
+    def list_orders(
+        self, shop_ids: Collection[int] | None, *, status: str | None, limit: int, before: str | None
+    ) -> list[Order]:
+        """Orders of these shops (None: every shop), newest first; `before` is the last id of the previous page."""
+        ...
+
+    def history_after(
+        self, shop_ids: Collection[int] | None, after_id: int, *, limit: int
+    ) -> list[tuple[OrderHistory, Order]]:
+        """History rows of these shops' orders with an id above `after_id`, oldest first."""
+        ...
+
+    def last_history_id(self) -> int: ...
+
+    def refund_requests(self, order_id: str) -> list[RefundRequest]:
+        """Oldest first."""
+        ...
+
+    def refund_request(self, idempotency_key: str) -> RefundRequest | None: ...
+
+    def add_refund_request(self, request: RefundRequest) -> RefundRequest: ...
+
 
 class UnitOfWork(Protocol):
     """One transaction. Use as `with uow: ...; uow.commit()`; leaving without commit rolls back."""
@@ -162,6 +344,10 @@ class UnitOfWork(Protocol):
     shops: ShopRepository
     products: ProductRepository
     orders: OrderRepository
+    payments: PaymentRepository
+    events: EventRepository
+    outbox: OutboxRepository
+    merchant: MerchantRepository
 
     def __enter__(self) -> Self: ...
 

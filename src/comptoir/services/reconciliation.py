@@ -19,9 +19,10 @@ from datetime import datetime, timedelta
 from comptoir.domain.actors import SYSTEM_RECONCILER
 from comptoir.domain.errors import ComptoirError
 from comptoir.domain.payments import AttemptKind, AttemptState, Keys
-from comptoir.services import fulfilment, ordering, payment_paths, refunds
-from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState, Refund, holding_intent_id
-from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.orders import ordering
+from comptoir.services.payments import fulfilment, paths, refunds
+from comptoir.services.payments.provider import PaymentGateway, PaymentIntentUnexpectedState, Refund, holding_intent_id
+from comptoir.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class ReconcileReport:
 
 
 def reconcile(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, *, now: datetime, lookback: timedelta = LOOKBACK
+    uow: UnitOfWork, gateway: PaymentGateway, *, now: datetime, lookback: timedelta = LOOKBACK
 ) -> ReconcileReport:
     with uow:
         watched = [
@@ -87,9 +88,7 @@ def reconcile(
     return ReconcileReport(checked=len(watched), repairs=tuple(repairs), errors=tuple(errors))
 
 
-def _sync_recent_refunds(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, now: datetime, lookback: timedelta
-) -> list[Repair]:
+def _sync_recent_refunds(uow: UnitOfWork, gateway: PaymentGateway, now: datetime, lookback: timedelta) -> list[Repair]:
     """Refund events can all be lost too: the ledger is made to agree with Stripe's recent refunds,
     one PaymentIntent at a time (intents that are not ours are skipped by `sync_refunds`)."""
     by_intent: dict[str, list[Refund]] = {}
@@ -107,7 +106,7 @@ def _sync_recent_refunds(
 
 
 def _settle_attempt(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     gateway: PaymentGateway,
     order_id: str,
     session_id: str | None,
@@ -138,7 +137,7 @@ def _settle_attempt(
 
 
 def _close_unsent_attempt(
-    uow: PaymentUnitOfWork, key: str, expires_at: datetime | None, now: datetime, order_id: str
+    uow: UnitOfWork, key: str, expires_at: datetime | None, now: datetime, order_id: str
 ) -> Repair | None:
     """An attempt whose session id was never stored (the request to Stripe failed or we crashed).
     Once past its expiry no session made with it can be paid, so it stops blocking the hold."""
@@ -154,7 +153,7 @@ def _close_unsent_attempt(
 
 
 def _settle_intents(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, now: datetime, lookback: timedelta
+    uow: UnitOfWork, gateway: PaymentGateway, now: datetime, lookback: timedelta
 ) -> tuple[list[Repair], list[str]]:
     """`/pay` attempts not settled yet: a buyer who passed 3-D Secure but never came back (and whose
     webhook was lost) is recorded; an intent still waiting for a card or an authentication when the
@@ -179,7 +178,7 @@ def _settle_intents(
                     intent = gateway.cancel_payment_intent(intent_id, idempotency_key=Keys.cancel(key))
                 except PaymentIntentUnexpectedState:
                     intent = gateway.retrieve_payment_intent(intent_id)
-            payment_paths.record_intent(uow, gateway, order_id, key, intent, actor=SYSTEM_RECONCILER, now=now)
+            paths.record_intent(uow, gateway, order_id, key, intent, actor=SYSTEM_RECONCILER, now=now)
         except ComptoirError as exc:
             errors.append(f"{order_id}: {exc.detail}")
             continue
@@ -189,9 +188,7 @@ def _settle_intents(
     return repairs, errors
 
 
-def _watch_authorisations(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, now: datetime
-) -> tuple[list[Repair], list[str]]:
+def _watch_authorisations(uow: UnitOfWork, gateway: PaymentGateway, now: datetime) -> tuple[list[Repair], list[str]]:
     """Card authorisations awaiting capture (weighed goods): one canceled at Stripe (Dashboard, or
     7 days uncaptured) whose `payment_intent.canceled` was lost is applied as the webhook would."""
     with uow:
@@ -219,7 +216,7 @@ def _watch_authorisations(
     return repairs, errors
 
 
-def _release_abandoned_holds(uow: PaymentUnitOfWork, gateway: PaymentGateway, now: datetime) -> list[Repair]:
+def _release_abandoned_holds(uow: UnitOfWork, gateway: PaymentGateway, now: datetime) -> list[Repair]:
     """Holds that ended: the same sweep as the expiry job, which closes each order's payment paths
     first and spares orders whose money may still land."""
     released = ordering.release_expired_holds(uow, gateway, now, actor=SYSTEM_RECONCILER)

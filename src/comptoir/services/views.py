@@ -13,11 +13,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from comptoir.adapters.db.models import Order, OrderHistory, OrderLine, Product, Shop, User
 from comptoir.domain.actors import Role
 from comptoir.domain.catalog import PaymentMethod, Unit
 from comptoir.domain.money import milli_to_quantity
 from comptoir.domain.orders import OrderStatus, PaymentStatus
+from comptoir.records.shop import Order, OrderHistory, OrderLine, Product, Shop, User
 
 
 @dataclass(frozen=True, slots=True)

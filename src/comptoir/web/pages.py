@@ -16,7 +16,7 @@ from comptoir.api.deps import Gateway, Now, PaymentUow
 from comptoir.domain.errors import ComptoirError
 from comptoir.domain.money import Money
 from comptoir.domain.payments import AttemptKind, provider_kind
-from comptoir.services import checkout
+from comptoir.services.payments import checkout
 from comptoir.web.status_words import ORDER_STATUS_WORDS, PAYMENT_STATUS_WORDS
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from comptoir.domain.actors import Role
-from comptoir.services import ordering
+from comptoir.services.orders import ordering
 from comptoir.services.views import ProductView
 from tests.e2e.cards.conftest import Cards
 from tests.factories import add_product, add_user

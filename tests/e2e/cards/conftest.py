@@ -15,7 +15,7 @@ import pytest
 
 from comptoir.domain.actors import Role
 from comptoir.domain.catalog import Unit
-from comptoir.services import duplicates
+from comptoir.services.payments import duplicates
 from comptoir.services.views import ProductView, ShopView
 from tests.e2e.checkout.stack import Customer, Stack, running_stack
 from tests.factories import add_product, add_shop, add_user

@@ -11,7 +11,7 @@ import pytest
 
 from comptoir.domain.actors import Role
 from comptoir.sandbox.faults import Faults
-from comptoir.services import ordering
+from comptoir.services.orders import ordering
 from tests.e2e.cards.cancel_races import CANCELLED_NET_ZERO, PAID_LIVE, SCENARIOS, SUCCEEDS, THREE_DS, CancelRaces
 from tests.e2e.cards.conftest import PRICE, STOCK, Cards, WeighingShop
 from tests.factories import add_user

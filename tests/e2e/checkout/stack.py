@@ -28,12 +28,12 @@ import stripe
 from sqlalchemy import func, select
 
 from comptoir.adapters.db.engine import make_engine
-from comptoir.adapters.db.models import Order, OrderLine, Product
-from comptoir.adapters.db.payment_models import LedgerEntry, ReceivedEvent
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory, sql_unit_of_work_factory
 from comptoir.app import create_app
 from comptoir.config import Settings
 from comptoir.domain.actors import Actor, Role
+from comptoir.records.payments import LedgerEntry, ReceivedEvent
+from comptoir.records.shop import Order, OrderLine, Product
 from comptoir.sandbox.delivery import FORWARD_TARGET
 from comptoir.sandbox.faults import Faults
 from comptoir.sandbox.server import SandboxServer, build_server

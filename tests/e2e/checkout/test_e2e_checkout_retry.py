@@ -13,7 +13,7 @@ import logging
 import pytest
 
 from comptoir.api.routers.payments import checkout_urls
-from comptoir.services import checkout
+from comptoir.services.payments import checkout
 from tests.e2e.checkout.stack import Stack
 from tests.servers import Buyer
 

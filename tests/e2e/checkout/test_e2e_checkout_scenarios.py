@@ -10,7 +10,7 @@ the official SDK; webhooks travel over real sockets, signed.
 
 from __future__ import annotations
 
-from comptoir.services import outbox
+from comptoir.services.messages import outbox
 from tests.e2e.checkout.stack import EXPIRY_WAIT, SEPA_SETTLE_WAIT, Stack, assert_books_balance
 from tests.servers import Buyer
 

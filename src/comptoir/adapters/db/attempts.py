@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, delete, insert, select
 
-from comptoir.adapters.db.attempt_models import CountedAttempt
+from comptoir.records.attempts import CountedAttempt
 from comptoir.services.ports import AttemptLimit
 
 

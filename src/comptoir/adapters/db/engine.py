@@ -6,12 +6,13 @@ latter, two transactions that both read and then write deadlock on the lock upgr
 fails with "database is locked" (see SQLAlchemy's "Serializable isolation / Savepoints /
 Transactional DDL" notes for pysqlite). The BEGIN is the dialect's `do_begin`, not the
 notes' "begin" event: any engine-level connection event makes SQLAlchemy dispatch four
-events around every statement, ~15% of the Python calls of a small statement.
+events around every statement, a measurable share of the Python calls of a small statement
+(docs/benchmarks.md, "Figures behind the fast paths").
 
 Within one process, SQLite transactions also queue on a lock of the engine, taken before BEGIN
 IMMEDIATE and given back when the connection returns to the pool. SQLite's own busy handler
 waits by sleeping 1, 2, 5 … up to 100 ms between retries, so under concurrent webhooks the
-database sat idle while waiters slept (p99 above 2 s for 10 ms transactions); a waiter on the
+database sat idle while waiters slept (a tail of seconds for transactions of milliseconds); a waiter on the
 lock starts the moment the holder is done. Other processes still queue on the busy timeout.
 """
 

@@ -1,4 +1,4 @@
-"""SQLAlchemy repository for the merchant side (see `services.merchant_ports`): a shop's orders,
+"""SQLAlchemy repository for the merchant side (see `services.ports.MerchantRepository`): a shop's orders,
 the order-history rows its event stream reads, and the refund requests comptoir made."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from collections.abc import Collection
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from comptoir.adapters.db.models import Order, OrderHistory
-from comptoir.adapters.db.refund_models import RefundRequest
+from comptoir.records.refunds import RefundRequest
+from comptoir.records.shop import Order, OrderHistory
 
 
 class SqlMerchantRepository:

@@ -1,4 +1,4 @@
-"""SQLAlchemy repositories for the payment side (see `services.payment_ports`)."""
+"""SQLAlchemy repositories for the payment side (see `services.ports`)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from comptoir.adapters.db.models import Shop, ShopMerchant, User
-from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
 from comptoir.domain.payments import AttemptState
-from comptoir.services.payment_ports import AlreadyRecorded, LedgerRow, NewMessage, OrderContacts
+from comptoir.records.payments import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
+from comptoir.records.shop import Shop, ShopMerchant, User
+from comptoir.services.ports import AlreadyRecorded, LedgerRow, NewMessage, OrderContacts
 
 _UNSETTLED_ATTEMPTS = (AttemptState.CREATING, AttemptState.OPEN, AttemptState.PROCESSING)
 _ATTEMPTS_OF_ORDER = (

@@ -10,14 +10,14 @@ import builtins
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, exists, inspect, or_, select, update
+from sqlalchemy import and_, bindparam, exists, insert, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.util import identity_key
 
-from comptoir.adapters.db.models import Order, OrderLine, Product, Shop, ShopMerchant, User
 from comptoir.domain.errors import Conflict
-from comptoir.services.ports import LineSummary
+from comptoir.records.shop import Order, OrderHistory, OrderLine, Product, Shop, ShopMerchant, User
+from comptoir.services.ports import HistoryChange, LineSummary
 
 _CANCELLABLE_ON_EXPIRY = ("unpaid", "failed")
 _LINE_SUMMARIES = (
@@ -25,11 +25,12 @@ _LINE_SUMMARIES = (
     .where(OrderLine.order_id == bindparam("order_id"))
     .order_by(OrderLine.position)
 )
-# Built once: `Session.get` builds and hashes a new statement on every call (~40% more CPU here).
+# Built once: `Session.get` builds and hashes a new statement on every call (docs/benchmarks.md).
 _ORDER_FOR_UPDATE = (
     select(Order).where(Order.id == bindparam("order_id")).with_for_update().execution_options(autoflush=False)
 )
 _ORDER_MAPPER = inspect(Order)
+_HISTORY_INSERT = insert(OrderHistory)
 
 
 def _expire_cached(session: Session, model: type[object], ident: object, *attributes: str) -> None:
@@ -165,7 +166,7 @@ class SqlOrderRepository:
         if "lines" not in inspect(order).unloaded:
             return [LineSummary(line.name, line.unit, line.quantity_milli, line.line_total) for line in order.lines]
         # Core on the connection: the ORM's lazy load would flush the session first and build
-        # tracked objects, ~8x the cost of this read (bench: 0.12-0.16 ms against 0.017 ms).
+        # tracked objects, several times the cost of this read (docs/benchmarks.md).
         rows = self._session.connection().execute(_LINE_SUMMARIES, {"order_id": order.id})
         return [LineSummary(*row) for row in rows]
 
@@ -216,3 +217,18 @@ class SqlOrderRepository:
         )
         _expire_cached(self._session, Order, order_id, "stock_released_at", "updated_at")
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def add_history(self, order: Order, change: HistoryChange) -> None:
+        """One INSERT on the session's connection: history is append-only, so appending through
+        `order.history` would first SELECT (and flush before) every earlier row just to add one."""
+        values = {
+            "order_id": order.id,
+            "axis": change.axis,
+            "from_value": change.from_value,
+            "to_value": change.to_value,
+            "actor": change.actor,
+            "at": change.at,
+            "reason": change.reason,
+        }
+        self._session.connection().execute(_HISTORY_INSERT, values)
+        self._session.expire(order, ["history"])

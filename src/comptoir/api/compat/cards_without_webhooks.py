@@ -1,4 +1,4 @@
-"""Seed 003, Stripe's "Accepter les paiements par carte sans webhooks", on `card_payments.pay_order`.
+"""Seed 003, Stripe's "Accepter les paiements par carte sans webhooks", on `cards.pay_order`.
 
 One route, `POST /pay`, as the guide's page calls it: `{payment_method_id, order_id}` after
 Stripe.js `createPaymentMethod`, then `{payment_intent_id}` after `stripe.handleCardAction`. The
@@ -23,8 +23,8 @@ from comptoir.api.deps import CurrentActor, Gateway, Now, PaymentUow
 from comptoir.api.problems_doc import responses
 from comptoir.api.schemas import PaymentIntentId, PaymentMethodId
 from comptoir.domain.errors import ComptoirError, InvalidInput
-from comptoir.services import card_payments
-from comptoir.services.order_payments import order_of_payment_intent
+from comptoir.services.orders.payment_facts import order_of_payment_intent
+from comptoir.services.payments import cards
 
 TAG = tag("003")
 
@@ -72,7 +72,7 @@ def pay(body: PayIn, actor: CurrentActor, uow: PaymentUow, gateway: Gateway, now
             "order_id is required with payment_method_id: the amount is the order's, computed on the server",
             code="order_id_required",
         )
-    result = card_payments.pay_order(
+    result = cards.pay_order(
         uow,
         gateway,
         actor,
@@ -90,4 +90,4 @@ ANSWERS: dict[str, Any] = {
     "processing": lambda _: {"success": True},  # the bank confirms later; the order says processing
     "requires_action": lambda result: {"requires_action": True, "payment_intent_client_secret": result.client_secret},
 }
-"""`card_payments` outcome -> the guide's answer."""
+"""`payments.cards` outcome -> the guide's answer."""

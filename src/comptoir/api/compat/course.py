@@ -25,7 +25,9 @@ from comptoir.api.problems import problem
 from comptoir.api.problems_doc import responses
 from comptoir.api.routers.payments import checkout_urls
 from comptoir.api.schemas import MAX_ID
-from comptoir.services import catalog, checkout, ordering
+from comptoir.services import catalog
+from comptoir.services.orders import ordering
+from comptoir.services.payments import checkout
 
 TAG = tag("001")
 

@@ -29,9 +29,10 @@ from comptoir.api.problems_doc import responses
 from comptoir.api.routers import payments
 from comptoir.api.schemas import Id
 from comptoir.domain.errors import ComptoirError
-from comptoir.services import catalog, checkout, ordering
-from comptoir.services.order_payments import OrderWithPayments, my_order_with_payments, payment_facts
-from comptoir.web import pages
+from comptoir.services import catalog
+from comptoir.services.orders import ordering
+from comptoir.services.orders.payment_facts import OrderWithPayments, my_order_with_payments, payment_facts
+from comptoir.services.payments import checkout
 
 TAG = tag("002")
 
@@ -200,11 +201,6 @@ router.add_api_route(
     summary="Webhook Stripe (seed 002): same handler as /webhooks/stripe, signature always verified",
     responses=responses(400, 503),
 )
-
-pages_router = APIRouter(include_in_schema=False)
-"""The confirmation page re-reads the session from Stripe (ours); `/panier` is our cancel page."""
-pages_router.add_api_route("/commande/{order_id}/confirmation", pages.checkout_success, methods=["GET"])
-pages_router.add_api_route("/panier", pages.checkout_cancel, methods=["GET"])
 
 
 # --- mapping -----------------------------------------------------------------------------------

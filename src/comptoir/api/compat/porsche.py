@@ -26,10 +26,11 @@ from comptoir.api.routers import payments
 from comptoir.api.schemas import MAX_ID
 from comptoir.domain.errors import ComptoirError, InvalidInput
 from comptoir.domain.money import MAX_AMOUNT, Money
-from comptoir.services import accounts, catalog, checkout, ordering
-from comptoir.services.order_payments import my_order_with_payments
+from comptoir.services import accounts, catalog
+from comptoir.services.orders import ordering
+from comptoir.services.orders.payment_facts import my_order_with_payments
+from comptoir.services.payments import checkout
 from comptoir.services.views import OrderView
-from comptoir.web import pages
 
 TAG = tag("000")
 
@@ -288,11 +289,6 @@ router.add_api_route(
     summary="Webhook Stripe (seed 000, `stripe listen --forward-to localhost:3000/webhook`): same as /webhooks/stripe",
     responses=responses(400, 503),
 )
-
-pages_router = APIRouter(include_in_schema=False)
-"""The pages Stripe sends the browser back to: ours (they re-read the session from Stripe)."""
-pages_router.add_api_route("/success", pages.checkout_success, methods=["GET"])
-pages_router.add_api_route("/cancel", pages.checkout_cancel, methods=["GET"])
 
 
 # --- mapping -----------------------------------------------------------------------------------

@@ -26,8 +26,9 @@ from comptoir.api.schemas import Id, OrderOut, QuantityIn, _In
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import ComptoirError, InvalidInput
 from comptoir.domain.orders import OrderStatus
-from comptoir.services import accounts, merchant, merchant_events, merchant_refunds
-from comptoir.services.merchant_ports import MerchantUnitOfWork
+from comptoir.services import accounts
+from comptoir.services.merchant import feed, refunds, workflow
+from comptoir.services.ports import UnitOfWork
 
 router = APIRouter(tags=["merchant"])
 
@@ -39,12 +40,12 @@ STREAM_SECONDS = 300.0
 A stopping server ends every stream within one poll (`app.state.stopping`)."""
 
 
-def get_merchant_uow(request: Request) -> MerchantUnitOfWork:
-    uow: MerchantUnitOfWork = get_payment_uow(request)  # type: ignore[assignment]
+def get_merchant_uow(request: Request) -> UnitOfWork:
+    uow: UnitOfWork = get_payment_uow(request)  # type: ignore[assignment]
     return uow
 
 
-MerchantUow = Annotated[MerchantUnitOfWork, Depends(get_merchant_uow)]
+MerchantUow = Annotated[UnitOfWork, Depends(get_merchant_uow)]
 
 
 ORDER_LIST_FILTERS = frozenset({"status", "limit", "before"})
@@ -74,12 +75,12 @@ def list_orders(
     actor: CurrentActor,
     uow: MerchantUow,
     status: OrderStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=merchant.MAX_PAGE)] = 20,
+    limit: Annotated[int, Query(ge=1, le=workflow.MAX_PAGE)] = 20,
     before: Annotated[
         str | None, Query(max_length=40, description="Id of the last order of the previous page.")
     ] = None,
 ) -> list[OrderOut]:
-    return [OrderOut.of(view) for view in merchant.list_orders(uow, actor, status=status, limit=limit, before=before)]
+    return [OrderOut.of(view) for view in workflow.list_orders(uow, actor, status=status, limit=limit, before=before)]
 
 
 @router.get(
@@ -88,7 +89,7 @@ def list_orders(
     responses=responses(401, 404, 422),
 )
 def get_order(order_id: str, actor: CurrentActor, uow: MerchantUow) -> MerchantOrderOut:
-    return MerchantOrderOut.of_merchant(merchant.get_order(uow, actor, order_id))
+    return MerchantOrderOut.of_merchant(workflow.get_order(uow, actor, order_id))
 
 
 class FinalLineIn(_In):
@@ -121,7 +122,7 @@ def mark_ready(
     body: Annotated[ReadyIn | None, Body()] = None,
 ) -> MerchantOrderOut:
     finals = [{"line_id": line.line_id, "quantity": line.quantity} for line in (body.final_lines or [])] if body else []
-    view = merchant.mark_ready(uow, actor, order_id, now=now(), gateway=gateway, final_lines=finals)
+    view = workflow.mark_ready(uow, actor, order_id, now=now(), gateway=gateway, final_lines=finals)
     return MerchantOrderOut.of_merchant(view)
 
 
@@ -132,7 +133,7 @@ def mark_ready(
     responses=responses(401, 404, 409, 422),
 )
 def complete(order_id: str, actor: CurrentActor, uow: MerchantUow, now: Now) -> MerchantOrderOut:
-    return MerchantOrderOut.of_merchant(merchant.complete(uow, actor, order_id, now=now()))
+    return MerchantOrderOut.of_merchant(workflow.complete(uow, actor, order_id, now=now()))
 
 
 @router.post(
@@ -145,7 +146,7 @@ def complete(order_id: str, actor: CurrentActor, uow: MerchantUow, now: Now) -> 
     responses=responses(401, 404, 409, 422),
 )
 def collect(order_id: str, body: CollectIn, actor: CurrentActor, uow: MerchantUow, now: Now) -> MerchantOrderOut:
-    view = merchant.collect_payment(uow, actor, order_id, method=body.method, amount=body.amount, now=now())
+    view = workflow.collect_payment(uow, actor, order_id, method=body.method, amount=body.amount, now=now())
     return MerchantOrderOut.of_merchant(view)
 
 
@@ -157,7 +158,7 @@ def collect(order_id: str, body: CollectIn, actor: CurrentActor, uow: MerchantUo
 def refuse(
     order_id: str, body: RefuseIn, actor: CurrentActor, uow: MerchantUow, gateway: Gateway, now: Now
 ) -> MerchantOrderOut:
-    view = merchant_refunds.refuse(uow, gateway, actor, order_id, reason=body.reason, now=now())
+    view = refunds.refuse(uow, gateway, actor, order_id, reason=body.reason, now=now())
     return MerchantOrderOut.of_merchant(view)
 
 
@@ -173,12 +174,12 @@ def refuse(
 def refund(
     order_id: str, body: RefundIn, actor: CurrentActor, uow: MerchantUow, gateway: Gateway, now: Now
 ) -> MerchantOrderOut:
-    command = merchant_refunds.RefundCommand(
+    command = refunds.RefundCommand(
         reason=body.reason,
         amount=body.amount,
-        lines=tuple(merchant_refunds.RefundLine(line.line_id, line.quantity) for line in body.lines or ()),
+        lines=tuple(refunds.RefundLine(line.line_id, line.quantity) for line in body.lines or ()),
     )
-    return MerchantOrderOut.of_merchant(merchant_refunds.refund(uow, gateway, actor, order_id, command, now=now()))
+    return MerchantOrderOut.of_merchant(refunds.refund(uow, gateway, actor, order_id, command, now=now()))
 
 
 @router.get(
@@ -204,9 +205,7 @@ async def events(
 ) -> StreamingResponse:
     token = _stream_token(request.headers.get("authorization"), access_token)
     actor = await run_in_threadpool(_actor, uow, tokens, token)
-    cursor = await run_in_threadpool(
-        merchant_events.open_cursor, uow, actor, last_event_id=_last_event_id(last_event_id)
-    )
+    cursor = await run_in_threadpool(feed.open_cursor, uow, actor, last_event_id=_last_event_id(last_event_id))
     return StreamingResponse(
         _stream(request, uow, tokens, token, actor, cursor),
         media_type="text/event-stream",
@@ -220,7 +219,7 @@ def _stream_token(authorization: str | None, access_token: str | None) -> str:
     return bearer_token(authorization)
 
 
-def _actor(uow: MerchantUnitOfWork, tokens: Tokens, token: str) -> Actor:
+def _actor(uow: UnitOfWork, tokens: Tokens, token: str) -> Actor:
     return accounts.actor_for(uow, tokens.verify(token))
 
 
@@ -237,11 +236,11 @@ def _last_event_id(value: str | None) -> int | None:
 
 async def _stream(
     request: Request,
-    uow: MerchantUnitOfWork,
+    uow: UnitOfWork,
     tokens: Tokens,
     token: str,
     actor: Actor,
-    cursor: merchant_events.EventCursor,
+    cursor: feed.EventCursor,
 ) -> AsyncIterator[str]:
     started = last_sent = time.monotonic()
     yield "retry: 3000\n: connected\n\n"
@@ -252,7 +251,7 @@ async def _stream(
         except ComptoirError:
             yield "event: token_expired\ndata: {}\n\n"
             return
-        for event in await run_in_threadpool(merchant_events.read_events, uow, actor, cursor):
+        for event in await run_in_threadpool(feed.read_events, uow, actor, cursor):
             yield f"id: {event.id}\nevent: {event.type}\ndata: {json.dumps(event.data)}\n\n"
             last_sent = time.monotonic()
         if time.monotonic() - last_sent >= KEEPALIVE_SECONDS:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Query, status
 from comptoir.api.deps import CurrentActor, Gateway, Now, PaymentUow, Settings_, Uow
 from comptoir.api.problems_doc import responses
 from comptoir.api.schemas import CancelIn, OrderIn, OrderOut
-from comptoir.services import ordering
+from comptoir.services.orders import ordering
 
 router = APIRouter(tags=["orders"])
 

@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field
 from comptoir.api.deps import CurrentActor, DbLane, Gateway, Now, PaymentUow, Settings_
 from comptoir.api.problems_doc import responses
 from comptoir.api.schemas import OrderOut, PaymentIntentId, PaymentMethodId, _In, _Out
-from comptoir.services import card_payments, checkout, webhooks
+from comptoir.services.payments import cards, checkout, webhooks
 
 router = APIRouter(tags=["payments"])
 
@@ -99,7 +99,7 @@ class PayOut(_Out):
     responses=responses(401, 402, 404, 409, 422),
 )
 def pay(order_id: str, body: PayIn, actor: CurrentActor, uow: PaymentUow, gateway: Gateway, now: Now) -> PayOut:
-    result = card_payments.pay_order(
+    result = cards.pay_order(
         uow,
         gateway,
         actor,

@@ -1,4 +1,4 @@
-"""SQLAlchemy tables. One history of Alembic migrations builds them on SQLite and PostgreSQL.
+"""The shop's tables: users, shops and their merchants, products, orders, their lines and history.
 
 Amounts are integer minor units; quantities and stock are integer thousandths (`*_milli`),
 so a kg of beef and a pair of wheels are both exact on both databases.
@@ -6,8 +6,7 @@ so a kg of beef and a pair of wheels are both exact on both databases.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -15,61 +14,17 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
-    Table,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     false,
-    inspect,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on both databases (SQLite would otherwise hand back naive ones)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
-        if dialect.name != "sqlite":
-            return super().bind_processor(dialect)
-
-        def to_text(value: datetime | None) -> str | None:
-            """SQLite's DATETIME text, `YYYY-MM-DD HH:MM:SS.ffffff` in UTC, in one step instead of
-            `process_bind_param` and then SQLAlchemy's `%`-formatting of seven fields (~4% of a
-            webhook's ingest: every row written carries two or three datetimes)."""
-            naive = self.process_bind_param(value, dialect)
-            return None if naive is None else naive.isoformat(" ", "microseconds")
-
-        return to_text
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}  # noqa: RUF012 - SQLAlchemy reads it as is
+from comptoir.records.base import Base, utcnow
 
 
 class User(Base):
@@ -99,7 +54,7 @@ class Shop(Base):
     offers_delivery: Mapped[bool] = mapped_column(Boolean, default=True)
     offers_pickup: Mapped[bool] = mapped_column(Boolean, default=False)
     # Weighed goods: online payments only authorise total + margin; the merchant captures the
-    # weighed amount when the order is ready (services.capture).
+    # weighed amount when the order is ready (services.payments.capture).
     capture_manually: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     capture_margin_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -167,25 +122,6 @@ class Order(Base):
         Index("ix_orders_customer_created", "customer_id", "created_at"),
     )
 
-    def add_history(
-        self, *, axis: str, from_value: str | None, to_value: str, actor: str, at: datetime, reason: str = ""
-    ) -> None:
-        """Append a history row without reading the order's whole history first.
-
-        `self.history.append` on a stored order would SELECT every earlier row (and flush
-        before it) just to add one, then INSERT it through the unit of work. History is
-        append-only, so for an order whose history was not read in this session the row is one
-        INSERT on the session's connection, now (no `OrderHistory` object is built for it); one
-        that was read (or is new) keeps its in-memory list complete and the row goes in at the
-        next flush.
-        """
-        values = {"axis": axis, "from_value": from_value, "to_value": to_value, "actor": actor, "at": at}
-        session = object_session(self)
-        if session is None or "history" in self.__dict__ or inspect(self).key is None:
-            self.history.append(OrderHistory(**values, reason=reason))
-            return
-        session.connection().execute(_HISTORY_INSERT, {**values, "reason": reason, "order_id": self.id})
-
 
 class OrderLine(Base):
     __tablename__ = "order_lines"
@@ -223,11 +159,3 @@ class OrderHistory(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     order: Mapped[Order] = relationship(back_populates="history")
-
-
-_HISTORY: Table = OrderHistory.__table__  # type: ignore[assignment]
-_HISTORY_INSERT = _HISTORY.insert()
-
-# The payment side's tables live in their own module; importing it here keeps `Base.metadata`
-# complete for Alembic and for anything that only imports this module.
-from comptoir.adapters.db import payment_models as _payment_models  # noqa: E402,F401

@@ -23,7 +23,7 @@ Decisions the issue left open:
 - `/pay` expires the order's open Checkout Sessions before it takes a card: a session already
   paid is fulfilled instead and `/pay` stops (409 `order_already_paid`). If money is taken
   twice anyway (a session opened in another tab after `/pay` started), the second payment is
-  recorded and refunded automatically (`services.duplicates`).
+  recorded and refunded automatically (`payments.duplicates`).
 - A repeated `/pay` on an order this very flow has already paid answers `succeeded` again
   (a double click that lost the race sees the same outcome as the one that won).
 - For shops that capture manually (weighed goods) the intent authorises total + margin; the
@@ -35,21 +35,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from comptoir.adapters.db.models import Order, Shop
-from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import Actor, Role
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound, PaymentRequired
 from comptoir.domain.orders import PAID_STATUSES, OrderStatus, PaymentStatus, check_payable
 from comptoir.domain.payment_messages import customer_message
 from comptoir.domain.payments import AttemptKind, AttemptState, Keys, authorised_amount
-from comptoir.services import payment_paths
-from comptoir.services.payment_gateway import (
+from comptoir.records.payments import PaymentAttempt
+from comptoir.records.shop import Order, Shop
+from comptoir.services.payments import paths
+from comptoir.services.payments.provider import (
     PaymentGateway,
     PaymentIntent,
     PaymentIntentRequest,
     PaymentIntentUnexpectedState,
 )
-from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.ports import UnitOfWork
 from comptoir.services.views import OrderView
 
 KIND = AttemptKind.PAYMENT_INTENT
@@ -68,7 +68,7 @@ class PayResult:
 
 
 def pay_order(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     gateway: PaymentGateway,
     actor: Actor,
     order_id: str,
@@ -90,7 +90,7 @@ def pay_order(
 
 
 def _pay_with_card(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, payment_method_id: str, now: datetime
+    uow: UnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, payment_method_id: str, now: datetime
 ) -> PayResult:
     with uow:
         order = _owned_order(uow, actor, order_id)
@@ -98,8 +98,8 @@ def _pay_with_card(
         if already is not None:
             return already
         check_payable(order, now)
-        sessions = payment_paths.open_paths(uow, order, kinds=frozenset({payment_paths.SESSION}))
-    payment_paths.close_payment_paths(uow, gateway, sessions, actor=ACTOR, now=now)
+        sessions = paths.open_paths(uow, order, kinds=frozenset({paths.SESSION}))
+    paths.close_payment_paths(uow, gateway, sessions, actor=ACTOR, now=now)
 
     with uow:
         order = _owned_order(uow, actor, order_id)
@@ -141,13 +141,13 @@ def _pay_with_card(
     return _record_outcome(uow, gateway, order_id, key, intent, now)
 
 
-def _live_attempt(uow: PaymentUnitOfWork, order: Order) -> PaymentAttempt | None:
+def _live_attempt(uow: UnitOfWork, order: Order) -> PaymentAttempt | None:
     attempts = [a for a in uow.payments.attempts(order.id) if a.kind == KIND]
     latest = attempts[-1] if attempts else None
     return latest if latest is not None and latest.state in _REUSABLE else None
 
 
-def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, shop: Shop, now: datetime) -> PaymentAttempt:
+def _reserve_attempt(uow: UnitOfWork, order: Order, shop: Shop, now: datetime) -> PaymentAttempt:
     number = max((a.number for a in uow.payments.attempts(order.id)), default=0) + 1
     return uow.payments.add_attempt(
         PaymentAttempt(
@@ -164,10 +164,10 @@ def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, shop: Shop, now: date
     )
 
 
-def _remember_intent(uow: PaymentUnitOfWork, order_id: str, key: str, provider_id: str) -> None:
+def _remember_intent(uow: UnitOfWork, order_id: str, key: str, provider_id: str) -> None:
     with uow:
         uow.orders.get_for_update(order_id)
-        attempt = payment_paths.attempt_by_key(uow, order_id, key)
+        attempt = paths.attempt_by_key(uow, order_id, key)
         if attempt.provider_id is None:
             attempt.provider_id = provider_id
             uow.commit()
@@ -177,7 +177,7 @@ def _remember_intent(uow: PaymentUnitOfWork, order_id: str, key: str, provider_i
 
 
 def _finish(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, payment_intent_id: str, now: datetime
+    uow: UnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, payment_intent_id: str, now: datetime
 ) -> PayResult:
     """Re-read the intent the browser names, check it is this order's, confirm it if Stripe waits
     for that (manual confirmation), and record the outcome."""
@@ -223,10 +223,10 @@ def _finish(
 
 
 def _record_outcome(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, order_id: str, key: str, intent: PaymentIntent, now: datetime
+    uow: UnitOfWork, gateway: PaymentGateway, order_id: str, key: str, intent: PaymentIntent, now: datetime
 ) -> PayResult:
     """Apply the intent's state to the order (forward only) and answer the browser."""
-    return _answer(intent, payment_paths.record_intent(uow, gateway, order_id, key, intent, actor=ACTOR, now=now))
+    return _answer(intent, paths.record_intent(uow, gateway, order_id, key, intent, actor=ACTOR, now=now))
 
 
 def _answer(intent: PaymentIntent, view: OrderView) -> PayResult:
@@ -262,14 +262,14 @@ def _answer(intent: PaymentIntent, view: OrderView) -> PayResult:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _owned_order(uow: PaymentUnitOfWork, actor: Actor, order_id: str) -> Order:
+def _owned_order(uow: UnitOfWork, actor: Actor, order_id: str) -> Order:
     order = uow.orders.get_for_update(order_id)
     if order is None or not (order.customer_id == actor.user_id or actor.role is Role.ADMIN):
         raise NotFound(f"no order {order_id}", code="order_not_found")
     return order
 
 
-def _already_paid_here(uow: PaymentUnitOfWork, order: Order) -> PayResult | None:
+def _already_paid_here(uow: UnitOfWork, order: Order) -> PayResult | None:
     """A repeated click on an order this flow already paid sees the same success (not once the order
     is cancelled: its payment was refunded, and the click is told the order is cancelled)."""
     if PaymentStatus(order.payment_status) not in PAID_STATUSES or order.status == OrderStatus.CANCELLED.value:
@@ -277,5 +277,5 @@ def _already_paid_here(uow: PaymentUnitOfWork, order: Order) -> PayResult | None
     paid_by = {e.external_id for e in uow.payments.ledger(order.id) if e.kind == "payment"}
     for attempt in uow.payments.attempts(order.id):
         if attempt.kind == KIND and attempt.provider_id in paid_by:
-            return PayResult("succeeded", payment_paths.order_view(uow, order), attempt.provider_id)
+            return PayResult("succeeded", paths.order_view(uow, order), attempt.provider_id)
     return None

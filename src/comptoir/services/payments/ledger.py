@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections import deque
 from datetime import datetime
 
-from comptoir.adapters.db.models import Order
-from comptoir.adapters.db.payment_models import OrderReview, PaymentAttempt
 from comptoir.domain.actors import Actor
 from comptoir.domain.ledger import Attempt, Entry, EntryKind, balance, derive_status
 from comptoir.domain.orders import PAYMENT_TRANSITIONS, OrderStatus, PaymentStatus
 from comptoir.domain.payments import AttemptState, may_advance
+from comptoir.records.payments import OrderReview, PaymentAttempt
+from comptoir.records.shop import Order
 from comptoir.services import order_state
-from comptoir.services.payment_ports import LedgerRow, PaymentUnitOfWork
+from comptoir.services.ports import LedgerRow, UnitOfWork
 
 
 def advance_attempt(attempt: PaymentAttempt, state: AttemptState, at: datetime) -> bool:
@@ -43,7 +43,7 @@ def attempt_signal(attempts: list[PaymentAttempt]) -> Attempt:
     return Attempt.NONE
 
 
-def ledger_entries(uow: PaymentUnitOfWork, order_id: str, rows: list[LedgerRow] | None = None) -> list[Entry]:
+def ledger_entries(uow: UnitOfWork, order_id: str, rows: list[LedgerRow] | None = None) -> list[Entry]:
     """The order's ledger as domain entries (from `rows` when the caller just read them)."""
     return [
         Entry(EntryKind(row.kind), row.amount, row.currency, row.external_id)
@@ -52,7 +52,7 @@ def ledger_entries(uow: PaymentUnitOfWork, order_id: str, rows: list[LedgerRow] 
 
 
 def record_entry(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     order: Order,
     kind: EntryKind,
     *,
@@ -81,7 +81,7 @@ def record_entry(
 
 
 def sync_payment_status(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     order: Order,
     *,
     actor: Actor,
@@ -102,17 +102,15 @@ def sync_payment_status(
     if target is current:
         return current
     for step in _path(current, target):
-        order_state.change_payment_status(order, step, actor=actor, at=at, reason=reason)
+        order_state.change_payment_status(uow, order, step, actor=actor, at=at, reason=reason)
     return PaymentStatus(order.payment_status)
 
 
-def refundable_amount(uow: PaymentUnitOfWork, order_id: str) -> int:
+def refundable_amount(uow: UnitOfWork, order_id: str) -> int:
     return balance(ledger_entries(uow, order_id)).refundable
 
 
-def flag_for_review(
-    uow: PaymentUnitOfWork, order: Order, *, code: str, detail: str, reference: str, at: datetime
-) -> bool:
+def flag_for_review(uow: UnitOfWork, order: Order, *, code: str, detail: str, reference: str, at: datetime) -> bool:
     """Ask a person to look at this order (once per code and reference). True if newly flagged."""
     if uow.payments.review(code, reference) is not None:
         return False
@@ -122,10 +120,10 @@ def flag_for_review(
     return True
 
 
-def confirm_if_pending(order: Order, *, actor: Actor, at: datetime, reason: str) -> bool:
+def confirm_if_pending(uow: UnitOfWork, order: Order, *, actor: Actor, at: datetime, reason: str) -> bool:
     if order.status != OrderStatus.PENDING.value:
         return False
-    order_state.change_status(order, OrderStatus.CONFIRMED, actor=actor, at=at, reason=reason)
+    order_state.change_status(uow, order, OrderStatus.CONFIRMED, actor=actor, at=at, reason=reason)
     return True
 
 

@@ -29,18 +29,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from comptoir.adapters.db.models import Order
-from comptoir.adapters.db.refund_models import RefundRequest
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import Conflict, InvalidInput, UpstreamUnavailable
 from comptoir.domain.ledger import EntryKind
 from comptoir.domain.money import line_total, milli_to_quantity, quantity_to_milli
 from comptoir.domain.orders import REFUSED_BY_THE_SHOP, OrderStatus
 from comptoir.domain.payments import AttemptKind, AttemptState, Keys, provider_kind
-from comptoir.services import duplicates, notifications, order_state, payment_paths, payments, refunds
-from comptoir.services.merchant import MerchantOrderView, merchant_order, order_view
-from comptoir.services.merchant_ports import MerchantUnitOfWork
-from comptoir.services.payment_gateway import PaymentGateway
+from comptoir.records.refunds import RefundRequest
+from comptoir.records.shop import Order
+from comptoir.services import order_state
+from comptoir.services.merchant.workflow import MerchantOrderView, merchant_order, order_view
+from comptoir.services.messages import notifications
+from comptoir.services.payments import duplicates, ledger, paths, refunds
+from comptoir.services.payments.provider import PaymentGateway
+from comptoir.services.ports import UnitOfWork
 
 STALE_AFTER = timedelta(minutes=2)
 """A reserved refund older than this with no stored answer is re-sent (longer than the SDK's
@@ -77,7 +79,7 @@ class _Call:
 
 
 def refund(
-    uow: MerchantUnitOfWork,
+    uow: UnitOfWork,
     gateway: PaymentGateway,
     actor: Actor,
     order_id: str,
@@ -108,7 +110,7 @@ def refund(
 
 
 def refuse(
-    uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, *, reason: str, now: datetime
+    uow: UnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, *, reason: str, now: datetime
 ) -> MerchantOrderView:
     """The shop cannot fulfil the order: cancelled, stock released, the customer told, and whatever
     was paid refunded in full (or a card authorisation cancelled). Refusing again finishes what an
@@ -117,10 +119,10 @@ def refuse(
     _catch_up(uow, gateway, actor, order_id, now)
     with uow:
         order = _refusable(uow, actor, order_id)
-        paths = [] if order.status == OrderStatus.CANCELLED.value else payment_paths.open_paths(uow, order)
+        to_close = [] if order.status == OrderStatus.CANCELLED.value else paths.open_paths(uow, order)
     # Before the order is cancelled, nothing may be left open to pay it; a path that turns out paid
     # is recorded here, so the refund below covers it.
-    payment_paths.close_payment_paths(uow, gateway, paths, actor=actor, now=now)
+    paths.close_payment_paths(uow, gateway, to_close, actor=actor, now=now)
     with uow:
         order = _refusable(uow, actor, order_id)
         if order.status != OrderStatus.CANCELLED.value:
@@ -147,7 +149,7 @@ def refuse(
     return view
 
 
-def _refusable(uow: MerchantUnitOfWork, actor: Actor, order_id: str) -> Order:
+def _refusable(uow: UnitOfWork, actor: Actor, order_id: str) -> Order:
     order = merchant_order(uow, actor, order_id, lock=True)
     if order.status == OrderStatus.COMPLETED.value:
         raise Conflict(f"order {order.number} was already handed over; refund it instead", code="order_completed")
@@ -161,15 +163,13 @@ def _reason(reason: str) -> str:
     return cleaned[:500]
 
 
-def _available(uow: MerchantUnitOfWork, order: Order) -> int:
+def _available(uow: UnitOfWork, order: Order) -> int:
     """Refundable now: the ledger's net payment minus refunds asked for but not yet answered."""
     in_flight = sum(r.amount for r in uow.merchant.refund_requests(order.id) if r.state == "creating")
-    return payments.refundable_amount(uow, order.id) - in_flight
+    return ledger.refundable_amount(uow, order.id) - in_flight
 
 
-def _lines_amount(
-    uow: MerchantUnitOfWork, order: Order, requested: Sequence[RefundLine]
-) -> tuple[int, list[dict[str, int]]]:
+def _lines_amount(uow: UnitOfWork, order: Order, requested: Sequence[RefundLine]) -> tuple[int, list[dict[str, int]]]:
     """The sum of the named lines at their price, a partial quantity rounded half-up; a line is never
     refunded for more than its quantity across all refunds."""
     by_id = {line.id: line for line in order.lines}
@@ -206,7 +206,7 @@ def _lines_amount(
 
 
 def _reserve(
-    uow: MerchantUnitOfWork,
+    uow: UnitOfWork,
     order: Order,
     actor: Actor,
     *,
@@ -252,14 +252,14 @@ def _reserve(
     # Cash back at the counter: no provider, recorded now.
     request.state = "created"
     request.provider_status = "succeeded"
-    payments.record_entry(
+    ledger.record_entry(
         uow, order, EntryKind.REFUND, amount=amount, external_id=key, source="merchant", at=now, reason=reason
     )
-    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"refunded at the counter: {reason}")
+    ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"refunded at the counter: {reason}")
     return None
 
 
-def _payment_to_refund(uow: MerchantUnitOfWork, order: Order, existing: list[RefundRequest], amount: int) -> str | None:
+def _payment_to_refund(uow: UnitOfWork, order: Order, existing: list[RefundRequest], amount: int) -> str | None:
     """The PaymentIntent to refund from (None: the counter payment). Usually the order's only
     payment; with several, the first with enough left by our own refunds of it."""
     online = [
@@ -280,7 +280,7 @@ def _payment_to_refund(uow: MerchantUnitOfWork, order: Order, existing: list[Ref
 
 
 def _send(
-    uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, call: _Call, *, now: datetime, notify: bool
+    uow: UnitOfWork, gateway: PaymentGateway, actor: Actor, call: _Call, *, now: datetime, notify: bool
 ) -> MerchantOrderView:
     try:
         result = gateway.create_refund(
@@ -319,7 +319,7 @@ def _send(
         return view
 
 
-def _catch_up(uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, now: datetime) -> None:
+def _catch_up(uow: UnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, now: datetime) -> None:
     """Before deciding what is refundable: re-send reservations left unanswered, and bring the ledger
     in line with the provider's refunds (one made in the Stripe Dashboard whose webhook has not
     arrived yet would otherwise make ours fail). Also checks the actor may see the order."""
@@ -346,7 +346,7 @@ def _catch_up(uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, or
 
 
 def _cancel_authorisation(
-    uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, attempt_id: int, *, now: datetime
+    uow: UnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, attempt_id: int, *, now: datetime
 ) -> None:
     """Release a card authorisation (manual capture) of a refused order; nothing was charged."""
     with uow:
@@ -361,8 +361,8 @@ def _cancel_authorisation(
         attempt = next((a for a in uow.payments.attempts(order_id) if a.id == attempt_id), None)
         assert order is not None and attempt is not None
         if intent.status == "canceled":
-            payments.advance_attempt(attempt, AttemptState.CANCELED, now)
-            payments.sync_payment_status(uow, order, actor=actor, at=now, reason="card authorisation released")
+            ledger.advance_attempt(attempt, AttemptState.CANCELED, now)
+            ledger.sync_payment_status(uow, order, actor=actor, at=now, reason="card authorisation released")
             notifications.queue_authorisation_released(uow, order, at=now)
         else:
             duplicates.flag_hold_not_released(uow, order, intent, at=now)

@@ -15,8 +15,8 @@ from comptoir.domain.actors import Actor
 from comptoir.domain.errors import NotFound
 from comptoir.domain.ledger import EntryKind
 from comptoir.domain.payments import AttemptKind, provider_kind
-from comptoir.services import ordering
-from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.orders import ordering
+from comptoir.services.ports import UnitOfWork
 from comptoir.services.views import OrderView
 
 
@@ -34,13 +34,13 @@ class OrderWithPayments:
     payments: PaymentFacts
 
 
-def my_order_with_payments(uow: PaymentUnitOfWork, actor: Actor, order_id: str) -> OrderWithPayments:
+def my_order_with_payments(uow: UnitOfWork, actor: Actor, order_id: str) -> OrderWithPayments:
     """One of the actor's own orders (anyone else's is NotFound, as `ordering.get_my_order`) and its payment facts."""
     order = ordering.get_my_order(uow, actor, order_id)
     return OrderWithPayments(order, payment_facts(uow, order.id))
 
 
-def payment_facts(uow: PaymentUnitOfWork, order_id: str) -> PaymentFacts:
+def payment_facts(uow: UnitOfWork, order_id: str) -> PaymentFacts:
     with uow:
         attempts = uow.payments.attempts(order_id)
         ledger = uow.payments.ledger(order_id)
@@ -59,7 +59,7 @@ def payment_facts(uow: PaymentUnitOfWork, order_id: str) -> PaymentFacts:
         )
 
 
-def order_of_payment_intent(uow: PaymentUnitOfWork, actor: Actor, payment_intent_id: str) -> str:
+def order_of_payment_intent(uow: UnitOfWork, actor: Actor, payment_intent_id: str) -> str:
     """The id of the actor's own order a PaymentIntent was created for (seed 003's second `/pay`
     names only the intent). Unknown, or someone else's: NotFound, without naming the order."""
     with uow:

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from comptoir.adapters.db.models import Order, OrderLine, Product, Shop
 from comptoir.domain.actors import SYSTEM_EXPIRY, Actor
 from comptoir.domain.catalog import PaymentMethod, Unit, check_quantity
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound
@@ -27,9 +26,11 @@ from comptoir.domain.orders import (
     is_cancellable_by_customer,
 )
 from comptoir.domain.payments import AttemptState
-from comptoir.services import notifications, order_state, payment_paths
-from comptoir.services.payment_gateway import PaymentGateway
-from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.records.shop import Order, OrderLine, Product, Shop
+from comptoir.services import order_state
+from comptoir.services.messages import notifications
+from comptoir.services.payments import paths
+from comptoir.services.payments.provider import PaymentGateway
 from comptoir.services.ports import UnitOfWork
 from comptoir.services.views import OrderView
 
@@ -70,7 +71,7 @@ class _PricedLine:
 
 
 def place_order(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     actor: Actor,
     command: PlaceOrder,
     now: datetime,
@@ -128,8 +129,8 @@ def place_order(
             )
             for position, line in enumerate(priced, start=1)
         ]
-        order_state.record_creation(order, actor, now)
         uow.orders.add(order)
+        order_state.record_creation(uow, order, actor, now)
         if method is PaymentMethod.ON_PICKUP:
             _confirm_pickup_order(uow, order, actor, now)
         view = OrderView.of(order, shop.slug)
@@ -137,12 +138,12 @@ def place_order(
         return view
 
 
-def _confirm_pickup_order(uow: PaymentUnitOfWork, order: Order, actor: Actor, now: datetime) -> None:
+def _confirm_pickup_order(uow: UnitOfWork, order: Order, actor: Actor, now: datetime) -> None:
     """Pay at pickup: nothing to wait for online, so the order is confirmed at once (by the customer
     who placed it) and the shop's merchants are alerted in the same transaction (seed 002: "le
     boucher reçoit l'alerte commande immédiatement"). The merchant refuses it or prepares it."""
     order_state.change_status(
-        order, OrderStatus.CONFIRMED, actor=actor, at=now, reason="pay at pickup: confirmed without online payment"
+        uow, order, OrderStatus.CONFIRMED, actor=actor, at=now, reason="pay at pickup: confirmed without online payment"
     )
     notifications.queue_pickup_order(uow, order, at=now)
 
@@ -165,16 +166,16 @@ def get_my_order(uow: UnitOfWork, actor: Actor, order_id: str) -> OrderView:
 
 
 def cancel_order(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, now: datetime, reason: str = ""
+    uow: UnitOfWork, gateway: PaymentGateway, actor: Actor, order_id: str, now: datetime, reason: str = ""
 ) -> OrderView:
     """Cancel an own order while no money moved, releasing its stock.
 
-    Its payment paths are closed first (`payment_paths`): open Checkout Sessions expired, its
+    Its payment paths are closed first (`payments.paths`): open Checkout Sessions expired, its
     PaymentIntents that could still be confirmed canceled, so the hosted page or a card cannot
     take money afterwards. If one of them turns out to have been paid meanwhile, the payment won
     the race: the order stays paid and the cancel is a 409 `not_cancellable` (the shop refunds a
     paid order, by refusing it). Money that still lands after the cancel is refunded
-    automatically (`services.duplicates`).
+    automatically (`services.payments.duplicates`).
 
     Cancelling an order that is already cancelled returns it unchanged (a retried request
     must not fail); any other state is a 409 `not_cancellable`.
@@ -182,8 +183,8 @@ def cancel_order(
     _require_aware(now)
     with uow:
         order = _own_order(uow, actor, order_id, lock=True)
-        paths = [] if order.status == OrderStatus.CANCELLED.value else _cancellable_paths(uow, order)
-    payment_paths.close_payment_paths(uow, gateway, paths, actor=actor, now=now)
+        to_close = [] if order.status == OrderStatus.CANCELLED.value else _cancellable_paths(uow, order)
+    paths.close_payment_paths(uow, gateway, to_close, actor=actor, now=now)
     with uow:
         order = _own_order(uow, actor, order_id, lock=True)
         if order.status != OrderStatus.CANCELLED.value:
@@ -194,9 +195,9 @@ def cancel_order(
         return view
 
 
-def _cancellable_paths(uow: PaymentUnitOfWork, order: Order) -> list[payment_paths.PaymentPath]:
+def _cancellable_paths(uow: UnitOfWork, order: Order) -> list[paths.PaymentPath]:
     _check_cancellable(order)
-    return payment_paths.open_paths(uow, order)
+    return paths.open_paths(uow, order)
 
 
 def _check_cancellable(order: Order) -> None:
@@ -211,7 +212,7 @@ def _check_cancellable(order: Order) -> None:
 
 
 def release_expired_holds(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     gateway: PaymentGateway,
     now: datetime,
     *,
@@ -238,8 +239,8 @@ def release_expired_holds(
             order = uow.orders.get_for_update(order_id)
             if order is None or not _hold_expired(order, now) or _payment_on_its_way(uow, order):
                 continue
-            paths = payment_paths.open_paths(uow, order)
-        payment_paths.close_payment_paths(uow, gateway, paths, actor=actor, now=now)
+            to_close = paths.open_paths(uow, order)
+        paths.close_payment_paths(uow, gateway, to_close, actor=actor, now=now)
         with uow:
             order = uow.orders.get_for_update(order_id)
             if order is not None and order.status == OrderStatus.CANCELLED.value:
@@ -253,7 +254,7 @@ def release_expired_holds(
     return cancelled
 
 
-def _payment_on_its_way(uow: PaymentUnitOfWork, order: Order) -> bool:
+def _payment_on_its_way(uow: UnitOfWork, order: Order) -> bool:
     return any(
         a.state == AttemptState.PROCESSING or (a.state == AttemptState.CREATING and a.provider_id is None)
         for a in uow.payments.attempts(order.id)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from comptoir.adapters.db.models import Base, utcnow
+from comptoir.records.base import Base, utcnow
 
 
 class PaymentAttempt(Base):

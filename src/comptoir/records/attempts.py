@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from comptoir.adapters.db.models import Base
+from comptoir.records.base import Base
 
 
 class CountedAttempt(Base):

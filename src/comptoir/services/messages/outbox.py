@@ -12,8 +12,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from comptoir.services.notifications import Mailer
-from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.messages.notifications import Mailer
+from comptoir.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class DispatchReport:
     failed: int
 
 
-def dispatch_due(uow: PaymentUnitOfWork, mailer: Mailer, *, now: datetime, limit: int = 50) -> DispatchReport:
+def dispatch_due(uow: UnitOfWork, mailer: Mailer, *, now: datetime, limit: int = 50) -> DispatchReport:
     with uow:
         batch = uow.outbox.claim_due(now, limit=limit, max_attempts=MAX_ATTEMPTS)
         for message in batch:

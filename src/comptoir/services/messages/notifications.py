@@ -1,6 +1,6 @@
 """Messages that leave the process, written to the outbox in the transaction that caused them.
 
-Nothing is sent from a request or a webhook: a worker (`services.outbox.dispatch_due`) sends
+Nothing is sent from a request or a webhook: a worker (`services.messages.outbox.dispatch_due`) sends
 what the outbox holds, with retries. Each message has a dedupe key naming the fact it reports
 (`order:{id}:receipt`), so the fact being learned twice still queues one message.
 """
@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from comptoir.adapters.db.models import Order
 from comptoir.domain.money import Money, milli_to_quantity
-from comptoir.services.payment_ports import NewMessage, PaymentUnitOfWork
+from comptoir.records.shop import Order
+from comptoir.services.ports import NewMessage, UnitOfWork
 
 
 class Mailer(Protocol):
@@ -23,7 +23,7 @@ class Mailer(Protocol):
 
 
 def queue(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     *,
     dedupe_key: str,
     topic: str,
@@ -37,7 +37,7 @@ def queue(
     return uow.outbox.add_if_new([message], at=at) == 1
 
 
-def queue_paid_order(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> None:
+def queue_paid_order(uow: UnitOfWork, order: Order, *, at: datetime) -> None:
     """A receipt to the customer and an alert to each of the shop's merchants."""
     _queue_customer_and_shop(
         uow,
@@ -51,7 +51,7 @@ def queue_paid_order(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> N
 
 
 def _queue_customer_and_shop(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     order: Order,
     *,
     at: datetime,
@@ -73,7 +73,7 @@ def _queue_customer_and_shop(
     uow.outbox.add_if_new(messages, at=at)
 
 
-def queue_merchant_alert(uow: PaymentUnitOfWork, order: Order, *, at: datetime, headline: str) -> None:
+def queue_merchant_alert(uow: UnitOfWork, order: Order, *, at: datetime, headline: str) -> None:
     contacts = uow.outbox.order_contacts(order.customer_id, order.shop_id)
     if not contacts.merchants:
         return
@@ -99,7 +99,7 @@ def _alerts(order: Order, *, headline: str, shop_name: str, addresses: Sequence[
     ]
 
 
-def queue_payment_failed(uow: PaymentUnitOfWork, order: Order, *, attempt_ref: str, at: datetime) -> None:
+def queue_payment_failed(uow: UnitOfWork, order: Order, *, attempt_ref: str, at: datetime) -> None:
     _tell_customer(
         uow,
         order,
@@ -115,7 +115,7 @@ def queue_payment_failed(uow: PaymentUnitOfWork, order: Order, *, attempt_ref: s
 
 
 def _tell_customer(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     order: Order,
     *,
     fact: str,
@@ -145,7 +145,7 @@ def _money(amount: int, currency: str) -> str:
     return Money(amount, currency).format()
 
 
-def _lines(uow: PaymentUnitOfWork, order: Order) -> str:
+def _lines(uow: UnitOfWork, order: Order) -> str:
     return "\n".join(
         f"  {milli_to_quantity(line.quantity_milli).normalize():f} {line.unit} x {line.name}: "
         f"{_money(line.line_total, order.currency)}"
@@ -163,7 +163,7 @@ def _receipt_body(order: Order, shop_name: str, lines: str) -> str:
 # --- the merchant workflow (pay at pickup, refusal, ready, refunds) --------------------------------
 
 
-def queue_pickup_order(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> None:
+def queue_pickup_order(uow: UnitOfWork, order: Order, *, at: datetime) -> None:
     """A pay-at-pickup order was placed: the customer's confirmation and the shop's alert, at once."""
     _queue_customer_and_shop(
         uow,
@@ -180,7 +180,7 @@ def queue_pickup_order(uow: PaymentUnitOfWork, order: Order, *, at: datetime) ->
     )
 
 
-def queue_counter_receipt(uow: PaymentUnitOfWork, order: Order, *, method: str, at: datetime) -> None:
+def queue_counter_receipt(uow: UnitOfWork, order: Order, *, method: str, at: datetime) -> None:
     _tell_customer(
         uow,
         order,
@@ -194,7 +194,7 @@ def queue_counter_receipt(uow: PaymentUnitOfWork, order: Order, *, method: str, 
     )
 
 
-def queue_order_refused(uow: PaymentUnitOfWork, order: Order, *, reason: str, refund: int, at: datetime) -> None:
+def queue_order_refused(uow: UnitOfWork, order: Order, *, reason: str, refund: int, at: datetime) -> None:
     money = (
         f"The {_money(refund, order.currency)} you paid is being refunded to your card.\n"
         if refund
@@ -213,7 +213,7 @@ def queue_order_refused(uow: PaymentUnitOfWork, order: Order, *, reason: str, re
     )
 
 
-def queue_authorisation_released(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> None:
+def queue_authorisation_released(uow: UnitOfWork, order: Order, *, at: datetime) -> None:
     """Said instead of a refund when the refused order's card was only authorised."""
     _tell_customer(
         uow,
@@ -228,7 +228,7 @@ def queue_authorisation_released(uow: PaymentUnitOfWork, order: Order, *, at: da
     )
 
 
-def queue_ready_for_pickup(uow: PaymentUnitOfWork, order: Order, *, at: datetime) -> None:
+def queue_ready_for_pickup(uow: UnitOfWork, order: Order, *, at: datetime) -> None:
     to_pay = (
         f"\nTo pay at pickup: {_money(order.total, order.currency)}\n"
         if order.payment_method == "on_pickup" and order.payment_status == "unpaid"
@@ -247,7 +247,7 @@ def queue_ready_for_pickup(uow: PaymentUnitOfWork, order: Order, *, at: datetime
     )
 
 
-def queue_refund_issued(uow: PaymentUnitOfWork, order: Order, *, amount: int, reference: str, at: datetime) -> None:
+def queue_refund_issued(uow: UnitOfWork, order: Order, *, amount: int, reference: str, at: datetime) -> None:
     _tell_customer(
         uow,
         order,

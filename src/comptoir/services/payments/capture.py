@@ -20,16 +20,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from comptoir.adapters.db.models import Order
-from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import Actor
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound
 from comptoir.domain.money import MILLI, line_total, quantity_to_milli
 from comptoir.domain.payments import AttemptState, Keys
-from comptoir.services import fulfilment, payments
-from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState, holding_intent_id
-from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.records.payments import PaymentAttempt
+from comptoir.records.shop import Order
+from comptoir.services.payments import fulfilment, ledger
+from comptoir.services.payments.provider import PaymentGateway, PaymentIntentUnexpectedState, holding_intent_id
+from comptoir.services.ports import HistoryChange, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ def _lines_of(final_lines: Iterable[FinalLine | Mapping[str, object]]) -> list[F
     return parsed
 
 
-def authorised_attempt(uow: PaymentUnitOfWork, order_id: str) -> PaymentAttempt | None:
+def authorised_attempt(uow: UnitOfWork, order_id: str) -> PaymentAttempt | None:
     """The order's card authorisation awaiting capture, if any."""
     return next(
         (a for a in reversed(uow.payments.attempts(order_id)) if a.state == AttemptState.AUTHORIZED and a.provider_id),
@@ -66,7 +66,7 @@ def authorised_attempt(uow: PaymentUnitOfWork, order_id: str) -> PaymentAttempt 
 
 
 def capture_weighed(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     gateway: PaymentGateway,
     actor: Actor,
     order_id: str,
@@ -114,7 +114,7 @@ def capture_weighed(
         assert order is not None
         attempt = next((a for a in uow.payments.attempts(order_id) if a.id == attempt_id), None)
         if attempt is not None:
-            payments.advance_attempt(attempt, AttemptState.SUCCEEDED, now)
+            ledger.advance_attempt(attempt, AttemptState.SUCCEEDED, now)
         fulfilment.apply_payment_received(
             uow,
             order,
@@ -129,7 +129,7 @@ def capture_weighed(
 
 
 def _apply_final_lines(
-    uow: PaymentUnitOfWork, order: Order, finals: list[FinalLine], authorised: int, *, actor: Actor, now: datetime
+    uow: UnitOfWork, order: Order, finals: list[FinalLine], authorised: int, *, actor: Actor, now: datetime
 ) -> int:
     """Price the weighed lines, refuse more than the authorisation, and write them on the order; the
     stock held for a line follows its weight (less weighed: returned; more: taken, or flagged when the
@@ -163,24 +163,18 @@ def _apply_final_lines(
             line.line_total = totals[line.id]
         order.total = amount
         order.updated_at = now
-        order.add_history(
-            axis="total",
-            from_value=str(previous),
-            to_value=str(amount),
-            actor=actor.label,
-            at=now,
-            reason="weighed by the merchant",
-        )
+        change = HistoryChange("total", str(previous), str(amount), actor.label, now, "weighed by the merchant")
+        uow.orders.add_history(order, change)
     return amount
 
 
-def _follow_weight(uow: PaymentUnitOfWork, order: Order, product_id: int, delta: int, now: datetime) -> None:
+def _follow_weight(uow: UnitOfWork, order: Order, product_id: int, delta: int, now: datetime) -> None:
     if delta == 0 or order.stock_released_at is not None:
         return
     if delta < 0:
         uow.products.return_stock(product_id, -delta)
     elif not uow.products.take_stock(product_id, delta):
-        payments.flag_for_review(
+        ledger.flag_for_review(
             uow,
             order,
             code="weighed_beyond_stock",

@@ -17,15 +17,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from comptoir.adapters.db.models import Order
-from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import Actor
 from comptoir.domain.ledger import EntryKind
 from comptoir.domain.orders import OrderStatus, PaymentStatus
 from comptoir.domain.payments import AttemptKind, AttemptState
-from comptoir.services import notifications, order_state, payments
-from comptoir.services.payment_gateway import CheckoutSession, PaymentIntent
-from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.records.payments import PaymentAttempt
+from comptoir.records.shop import Order
+from comptoir.services import order_state
+from comptoir.services.messages import notifications
+from comptoir.services.payments import ledger
+from comptoir.services.payments.provider import CheckoutSession, PaymentIntent
+from comptoir.services.ports import UnitOfWork
 
 DUPLICATE_PAYMENT = "duplicate_payment"
 PAID_AFTER_CANCELLATION = "paid_after_cancellation"
@@ -40,13 +42,11 @@ class FulfilmentResult:
     payment_status: str | None = None
     # Money was recorded that the order is not owed (a second payment, or one on a cancelled order),
     # or a card was authorised for a cancelled order: the caller refunds or releases it after its
-    # commit (`services.duplicates`), or the worker does.
+    # commit (`payments.duplicates`), or the worker does.
     refund_due: bool = False
 
 
-def fulfil_checkout(
-    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor, now: datetime
-) -> FulfilmentResult:
+def fulfil_checkout(uow: UnitOfWork, session: CheckoutSession, *, actor: Actor, now: datetime) -> FulfilmentResult:
     """Apply a verified session in its own transaction (success page, reconciler)."""
     with uow:
         result = apply_checkout_session(uow, session, actor=actor, now=now)
@@ -55,7 +55,7 @@ def fulfil_checkout(
 
 
 def apply_checkout_session(
-    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor, now: datetime
+    uow: UnitOfWork, session: CheckoutSession, *, actor: Actor, now: datetime
 ) -> FulfilmentResult:
     """Whatever state the session is in, bring the order in line with it (forward only)."""
     order = _order_for(uow, session)
@@ -74,24 +74,24 @@ def apply_checkout_session(
     if session.payment_status == "paid":
         return _apply_paid(uow, order, attempt, session, actor=actor, now=now)
     if attempt is not None:
-        payments.advance_attempt(attempt, AttemptState.PROCESSING, now)
-    payments.sync_payment_status(
+        ledger.advance_attempt(attempt, AttemptState.PROCESSING, now)
+    ledger.sync_payment_status(
         uow, order, actor=actor, at=now, reason=f"checkout {session.id} completed, payment pending"
     )
     return _result("processing", order)
 
 
 def apply_async_payment_failed(
-    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor, now: datetime
+    uow: UnitOfWork, session: CheckoutSession, *, actor: Actor, now: datetime
 ) -> FulfilmentResult:
     """A delayed payment (SEPA debit) was refused: the order stays payable until its hold ends."""
     order = _order_for(uow, session)
     if order is None:
         return FulfilmentResult("not_ours", session.order_id)
     attempt = _attempt_for(uow, order, session)
-    if attempt is not None and not payments.advance_attempt(attempt, AttemptState.FAILED, now):
+    if attempt is not None and not ledger.advance_attempt(attempt, AttemptState.FAILED, now):
         return _result("unchanged", order)
-    status = payments.sync_payment_status(
+    status = ledger.sync_payment_status(
         uow, order, actor=actor, at=now, reason=f"checkout {session.id}: delayed payment failed"
     )
     if status is PaymentStatus.FAILED:
@@ -100,7 +100,7 @@ def apply_async_payment_failed(
 
 
 def apply_session_expired(
-    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor, now: datetime
+    uow: UnitOfWork, session: CheckoutSession, *, actor: Actor, now: datetime
 ) -> FulfilmentResult:
     """The session can no longer be paid. Cancel the order and release its stock if its hold is over
     and nothing was paid; a session expired early (hold still running) only closes that attempt."""
@@ -109,7 +109,7 @@ def apply_session_expired(
         return FulfilmentResult("not_ours", session.order_id)
     attempt = _attempt_for(uow, order, session)
     if attempt is not None:
-        payments.advance_attempt(attempt, AttemptState.EXPIRED, now)
+        ledger.advance_attempt(attempt, AttemptState.EXPIRED, now)
     hold_over = order.hold_expires_at is None or order.hold_expires_at <= now
     unpaid = PaymentStatus(order.payment_status) in {PaymentStatus.UNPAID, PaymentStatus.FAILED}
     if (
@@ -124,7 +124,7 @@ def apply_session_expired(
 
 
 def _apply_paid(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     order: Order,
     attempt: PaymentAttempt | None,
     session: CheckoutSession,
@@ -133,7 +133,7 @@ def _apply_paid(
     now: datetime,
 ) -> FulfilmentResult:
     if attempt is not None:
-        payments.advance_attempt(attempt, AttemptState.SUCCEEDED, now)
+        ledger.advance_attempt(attempt, AttemptState.SUCCEEDED, now)
     return apply_payment_received(
         uow,
         order,
@@ -146,7 +146,7 @@ def _apply_paid(
 
 
 def _apply_authorised(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     order: Order,
     attempt: PaymentAttempt | None,
     session: CheckoutSession,
@@ -156,24 +156,24 @@ def _apply_authorised(
 ) -> FulfilmentResult:
     """A weighed-goods session only put a hold on the card (total + margin): the order is confirmed
     and the shop alerted, and the money is recorded when the merchant captures the weighed amount
-    (`services.capture`, then `payment_intent.succeeded` with the amount received)."""
+    (`payments.capture`, then `payment_intent.succeeded` with the amount received)."""
     if attempt is None:
         return _result("unchanged", order)
     return apply_authorisation(uow, order, attempt, reference=f"checkout {session.id}", actor=actor, now=now)
 
 
 def apply_authorisation(
-    uow: PaymentUnitOfWork, order: Order, attempt: PaymentAttempt, *, reference: str, actor: Actor, now: datetime
+    uow: UnitOfWork, order: Order, attempt: PaymentAttempt, *, reference: str, actor: Actor, now: datetime
 ) -> FulfilmentResult:
     """A card was authorised for later capture (weighed goods), by a session or by `/pay`: the order
     is confirmed with payment `processing` and the shop alerted, once. An authorisation for an order
     cancelled meanwhile is flagged `authorised_after_cancellation` and released after the commit
-    (`services.duplicates`)."""
-    if not payments.advance_attempt(attempt, AttemptState.AUTHORIZED, now):
+    (`payments.duplicates`)."""
+    if not ledger.advance_attempt(attempt, AttemptState.AUTHORIZED, now):
         return _result("unchanged", order)
-    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference}: card authorised")
+    ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference}: card authorised")
     if order.status == OrderStatus.CANCELLED.value:
-        payments.flag_for_review(
+        ledger.flag_for_review(
             uow,
             order,
             code=AUTHORISED_AFTER_CANCELLATION,
@@ -182,14 +182,12 @@ def apply_authorisation(
             at=now,
         )
         return _result("processing", order, refund_due=True)
-    payments.confirm_if_pending(order, actor=actor, at=now, reason=f"card authorised ({reference})")
+    ledger.confirm_if_pending(uow, order, actor=actor, at=now, reason=f"card authorised ({reference})")
     notifications.queue_merchant_alert(uow, order, at=now, headline="New order (card authorised)")
     return _result("processing", order)
 
 
-def apply_intent_succeeded(
-    uow: PaymentUnitOfWork, intent: PaymentIntent, *, actor: Actor, now: datetime
-) -> FulfilmentResult:
+def apply_intent_succeeded(uow: UnitOfWork, intent: PaymentIntent, *, actor: Actor, now: datetime) -> FulfilmentResult:
     """`payment_intent.succeeded`: the same money as the session's, keyed by the same PaymentIntent id,
     so whichever of the two events lands first records it and the other changes nothing."""
     order_id = intent.order_id
@@ -198,7 +196,7 @@ def apply_intent_succeeded(
         return FulfilmentResult("not_ours", order_id)
     amount, currency = intent.amount_received or intent.amount, intent.currency
     if amount != order.total or currency != order.currency:
-        payments.flag_for_review(
+        ledger.flag_for_review(
             uow,
             order,
             code="intent_mismatch",
@@ -211,7 +209,7 @@ def apply_intent_succeeded(
         return _result("mismatch", order)
     attempt = uow.payments.attempt_by_provider_id(intent.id)
     if attempt is not None:
-        payments.advance_attempt(attempt, AttemptState.SUCCEEDED, now)
+        ledger.advance_attempt(attempt, AttemptState.SUCCEEDED, now)
     return apply_payment_received(
         uow,
         order,
@@ -223,9 +221,7 @@ def apply_intent_succeeded(
     )
 
 
-def apply_intent_failed(
-    uow: PaymentUnitOfWork, intent: PaymentIntent, *, actor: Actor, now: datetime
-) -> FulfilmentResult:
+def apply_intent_failed(uow: UnitOfWork, intent: PaymentIntent, *, actor: Actor, now: datetime) -> FulfilmentResult:
     """`payment_intent.payment_failed`: only an attempt that *is* this PaymentIntent fails. A decline on
     the hosted Checkout page leaves its session open for another card, so it changes nothing."""
     attempt = uow.payments.attempt_by_provider_id(intent.id)
@@ -233,15 +229,13 @@ def apply_intent_failed(
         return FulfilmentResult("unchanged", intent.order_id)
     order = uow.orders.get_for_update(attempt.order_id)
     assert order is not None, "an attempt always belongs to an order"
-    if not payments.advance_attempt(attempt, AttemptState.FAILED, now):
+    if not ledger.advance_attempt(attempt, AttemptState.FAILED, now):
         return _result("unchanged", order)
-    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"payment {intent.id} failed")
+    ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"payment {intent.id} failed")
     return _result("failed", order)
 
 
-def apply_intent_canceled(
-    uow: PaymentUnitOfWork, intent: PaymentIntent, *, actor: Actor, now: datetime
-) -> FulfilmentResult:
+def apply_intent_canceled(uow: UnitOfWork, intent: PaymentIntent, *, actor: Actor, now: datetime) -> FulfilmentResult:
     """`payment_intent.canceled`: this PaymentIntent will never move money.
 
     comptoir cancels intents itself (a refused order's card authorisation, a `/pay` attempt left
@@ -264,11 +258,11 @@ def apply_intent_canceled(
     if attempt is None:
         return _result("unchanged", order)
     was_authorised = attempt.state == AttemptState.AUTHORIZED
-    if not payments.advance_attempt(attempt, AttemptState.CANCELED, now):
+    if not ledger.advance_attempt(attempt, AttemptState.CANCELED, now):
         return _result("unchanged", order)
-    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"payment {intent_id} canceled")
+    ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"payment {intent_id} canceled")
     if was_authorised and order.status not in {OrderStatus.CANCELLED.value, OrderStatus.COMPLETED.value}:
-        payments.flag_for_review(
+        ledger.flag_for_review(
             uow,
             order,
             code="authorisation_canceled",
@@ -283,7 +277,7 @@ def apply_intent_canceled(
     return _result("canceled", order)
 
 
-def _authorised_session_attempt(uow: PaymentUnitOfWork, order: Order, intent: PaymentIntent) -> PaymentAttempt | None:
+def _authorised_session_attempt(uow: UnitOfWork, order: Order, intent: PaymentIntent) -> PaymentAttempt | None:
     """The Checkout attempt whose authorisation this PaymentIntent is: a session's attempt is named by
     the session, not its PaymentIntent, so it is the order's authorised session for that amount."""
     held = [
@@ -297,7 +291,7 @@ def _authorised_session_attempt(uow: PaymentUnitOfWork, order: Order, intent: Pa
 
 
 def apply_payment_received(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     order: Order,
     *,
     amount: int,
@@ -311,11 +305,11 @@ def apply_payment_received(
     Money for an order that another provider payment already paid (a Checkout Session paid in
     one tab while `/pay` succeeded in another) is recorded too — it was taken — and flagged
     `duplicate_payment`; money for a cancelled order (a payment that won the race with the cancel,
-    a late webhook) is recorded and flagged `paid_after_cancellation`. `services.duplicates`
+    a late webhook) is recorded and flagged `paid_after_cancellation`. `payments.duplicates`
     refunds both outside this transaction (the caller after commit, or the worker), with a
     deterministic key so each is refunded once.
     """
-    recorded = payments.record_entry(
+    recorded = ledger.record_entry(
         uow,
         order,
         EntryKind.PAYMENT,
@@ -327,10 +321,10 @@ def apply_payment_received(
     )
     if not recorded:
         return _result("unchanged", order)
-    ledger = uow.payments.ledger(order.id)
-    earlier = [e for e in ledger if e.kind == EntryKind.PAYMENT.value and e.external_id != external_id]
+    entries = uow.payments.ledger(order.id)
+    earlier = [e for e in entries if e.kind == EntryKind.PAYMENT.value and e.external_id != external_id]
     if earlier:
-        payments.flag_for_review(
+        ledger.flag_for_review(
             uow,
             order,
             code=DUPLICATE_PAYMENT,
@@ -338,11 +332,11 @@ def apply_payment_received(
             reference=external_id,
             at=now,
         )
-        payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid twice", ledger=ledger)
+        ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid twice", ledger=entries)
         return _result("duplicate", order, refund_due=True)
-    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid", ledger=ledger)
+    ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid", ledger=entries)
     if order.status == OrderStatus.CANCELLED.value:
-        payments.flag_for_review(
+        ledger.flag_for_review(
             uow,
             order,
             code=PAID_AFTER_CANCELLATION,
@@ -351,18 +345,18 @@ def apply_payment_received(
             at=now,
         )
         return _result("paid", order, refund_due=True)
-    payments.confirm_if_pending(order, actor=actor, at=now, reason=f"paid ({reference})")
+    ledger.confirm_if_pending(uow, order, actor=actor, at=now, reason=f"paid ({reference})")
     notifications.queue_paid_order(uow, order, at=now)
     return _result("paid", order)
 
 
-def _order_for(uow: PaymentUnitOfWork, session: CheckoutSession) -> Order | None:
+def _order_for(uow: UnitOfWork, session: CheckoutSession) -> Order | None:
     order_id = session.order_id or session.client_reference_id
     return uow.orders.get_for_update(order_id) if order_id else None
 
 
 def _matches(
-    uow: PaymentUnitOfWork, order: Order, session: CheckoutSession, now: datetime, attempts: list[PaymentAttempt]
+    uow: UnitOfWork, order: Order, session: CheckoutSession, now: datetime, attempts: list[PaymentAttempt]
 ) -> bool:
     """The session must name this order and carry its exact amount and currency; anything else is
     flagged for a person and never marks the order paid."""
@@ -377,14 +371,14 @@ def _matches(
         problems.append(f"currency {session.currency} != {order.currency}")
     if not problems:
         return True
-    payments.flag_for_review(
+    ledger.flag_for_review(
         uow, order, code="checkout_mismatch", detail="; ".join(problems), reference=session.id, at=now
     )
     return False
 
 
 def _attempt_for(
-    uow: PaymentUnitOfWork, order: Order, session: CheckoutSession, attempts: list[PaymentAttempt] | None = None
+    uow: UnitOfWork, order: Order, session: CheckoutSession, attempts: list[PaymentAttempt] | None = None
 ) -> PaymentAttempt | None:
     """Our attempt row for this session; adopts a row whose creation was interrupted before the
     session id was stored (the idempotent create returned it, but we crashed before writing it).
@@ -405,7 +399,7 @@ def _attempt_for(
     return None
 
 
-def _other_live_attempt(uow: PaymentUnitOfWork, order: Order, session: CheckoutSession) -> bool:
+def _other_live_attempt(uow: UnitOfWork, order: Order, session: CheckoutSession) -> bool:
     return any(
         a.provider_id != session.id and a.state in {AttemptState.CREATING, AttemptState.OPEN, AttemptState.PROCESSING}
         for a in uow.payments.attempts(order.id)

@@ -15,17 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from comptoir.adapters.db.models import Order, OrderLine
-from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import SYSTEM_SUCCESS_PAGE, Actor, Role
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import NotFound
 from comptoir.domain.money import MILLI, milli_to_quantity
 from comptoir.domain.orders import REFUSED_BY_THE_SHOP, OrderStatus, PaymentStatus, check_payable
 from comptoir.domain.payments import AttemptKind, AttemptState, Keys, authorised_amount
-from comptoir.services import duplicates, fulfilment, order_state
-from comptoir.services.payment_gateway import CheckoutLine, CheckoutRequest, PaymentGateway
-from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.records.payments import PaymentAttempt
+from comptoir.records.shop import Order, OrderLine
+from comptoir.services import order_state
+from comptoir.services.payments import duplicates, fulfilment
+from comptoir.services.payments.provider import CheckoutLine, CheckoutRequest, PaymentGateway
+from comptoir.services.ports import UnitOfWork
 from comptoir.services.views import HistoryView, OrderView
 
 # Stripe accepts expires_at from 30 minutes to 24 hours after creation; keep a margin for clock skew.
@@ -48,7 +49,7 @@ class CheckoutLink:
 
 
 def start_checkout(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     gateway: PaymentGateway,
     actor: Actor,
     order_id: str,
@@ -99,7 +100,7 @@ def _is_live(attempt: PaymentAttempt, now: datetime) -> bool:
     )
 
 
-def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, now: datetime) -> PaymentAttempt:
+def _reserve_attempt(uow: UnitOfWork, order: Order, now: datetime) -> PaymentAttempt:
     """The next attempt, expiring with the stock hold (extended to Stripe's 30-minute minimum)."""
     number = max((a.number for a in uow.payments.attempts(order.id)), default=0) + 1
     shop = uow.shops.get(order.shop_id)
@@ -123,7 +124,7 @@ def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, now: datetime) -> Pay
     )
 
 
-def _fix_parameters(uow: PaymentUnitOfWork, order: Order, urls: CheckoutUrls, attempt: PaymentAttempt) -> None:
+def _fix_parameters(uow: UnitOfWork, order: Order, urls: CheckoutUrls, attempt: PaymentAttempt) -> None:
     """Store on the attempt what its session's parameters are built from and could differ on a retry:
     the URLs (each process has its own public URL), the customer's email, the shop's capture setting."""
     customer = uow.users.get(order.customer_id)
@@ -138,7 +139,7 @@ def _request(order: Order, attempt: PaymentAttempt) -> CheckoutRequest:
 
     A shop that weighs its goods (`capture_manually`) only authorises: the session shows the
     margin as its own line, and its metadata says `capture=manual` so fulfilment reads the
-    completed session as an authorisation, not as the final payment (`services.capture`)."""
+    completed session as an authorisation, not as the final payment (`payments.capture`)."""
     assert attempt.success_url is not None and attempt.cancel_url is not None
     lines = tuple(_line(line) for line in order.lines)
     margin = (attempt.amount or order.total) - order.total
@@ -160,7 +161,7 @@ def _request(order: Order, attempt: PaymentAttempt) -> CheckoutRequest:
     )
 
 
-def _captures_manually(uow: PaymentUnitOfWork, order: Order) -> bool:
+def _captures_manually(uow: UnitOfWork, order: Order) -> bool:
     shop = uow.shops.get(order.shop_id)
     return shop is not None and shop.capture_manually
 
@@ -236,7 +237,7 @@ class Landing:
         )
 
 
-def success_landing(uow: PaymentUnitOfWork, gateway: PaymentGateway, session_id: str, *, now: datetime) -> Landing:
+def success_landing(uow: UnitOfWork, gateway: PaymentGateway, session_id: str, *, now: datetime) -> Landing:
     """The success URL: re-read the session from Stripe (the query string proves nothing) and fulfil it.
 
     Stripe's guide: "You can't rely on triggering fulfillment only from your checkout landing
@@ -252,12 +253,12 @@ def success_landing(uow: PaymentUnitOfWork, gateway: PaymentGateway, session_id:
     return _landing(uow, result.order_id, result.outcome, now)
 
 
-def cancel_landing(uow: PaymentUnitOfWork, order_id: str, *, now: datetime) -> Landing:
+def cancel_landing(uow: UnitOfWork, order_id: str, *, now: datetime) -> Landing:
     """The cancel URL: the order is still reserved; offer the still-open session to finish paying."""
     return _landing(uow, order_id, "cancelled_by_customer", now)
 
 
-def _landing(uow: PaymentUnitOfWork, order_id: str, outcome: str, now: datetime) -> Landing:
+def _landing(uow: UnitOfWork, order_id: str, outcome: str, now: datetime) -> Landing:
     with uow:
         order = uow.orders.get(order_id)
         if order is None:

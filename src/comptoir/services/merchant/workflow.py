@@ -3,11 +3,11 @@ the counter.
 
 Only merchants of the order's shop (and admins) reach an order; anyone else gets NotFound, so
 order ids cannot be probed. Every change locks the order (`uow.orders.get_for_update`), goes through
-`order_state` (history rows) and `payments` (ledger, derived payment status), and queues its
+`order_state` (history rows) and `payments.ledger` (ledger, derived payment status), and queues its
 messages in the same transaction. A repeated request (a double click) finds the work done and
 answers the order as it is.
 
-Refusals and refunds call the payment provider and live in `services.merchant_refunds`.
+Refusals and refunds call the payment provider and live in `services.merchant.refunds`.
 """
 
 from __future__ import annotations
@@ -17,15 +17,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from comptoir.adapters.db.models import Order
 from comptoir.domain.actors import Actor, Role
 from comptoir.domain.catalog import PaymentMethod
 from comptoir.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from comptoir.domain.ledger import EntryKind, balance
 from comptoir.domain.orders import OrderStatus, PaymentStatus
-from comptoir.services import capture, notifications, order_state, payments
-from comptoir.services.merchant_ports import MerchantUnitOfWork
-from comptoir.services.payment_gateway import PaymentGateway
+from comptoir.records.shop import Order
+from comptoir.services import order_state
+from comptoir.services.messages import notifications
+from comptoir.services.payments import capture, ledger
+from comptoir.services.payments.provider import PaymentGateway
+from comptoir.services.ports import UnitOfWork
 from comptoir.services.views import OrderView
 
 MAX_PAGE = 100
@@ -76,7 +78,7 @@ class MerchantOrderView:
 
 
 def list_orders(
-    uow: MerchantUnitOfWork,
+    uow: UnitOfWork,
     actor: Actor,
     *,
     status: OrderStatus | None = None,
@@ -93,13 +95,13 @@ def list_orders(
         return [OrderView.of(order, slugs[order.shop_id]) for order in orders]
 
 
-def get_order(uow: MerchantUnitOfWork, actor: Actor, order_id: str) -> MerchantOrderView:
+def get_order(uow: UnitOfWork, actor: Actor, order_id: str) -> MerchantOrderView:
     with uow:
         return order_view(uow, merchant_order(uow, actor, order_id, lock=False))
 
 
 def mark_ready(
-    uow: MerchantUnitOfWork,
+    uow: UnitOfWork,
     actor: Actor,
     order_id: str,
     *,
@@ -116,14 +118,14 @@ def mark_ready(
     with uow:
         order = merchant_order(uow, actor, order_id, lock=True)
         if order.status != OrderStatus.READY.value:
-            order_state.change_status(order, OrderStatus.READY, actor=actor, at=now, reason="ready for pickup")
+            order_state.change_status(uow, order, OrderStatus.READY, actor=actor, at=now, reason="ready for pickup")
             notifications.queue_ready_for_pickup(uow, order, at=now)
         view = order_view(uow, order)
         uow.commit()
         return view
 
 
-def complete(uow: MerchantUnitOfWork, actor: Actor, order_id: str, *, now: datetime) -> MerchantOrderView:
+def complete(uow: UnitOfWork, actor: Actor, order_id: str, *, now: datetime) -> MerchantOrderView:
     """Ready (or confirmed) → completed: collected or delivered. Refused while nothing was paid: a
     pay-at-pickup order is completed by recording its payment (`collect_payment`)."""
     with uow:
@@ -136,14 +138,14 @@ def complete(uow: MerchantUnitOfWork, actor: Actor, order_id: str, *, now: datet
                     code="payment_not_collected",
                     payment_status=order.payment_status,
                 )
-            _hand_over(order, actor, now, reason="handed over to the customer")
+            _hand_over(uow, order, actor, now, reason="handed over to the customer")
         view = order_view(uow, order)
         uow.commit()
         return view
 
 
 def collect_payment(
-    uow: MerchantUnitOfWork, actor: Actor, order_id: str, *, method: CounterMethod | str, amount: int, now: datetime
+    uow: UnitOfWork, actor: Actor, order_id: str, *, method: CounterMethod | str, amount: int, now: datetime
 ) -> MerchantOrderView:
     """A pay-at-pickup order is paid at the counter and handed over: one ledger payment
     (`counter:{order_id}`, source merchant), paid, completed, and the customer's receipt.
@@ -180,7 +182,7 @@ def collect_payment(
                 expected=order.total,
                 received=amount,
             )
-        payments.record_entry(
+        ledger.record_entry(
             uow,
             order,
             EntryKind.PAYMENT,
@@ -190,8 +192,8 @@ def collect_payment(
             at=now,
             reason=f"paid at pickup ({counter.value}), taken by {actor.label}",
         )
-        payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"paid at pickup ({counter.value})")
-        _hand_over(order, actor, now, reason=f"collected, paid at the counter ({counter.value})")
+        ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"paid at pickup ({counter.value})")
+        _hand_over(uow, order, actor, now, reason=f"collected, paid at the counter ({counter.value})")
         notifications.queue_counter_receipt(uow, order, method=counter.value, at=now)
         view = order_view(uow, order)
         uow.commit()
@@ -212,7 +214,7 @@ def shops_of(actor: Actor) -> frozenset[int] | None:
     return actor.shop_ids
 
 
-def merchant_order(uow: MerchantUnitOfWork, actor: Actor, order_id: str, *, lock: bool) -> Order:
+def merchant_order(uow: UnitOfWork, actor: Actor, order_id: str, *, lock: bool) -> Order:
     """The order if the actor is a merchant of its shop (or an admin); NotFound for anyone else."""
     order = uow.orders.get_for_update(order_id) if lock else uow.orders.get(order_id)
     if order is None or not actor.is_merchant_of(order.shop_id):
@@ -220,9 +222,9 @@ def merchant_order(uow: MerchantUnitOfWork, actor: Actor, order_id: str, *, lock
     return order
 
 
-def order_view(uow: MerchantUnitOfWork, order: Order) -> MerchantOrderView:
+def order_view(uow: UnitOfWork, order: Order) -> MerchantOrderView:
     entries = uow.payments.ledger(order.id)
-    bal = balance(payments.ledger_entries(uow, order.id))
+    bal = balance(ledger.ledger_entries(uow, order.id))
     counted = {e.external_id for e in entries if e.kind == EntryKind.REFUND.value}
     reversed_ = {e.external_id for e in entries if e.kind == EntryKind.REFUND_REVERSAL.value}
     refunds = tuple(
@@ -254,16 +256,16 @@ def order_view(uow: MerchantUnitOfWork, order: Order) -> MerchantOrderView:
     )
 
 
-def _hand_over(order: Order, actor: Actor, now: datetime, *, reason: str) -> None:
+def _hand_over(uow: UnitOfWork, order: Order, actor: Actor, now: datetime, *, reason: str) -> None:
     """To completed along the legal path (a pay-at-pickup order may be collected before it was
     marked ready; the history then shows both steps)."""
-    payments.confirm_if_pending(order, actor=actor, at=now, reason=reason)
+    ledger.confirm_if_pending(uow, order, actor=actor, at=now, reason=reason)
     if order.status == OrderStatus.CONFIRMED.value:
-        order_state.change_status(order, OrderStatus.READY, actor=actor, at=now, reason=reason)
-    order_state.change_status(order, OrderStatus.COMPLETED, actor=actor, at=now, reason=reason)
+        order_state.change_status(uow, order, OrderStatus.READY, actor=actor, at=now, reason=reason)
+    order_state.change_status(uow, order, OrderStatus.COMPLETED, actor=actor, at=now, reason=reason)
 
 
-def _slug(uow: MerchantUnitOfWork, shop_id: int) -> str:
+def _slug(uow: UnitOfWork, shop_id: int) -> str:
     shop = uow.shops.get(shop_id)
     assert shop is not None, "orders reference existing shops"
     return shop.slug

@@ -5,7 +5,7 @@ what is refundable, so two merchants clicking "refund" at once cannot both spend
 the second sees the first's reservation. Its idempotency key (`order:{id}:refund:{n}`, or
 `order:{id}:refund:refuse`) is sent with the Stripe call made *after* that commit, and the answer is
 stored in a second transaction (`created` with the provider's refund id, or `failed`). The money
-itself is recorded in the ledger by `services.refunds.sync_refunds`, like any refund.
+itself is recorded in the ledger by `services.payments.refunds.sync_refunds`, like any refund.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from comptoir.adapters.db.models import Base, utcnow
+from comptoir.records.base import Base, utcnow
 
 
 class RefundRequest(Base):

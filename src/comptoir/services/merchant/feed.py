@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from comptoir.adapters.db.models import Order, OrderHistory
 from comptoir.domain.actors import Actor
 from comptoir.domain.catalog import PaymentMethod
-from comptoir.services import merchant
-from comptoir.services.merchant_ports import MerchantUnitOfWork
+from comptoir.records.shop import Order, OrderHistory
+from comptoir.services.merchant import workflow
+from comptoir.services.ports import UnitOfWork
 
 WINDOW = 100
 BATCH = 200
@@ -41,23 +41,19 @@ class EventCursor:
     floor: int
     seen: set[int] = field(default_factory=set)
 
-    @property
-    def last_id(self) -> int:
-        return max(self.seen, default=self.floor)
 
-
-def open_cursor(uow: MerchantUnitOfWork, actor: Actor, *, last_event_id: int | None) -> EventCursor:
+def open_cursor(uow: UnitOfWork, actor: Actor, *, last_event_id: int | None) -> EventCursor:
     """Resume after `last_event_id`, or start with what happens from now on. Refuses non-merchants."""
-    merchant.shops_of(actor)
+    workflow.shops_of(actor)
     if last_event_id is not None:
         return EventCursor(floor=max(last_event_id, 0))
     with uow:
         return EventCursor(floor=uow.merchant.last_history_id())
 
 
-def read_events(uow: MerchantUnitOfWork, actor: Actor, cursor: EventCursor) -> list[MerchantEvent]:
+def read_events(uow: UnitOfWork, actor: Actor, cursor: EventCursor) -> list[MerchantEvent]:
     """The events since the cursor (which moves past them), oldest first."""
-    shop_ids = merchant.shops_of(actor)
+    shop_ids = workflow.shops_of(actor)
     with uow:
         rows = uow.merchant.history_after(shop_ids, cursor.floor, limit=BATCH)
         ids = [history.id for history, _ in rows]

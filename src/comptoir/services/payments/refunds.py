@@ -16,9 +16,9 @@ from datetime import datetime
 
 from comptoir.domain.actors import Actor
 from comptoir.domain.ledger import EntryKind
-from comptoir.services import payments
-from comptoir.services.payment_gateway import Refund
-from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.payments import ledger
+from comptoir.services.payments.provider import Refund
+from comptoir.services.ports import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,7 @@ class RefundSync:
 
 
 def sync_refunds(
-    uow: PaymentUnitOfWork, payment_intent_id: str, refunds: Iterable[Refund], *, actor: Actor, now: datetime
+    uow: UnitOfWork, payment_intent_id: str, refunds: Iterable[Refund], *, actor: Actor, now: datetime
 ) -> RefundSync:
     """Make the ledger agree with the provider's current list of refunds for one PaymentIntent."""
     order_id = uow.payments.order_id_for_payment(payment_intent_id)
@@ -53,12 +53,12 @@ def sync_refunds(
             kind, reason = EntryKind.REFUND_REVERSAL, f"refund {refund.status}"
         else:
             continue
-        written = payments.record_entry(
+        written = ledger.record_entry(
             uow, order, kind, amount=refund.amount, external_id=refund.id, source=source, at=now, reason=reason
         )
         if written:
             (recorded if kind is EntryKind.REFUND else reversed_).append(refund.id)
     status = order.payment_status
     if recorded or reversed_:
-        status = payments.sync_payment_status(uow, order, actor=actor, at=now, reason="refunds updated").value
+        status = ledger.sync_payment_status(uow, order, actor=actor, at=now, reason="refunds updated").value
     return RefundSync(order.id, tuple(recorded), tuple(reversed_), status)

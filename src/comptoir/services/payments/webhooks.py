@@ -17,11 +17,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from comptoir.adapters.db.payment_models import ReceivedEvent
 from comptoir.domain.actors import SYSTEM_WEBHOOK
 from comptoir.domain.errors import ComptoirError, UpstreamUnavailable
-from comptoir.services import fulfilment, refunds
-from comptoir.services.payment_gateway import (
+from comptoir.records.payments import ReceivedEvent
+from comptoir.services.payments import fulfilment, refunds
+from comptoir.services.payments.provider import (
     CheckoutSession,
     PaymentGateway,
     PaymentIntent,
@@ -29,14 +29,14 @@ from comptoir.services.payment_gateway import (
     RefundEvent,
     WebhookEvent,
 )
-from comptoir.services.payment_ports import AlreadyRecorded, PaymentUnitOfWork
+from comptoir.services.ports import AlreadyRecorded, UnitOfWork
 
 log = logging.getLogger(__name__)
 
 MALFORMED_OBJECT = "malformed: data.object is not an object"
 """The outcome of an event that names a handled type but carries nothing to apply."""
 
-Apply = Callable[[PaymentUnitOfWork, Mapping[str, Any], Any, datetime], str]
+Apply = Callable[[UnitOfWork, Mapping[str, Any], Any, datetime], str]
 Fetch = Callable[[PaymentGateway, Mapping[str, Any]], Any]
 
 
@@ -69,14 +69,14 @@ class IngestResult:
 
 
 def _session(handler: Callable[..., fulfilment.FulfilmentResult]) -> Handler:
-    def apply(uow: PaymentUnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
+    def apply(uow: UnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
         return handler(uow, CheckoutSession.from_dict(obj), actor=SYSTEM_WEBHOOK, now=now).outcome
 
     return Handler(apply)
 
 
 def _intent(handler: Callable[..., fulfilment.FulfilmentResult]) -> Handler:
-    def apply(uow: PaymentUnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
+    def apply(uow: UnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
         return handler(uow, PaymentIntent.from_dict(obj), actor=SYSTEM_WEBHOOK, now=now).outcome
 
     return Handler(apply)
@@ -89,9 +89,7 @@ def _refunds() -> Handler:
         intent_id = RefundEvent.from_dict(obj).payment_intent_id
         return (intent_id, gateway.list_refunds(intent_id)) if intent_id else None
 
-    def apply(
-        uow: PaymentUnitOfWork, _obj: Mapping[str, Any], fetched: tuple[str, list[Refund]] | None, now: datetime
-    ) -> str:
+    def apply(uow: UnitOfWork, _obj: Mapping[str, Any], fetched: tuple[str, list[Refund]] | None, now: datetime) -> str:
         if fetched is None:
             return "not_ours"
         intent_id, provider_refunds = fetched
@@ -116,7 +114,7 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def ingest(uow: PaymentUnitOfWork, gateway: PaymentGateway, event: WebhookEvent, *, now: datetime) -> IngestResult:
+def ingest(uow: UnitOfWork, gateway: PaymentGateway, event: WebhookEvent, *, now: datetime) -> IngestResult:
     """Apply a verified event once. Raises WebhookProcessingFailed (→ 5xx) when a handler fails."""
     return _run(uow, gateway, event, now=now, force=False)
 
@@ -125,7 +123,7 @@ Delivery = tuple[WebhookEvent, datetime]  # a verified event and when it was rec
 
 
 def ingest_many(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, deliveries: Sequence[Delivery]
+    uow: UnitOfWork, gateway: PaymentGateway, deliveries: Sequence[Delivery]
 ) -> list[IngestResult | WebhookProcessingFailed]:
     """Apply several verified events in one transaction (group commit); one outcome per event, in order.
 
@@ -154,7 +152,7 @@ def ingest_many(
 
 
 def _outcome(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, event: WebhookEvent, now: datetime
+    uow: UnitOfWork, gateway: PaymentGateway, event: WebhookEvent, now: datetime
 ) -> IngestResult | WebhookProcessingFailed:
     try:
         return ingest(uow, gateway, event, now=now)
@@ -162,7 +160,7 @@ def _outcome(
         return failure
 
 
-def replay(uow: PaymentUnitOfWork, gateway: PaymentGateway, event_id: str, *, now: datetime) -> IngestResult:
+def replay(uow: UnitOfWork, gateway: PaymentGateway, event_id: str, *, now: datetime) -> IngestResult:
     """Re-run a recorded event through the same handler (handlers are idempotent, so this is safe)."""
     with uow:
         row = uow.events.get(event_id)
@@ -173,14 +171,12 @@ def replay(uow: PaymentUnitOfWork, gateway: PaymentGateway, event_id: str, *, no
     return _run(uow, gateway, event, now=now, force=True)
 
 
-def failed_event_ids(uow: PaymentUnitOfWork, *, limit: int = 1000) -> list[str]:
+def failed_event_ids(uow: UnitOfWork, *, limit: int = 1000) -> list[str]:
     with uow:
         return [row.id for row in uow.events.failed(limit=limit)]
 
 
-def _run(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, event: WebhookEvent, *, now: datetime, force: bool
-) -> IngestResult:
+def _run(uow: UnitOfWork, gateway: PaymentGateway, event: WebhookEvent, *, now: datetime, force: bool) -> IngestResult:
     handler = HANDLERS.get(event.type)
     try:
         fetched = handler.fetch(gateway, event.object) if handler else None
@@ -196,7 +192,7 @@ def _run(
 
 
 def _apply(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     handler: Handler | None,
     event: WebhookEvent,
     fetched: Any,
@@ -236,7 +232,7 @@ def _apply(
 
 
 def _record_failure(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     event_id: str,
     event_type: str,
     raw: Mapping[str, Any],

@@ -36,21 +36,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from comptoir.adapters.db.models import Order
-from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import Conflict
 from comptoir.domain.ledger import EntryKind
 from comptoir.domain.payments import Keys
-from comptoir.services import fulfilment, notifications, payments, refunds
-from comptoir.services.fulfilment import AUTHORISED_AFTER_CANCELLATION, DUPLICATE_PAYMENT, PAID_AFTER_CANCELLATION
-from comptoir.services.payment_gateway import (
+from comptoir.records.payments import PaymentAttempt
+from comptoir.records.shop import Order
+from comptoir.services.messages import notifications
+from comptoir.services.payments import fulfilment, ledger, refunds
+from comptoir.services.payments.fulfilment import (
+    AUTHORISED_AFTER_CANCELLATION,
+    DUPLICATE_PAYMENT,
+    PAID_AFTER_CANCELLATION,
+)
+from comptoir.services.payments.provider import (
     PaymentGateway,
     PaymentIntent,
     PaymentIntentUnexpectedState,
     holding_intent_id,
 )
-from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +100,7 @@ def refund_key(payment_intent_id: str, code: str = DUPLICATE_PAYMENT) -> str:
 
 
 def refund_duplicates(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, *, now: datetime, order_id: str | None = None, limit: int = 50
+    uow: UnitOfWork, gateway: PaymentGateway, *, now: datetime, order_id: str | None = None, limit: int = 50
 ) -> list[DuplicateRefund]:
     """Refund every flagged payment the order is not owed, and release every flagged hold on a card
     for a cancelled order (of one order, or all), recording each once."""
@@ -120,7 +125,7 @@ def refund_duplicates(
 
 
 def _refund(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, code: str, order_id: str, intent: str, amount: int, now: datetime
+    uow: UnitOfWork, gateway: PaymentGateway, code: str, order_id: str, intent: str, amount: int, now: datetime
 ) -> DuplicateRefund:
     why = _WHY[code]
     try:
@@ -148,14 +153,14 @@ def _refund(
     return DuplicateRefund(order_id, intent, provider_refunds[0].id if provider_refunds else None, code)
 
 
-def _held_by(uow: PaymentUnitOfWork, order_id: str, reference: str) -> PaymentAttempt | None:
+def _held_by(uow: UnitOfWork, order_id: str, reference: str) -> PaymentAttempt | None:
     """The attempt a hold was flagged for: named by its session or intent id (or, never created, its key)."""
     found = (a for a in uow.payments.attempts(order_id) if reference in {a.provider_id, a.idempotency_key})
     return next(found, None)
 
 
 def _release(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     gateway: PaymentGateway,
     order_id: str,
     reference: str,
@@ -192,9 +197,9 @@ def release_hold(gateway: PaymentGateway, kind: str, provider_id: str, *, idempo
         return gateway.retrieve_payment_intent(intent_id)
 
 
-def flag_hold_not_released(uow: PaymentUnitOfWork, order: Order, intent: PaymentIntent, *, at: datetime) -> None:
+def flag_hold_not_released(uow: UnitOfWork, order: Order, intent: PaymentIntent, *, at: datetime) -> None:
     """A hold that should have been released and was not: a person looks (inside the caller's transaction)."""
-    payments.flag_for_review(
+    ledger.flag_for_review(
         uow,
         order,
         code="authorisation_not_released",

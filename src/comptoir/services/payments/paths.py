@@ -17,14 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from comptoir.adapters.db.models import Order
-from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import ComptoirError
 from comptoir.domain.payments import AttemptKind, AttemptState, Keys
-from comptoir.services import duplicates, fulfilment, payments
-from comptoir.services.payment_gateway import PaymentGateway, PaymentIntent, PaymentIntentUnexpectedState
-from comptoir.services.payment_ports import PaymentUnitOfWork
+from comptoir.records.payments import PaymentAttempt
+from comptoir.records.shop import Order
+from comptoir.services.payments import duplicates, fulfilment, ledger
+from comptoir.services.payments.provider import PaymentGateway, PaymentIntent, PaymentIntentUnexpectedState
+from comptoir.services.ports import UnitOfWork
 from comptoir.services.views import OrderView
 
 SESSION = AttemptKind.CHECKOUT_SESSION
@@ -34,7 +34,7 @@ CANCELLABLE_INTENT_STATES = frozenset(
     {"requires_payment_method", "requires_confirmation", "requires_action", "requires_capture"}
 )
 # Attempt states whose provider object may still take money. An `authorized` attempt is a card
-# authorisation the merchant releases on refusal (`merchant_refunds`), with its own message.
+# authorisation the merchant releases on refusal (`merchant.refunds`), with its own message.
 _OPEN_SESSION_STATES = frozenset({AttemptState.CREATING, AttemptState.OPEN})
 _OPEN_INTENT_STATES = frozenset({AttemptState.CREATING, AttemptState.OPEN, AttemptState.FAILED})
 
@@ -48,11 +48,11 @@ class PaymentPath:
 
 
 def open_paths(
-    uow: PaymentUnitOfWork, order: Order, *, kinds: frozenset[str] = frozenset({SESSION, INTENT})
+    uow: UnitOfWork, order: Order, *, kinds: frozenset[str] = frozenset({SESSION, INTENT})
 ) -> list[PaymentPath]:
     """The order's paths that may still take money (inside the caller's transaction). An attempt
     whose provider object was never created (or whose id was never stored) cannot be closed: if it
-    takes money after the order is cancelled, that money is refunded (`services.duplicates`)."""
+    takes money after the order is cancelled, that money is refunded (`payments.duplicates`)."""
     found = []
     for attempt in uow.payments.attempts(order.id):
         if attempt.kind in kinds and attempt.provider_id and _may_take_money(attempt):
@@ -66,7 +66,7 @@ def _may_take_money(attempt: PaymentAttempt) -> bool:
 
 
 def close_payment_paths(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, paths: list[PaymentPath], *, actor: Actor, now: datetime
+    uow: UnitOfWork, gateway: PaymentGateway, paths: list[PaymentPath], *, actor: Actor, now: datetime
 ) -> None:
     """Close each path at Stripe with our keys and apply what it turned out to be."""
     for path in paths:
@@ -76,9 +76,7 @@ def close_payment_paths(
             _close_intent(uow, gateway, path, actor=actor, now=now)
 
 
-def _close_session(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, path: PaymentPath, *, actor: Actor, now: datetime
-) -> None:
+def _close_session(uow: UnitOfWork, gateway: PaymentGateway, path: PaymentPath, *, actor: Actor, now: datetime) -> None:
     session = gateway.retrieve_checkout_session(path.provider_id)
     if session.status == "open":
         try:
@@ -91,9 +89,7 @@ def _close_session(
         duplicates.refund_duplicates(uow, gateway, now=now, order_id=result.order_id)
 
 
-def _close_intent(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, path: PaymentPath, *, actor: Actor, now: datetime
-) -> None:
+def _close_intent(uow: UnitOfWork, gateway: PaymentGateway, path: PaymentPath, *, actor: Actor, now: datetime) -> None:
     intent = gateway.retrieve_payment_intent(path.provider_id)
     if intent.status in CANCELLABLE_INTENT_STATES:
         try:
@@ -105,7 +101,7 @@ def _close_intent(
 
 
 def record_intent(
-    uow: PaymentUnitOfWork,
+    uow: UnitOfWork,
     gateway: PaymentGateway,
     order_id: str,
     key: str,
@@ -129,7 +125,7 @@ def record_intent(
         reason = f"payment {intent.id}"
         status = intent.status
         if status == "succeeded":
-            payments.advance_attempt(attempt, AttemptState.SUCCEEDED, now)
+            ledger.advance_attempt(attempt, AttemptState.SUCCEEDED, now)
             result = fulfilment.apply_payment_received(
                 uow, order, amount=intent.amount_received, external_id=intent.id, reference=reason, actor=actor, now=now
             )
@@ -138,16 +134,16 @@ def record_intent(
             result = fulfilment.apply_authorisation(uow, order, attempt, reference=reason, actor=actor, now=now)
             refund_due = result.refund_due
         elif status == "requires_action":
-            payments.advance_attempt(attempt, AttemptState.OPEN, now)
+            ledger.advance_attempt(attempt, AttemptState.OPEN, now)
         elif status == "processing":
-            payments.advance_attempt(attempt, AttemptState.PROCESSING, now)
-            payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} processing")
+            ledger.advance_attempt(attempt, AttemptState.PROCESSING, now)
+            ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} processing")
         elif status == "canceled":
-            payments.advance_attempt(attempt, AttemptState.CANCELED, now)
-            payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} canceled")
+            ledger.advance_attempt(attempt, AttemptState.CANCELED, now)
+            ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} canceled")
         elif status == "requires_payment_method" and intent.error_code:
-            payments.advance_attempt(attempt, AttemptState.FAILED, now)
-            payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} declined")
+            ledger.advance_attempt(attempt, AttemptState.FAILED, now)
+            ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} declined")
         view = order_view(uow, order)
         uow.commit()
     if refund_due:  # money the order is not owed, or a hold on a card for a cancelled order: give it back now
@@ -159,13 +155,13 @@ def record_intent(
     return view
 
 
-def attempt_by_key(uow: PaymentUnitOfWork, order_id: str, key: str) -> PaymentAttempt:
+def attempt_by_key(uow: UnitOfWork, order_id: str, key: str) -> PaymentAttempt:
     attempt = next((a for a in uow.payments.attempts(order_id) if a.idempotency_key == key), None)
     assert attempt is not None, "the attempt was reserved before the provider was called"
     return attempt
 
 
-def order_view(uow: PaymentUnitOfWork, order: Order) -> OrderView:
+def order_view(uow: UnitOfWork, order: Order) -> OrderView:
     shop = uow.shops.get(order.shop_id)
     assert shop is not None
     return OrderView.of(order, shop.slug)
