@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
 
-from . import checkout, payments, refunds
+from . import checkout, payment_methods, payments, refunds
 from .checkout import CheckoutResult
 from .clock import OFFSET_META, SandboxClock
 from .config import SandboxConfig
+from .context import PaymentIntentListener
 from .errors import StripeError
 from .events import EventBus
 from .idempotency import IdempotencyLayer
@@ -35,6 +36,7 @@ class Sandbox:
         self._depth = 0
         self.bus = EventBus(self.store, self.clock, config.api_version, self.transaction)
         self.idempotency = IdempotencyLayer(self.store, self.clock)
+        self.payment_intent_listeners: list[PaymentIntentListener] = [checkout.on_payment_intent_changed]
         self._task_handlers = {
             "settle_refund": refunds.settle,
             "settle_sepa": payments.settle_sepa,
@@ -98,8 +100,6 @@ class Sandbox:
         self, number: str, exp_month: Any, exp_year: Any, cvc: str | None = None, billing: Any = None
     ) -> dict[str, Any]:
         """Tokenise raw card details (Stripe.js stand-in); raises 402 ``StripeError`` on bad input."""
-        from . import payment_methods
-
         with self.transaction():
             return json.loads(json.dumps(payment_methods.create_card(self, number, exp_month, exp_year, cvc, billing)))
 
