@@ -12,11 +12,13 @@ from typing import Annotated
 
 import typer
 
+from .api_faults import ApiFaults
 from .delivery_config import DEFAULT_CHECKOUT_REDIRECT_WAIT, DEFAULT_RETRY_SCHEDULE
 from .faults import FaultError, Faults, parse_delay
 from .server import DEFAULT_HOST, DEFAULT_PORT, SandboxServer, build_server
 
 _FAULTS = "Fault injection"
+_API_FAULTS = "API fault injection"
 
 
 def _schedule(text: str) -> tuple[float, ...]:
@@ -110,6 +112,49 @@ def sandbox(
         int | None,
         typer.Option(help="Seed for the fault draws, so a run can be repeated exactly.", rich_help_panel=_FAULTS),
     ] = None,
+    api_error: Annotated[
+        float,
+        typer.Option(
+            help="Probability (0-1) that a /v1 request is answered 500 api_error.", rich_help_panel=_API_FAULTS
+        ),
+    ] = 0.0,
+    api_rate_limit: Annotated[
+        float,
+        typer.Option(help="Probability (0-1) of a 429 rate_limit answer.", rich_help_panel=_API_FAULTS),
+    ] = 0.0,
+    api_lock_timeout: Annotated[
+        float,
+        typer.Option(
+            help="Probability (0-1) of a 429 lock_timeout answer (with Stripe-Should-Retry: true).",
+            rich_help_panel=_API_FAULTS,
+        ),
+    ] = 0.0,
+    api_lost: Annotated[
+        float,
+        typer.Option(
+            help="Probability (0-1) that a request is executed but its response is lost (the connection "
+            "is dropped): a retry with the same Idempotency-Key gets the saved answer.",
+            rich_help_panel=_API_FAULTS,
+        ),
+    ] = 0.0,
+    api_slow: Annotated[
+        float,
+        typer.Option(help="Probability (0-1) that a request waits --api-delay first.", rich_help_panel=_API_FAULTS),
+    ] = 0.0,
+    api_delay: Annotated[
+        str,
+        typer.Option(
+            help="How long a slow request waits: seconds ('2') or a range ('1-5').", rich_help_panel=_API_FAULTS
+        ),
+    ] = "1",
+    api_path: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Inject API faults only on matching requests ('/v1/payment_intents*' or 'POST /v1/refunds'); "
+            "repeat for several. Default: every /v1 request.",
+            rich_help_panel=_API_FAULTS,
+        ),
+    ] = None,
     public_url: Annotated[
         str | None,
         typer.Option(
@@ -143,12 +188,23 @@ def sandbox(
             reorder_hold=reorder_hold,
             seed=seed,
         )
+        api_faults = ApiFaults(
+            error=api_error,
+            rate_limit=api_rate_limit,
+            lock_timeout=api_lock_timeout,
+            lost=api_lost,
+            slow=api_slow,
+            delay=parse_delay(api_delay),
+            paths=tuple(api_path or ()),
+            seed=seed,
+        )
         running = build_server(
             host=host,
             port=port,
             data_dir=data,
             forward_to=forward_to,
             faults=faults,
+            api_faults=api_faults,
             retry_schedule=_schedule(retry_schedule),
             delivery_timeout=timeout,
             checkout_redirect_wait=checkout_wait,
@@ -180,6 +236,9 @@ def banner(running: SandboxServer) -> str:
     ]
     if faults.active:
         lines.append(f"  Faults           {faults.to_dict()}")
+    api_faults = running.app.state.api_faults.faults
+    if api_faults.active:
+        lines.append(f"  API faults       {api_faults.to_dict()}")
     if running.forward_to:
         lines.append(f"Ready! Forwarding every event to {running.forward_to}.")
     else:

@@ -1,4 +1,4 @@
-"""The control API under ``/_sandbox/``: clock, settlement, deliveries, faults, reset.
+"""The control API under ``/_sandbox/``: clock, settlement, deliveries, faults, API faults, logs, reset.
 
 Stripe has no such API, so it lives under a prefix no Stripe path uses. It speaks JSON (bodies
 and answers) and wants the sandbox secret key as a Bearer token, like ``/v1``. Handlers are
@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from .api_faults import ApiFaults
 from .delivery import FORWARD_TARGET, DeliveryWorker
 from .errors import StripeError
 from .faults import FaultError, Faults
@@ -178,6 +179,34 @@ async def put_faults(request: Request) -> dict[str, Any]:
     return worker.faults.to_dict()
 
 
+async def get_api_faults(request: Request) -> dict[str, Any]:
+    plan = request.app.state.api_faults
+    return {**plan.faults.to_dict(), "injected": plan.injected}
+
+
+async def put_api_faults(request: Request) -> dict[str, Any]:
+    """Replace the API fault settings (missing fields take their defaults), reseed, count from 0."""
+    try:
+        faults = ApiFaults.from_dict(await _json_body(request))
+    except FaultError as exc:
+        raise ControlError(400, str(exc)) from exc
+    request.app.state.api_faults.replace(faults)
+    return await get_api_faults(request)
+
+
+async def list_logs(request: Request) -> dict[str, Any]:
+    """The last ``/v1`` requests, oldest first: those after ``after`` (a ``seq``), at most ``limit``."""
+    try:
+        after = int(request.query_params.get("after", 0))
+        limit = int(request.query_params.get("limit", 100))
+    except ValueError as exc:
+        raise ControlError(400, "'after' and 'limit' must be whole numbers") from exc
+    if not 1 <= limit <= MAX_DELIVERIES:
+        raise ControlError(400, f"'limit' must be between 1 and {MAX_DELIVERIES}")
+    entries = request.app.state.request_log.after(after, limit)
+    return {"object": "list", "data": [entry.to_dict() for entry in entries]}
+
+
 async def webhooks_info(request: Request) -> dict[str, Any]:
     """Forwarding target and secret, retry schedule and faults of this sandbox."""
     worker = _worker(request)
@@ -238,6 +267,9 @@ def control_routes() -> list[Route]:
         Route(f"{PREFIX}/deliveries/resend", _handler(resend_delivery), methods=["POST"]),
         Route(f"{PREFIX}/faults", _handler(get_faults), methods=["GET"]),
         Route(f"{PREFIX}/faults", _handler(put_faults), methods=["PUT"]),
+        Route(f"{PREFIX}/api_faults", _handler(get_api_faults), methods=["GET"]),
+        Route(f"{PREFIX}/api_faults", _handler(put_api_faults), methods=["PUT"]),
+        Route(f"{PREFIX}/logs", _handler(list_logs), methods=["GET"]),
         Route(f"{PREFIX}/webhooks", _handler(webhooks_info), methods=["GET"]),
         Route(f"{PREFIX}/webhook_endpoints/{{endpoint_id}}/roll_secret", _handler(roll_secret), methods=["POST"]),
         Route(f"{PREFIX}/reset", _handler(reset), methods=["POST"]),
