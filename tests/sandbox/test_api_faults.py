@@ -25,7 +25,11 @@ def faults(running: RunningSandbox) -> Iterator[ApiFaultPlan]:
 
 
 def _intents_for(client: stripe.StripeClient, marker: str) -> list[str]:
-    return [pi.id for pi in client.v1.payment_intents.list({"limit": 100}).data if pi.metadata.to_dict().get("marker") == marker]
+    return [
+        pi.id
+        for pi in client.v1.payment_intents.list({"limit": 100}).data
+        if pi.metadata.to_dict().get("marker") == marker
+    ]
 
 
 def _create(client: stripe.StripeClient, marker: str, key: str) -> stripe.PaymentIntent:
