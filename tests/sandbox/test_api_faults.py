@@ -69,6 +69,23 @@ def test_comptoirs_gateway_survives_a_lost_payment_intent_create(running: Runnin
     assert found == [intent.id]
 
 
+def test_comptoirs_gateway_retries_a_rate_limited_create_with_the_same_key(
+    running: RunningSandbox, faults: ApiFaultPlan
+) -> None:
+    # given: the next PaymentIntent create is refused 429 rate_limit (no Stripe-Should-Retry: the SDK alone gives up)
+    faults.replace(ApiFaults(rate_limit=1.0, paths=(PI_CREATE,), limit=1))
+    gateway = StripeGateway(API_KEY, ["whsec_unused"], api_base=running.base_url)
+    order_id, key = uuid.uuid4().hex, f"order:{uuid.uuid4().hex}:pi:1"
+    # when
+    intent = gateway.create_payment_intent(
+        PaymentIntentRequest(order_id=order_id, amount=2500, currency="EUR"), idempotency_key=key
+    )
+    # then: served at the second try, under the same key
+    logged = [e for e in running.server.config.app.state.request_log.after(0, 1000) if e.idempotency_key == key]
+    assert [(e.status, e.fault) for e in logged] == [(429, "rate_limit"), (200, None)]
+    assert intent.id.startswith("pi_")
+
+
 def test_without_retries_a_lost_response_is_a_connection_error_yet_the_object_exists(
     running: RunningSandbox, faults: ApiFaultPlan
 ) -> None:

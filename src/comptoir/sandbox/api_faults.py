@@ -18,6 +18,7 @@ from __future__ import annotations
 import fnmatch
 import random
 import threading
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -129,6 +130,7 @@ class ApiFaultPlan:
             self.faults = faults
             self._rng = random.Random(faults.seed)
             self.injected = 0
+            self.by_kind: Counter[str] = Counter()
 
     def decide(self, method: str, path: str) -> ApiFaultDecision:
         """Draw only when faults are on and the request matches, so requests outside the paths
@@ -153,4 +155,6 @@ class ApiFaultPlan:
                 draw -= chance
             if kind or delay:
                 self.injected += 1
+                self.by_kind.update([kind] if kind else [])
+                self.by_kind.update(["slow"] if delay else [])
             return ApiFaultDecision(kind, delay)

@@ -9,6 +9,7 @@ lock or write SQLite go to a worker thread.
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -179,9 +180,31 @@ async def put_faults(request: Request) -> dict[str, Any]:
     return worker.faults.to_dict()
 
 
+async def pay_checkout_session(request: Request) -> dict[str, Any]:
+    """Pay an open Checkout Session as a buyer on the hosted page would: ``{"payment_method": "pm_…"}``
+    or ``{"iban": "…"}`` (SEPA), with optional ``email`` and ``name`` (used by ``sandbox trigger``)."""
+    body = await _json_body(request)
+    session_id = request.path_params["session_id"]
+    email, name = body.get("email") or "jenny.rosen@example.com", body.get("name") or "Jenny Rosen"
+    sandbox = _sandbox(request)
+    if isinstance(body.get("iban"), str):
+        pay = partial(sandbox.complete_checkout_with_sepa, session_id, iban=body["iban"], email=email, name=name)
+    elif isinstance(body.get("payment_method"), str):
+        pay = partial(
+            sandbox.complete_checkout_with_payment_method, session_id, body["payment_method"], email=email, name=name
+        )
+    else:
+        raise ControlError(400, "give 'payment_method' (a pm_… id) or 'iban'")
+    try:
+        result = await run_in_threadpool(pay)
+    except StripeError as exc:
+        raise ControlError(exc.http_status, exc.message) from exc
+    return {"object": "sandbox.checkout_payment", "session": session_id, "status": result.status}
+
+
 async def get_api_faults(request: Request) -> dict[str, Any]:
     plan = request.app.state.api_faults
-    return {**plan.faults.to_dict(), "injected": plan.injected}
+    return {**plan.faults.to_dict(), "injected": plan.injected, "injected_by_kind": dict(sorted(plan.by_kind.items()))}
 
 
 async def put_api_faults(request: Request) -> dict[str, Any]:
@@ -267,6 +290,7 @@ def control_routes() -> list[Route]:
         Route(f"{PREFIX}/deliveries/resend", _handler(resend_delivery), methods=["POST"]),
         Route(f"{PREFIX}/faults", _handler(get_faults), methods=["GET"]),
         Route(f"{PREFIX}/faults", _handler(put_faults), methods=["PUT"]),
+        Route(f"{PREFIX}/checkout/sessions/{{session_id}}/pay", _handler(pay_checkout_session), methods=["POST"]),
         Route(f"{PREFIX}/api_faults", _handler(get_api_faults), methods=["GET"]),
         Route(f"{PREFIX}/api_faults", _handler(put_api_faults), methods=["PUT"]),
         Route(f"{PREFIX}/logs", _handler(list_logs), methods=["GET"]),
