@@ -1,14 +1,18 @@
 """``comptoir sandbox`` (and ``python -m comptoir.sandbox``): run the sandbox alone, like ``stripe listen``.
 
-``sandbox`` is a plain typer command function; the main CLI registers it with
-``app.command("sandbox")(sandbox)``.
+``sandbox`` is a plain typer function: the callback of the ``sandbox`` command group, whose
+subcommands (``trigger``, ``events``, ``logs``: see ``toolbox.py``) talk to a running sandbox.
+Without a subcommand it serves; with one it returns at once and lets the subcommand run.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import socket
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -16,6 +20,7 @@ from .api_faults import ApiFaults
 from .delivery_config import DEFAULT_CHECKOUT_REDIRECT_WAIT, DEFAULT_RETRY_SCHEDULE
 from .faults import FaultError, Faults, parse_delay
 from .server import DEFAULT_HOST, DEFAULT_PORT, SandboxServer, build_server
+from .toolbox import register
 
 _FAULTS = "Fault injection"
 _API_FAULTS = "API fault injection"
@@ -250,5 +255,24 @@ def banner(running: SandboxServer) -> str:
     return "\n".join(lines)
 
 
+def sandbox_group(serve: Callable[..., None] = sandbox, group_cls: Any = None, help: str | None = None) -> typer.Typer:
+    """The ``sandbox`` group: ``serve`` (with its options) runs when no toolbox subcommand follows."""
+
+    @functools.wraps(serve)
+    def callback(ctx: typer.Context, **options: Any) -> None:
+        if ctx.invoked_subcommand is None:
+            serve(**options)
+
+    signature = inspect.signature(serve)
+    context = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
+    callback.__signature__ = signature.replace(parameters=[context, *signature.parameters.values()])  # type: ignore[attr-defined]
+    group = typer.Typer(
+        help=help, cls=group_cls, invoke_without_command=True, no_args_is_help=False, add_completion=False
+    )
+    group.callback(invoke_without_command=True)(callback)
+    register(group, group_cls)
+    return group
+
+
 def main() -> None:
-    typer.run(sandbox)
+    sandbox_group()()
