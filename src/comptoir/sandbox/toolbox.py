@@ -128,7 +128,8 @@ def events_resend(
         list[str] | None,
         typer.Option(
             "--endpoint",
-            help="we_… id (or 'forward_to', the --forward-to target); repeat for several. Default: every earlier target.",
+            help="we_… id (or 'forward_to', the --forward-to target); repeat for several. "
+            "Default: every earlier target.",
         ),
     ] = None,
     url: UrlOption = DEFAULT_URL,
