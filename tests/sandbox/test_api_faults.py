@@ -167,3 +167,22 @@ def test_the_same_seed_gives_the_same_faults() -> None:
 def test_settings_that_cannot_be_used_are_refused(data: dict) -> None:
     with pytest.raises(FaultError):
         ApiFaults.from_dict(data)
+
+
+def test_the_control_api_sets_shows_and_refuses_api_faults() -> None:
+    from tests.sandbox.webhook_harness import running_sandbox
+
+    with running_sandbox() as box:
+        # given
+        box.control("PUT", "/api_faults", {"error": 1, "paths": ["/v1/customers*"], "seed": 3, "limit": 1})
+        # when
+        with pytest.raises(stripe.APIError):
+            box.stripe.v1.customers.list()
+        box.stripe.v1.customers.list()
+        shown = box.control("GET", "/api_faults")
+        # then
+        assert shown["error"] == 1.0 and shown["paths"] == ["/v1/customers*"]
+        assert (shown["injected"], shown["injected_by_kind"]) == (1, {"error": 1})
+        assert "unknown" in box.control("PUT", "/api_faults", {"eror": 1}, expect=400)["error"]["message"]
+        logged = box.control("GET", "/logs?limit=2")["data"]
+        assert [(e["status"], e["fault"]) for e in logged] == [(500, "error"), (200, None)]
