@@ -77,27 +77,25 @@ class Gate:
             )
             await response(scope, receive, send)
             return
-        seen: dict[str, Any] = {}
+        fault = decision.kind or ("slow" if decision.delay else None)
 
         async def observe(message: dict[str, Any]) -> None:
+            # Logged before the answer leaves: a caller that reads the log once it has its answer finds it there.
             if message["type"] == "http.response.start":
                 headers = Headers(raw=message.get("headers", []))
-                seen.update(status=message["status"], request_id=headers.get("request-id"))
-                seen["replayed"] = headers.get("idempotent-replayed") == "true"
+                log.record(
+                    method,
+                    path,
+                    message["status"],
+                    request_id=headers.get("request-id"),
+                    idempotency_key=key,
+                    replayed=headers.get("idempotent-replayed") == "true",
+                    fault=fault,
+                )
             if decision.kind != "lost":
                 await send(message)
 
         await self.app(scope, receive, observe)
-        fault = decision.kind or ("slow" if decision.delay else None)
-        log.record(
-            method,
-            path,
-            seen.get("status", 0),
-            request_id=seen.get("request_id"),
-            idempotency_key=key,
-            replayed=seen.get("replayed", False),
-            fault=fault,
-        )
         if decision.kind == "lost":
             transport = _transport(send)
             if transport is None:
