@@ -24,6 +24,12 @@ def faults(running: RunningSandbox) -> Iterator[ApiFaultPlan]:
     plan.replace(ApiFaults())
 
 
+@pytest.fixture(scope="module")
+def retrying(running: RunningSandbox) -> stripe.StripeClient:
+    """The SDK as shipped: it retries connection errors, 5xx and Stripe-Should-Retry answers, same key."""
+    return running.client(max_network_retries=2)
+
+
 def _intents_for(client: stripe.StripeClient, marker: str) -> list[str]:
     return [
         pi.id
@@ -38,20 +44,22 @@ def _create(client: stripe.StripeClient, marker: str, key: str) -> stripe.Paymen
 
 
 def test_a_lost_response_to_a_create_retried_with_the_same_key_leaves_one_payment_intent(
-    running: RunningSandbox, faults: ApiFaultPlan
+    running: RunningSandbox, faults: ApiFaultPlan, client: stripe.StripeClient, retrying: stripe.StripeClient
 ) -> None:
     # given: the next PaymentIntent create is executed but its response is lost
     faults.replace(ApiFaults(lost=1.0, paths=(PI_CREATE,), limit=1))
     marker, key = uuid.uuid4().hex, f"order:{uuid.uuid4().hex}:pi"
     # when: the official SDK sends it with retries on (it retries a dropped connection with the same key)
-    intent = _create(running.client(max_network_retries=2), marker, key)
+    intent = _create(retrying, marker, key)
     # then: one PaymentIntent exists, the one the retry was given
-    assert _intents_for(running.client(), marker) == [intent.id]
+    assert _intents_for(client, marker) == [intent.id]
     logged = [e for e in running.server.config.app.state.request_log.after(0, 1000) if e.idempotency_key == key]
     assert [(e.fault, e.replayed) for e in logged] == [("lost", False), (None, True)]
 
 
-def test_comptoirs_gateway_survives_a_lost_payment_intent_create(running: RunningSandbox, faults: ApiFaultPlan) -> None:
+def test_comptoirs_gateway_survives_a_lost_payment_intent_create(
+    running: RunningSandbox, faults: ApiFaultPlan, client: stripe.StripeClient
+) -> None:
     # given: comptoir's gateway on the sandbox, and the next create's response lost
     faults.replace(ApiFaults(lost=1.0, paths=(PI_CREATE,), limit=1))
     gateway = StripeGateway(API_KEY, ["whsec_unused"], api_base=running.base_url)
@@ -63,7 +71,7 @@ def test_comptoirs_gateway_survives_a_lost_payment_intent_create(running: Runnin
     # then
     found = [
         pi.id
-        for pi in running.client().v1.payment_intents.list({"limit": 100}).data
+        for pi in client.v1.payment_intents.list({"limit": 100}).data
         if pi.metadata.to_dict().get("order_id") == order_id
     ]
     assert found == [intent.id]
@@ -87,66 +95,72 @@ def test_comptoirs_gateway_retries_a_rate_limited_create_with_the_same_key(
 
 
 def test_without_retries_a_lost_response_is_a_connection_error_yet_the_object_exists(
-    running: RunningSandbox, faults: ApiFaultPlan
+    running: RunningSandbox, faults: ApiFaultPlan, client: stripe.StripeClient
 ) -> None:
     # given
     faults.replace(ApiFaults(lost=1.0, paths=(PI_CREATE,), limit=1))
     marker = uuid.uuid4().hex
     # when
     with pytest.raises(stripe.APIConnectionError):
-        _create(running.client(), marker, uuid.uuid4().hex)
+        _create(client, marker, uuid.uuid4().hex)
     # then: the work was done before the answer was lost
-    assert len(_intents_for(running.client(), marker)) == 1
+    assert len(_intents_for(client, marker)) == 1
 
 
 def test_a_500_is_not_saved_under_the_key_so_the_retry_creates_the_object_once(
-    running: RunningSandbox, faults: ApiFaultPlan
+    running: RunningSandbox, faults: ApiFaultPlan, client: stripe.StripeClient
 ) -> None:
     # given
     faults.replace(ApiFaults(error=1.0, paths=(PI_CREATE,), limit=1))
     marker, key = uuid.uuid4().hex, uuid.uuid4().hex
     # when: no retry first, then the caller retries with the same key
     with pytest.raises(stripe.APIError) as raised:
-        _create(running.client(), marker, key)
+        _create(client, marker, key)
     assert raised.value.http_status == 500
     assert raised.value.error.type == "api_error"
-    assert _intents_for(running.client(), marker) == []
-    intent = _create(running.client(), marker, key)
+    assert _intents_for(client, marker) == []
+    intent = _create(client, marker, key)
     # then
-    assert _intents_for(running.client(), marker) == [intent.id]
+    assert _intents_for(client, marker) == [intent.id]
 
 
-def test_a_lock_timeout_says_retry_and_the_sdk_does(running: RunningSandbox, faults: ApiFaultPlan) -> None:
+def test_a_lock_timeout_says_retry_and_the_sdk_does(
+    running: RunningSandbox, faults: ApiFaultPlan, client: stripe.StripeClient, retrying: stripe.StripeClient
+) -> None:
     # given
     faults.replace(ApiFaults(lock_timeout=1.0, paths=(PI_CREATE,), limit=1))
     marker, key = uuid.uuid4().hex, uuid.uuid4().hex
     # when
-    intent = _create(running.client(max_network_retries=1), marker, key)
+    intent = _create(retrying, marker, key)
     # then
-    assert _intents_for(running.client(), marker) == [intent.id]
+    assert _intents_for(client, marker) == [intent.id]
     logged = [e for e in running.server.config.app.state.request_log.after(0, 1000) if e.idempotency_key == key]
     assert [(e.status, e.fault) for e in logged] == [(429, "lock_timeout"), (200, None)]
 
 
-def test_a_rate_limit_is_a_429_with_stripes_code(running: RunningSandbox, faults: ApiFaultPlan) -> None:
+def test_a_rate_limit_is_a_429_with_stripes_code(
+    running: RunningSandbox, faults: ApiFaultPlan, client: stripe.StripeClient, retrying: stripe.StripeClient
+) -> None:
     # given
     faults.replace(ApiFaults(rate_limit=1.0, paths=("/v1/payment_intents*",), limit=1))
     # when
     with pytest.raises(stripe.RateLimitError) as raised:
-        running.client(max_network_retries=2).v1.payment_intents.list()
+        retrying.v1.payment_intents.list()
     # then: not retried by the SDK (no Stripe-Should-Retry), and the next request is served
     assert raised.value.http_status == 429
     assert raised.value.error.code == "rate_limit"
-    assert running.client().v1.payment_intents.list({"limit": 1}).object == "list"
+    assert client.v1.payment_intents.list({"limit": 1}).object == "list"
 
 
-def test_faults_hit_only_the_paths_asked_for(running: RunningSandbox, faults: ApiFaultPlan) -> None:
+def test_faults_hit_only_the_paths_asked_for(
+    running: RunningSandbox, faults: ApiFaultPlan, client: stripe.StripeClient
+) -> None:
     # given
     faults.replace(ApiFaults(error=1.0, paths=("/v1/refunds*",)))
     # when / then
-    assert running.client().v1.payment_intents.list({"limit": 1}).object == "list"
+    assert client.v1.payment_intents.list({"limit": 1}).object == "list"
     with pytest.raises(stripe.APIError):
-        running.client().v1.refunds.list()
+        client.v1.refunds.list()
 
 
 def test_the_same_seed_gives_the_same_faults() -> None:
@@ -172,13 +186,16 @@ def test_settings_that_cannot_be_used_are_refused(data: dict) -> None:
 def test_the_control_api_sets_shows_and_refuses_api_faults() -> None:
     from tests.sandbox.webhook_harness import running_sandbox
 
+    connection = stripe.RequestsClient()
     with running_sandbox() as box:
+        sdk = stripe.StripeClient(box.running.secret_key, base_addresses={"api": box.url}, http_client=connection)
         # given
         box.control("PUT", "/api_faults", {"error": 1, "paths": ["/v1/customers*"], "seed": 3, "limit": 1})
         # when
         with pytest.raises(stripe.APIError):
-            box.stripe.v1.customers.list()
-        box.stripe.v1.customers.list()
+            sdk.v1.customers.list(options={"max_network_retries": 0})
+        sdk.v1.customers.list()
+        connection.close()
         shown = box.control("GET", "/api_faults")
         # then
         assert shown["error"] == 1.0 and shown["paths"] == ["/v1/customers*"]
