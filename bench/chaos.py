@@ -9,6 +9,8 @@ One run:
      (one of them scarce, so buyers race for the last items);
   2. a standalone sandbox (`comptoir sandbox`, its own data folder) with fault injection on: each delivery
      duplicated with --duplicate, held and shuffled in windows of --reorder-window, dropped with --drop;
+     with --api-faults, comptoir's API calls are also answered 500 / 429 rate_limit / 429 lock_timeout, slowed,
+     or executed with their response lost (until the settle phase: then the outage is over);
   3. two `comptoir serve` processes and one `comptoir worker` on that database, talking to the sandbox
      with the official SDK. The sandbox has one webhook endpoint per serve process, so every event reaches
      BOTH processes, concurrently, each copy duplicated/reordered/dropped on its own draw: the two
@@ -26,7 +28,7 @@ One run:
      awaited, `comptoir reconcile` run once, the worker's duplicate refunds awaited;
   7. the audit, order by order, of the sandbox's PaymentIntents and Refunds (read through the SDK) against
      comptoir's orders, ledger and stock: it prints checkouts, paid, lost, doubled, kept on cancelled
-     orders, stock leaked and ledger mismatches, each on its own line, and exits 1 if any of the last five
+     orders, stuck, stock leaked and ledger mismatches, each on its own line, and exits 1 if any of the last six
      is not 0.
 
 What the figures mean:
@@ -38,6 +40,8 @@ What the figures mean:
                    cancelled orders with money kept at the sandbox;
   stock leaked     units missing or extra: seeded stock minus (shelf stock + quantities of orders that are
                    not cancelled and did not release their hold), summed over products;
+  stuck            orders neither terminal nor payable after the settle phase: not cancelled, not paid and
+                   moved on, and not a pending order its buyer can still pay (hold running) or pays at pickup;
   ledger mismatches
                    orders whose ledger (payments - refunds + reversals) differs from the sandbox's money.
 
@@ -65,6 +69,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -107,7 +112,9 @@ PLAN = {
 """What every block of 20 buyers does (shuffled within the block), so even a small run has each story:
 pay on the hosted page 45% (3-D Secure, or declined then another card, now and then), `/pay` 25%,
 cancel 15% (with the hosted page open, and for one in three, paying it anyway from that tab), abandon 15%."""
-FIGURES = ("lost", "doubled", "kept on cancelled orders", "stock leaked", "ledger mismatches")
+FIGURES = ("lost", "doubled", "kept on cancelled orders", "stuck", "stock leaked", "ledger mismatches")
+API_FAULT_PATHS = ("/v1/checkout/sessions*", "/v1/payment_intents*", "/v1/refunds*")
+"""Where --api-faults strike: every call comptoir makes, none of the script's own set-up calls."""
 
 
 class GaveUp(Exception):
@@ -230,6 +237,7 @@ def start_stack(args: argparse.Namespace, work: Path, database_url: str | None, 
             str(args.seed),
             "--retry-schedule",
             args.retry_schedule,
+            *api_fault_flags(args.api_faults),
             "--log-level",
             "warning",
         ],
@@ -283,6 +291,14 @@ def start_stack(args: argparse.Namespace, work: Path, database_url: str | None, 
     for proc in serves:
         proc.wait_ready()
     return stack
+
+
+def api_fault_flags(rate: float) -> list[str]:
+    """Each of 500, 429 rate_limit, 429 lock_timeout, lost response and slow answer at ``rate``."""
+    if not rate:
+        return []
+    flags = [f"--api-{kind}={rate:g}" for kind in ("error", "rate-limit", "lock-timeout", "lost", "slow")]
+    return [*flags, "--api-delay", "0.2-1", *(f"--api-path={path}" for path in API_FAULT_PATHS)]
 
 
 def sandbox_client(url: str) -> stripe.StripeClient:
@@ -611,6 +627,8 @@ def settle(args: argparse.Namespace, stack: Stack, url: str) -> tuple[bool, str]
         if not proc.alive:
             proc.start()
         proc.wait_ready()
+    if args.api_faults:  # the outage is over: what comptoir left behind must now be repaired
+        stack.control("PUT", "api_faults", {})
     stack.control("POST", "deliveries/flush")
     stack.control("POST", "clock/advance", {"seconds": EXPIRY_WAIT})
 
@@ -686,7 +704,16 @@ def audit(stack: Stack, url: str, catalog: Catalog) -> Audit:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            orders = conn.execute(select(Order.id, Order.status, Order.payment_status, Order.total)).all()
+            orders = conn.execute(
+                select(
+                    Order.id,
+                    Order.status,
+                    Order.payment_status,
+                    Order.total,
+                    Order.payment_method,
+                    Order.hold_expires_at,
+                )
+            ).all()
             ledger_net: dict[str, int] = Counter()
             recorded: set[str] = set()
             for order_id, kind, amount, external_id in conn.execute(
@@ -706,7 +733,8 @@ def audit(stack: Stack, url: str, catalog: Catalog) -> Audit:
             )
     finally:
         engine.dispose()
-    for order_id, status, payment_status, total in orders:
+    now = datetime.now(UTC)
+    for order_id, status, payment_status, total, method, hold_expires_at in orders:
         result.orders += 1
         result.paid += payment_status == "paid"
         kept = received[order_id] - refunded[order_id]
@@ -718,6 +746,8 @@ def audit(stack: Stack, url: str, catalog: Catalog) -> Audit:
             result.count("doubled", f"{order_id} {status}/{payment_status} kept {kept} for a total of {total}")
         if status == "cancelled" and kept > 0:
             result.count("kept on cancelled orders", f"{order_id} {payment_status} kept {kept}")
+        if is_stuck(status, payment_status, method, hold_expires_at, now):
+            result.count("stuck", f"{order_id} {status}/{payment_status}, hold until {hold_expires_at}")
         if ledger_net[order_id] != kept:
             result.count("ledger mismatches", f"{order_id} ledger {ledger_net[order_id]}, sandbox {kept}")
     for product_id, seeded in catalog.seeded_milli.items():
@@ -725,6 +755,19 @@ def audit(stack: Stack, url: str, catalog: Catalog) -> Audit:
         if missing:
             result.count("stock leaked", f"product {product_id}: {missing / 1000:+g} units", abs(missing) // 1000)
     return result
+
+
+def is_stuck(status: str, payment_status: str, method: str, hold_expires_at: datetime | None, now: datetime) -> bool:
+    """Neither terminal nor payable: not cancelled, not paid and moved on, and not a pending order the buyer
+    can still pay (unpaid or failed, its hold still running) or pays at the counter."""
+    settled = {"paid", "partially_refunded", "refunded"}
+    if status == "cancelled" or (payment_status in settled and status != "pending"):
+        return False
+    if hold_expires_at is not None and hold_expires_at.tzinfo is None:
+        hold_expires_at = hold_expires_at.replace(tzinfo=UTC)
+    hold_live = hold_expires_at is None or hold_expires_at > now
+    payable = status == "pending" and payment_status in {"unpaid", "failed"} and hold_live
+    return not (payable or (method == "on_pickup" and payment_status not in settled))
 
 
 def delivery_summary(sandbox_db: Path) -> str:
@@ -763,7 +806,8 @@ def print_report(args: argparse.Namespace, report: dict[str, Any], result: Audit
     print(
         f"chaos: {args.db}, {args.checkouts} checkouts by {args.buyers} concurrent buyers, 2 serve processes + "
         f"1 worker, kill -9 every {args.kill_every:g}s; faults duplicate {args.duplicate:g}, reorder window "
-        f"{args.reorder_window}, drop {args.drop:g}, seed {args.seed}; {os.cpu_count()} CPUs"
+        f"{args.reorder_window}, drop {args.drop:g}, seed {args.seed}; API faults {args.api_faults:g} each; "
+        f"{os.cpu_count()} CPUs"
     )
     for line in report["lines"]:
         print(line)
@@ -796,6 +840,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reorder-window", type=int, default=5)
     parser.add_argument("--drop", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--api-faults",
+        type=float,
+        nargs="?",
+        const=0.02,
+        default=0.0,
+        help="the sandbox answers this fraction of comptoir's API calls (default 0.02 each) with a 500, a 429 "
+        "rate_limit, a 429 lock_timeout, a lost response (after the work), and makes as many slow",
+    )
     parser.add_argument(
         "--retry-schedule", default="1,5,25", help="the sandbox's waits (s) before each retry of a failed delivery"
     )
@@ -832,6 +885,7 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()
         killer.join(READY_TIMEOUT + STOP_TIMEOUT)
         buying = time.monotonic() - begun
+        api_faults = stack.control("GET", "api_faults") if args.api_faults else None
         settled, reconciled = settle(args, stack, url)
         result = audit(stack, url, catalog)
         by_target = Counter(kills)
@@ -844,6 +898,11 @@ def main(argv: list[str] | None = None) -> int:
             f"5xx answers: {dict(tally.server_errors) or 0}",
             *(f"  gave up: {g}" for g in tally.gave_up[:5]),
             delivery_summary(work / "sandbox" / "sandbox.sqlite3"),
+            *(
+                [f"API faults injected: {api_faults['injected']} {json.dumps(api_faults['injected_by_kind'])}"]
+                if api_faults
+                else []
+            ),
             f"comptoir reconcile: {reconciled}",
         ]
         ok = print_report(args, {"lines": lines}, result) and settled

@@ -28,6 +28,7 @@ from comptoir.config import (
 )
 from comptoir.domain.errors import ComptoirError
 from comptoir.sandbox.cli import sandbox as sandbox_command
+from comptoir.sandbox.cli import sandbox_group
 from comptoir.serving import CannotListen, ServerSpec, listen
 
 
@@ -62,7 +63,6 @@ events_app = _typer("Recorded Stripe webhook events.")
 app.add_typer(events_app, name="events")
 
 
-@app.command("sandbox", cls=_Command, help="Run the offline Stripe-compatible sandbox alone, like `stripe listen`.")
 @functools.wraps(sandbox_command)
 def sandbox(**options: Any) -> None:
     """The sandbox's own command, on a port bound first as `serve` binds its own: a taken port is one
@@ -72,6 +72,17 @@ def sandbox(**options: Any) -> None:
     except CannotListen as exc:
         _fail(str(exc))
     sandbox_command(**options | {"port": sock.getsockname()[1], "fd": sock.detach()})
+
+
+app.add_typer(
+    sandbox_group(
+        sandbox,
+        _Group,
+        help="Run the offline Stripe-compatible sandbox alone, like `stripe listen` (no subcommand), or "
+        "drive a running one: trigger, events, logs.",
+    ),
+    name="sandbox",
+)
 
 
 DataOption = Annotated[

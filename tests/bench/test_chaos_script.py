@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "chaos.py"
-ZERO_FIGURES = ("lost", "doubled", "kept on cancelled orders", "stock leaked", "ledger mismatches")
+ZERO_FIGURES = ("lost", "doubled", "kept on cancelled orders", "stuck", "stock leaked", "ledger mismatches")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -42,5 +42,19 @@ def test_a_small_chaos_run_loses_doubles_keeps_and_leaks_nothing(database: list[
     assert int(figures["paid"]) >= 10, report
     assert "cancel-then-pay: cancelled, then the open page: " in figures["buyer outcomes"]
     # and the audit finds nothing lost, doubled, kept on a cancelled order, leaked, or out of the ledger
+    assert {name: figures[name] for name in ZERO_FIGURES} == dict.fromkeys(ZERO_FIGURES, "0"), report
+    assert done.returncode == 0, report
+
+
+def test_with_api_faults_nothing_is_lost_doubled_kept_or_stuck() -> None:
+    # given 20 buyers while the sandbox answers comptoir's calls with 500s, 429s, slow and lost responses
+    command = [sys.executable, str(SCRIPT), "--db", "sqlite", "--checkouts", "20", "--buyers", "6"]
+    command += ["--kill-every", "1", "--kills", "1", "--retry-schedule", "0.2,0.5,1", "--api-faults", "0.05"]
+    # when
+    done = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    report = done.stdout + done.stderr
+    figures = _figures(done.stdout)
+    # then faults were injected, and the audit finds nothing lost, doubled, kept, stuck, leaked or out of the ledger
+    assert int(figures.get("API faults injected", "0").split()[0]) > 0, report
     assert {name: figures[name] for name in ZERO_FIGURES} == dict.fromkeys(ZERO_FIGURES, "0"), report
     assert done.returncode == 0, report

@@ -53,6 +53,13 @@ def test_help_lists_every_option() -> None:
         "--timeout",
         "--api-key",
         "--public-url",
+        "--api-error",
+        "--api-rate-limit",
+        "--api-lock-timeout",
+        "--api-lost",
+        "--api-slow",
+        "--api-delay",
+        "--api-path",
     ):
         assert option in result.output
 
@@ -64,6 +71,8 @@ def test_help_lists_every_option() -> None:
         (["--delay", "5-1"], "delay"),
         (["--retry-schedule", "1,x"], "comma"),
         (["--api-key", "pk_test_x"], "sk_test_"),
+        (["--api-error", "2"], "error"),
+        (["--api-lost", "0.6", "--api-error", "0.6"], "cannot exceed 1"),
     ],
 )
 def test_unusable_options_are_refused_before_serving(args: list[str], message: str) -> None:

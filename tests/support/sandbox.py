@@ -24,8 +24,10 @@ class RunningSandbox:
     server: uvicorn.Server
     thread: threading.Thread
 
-    def client(self, key: str = API_KEY, **kwargs) -> stripe.StripeClient:
-        return stripe.StripeClient(key, base_addresses={"api": self.base_url}, max_network_retries=0, **kwargs)
+    def client(self, key: str = API_KEY, max_network_retries: int = 0, **kwargs) -> stripe.StripeClient:
+        return stripe.StripeClient(
+            key, base_addresses={"api": self.base_url}, max_network_retries=max_network_retries, **kwargs
+        )
 
     def stop(self) -> None:
         self.server.should_exit = True

@@ -37,6 +37,25 @@ SIGNATURE_TOLERANCE_SECONDS = 300
 log = logging.getLogger(__name__)
 
 
+class _RateLimitRetryingClient(stripe.RequestsClient):
+    """The SDK retries connection errors, 409s, 5xx and answers marked ``Stripe-Should-Retry: true``
+    (a ``lock_timeout``), but not a plain ``429 rate_limit``, which Stripe asks clients to retry with
+    backoff: without this, a burst turned into a 503 for the buyer. Retried here like the others,
+    with the SDK's backoff and the same idempotency key, unless Stripe says ``Stripe-Should-Retry: false``."""
+
+    def _should_retry(
+        self,
+        response: tuple[Any, int, Mapping[str, str] | None] | None,
+        api_connection_error: stripe.APIConnectionError | None,
+        num_retries: int,
+        max_network_retries: int | None,
+    ) -> bool:
+        if response is not None and response[1] == 429 and num_retries < (max_network_retries or 0):
+            headers = response[2] or {}
+            return headers.get("stripe-should-retry") != "false"
+        return super()._should_retry(response, api_connection_error, num_retries, max_network_retries)
+
+
 class StripeGateway:
     def __init__(
         self,
@@ -57,7 +76,7 @@ class StripeGateway:
             # The SDK's default client (requests, one session per thread). Its HTTPXClient hands the
             # form body to httpx as `data=<bytes>`, deprecated by httpx 0.28: every write warns, and
             # fails outright where warnings are errors.
-            http_client=stripe.RequestsClient(timeout=timeout),
+            http_client=_RateLimitRetryingClient(timeout=timeout),
         )
         self._webhook_secrets = tuple(webhook_secrets)
         self._payment_method_types = tuple(payment_method_types)

@@ -17,7 +17,7 @@ from .objects.checkout_session import build_line_item, build_session, customer_d
 from .params import Params, payment_method_types
 
 if TYPE_CHECKING:
-    from .engine import Sandbox
+    from .context import ObjectContext
 
 MIN_EXPIRY = 30 * 60
 MAX_EXPIRY = 24 * 60 * 60
@@ -35,7 +35,7 @@ class CheckoutResult:
     redirect_url: str | None
 
 
-def get(sb: Sandbox, session_id: str) -> dict[str, Any]:
+def get(sb: ObjectContext, session_id: str) -> dict[str, Any]:
     session = sb.store.get(session_id, "checkout.session")
     if session is None:
         raise resource_missing("checkout.session", session_id)
@@ -54,7 +54,7 @@ def _url(p: Params, key: str) -> str | None:
     return value
 
 
-def _line_item(sb: Sandbox, index: int, raw: Any, now: int) -> dict[str, Any]:
+def _line_item(sb: ObjectContext, index: int, raw: Any, now: int) -> dict[str, Any]:
     name = f"line_items[{index}]"
     if not isinstance(raw, dict):
         raise invalid_param("Invalid line item", name, code="parameter_invalid_string")
@@ -121,7 +121,7 @@ def _line_item(sb: Sandbox, index: int, raw: Any, now: int) -> dict[str, Any]:
     return build_line_item(price, product, quantity)
 
 
-def create(sb: Sandbox, p: Params) -> dict[str, Any]:
+def create(sb: ObjectContext, p: Params) -> dict[str, Any]:
     now = sb.clock.now()
     mode = p.str("mode", required=True, choices=("payment", "setup", "subscription"))
     if mode != "payment":
@@ -207,12 +207,12 @@ def create(sb: Sandbox, p: Params) -> dict[str, Any]:
     return session
 
 
-def line_items(sb: Sandbox, session_id: str) -> list[dict[str, Any]]:
+def line_items(sb: ObjectContext, session_id: str) -> list[dict[str, Any]]:
     get(sb, session_id)
     return sb.store.private[session_id]["line_items"]
 
 
-def expire(sb: Sandbox, session: dict[str, Any], p: Params | None = None) -> dict[str, Any]:
+def expire(sb: ObjectContext, session: dict[str, Any], p: Params | None = None) -> dict[str, Any]:
     if session["status"] != "open":
         raise invalid_request(
             f"Only Checkout Sessions with a status of 'open' can be expired. This Checkout "
@@ -228,7 +228,7 @@ def expire(sb: Sandbox, session: dict[str, Any], p: Params | None = None) -> dic
     return session
 
 
-def expire_due(sb: Sandbox) -> int:
+def expire_due(sb: ObjectContext) -> int:
     now = sb.clock.now()
     due = [s for s in sb.store.newest_first("checkout.session") if s["status"] == "open" and s["expires_at"] <= now]
     for session in due:
@@ -239,7 +239,7 @@ def expire_due(sb: Sandbox) -> int:
 # --- completion by the buyer (hosted page) ------------------------------------------------------
 
 
-def _open_session(sb: Sandbox, session_id: str, method: str) -> dict[str, Any]:
+def _open_session(sb: ObjectContext, session_id: str, method: str) -> dict[str, Any]:
     session = get(sb, session_id)
     if session["status"] == "open" and session["expires_at"] <= sb.clock.now():
         expire(sb, session)
@@ -253,7 +253,7 @@ def _open_session(sb: Sandbox, session_id: str, method: str) -> dict[str, Any]:
 
 
 def _pay(
-    sb: Sandbox, session: dict[str, Any], pm: dict[str, Any], email: str | None, name: str | None
+    sb: ObjectContext, session: dict[str, Any], pm: dict[str, Any], email: str | None, name: str | None
 ) -> CheckoutResult:
     private = sb.store.private[session["id"]]
     private["buyer"] = {"email": email or session["customer_email"], "name": name}
@@ -279,7 +279,7 @@ def _pay(
 
 
 def complete_with_card(
-    sb: Sandbox,
+    sb: ObjectContext,
     session_id: str,
     *,
     number: str,
@@ -295,7 +295,7 @@ def complete_with_card(
 
 
 def complete_with_payment_method(
-    sb: Sandbox, session_id: str, payment_method: str, *, email: str | None = None, name: str | None = None
+    sb: ObjectContext, session_id: str, payment_method: str, *, email: str | None = None, name: str | None = None
 ) -> CheckoutResult:
     pm = payment_methods.resolve(sb, payment_method)
     session = _open_session(sb, session_id, pm["type"])
@@ -303,16 +303,18 @@ def complete_with_payment_method(
 
 
 def complete_with_sepa(
-    sb: Sandbox, session_id: str, *, iban: str, email: str | None = None, name: str | None = None
+    sb: ObjectContext, session_id: str, *, iban: str, email: str | None = None, name: str | None = None
 ) -> CheckoutResult:
     session = _open_session(sb, session_id, "sepa_debit")
     pm = payment_methods.create_sepa(sb, iban, billing={"email": email, "name": name})
     return _pay(sb, session, pm, email, name)
 
 
-def on_payment_intent_changed(sb: Sandbox, session_id: str, pi: dict[str, Any]) -> None:
-    """Keep the session in step with its PaymentIntent and emit the checkout events."""
-    session = sb.store.get(session_id, "checkout.session")
+def on_payment_intent_changed(sb: ObjectContext, pi: dict[str, Any]) -> None:
+    """Keep the session in step with its PaymentIntent and emit the checkout events (a listener
+    the engine registers with the payments module)."""
+    session_id = sb.store.private[pi["id"]].get("checkout_session")
+    session = sb.store.get(session_id, "checkout.session") if session_id else None
     if session is None:
         return
     private = sb.store.private[session_id]

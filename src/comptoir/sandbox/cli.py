@@ -1,22 +1,29 @@
 """``comptoir sandbox`` (and ``python -m comptoir.sandbox``): run the sandbox alone, like ``stripe listen``.
 
-``sandbox`` is a plain typer command function; the main CLI registers it with
-``app.command("sandbox")(sandbox)``.
+``sandbox`` is a plain typer function: the callback of the ``sandbox`` command group, whose
+subcommands (``trigger``, ``events``, ``logs``: see ``toolbox.py``) talk to a running sandbox.
+Without a subcommand it serves; with one it returns at once and lets the subcommand run.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import socket
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from .api_faults import ApiFaults
 from .delivery_config import DEFAULT_CHECKOUT_REDIRECT_WAIT, DEFAULT_RETRY_SCHEDULE
 from .faults import FaultError, Faults, parse_delay
 from .server import DEFAULT_HOST, DEFAULT_PORT, SandboxServer, build_server
+from .toolbox import register
 
 _FAULTS = "Fault injection"
+_API_FAULTS = "API fault injection"
 
 
 def _schedule(text: str) -> tuple[float, ...]:
@@ -110,6 +117,49 @@ def sandbox(
         int | None,
         typer.Option(help="Seed for the fault draws, so a run can be repeated exactly.", rich_help_panel=_FAULTS),
     ] = None,
+    api_error: Annotated[
+        float,
+        typer.Option(
+            help="Probability (0-1) that a /v1 request is answered 500 api_error.", rich_help_panel=_API_FAULTS
+        ),
+    ] = 0.0,
+    api_rate_limit: Annotated[
+        float,
+        typer.Option(help="Probability (0-1) of a 429 rate_limit answer.", rich_help_panel=_API_FAULTS),
+    ] = 0.0,
+    api_lock_timeout: Annotated[
+        float,
+        typer.Option(
+            help="Probability (0-1) of a 429 lock_timeout answer (with Stripe-Should-Retry: true).",
+            rich_help_panel=_API_FAULTS,
+        ),
+    ] = 0.0,
+    api_lost: Annotated[
+        float,
+        typer.Option(
+            help="Probability (0-1) that a request is executed but its response is lost (the connection "
+            "is dropped): a retry with the same Idempotency-Key gets the saved answer.",
+            rich_help_panel=_API_FAULTS,
+        ),
+    ] = 0.0,
+    api_slow: Annotated[
+        float,
+        typer.Option(help="Probability (0-1) that a request waits --api-delay first.", rich_help_panel=_API_FAULTS),
+    ] = 0.0,
+    api_delay: Annotated[
+        str,
+        typer.Option(
+            help="How long a slow request waits: seconds ('2') or a range ('1-5').", rich_help_panel=_API_FAULTS
+        ),
+    ] = "1",
+    api_path: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Inject API faults only on matching requests ('/v1/payment_intents*' or 'POST /v1/refunds'); "
+            "repeat for several. Default: every /v1 request.",
+            rich_help_panel=_API_FAULTS,
+        ),
+    ] = None,
     public_url: Annotated[
         str | None,
         typer.Option(
@@ -143,12 +193,23 @@ def sandbox(
             reorder_hold=reorder_hold,
             seed=seed,
         )
+        api_faults = ApiFaults(
+            error=api_error,
+            rate_limit=api_rate_limit,
+            lock_timeout=api_lock_timeout,
+            lost=api_lost,
+            slow=api_slow,
+            delay=parse_delay(api_delay),
+            paths=tuple(api_path or ()),
+            seed=seed,
+        )
         running = build_server(
             host=host,
             port=port,
             data_dir=data,
             forward_to=forward_to,
             faults=faults,
+            api_faults=api_faults,
             retry_schedule=_schedule(retry_schedule),
             delivery_timeout=timeout,
             checkout_redirect_wait=checkout_wait,
@@ -180,6 +241,9 @@ def banner(running: SandboxServer) -> str:
     ]
     if faults.active:
         lines.append(f"  Faults           {faults.to_dict()}")
+    api_faults = running.app.state.api_faults.faults
+    if api_faults.active:
+        lines.append(f"  API faults       {api_faults.to_dict()}")
     if running.forward_to:
         lines.append(f"Ready! Forwarding every event to {running.forward_to}.")
     else:
@@ -191,5 +255,24 @@ def banner(running: SandboxServer) -> str:
     return "\n".join(lines)
 
 
+def sandbox_group(serve: Callable[..., None] = sandbox, group_cls: Any = None, help: str | None = None) -> typer.Typer:
+    """The ``sandbox`` group: ``serve`` (with its options) runs when no toolbox subcommand follows."""
+
+    @functools.wraps(serve)
+    def callback(ctx: typer.Context, **options: Any) -> None:
+        if ctx.invoked_subcommand is None:
+            serve(**options)
+
+    signature = inspect.signature(serve)
+    context = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
+    callback.__signature__ = signature.replace(parameters=[context, *signature.parameters.values()])  # type: ignore[attr-defined]
+    group = typer.Typer(
+        help=help, cls=group_cls, invoke_without_command=True, no_args_is_help=False, add_completion=False
+    )
+    group.callback(invoke_without_command=True)(callback)
+    register(group, group_cls)
+    return group
+
+
 def main() -> None:
-    typer.run(sandbox)
+    sandbox_group()()

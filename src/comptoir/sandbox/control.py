@@ -1,4 +1,4 @@
-"""The control API under ``/_sandbox/``: clock, settlement, deliveries, faults, reset.
+"""The control API under ``/_sandbox/``: clock, settlement, deliveries, faults, API faults, logs, reset.
 
 Stripe has no such API, so it lives under a prefix no Stripe path uses. It speaks JSON (bodies
 and answers) and wants the sandbox secret key as a Bearer token, like ``/v1``. Handlers are
@@ -9,6 +9,7 @@ lock or write SQLite go to a worker thread.
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from .api_faults import ApiFaults
 from .delivery import FORWARD_TARGET, DeliveryWorker
 from .errors import StripeError
 from .faults import FaultError, Faults
@@ -178,6 +180,56 @@ async def put_faults(request: Request) -> dict[str, Any]:
     return worker.faults.to_dict()
 
 
+async def pay_checkout_session(request: Request) -> dict[str, Any]:
+    """Pay an open Checkout Session as a buyer on the hosted page would: ``{"payment_method": "pm_…"}``
+    or ``{"iban": "…"}`` (SEPA), with optional ``email`` and ``name`` (used by ``sandbox trigger``)."""
+    body = await _json_body(request)
+    session_id = request.path_params["session_id"]
+    email, name = body.get("email") or "jenny.rosen@example.com", body.get("name") or "Jenny Rosen"
+    sandbox = _sandbox(request)
+    if isinstance(body.get("iban"), str):
+        pay = partial(sandbox.complete_checkout_with_sepa, session_id, iban=body["iban"], email=email, name=name)
+    elif isinstance(body.get("payment_method"), str):
+        pay = partial(
+            sandbox.complete_checkout_with_payment_method, session_id, body["payment_method"], email=email, name=name
+        )
+    else:
+        raise ControlError(400, "give 'payment_method' (a pm_… id) or 'iban'")
+    try:
+        result = await run_in_threadpool(pay)
+    except StripeError as exc:
+        raise ControlError(exc.http_status, exc.message) from exc
+    return {"object": "sandbox.checkout_payment", "session": session_id, "status": result.status}
+
+
+async def get_api_faults(request: Request) -> dict[str, Any]:
+    plan = request.app.state.api_faults
+    return {**plan.faults.to_dict(), "injected": plan.injected, "injected_by_kind": dict(sorted(plan.by_kind.items()))}
+
+
+async def put_api_faults(request: Request) -> dict[str, Any]:
+    """Replace the API fault settings (missing fields take their defaults), reseed, count from 0."""
+    try:
+        faults = ApiFaults.from_dict(await _json_body(request))
+    except FaultError as exc:
+        raise ControlError(400, str(exc)) from exc
+    request.app.state.api_faults.replace(faults)
+    return await get_api_faults(request)
+
+
+async def list_logs(request: Request) -> dict[str, Any]:
+    """The last ``/v1`` requests, oldest first: those after ``after`` (a ``seq``), at most ``limit``."""
+    try:
+        after = int(request.query_params.get("after", 0))
+        limit = int(request.query_params.get("limit", 100))
+    except ValueError as exc:
+        raise ControlError(400, "'after' and 'limit' must be whole numbers") from exc
+    if not 1 <= limit <= MAX_DELIVERIES:
+        raise ControlError(400, f"'limit' must be between 1 and {MAX_DELIVERIES}")
+    entries = request.app.state.request_log.after(after, limit)
+    return {"object": "list", "data": [entry.to_dict() for entry in entries]}
+
+
 async def webhooks_info(request: Request) -> dict[str, Any]:
     """Forwarding target and secret, retry schedule and faults of this sandbox."""
     worker = _worker(request)
@@ -238,6 +290,10 @@ def control_routes() -> list[Route]:
         Route(f"{PREFIX}/deliveries/resend", _handler(resend_delivery), methods=["POST"]),
         Route(f"{PREFIX}/faults", _handler(get_faults), methods=["GET"]),
         Route(f"{PREFIX}/faults", _handler(put_faults), methods=["PUT"]),
+        Route(f"{PREFIX}/checkout/sessions/{{session_id}}/pay", _handler(pay_checkout_session), methods=["POST"]),
+        Route(f"{PREFIX}/api_faults", _handler(get_api_faults), methods=["GET"]),
+        Route(f"{PREFIX}/api_faults", _handler(put_api_faults), methods=["PUT"]),
+        Route(f"{PREFIX}/logs", _handler(list_logs), methods=["GET"]),
         Route(f"{PREFIX}/webhooks", _handler(webhooks_info), methods=["GET"]),
         Route(f"{PREFIX}/webhook_endpoints/{{endpoint_id}}/roll_secret", _handler(roll_secret), methods=["POST"]),
         Route(f"{PREFIX}/reset", _handler(reset), methods=["POST"]),

@@ -11,17 +11,20 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import islice
 from typing import Any
 from urllib.parse import urlencode
 
-from . import checkout, payments, refunds
+from . import checkout, payment_methods, payments, refunds
 from .checkout import CheckoutResult
 from .clock import OFFSET_META, SandboxClock
 from .config import SandboxConfig
+from .context import PaymentIntentListener
 from .errors import StripeError
 from .events import EventBus
 from .idempotency import IdempotencyLayer
 from .ids import new_id
+from .params import Params
 from .store import Store
 
 
@@ -35,6 +38,7 @@ class Sandbox:
         self._depth = 0
         self.bus = EventBus(self.store, self.clock, config.api_version, self.transaction)
         self.idempotency = IdempotencyLayer(self.store, self.clock)
+        self.payment_intent_listeners: list[PaymentIntentListener] = [checkout.on_payment_intent_changed]
         self._task_handlers = {
             "settle_refund": refunds.settle,
             "settle_sepa": payments.settle_sepa,
@@ -98,8 +102,6 @@ class Sandbox:
         self, number: str, exp_month: Any, exp_year: Any, cvc: str | None = None, billing: Any = None
     ) -> dict[str, Any]:
         """Tokenise raw card details (Stripe.js stand-in); raises 402 ``StripeError`` on bad input."""
-        from . import payment_methods
-
         with self.transaction():
             return json.loads(json.dumps(payment_methods.create_card(self, number, exp_month, exp_year, cvc, billing)))
 
@@ -141,6 +143,30 @@ class Sandbox:
         """Pay with SEPA Direct Debit: the session completes ``unpaid`` and settles later."""
         with self.transaction():
             return checkout.complete_with_sepa(self, session_id, iban=iban, email=email, name=name)
+
+    # --- dashboard -------------------------------------------------------------------------------
+
+    def refund_in_dashboard(self, pi_id: str) -> dict[str, Any]:
+        """Refund what is left of a payment, as a merchant clicking Refund in the Dashboard: no API
+        request, so its events carry ``request.id = null``. Raises ``StripeError`` when it cannot."""
+        with self.transaction():
+            return json.loads(json.dumps(refunds.create(self, Params({"payment_intent": pi_id}))))
+
+    def dashboard_snapshot(self, limit: int = 15) -> dict[str, Any]:
+        """Copies of the newest payments, sessions, refunds and events, each event's deliveries and
+        each payment's refunded amount."""
+        with self.lock:
+            newest = {
+                kind: json.loads(json.dumps(list(islice(self.store.newest_first(kind), limit))))
+                for kind in ("payment_intent", "checkout.session", "refund", "event")
+            }
+            deliveries = {event["id"]: self.bus.list_deliveries(event["id"]) for event in newest["event"]}
+            refunded = {
+                pi["id"]: (self.store.get(pi["latest_charge"], "charge") or {}).get("amount_refunded", 0)
+                for pi in newest["payment_intent"]
+                if pi.get("latest_charge")
+            }
+            return {**newest, "deliveries": deliveries, "refunded": refunded}
 
     # --- 3-D Secure ----------------------------------------------------------------------------
 

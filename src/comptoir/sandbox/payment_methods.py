@@ -11,7 +11,7 @@ from .objects.payment_method import build_card_payment_method, build_sepa_paymen
 from .params import Params
 
 if TYPE_CHECKING:
-    from .engine import Sandbox
+    from .context import ObjectContext
 
 ATTACHABLE_DECLINE = "4000000000000341"
 
@@ -21,7 +21,7 @@ def _card_input_error(code: str, message: str, param: str) -> StripeError:
 
 
 def create_card(
-    sb: Sandbox,
+    sb: ObjectContext,
     number: str,
     exp_month: Any,
     exp_year: Any,
@@ -69,19 +69,21 @@ def create_card(
     return sb.store.add("payment_method", pm, {"number": number})
 
 
-def create_sepa(sb: Sandbox, iban: str, billing: Any = None, metadata: dict[str, str] | None = None) -> dict[str, Any]:
+def create_sepa(
+    sb: ObjectContext, iban: str, billing: Any = None, metadata: dict[str, str] | None = None
+) -> dict[str, Any]:
     if not iban or not iban_ok(iban):
         raise invalid_param("The IBAN you provided is invalid.", "sepa_debit[iban]", code="invalid_bank_account_iban")
     pm = build_sepa_payment_method(sb.clock.now(), iban, billing=billing, metadata=metadata)
     return sb.store.add("payment_method", pm, {"iban": iban.replace(" ", "").upper()})
 
 
-def from_test_id(sb: Sandbox, reference: str) -> dict[str, Any]:
+def from_test_id(sb: ObjectContext, reference: str) -> dict[str, Any]:
     number = PAYMENT_METHOD_IDS[reference]
     return create_card(sb, number, 12, 1970 + sb.clock.now() // 31_556_952 + 5, "123")
 
 
-def resolve(sb: Sandbox, reference: str, param: str = "payment_method") -> dict[str, Any]:
+def resolve(sb: ObjectContext, reference: str, param: str = "payment_method") -> dict[str, Any]:
     """An existing ``pm_…`` or a documented test id (which, as on Stripe, mints a new ``pm_…``)."""
     if reference in PAYMENT_METHOD_IDS:
         return from_test_id(sb, reference)
@@ -91,7 +93,7 @@ def resolve(sb: Sandbox, reference: str, param: str = "payment_method") -> dict[
     return pm
 
 
-def create_from_params(sb: Sandbox, p: Params) -> dict[str, Any]:
+def create_from_params(sb: ObjectContext, p: Params) -> dict[str, Any]:
     kind = p.str("type", required=True)
     metadata = p.metadata()
     billing = p.raw("billing_details")
@@ -120,7 +122,7 @@ def create_from_params(sb: Sandbox, p: Params) -> dict[str, Any]:
     )
 
 
-def attach(sb: Sandbox, pm: dict[str, Any], customer_id: str) -> dict[str, Any]:
+def attach(sb: ObjectContext, pm: dict[str, Any], customer_id: str) -> dict[str, Any]:
     """Attach to a Customer. Cards that simulate issuer declines cannot be attached (facts §7),
     except 4000000000000341, whose whole point is to attach and then fail every charge."""
     customer = sb.store.get(customer_id, "customer")
@@ -142,7 +144,7 @@ def attach(sb: Sandbox, pm: dict[str, Any], customer_id: str) -> dict[str, Any]:
     return pm
 
 
-def detach(sb: Sandbox, pm: dict[str, Any]) -> dict[str, Any]:
+def detach(sb: ObjectContext, pm: dict[str, Any]) -> dict[str, Any]:
     if not pm["customer"]:
         raise invalid_request(
             f"The payment method {pm['id']} is not attached to a customer so detachment is impossible.",

@@ -22,7 +22,7 @@ from .objects.payment_intent import build_payment_intent
 from .params import Params, merge_metadata, payment_method_types
 
 if TYPE_CHECKING:
-    from .engine import Sandbox
+    from .context import ObjectContext
 
 CONFIRMABLE = ("requires_confirmation", "requires_payment_method", "requires_action")
 AUTHORISATION_VALIDITY = 7 * 24 * 60 * 60
@@ -38,14 +38,14 @@ def snapshot(obj: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(obj))
 
 
-def get(sb: Sandbox, pi_id: str) -> dict[str, Any]:
+def get(sb: ObjectContext, pi_id: str) -> dict[str, Any]:
     pi = sb.store.get(pi_id, "payment_intent")
     if pi is None:
         raise resource_missing("payment_intent", pi_id)
     return pi
 
 
-def create(sb: Sandbox, p: Params, *, checkout_session: str | None = None) -> dict[str, Any]:
+def create(sb: ObjectContext, p: Params, *, checkout_session: str | None = None) -> dict[str, Any]:
     amount = p.int("amount", required=True)
     currency = p.currency()
     check_amount(amount, currency)
@@ -92,7 +92,7 @@ def create(sb: Sandbox, p: Params, *, checkout_session: str | None = None) -> di
     return pi
 
 
-def update(sb: Sandbox, pi: dict[str, Any], p: Params) -> dict[str, Any]:
+def update(sb: ObjectContext, pi: dict[str, Any], p: Params) -> dict[str, Any]:
     settled = pi["status"] in ("succeeded", "canceled", "processing", "requires_capture")
     changing_money = any(
         p.has(k)
@@ -154,7 +154,7 @@ def update(sb: Sandbox, pi: dict[str, Any], p: Params) -> dict[str, Any]:
 # --- confirmation ----------------------------------------------------------------------------
 
 
-def _payment_method_from(sb: Sandbox, p: Params) -> dict[str, Any] | None:
+def _payment_method_from(sb: ObjectContext, p: Params) -> dict[str, Any] | None:
     """``payment_method`` (an id or ``pm_card_*``) or inline ``payment_method_data`` (Stripe.js)."""
     ref = p.str("payment_method")
     if ref:
@@ -171,7 +171,9 @@ def _wants_3ds(p: Params, pi: dict[str, Any]) -> bool:
     return options in ("any", "challenge")
 
 
-def confirm(sb: Sandbox, pi: dict[str, Any], p: Params, resolved_pm: dict[str, Any] | None = None) -> dict[str, Any]:
+def confirm(
+    sb: ObjectContext, pi: dict[str, Any], p: Params, resolved_pm: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Confirm with ``p["payment_method"]`` (or the one already on the intent).
 
     ``resolved_pm`` is the PaymentMethod ``create`` already resolved from the same parameter, so
@@ -245,13 +247,13 @@ def confirm(sb: Sandbox, pi: dict[str, Any], p: Params, resolved_pm: dict[str, A
     return _charge(sb, pi, pm, card.decline)
 
 
-def three_ds_url(sb: Sandbox, pi: dict[str, Any]) -> str:
+def three_ds_url(sb: ObjectContext, pi: dict[str, Any]) -> str:
     return f"{sb.config.public_base_url.rstrip('/')}/3ds/{pi['id']}?" + urlencode(
         {"client_secret": pi["client_secret"]}
     )
 
 
-def _require_action(sb: Sandbox, pi: dict[str, Any]) -> dict[str, Any]:
+def _require_action(sb: ObjectContext, pi: dict[str, Any]) -> dict[str, Any]:
     private = sb.store.private[pi["id"]]
     url = three_ds_url(sb, pi)
     if private.get("return_url") and not private.get("use_stripe_sdk"):
@@ -271,7 +273,7 @@ def _require_action(sb: Sandbox, pi: dict[str, Any]) -> dict[str, Any]:
     return pi
 
 
-def complete_3ds(sb: Sandbox, pi: dict[str, Any]) -> dict[str, Any]:
+def complete_3ds(sb: ObjectContext, pi: dict[str, Any]) -> dict[str, Any]:
     """The buyer passed the challenge.
 
     An automatic-confirmation intent is charged at once (the card may still be declined). A
@@ -296,7 +298,7 @@ def complete_3ds(sb: Sandbox, pi: dict[str, Any]) -> dict[str, Any]:
     return _charge(sb, pi, pm, card.decline_after_3ds, authenticated=True)
 
 
-def fail_3ds(sb: Sandbox, pi: dict[str, Any]) -> dict[str, Any]:
+def fail_3ds(sb: ObjectContext, pi: dict[str, Any]) -> dict[str, Any]:
     """The buyer clicked Fail on the challenge: no charge, intent back to requires_payment_method."""
     private = sb.store.private[pi["id"]]
     if pi["status"] != "requires_action" or not private.get("awaiting_3ds"):
@@ -318,12 +320,12 @@ def fail_3ds(sb: Sandbox, pi: dict[str, Any]) -> dict[str, Any]:
     pi["last_payment_error"] = error.error_object()
     sb.store.save(pi["id"])
     sb.bus.emit("payment_intent.payment_failed", pi)
-    _sync_checkout(sb, pi)
+    _notify_listeners(sb, pi)
     return pi
 
 
 def _charge(
-    sb: Sandbox, pi: dict[str, Any], pm: dict[str, Any], decline: Decline | None, authenticated: bool = False
+    sb: ObjectContext, pi: dict[str, Any], pm: dict[str, Any], decline: Decline | None, authenticated: bool = False
 ) -> dict[str, Any]:
     now = sb.clock.now()
     if decline is not None:
@@ -353,7 +355,7 @@ def _charge(
         pi["payment_method"] = None
         sb.store.save(pi["id"])
         sb.bus.emit("payment_intent.payment_failed", pi)
-        _sync_checkout(sb, pi)
+        _notify_listeners(sb, pi)
         error.payment_intent = snapshot(pi)
         raise error
     manual = pi["capture_method"] == "manual"
@@ -384,11 +386,11 @@ def _charge(
     sb.store.save(pi["id"])
     sb.bus.emit("charge.succeeded", charge)
     sb.bus.emit("payment_intent.amount_capturable_updated" if manual else "payment_intent.succeeded", pi)
-    _sync_checkout(sb, pi)
+    _notify_listeners(sb, pi)
     return pi
 
 
-def _debit_sepa(sb: Sandbox, pi: dict[str, Any], pm: dict[str, Any]) -> dict[str, Any]:
+def _debit_sepa(sb: ObjectContext, pi: dict[str, Any], pm: dict[str, Any]) -> dict[str, Any]:
     """SEPA is asynchronous: the intent waits in ``processing`` until a settle step decides it."""
     charge = build_charge(
         sb.clock.now(), pi=pi, pm=pm, status="pending", captured=True, outcome_=outcome(approved=True)
@@ -413,11 +415,11 @@ def _debit_sepa(sb: Sandbox, pi: dict[str, Any], pm: dict[str, Any]) -> dict[str
     )
     sb.bus.emit("charge.pending", charge)
     sb.bus.emit("payment_intent.processing", pi)
-    _sync_checkout(sb, pi)
+    _notify_listeners(sb, pi)
     return pi
 
 
-def settle_sepa(sb: Sandbox, payload: dict[str, Any]) -> None:
+def settle_sepa(sb: ObjectContext, payload: dict[str, Any]) -> None:
     pi = sb.store.get(payload["payment_intent"], "payment_intent")
     charge = sb.store.get(payload["charge"], "charge")
     if pi is None or charge is None or pi["status"] != "processing":
@@ -460,13 +462,13 @@ def settle_sepa(sb: Sandbox, payload: dict[str, Any]) -> None:
         sb.store.save(pi["id"])
         sb.bus.emit("charge.failed", charge)
         sb.bus.emit("payment_intent.payment_failed", pi)
-    _sync_checkout(sb, pi)
+    _notify_listeners(sb, pi)
 
 
 # --- capture and cancel ---------------------------------------------------------------------------
 
 
-def capture(sb: Sandbox, pi: dict[str, Any], p: Params) -> dict[str, Any]:
+def capture(sb: ObjectContext, pi: dict[str, Any], p: Params) -> dict[str, Any]:
     if pi["status"] != "requires_capture":
         raise unexpected_state(
             f"This PaymentIntent could not be captured because it has a status of {pi['status']}. Only a "
@@ -496,11 +498,11 @@ def capture(sb: Sandbox, pi: dict[str, Any], p: Params) -> dict[str, Any]:
     sb.store.save(pi["id"])
     sb.bus.emit("charge.captured", charge)
     sb.bus.emit("payment_intent.succeeded", pi)
-    _sync_checkout(sb, pi)
+    _notify_listeners(sb, pi)
     return pi
 
 
-def cancel(sb: Sandbox, pi: dict[str, Any], p: Params) -> dict[str, Any]:
+def cancel(sb: ObjectContext, pi: dict[str, Any], p: Params) -> dict[str, Any]:
     reason = p.str("cancellation_reason", choices=("duplicate", "fraudulent", "requested_by_customer", "abandoned"))
     if pi["status"] not in CANCELABLE:
         raise unexpected_state(
@@ -519,7 +521,7 @@ def cancel(sb: Sandbox, pi: dict[str, Any], p: Params) -> dict[str, Any]:
     return _cancel(sb, pi, reason)
 
 
-def expire_authorisation(sb: Sandbox, payload: dict[str, Any]) -> None:
+def expire_authorisation(sb: ObjectContext, payload: dict[str, Any]) -> None:
     """Seven days after its creation an authorisation still uncaptured is canceled by Stripe:
     `charge.expired` for its charge, then `payment_intent.canceled`."""
     pi = sb.store.get(payload["payment_intent"])
@@ -531,7 +533,7 @@ def expire_authorisation(sb: Sandbox, payload: dict[str, Any]) -> None:
     _cancel(sb, pi, "automatic")
 
 
-def _cancel(sb: Sandbox, pi: dict[str, Any], reason: str | None) -> dict[str, Any]:
+def _cancel(sb: ObjectContext, pi: dict[str, Any], reason: str | None) -> dict[str, Any]:
     # Canceling an authorisation releases it (amount_capturable goes to 0). Since API 2025-03-31
     # that release is no Refund: the charge stays uncaptured with amount_refunded 0 and
     # refunded false, and neither charge.refunded nor charge.refund.updated is sent; only
@@ -547,9 +549,7 @@ def _cancel(sb: Sandbox, pi: dict[str, Any], reason: str | None) -> dict[str, An
     return pi
 
 
-def _sync_checkout(sb: Sandbox, pi: dict[str, Any]) -> None:
-    session_id = sb.store.private[pi["id"]].get("checkout_session")
-    if session_id:
-        from . import checkout
-
-        checkout.on_payment_intent_changed(sb, session_id, pi)
+def _notify_listeners(sb: ObjectContext, pi: dict[str, Any]) -> None:
+    """Tell the registered listeners (the Checkout Session that owns the intent) it changed."""
+    for listener in sb.payment_intent_listeners:
+        listener(sb, pi)

@@ -14,7 +14,7 @@ from .params import Params, merge_metadata
 from .payments import snapshot
 
 if TYPE_CHECKING:
-    from .engine import Sandbox
+    from .context import ObjectContext
 
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 
@@ -23,7 +23,7 @@ def _money(amount: int, currency: str) -> str:
     return f"{amount / 100:.2f} {currency}"
 
 
-def _charge_to_refund(sb: Sandbox, p: Params) -> dict[str, Any]:
+def _charge_to_refund(sb: ObjectContext, p: Params) -> dict[str, Any]:
     charge_id = p.str("charge")
     pi_id = p.str("payment_intent")
     if not charge_id and not pi_id:
@@ -55,7 +55,7 @@ def _charge_to_refund(sb: Sandbox, p: Params) -> dict[str, Any]:
     return charge
 
 
-def refresh_charge(sb: Sandbox, charge: dict[str, Any]) -> None:
+def refresh_charge(sb: ObjectContext, charge: dict[str, Any]) -> None:
     refunds = [r for r in sb.store.newest_first("refund") if r["charge"] == charge["id"]]
     charge["refunds"] = {
         "object": "list",
@@ -68,7 +68,7 @@ def refresh_charge(sb: Sandbox, charge: dict[str, Any]) -> None:
     sb.store.save(charge["id"])
 
 
-def create(sb: Sandbox, p: Params) -> dict[str, Any]:
+def create(sb: ObjectContext, p: Params) -> dict[str, Any]:
     reason = p.str("reason", choices=REASONS)
     metadata = p.metadata()
     requested = p.int("amount", minimum=1)
@@ -103,7 +103,7 @@ def create(sb: Sandbox, p: Params) -> dict[str, Any]:
     return refund
 
 
-def settle(sb: Sandbox, payload: dict[str, Any]) -> None:
+def settle(sb: ObjectContext, payload: dict[str, Any]) -> None:
     refund = sb.store.get(payload["refund"], "refund")
     if refund is None:
         return
@@ -128,7 +128,7 @@ def settle(sb: Sandbox, payload: dict[str, Any]) -> None:
     sb.bus.emit("charge.refund.updated", refund, previous_attributes=previous)
 
 
-def update(sb: Sandbox, refund: dict[str, Any], p: Params) -> dict[str, Any]:
+def update(sb: ObjectContext, refund: dict[str, Any], p: Params) -> dict[str, Any]:
     previous = {"metadata": dict(refund["metadata"])}
     refund["metadata"] = merge_metadata(refund["metadata"], p.metadata())
     sb.store.save(refund["id"])
@@ -136,7 +136,7 @@ def update(sb: Sandbox, refund: dict[str, Any], p: Params) -> dict[str, Any]:
     return refund
 
 
-def get(sb: Sandbox, refund_id: str) -> dict[str, Any]:
+def get(sb: ObjectContext, refund_id: str) -> dict[str, Any]:
     refund = sb.store.get(refund_id, "refund")
     if refund is None:
         raise resource_missing("refund", refund_id)

@@ -16,6 +16,7 @@ from typing import Any
 
 import uvicorn
 
+from .api_faults import ApiFaults
 from .config import SandboxConfig
 from .delivery import DeliveryWorker
 from .delivery_config import DEFAULT_CHECKOUT_REDIRECT_WAIT, DEFAULT_RETRY_SCHEDULE, DeliverySettings
@@ -90,6 +91,7 @@ def build_server(
     data_dir: Path | str | None = None,
     forward_to: str | None = None,
     faults: Faults | None = None,
+    api_faults: ApiFaults | None = None,
     retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE,
     delivery_timeout: float = 10.0,
     checkout_redirect_wait: float = DEFAULT_CHECKOUT_REDIRECT_WAIT,
@@ -105,6 +107,7 @@ def build_server(
     ``forward_to`` receives every event signed with ``webhook_secret`` (stable per data folder).
     ``checkout_redirect_wait``: longest time the hosted Checkout page waits for the shop to
     answer ``checkout.session.completed`` before redirecting the buyer (Stripe: 10 s).
+    ``api_faults``: 500s, 429s, slow and lost responses on ``/v1`` (off when None).
     ``config`` overrides the derived ``SandboxConfig`` for fields the arguments do not cover.
     """
     from . import create_sandbox_app
@@ -134,6 +137,8 @@ def build_server(
     )
     app = create_sandbox_app(config, extra_routes=page_routes())
     install_webhooks(app, settings)
+    if api_faults is not None:
+        app.state.api_faults.replace(api_faults)
     sandbox = app.state.sandbox
     secret_key = secret_key or remembered_key(sandbox, SECRET_KEY_META, "sk_test_")
     publishable_key = publishable_key or remembered_key(sandbox, PUBLISHABLE_KEY_META, "pk_test_")

@@ -98,9 +98,6 @@ class Store:
             return None
         return obj
 
-    def kind_of(self, object_id: str) -> str | None:
-        return self._kind.get(object_id)
-
     def seq_of(self, object_id: str) -> int | None:
         return self._seq.get(object_id)
 
