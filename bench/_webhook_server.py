@@ -120,6 +120,7 @@ VARIANTS: dict[str, Callable[[Any], None]] = {
     "record-only": _record_only,
     "feed-no-window": _feed_no_window,
     "feed-poll-0.5s": _feed_poll_half_second,
+    "feed-no-window-poll-0.5s": lambda app: (_feed_no_window(app), _feed_poll_half_second(app)),
 }
 
 

@@ -459,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=sorted(set(VARIANTS) - {"no-ingest", "record-only"}),  # those two apply no event
         default="app",
         help="what-if servers, labelled as such in the output: feed-no-window (the feed reads only ids above "
-        "the last it sent), feed-poll-0.5s (it polls twice a second), ingest-on-loop (see webhook_ingest.py); "
+        "the last it sent), feed-poll-0.5s (it polls twice a second), both, ingest-on-loop (see webhook_ingest.py); "
         "default app, comptoir as it ships",
     )
     parser.add_argument(
