@@ -1,4 +1,4 @@
-"""Serve the comptoir shop alone under uvicorn, for bench/webhook_ingest.py.
+"""Serve the comptoir shop alone under uvicorn, for bench/webhook_ingest.py and bench/merchant_alert.py.
 
 Run with the project's interpreter (`.venv/bin/python bench/_webhook_server.py --port N ...`).
 Listens on 127.0.0.1 only. The app is the normal `create_app()`: the real `StripeGateway` (a
@@ -97,12 +97,30 @@ def _ingest_on_loop(app: Any) -> None:
     app.state.db_lane = OnLoop()
 
 
-# What-if variants, to take the webhook's cost apart; only "app" is comptoir as it ships.
+def _feed_no_window(app: Any) -> None:
+    """The merchant feed reads only ids above the highest it sent: no re-read of the WINDOW below it
+    (which PostgreSQL needs, since its ids become visible out of order; SQLite commits in id order)."""
+    from comptoir.services import merchant_events
+
+    merchant_events.WINDOW = 0
+
+
+def _feed_poll_half_second(app: Any) -> None:
+    """The merchant feed polls every 0.5 s instead of every second."""
+    from comptoir.api.routers import merchant
+
+    merchant.POLL_SECONDS = 0.5
+
+
+# What-if variants, to take the webhook's (and the merchant feed's) cost apart; only "app" is comptoir as it ships.
 VARIANTS: dict[str, Callable[[Any], None]] = {
     "app": lambda _app: None,
     "no-ingest": _no_ingest,
     "ingest-on-loop": _ingest_on_loop,
     "record-only": _record_only,
+    "feed-no-window": _feed_no_window,
+    "feed-poll-0.5s": _feed_poll_half_second,
+    "feed-no-window-poll-0.5s": lambda app: (_feed_no_window(app), _feed_poll_half_second(app)),
 }
 
 
