@@ -100,9 +100,9 @@ def _ingest_on_loop(app: Any) -> None:
 def _feed_no_window(app: Any) -> None:
     """The merchant feed reads only ids above the highest it sent: no re-read of the WINDOW below it
     (which PostgreSQL needs, since its ids become visible out of order; SQLite commits in id order)."""
-    from comptoir.services import merchant_events
+    from comptoir.services.merchant import feed
 
-    merchant_events.WINDOW = 0
+    feed.WINDOW = 0
 
 
 def _feed_poll_half_second(app: Any) -> None:

@@ -11,7 +11,7 @@ import stripe
 from comptoir.adapters.stripe_gateway import StripeGateway
 from comptoir.sandbox.api_faults import ApiFaultPlan, ApiFaults
 from comptoir.sandbox.faults import FaultError
-from comptoir.services.payment_gateway import PaymentIntentRequest
+from comptoir.services.payments.provider import PaymentIntentRequest
 from tests.support.sandbox import API_KEY, RunningSandbox
 
 PI_CREATE = "POST /v1/payment_intents"
