@@ -93,16 +93,57 @@ def test_includable_fields_of_a_session_are_served_empty_when_asked_for(client):
     assert "breakdown" not in plain.total_details and "discounts" not in plain.line_items.data[0]
 
 
-def test_includable_fields_are_served_in_a_checkout_event_when_asked_for(client):
+def test_nothing_below_an_events_data_object_can_be_expanded(client):
     # given a checkout.session.expired event
     cs = client.v1.checkout.sessions.create({"mode": "payment", "line_items": [{"price_data": _BREAD, "quantity": 1}]})
     client.v1.checkout.sessions.expire(cs.id)
     event = client.v1.events.list({"type": "checkout.session.expired", "limit": 1}).data[0]
-    # when it is fetched asking for the session's breakdown
-    fetched = client.v1.events.retrieve(event.id, {"expand": ["data.object.total_details.breakdown"]})
-    # then the session it carries has it, empty
-    assert fetched.data.object.id == cs.id
-    assert fetched.data.object.total_details.breakdown.to_dict() == {"discounts": [], "taxes": []}
+    # when it is fetched asking for the session's breakdown, then Stripe's 400 (the spec marks nothing below data)
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.events.retrieve(event.id, {"expand": ["data.object.total_details.breakdown"]})
+    assert raised.value.http_status == 400 and raised.value.param == "expand"
+    assert raised.value.error.message == "This property cannot be expanded (data.object.total_details.breakdown)."
+
+
+@pytest.mark.parametrize(
+    ("path", "expanded"),
+    [
+        ("id", None),
+        ("currency", None),
+        ("latest_charge.payment_method", None),
+        ("latest_charge.payment_intent.latest_charge", "latest_charge"),
+        ("customer", "customer"),
+    ],
+)
+def test_expand_accepts_only_what_the_spec_marks_expandable(client, path, expanded):
+    # given a succeeded PaymentIntent with a customer
+    customer = client.v1.customers.create({"email": "x@example.com"})
+    intent = client.v1.payment_intents.create(
+        {"amount": 500, "currency": "eur", "customer": customer.id, "payment_method": "pm_card_visa", "confirm": True}
+    )
+    if expanded is None:
+        # when a field the spec does not list is asked for, then Stripe's 400 naming the path
+        with pytest.raises(stripe.InvalidRequestError) as raised:
+            client.v1.payment_intents.retrieve(intent.id, {"expand": [path]})
+        assert raised.value.http_status == 400 and raised.value.param == "expand"
+        assert raised.value.error.message == f"This property cannot be expanded ({path})."
+    else:
+        # when a listed field (or a path of them) is asked for, then it comes back as an object
+        fetched = client.v1.payment_intents.retrieve(intent.id, {"expand": [path]})
+        assert isinstance(fetched[expanded], stripe.StripeObject)
+
+
+def test_list_paths_start_with_data_and_are_checked_per_item(client):
+    # given a PaymentIntent
+    client.v1.payment_intents.create(
+        {"amount": 500, "currency": "eur", "payment_method": "pm_card_visa", "confirm": True}
+    )
+    # when the list asks for each item's charge, then it is served
+    listed = client.v1.payment_intents.list({"limit": 1, "expand": ["data.latest_charge"]})
+    assert listed.data[0].latest_charge.object == "charge"
+    # when it names a field that is not expandable below data, then 400
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.payment_intents.list({"limit": 1, "expand": ["data.currency"]})
 
 
 _BREAD = {"currency": "eur", "unit_amount": 300, "product_data": {"name": "Pain"}}
