@@ -8,6 +8,8 @@ import httpx
 import pytest
 import stripe
 
+from comptoir.sandbox.api_versions import SERVED_API_VERSIONS
+
 from .conftest import API_KEY
 
 
@@ -203,9 +205,64 @@ def test_malformed_key_raises_authentication_error(running):
     assert "Invalid API Key provided" in raised.value.user_message
 
 
-def test_any_stripe_version_is_accepted(running):
-    old = running.client(stripe_version="2020-08-27")
-    assert old.v1.customers.create({"email": "old@example.com"}).last_response.headers["Stripe-Version"] == "2020-08-27"
+def test_the_served_stripe_version_is_answered_and_named_in_the_reply(running):
+    # given a client pinned to the version the sandbox serves
+    pinned = running.client(stripe_version=SERVED_API_VERSIONS[0])
+    # when it calls, then the reply names that version
+    reply = pinned.v1.customers.create({"email": "pinned@example.com"})
+    assert reply.last_response.headers["Stripe-Version"] == SERVED_API_VERSIONS[0]
+
+
+@pytest.mark.parametrize(
+    ("version", "hint"), [("2099-13-45", False), ("bogus", False), ("2020-08-27", True), ("2024-09-30.acacia", True)]
+)
+def test_a_version_the_sandbox_does_not_serve_is_refused_with_stripes_message(running, version, hint):
+    # given a client pinned to a version that does not exist, or whose shapes the sandbox does not serve
+    other = running.client(stripe_version=version)
+    # when it calls, then Stripe's 400 and nothing is created
+    before = len(running.sandbox.store.objects)
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        other.v1.customers.create({"email": "old@example.com"})
+    assert raised.value.http_status == 400
+    assert raised.value.error.message.startswith(f"Invalid Stripe API version: {version}")
+    assert ("serves the shapes of" in raised.value.error.message) is hint
+    assert len(running.sandbox.store.objects) == before
+
+
+def test_a_webhook_endpoint_api_version_is_honoured_or_refused(client):
+    # when an endpoint asks for the served version, then it is kept
+    kept = client.v1.webhook_endpoints.create(
+        {"url": "https://shop.example/hook", "enabled_events": ["*"], "api_version": SERVED_API_VERSIONS[0]}
+    )
+    assert kept.api_version == SERVED_API_VERSIONS[0]
+    # when it asks for another, then 400 on api_version
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.webhook_endpoints.create(
+            {"url": "https://shop.example/hook", "enabled_events": ["*"], "api_version": "2020-08-27"}
+        )
+    assert raised.value.param == "api_version"
+    client.v1.webhook_endpoints.delete(kept.id)
+
+
+def test_checkout_ui_mode_is_validated_and_returned_as_the_served_version_names_it(client):
+    # given a session created without ui_mode, then it is the served version's hosted page
+    session = client.v1.checkout.sessions.create(
+        {"mode": "payment", "line_items": [{"price_data": _BREAD, "quantity": 1}]}
+    )
+    assert session.ui_mode == "hosted_page"
+    # when an older version's name or an unknown one is given, then 400 on ui_mode
+    for value in ("hosted", "popup"):
+        with pytest.raises(stripe.InvalidRequestError) as raised:
+            client.v1.checkout.sessions.create(
+                {"mode": "payment", "ui_mode": value, "line_items": [{"price_data": _BREAD, "quantity": 1}]}
+            )
+        assert raised.value.param == "ui_mode" and "hosted_page" in raised.value.error.message
+    # when a mode the sandbox has no page for is given, then 400 saying so
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.checkout.sessions.create(
+            {"mode": "payment", "ui_mode": "embedded_page", "line_items": [{"price_data": _BREAD, "quantity": 1}]}
+        )
+    assert "hosted Checkout pages only" in raised.value.error.message
 
 
 def test_the_account_is_served_and_stays_the_same(client, running):

@@ -35,6 +35,11 @@ class CheckoutResult:
     redirect_url: str | None
 
 
+UI_MODES = ("elements", "embedded_page", "form", "hosted_page")
+"""``ui_mode`` values of API 2026-10-28.endive (older versions said ``hosted``, ``embedded``, ``custom``)."""
+HOSTED_PAGE = "hosted_page"
+
+
 def get(sb: Sandbox, session_id: str) -> dict[str, Any]:
     session = sb.store.get(session_id, "checkout.session")
     if session is None:
@@ -128,6 +133,13 @@ def create(sb: Sandbox, p: Params) -> dict[str, Any]:
         raise invalid_param(
             f"The sandbox supports Checkout in payment mode only, not {mode}.", "mode", code="parameter_invalid_string"
         )
+    ui_mode = p.str("ui_mode", HOSTED_PAGE, choices=UI_MODES)
+    if ui_mode != HOSTED_PAGE:
+        raise invalid_param(
+            f"The sandbox serves hosted Checkout pages only (ui_mode={HOSTED_PAGE}), not {ui_mode}.",
+            "ui_mode",
+            code="parameter_invalid_string",
+        )
     raw_items = p.list("line_items")
     if not raw_items:
         raise missing_param("line_items")
@@ -202,6 +214,7 @@ def create(sb: Sandbox, p: Params) -> dict[str, Any]:
         payment_method_types=types,
         locale=p.str("locale"),
         submit_type=p.str("submit_type", choices=("auto", "book", "donate", "pay", "subscribe")),
+        ui_mode=ui_mode,
     )
     sb.store.add("checkout.session", session, {"line_items": items, "payment_intent_data": intent_params})
     return session

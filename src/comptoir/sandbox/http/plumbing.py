@@ -16,6 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..api_versions import refusal
 from ..engine import Sandbox
 from ..errors import StripeError, api_error, invalid_param
 from ..events import RequestContext, current_request
@@ -82,6 +83,9 @@ def api_endpoint(
         method = request.method
         try:
             publishable = authenticate(config, request.headers.get("authorization"), publishable_ok)
+            refused = refusal(version)
+            if refused is not None:
+                raise refused
             if method == "POST":
                 raw = await request.body()
                 params = decode_form(raw)
