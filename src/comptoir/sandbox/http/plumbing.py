@@ -24,6 +24,8 @@ from ..expand import expand
 from ..forms import decode_form
 from ..idempotency import canonical_params
 from ..ids import new_id
+from ..param_shapes import GET_EXTRAS
+from ..param_shapes import unknown_parameter as unknown_nested
 from ..params import Params
 from .auth import authenticate
 
@@ -72,9 +74,15 @@ def unknown_parameter(params: dict[str, Any], allowed: frozenset[str]) -> Stripe
 
 
 def api_endpoint(
-    sb: Sandbox, handler: Handler, *, publishable_ok: bool = False, allowed: frozenset[str] | None = None
+    sb: Sandbox,
+    handler: Handler,
+    *,
+    publishable_ok: bool = False,
+    allowed: frozenset[str] | None = None,
+    shape: type | None = None,
 ) -> Callable[[Request], Awaitable[Response]]:
-    """``allowed``: the top-level POST parameters the endpoint accepts (``None``: no check)."""
+    """``allowed``: the top-level POST parameters the endpoint accepts (``None``: no check);
+    ``shape``: the SDK's request type, checked at every depth (see ``param_shapes``)."""
     config = sb.config
 
     async def endpoint(request: Request) -> Response:
@@ -95,6 +103,11 @@ def api_endpoint(
                 params = decode_form(request.url.query)
             if allowed is not None and method == "POST":
                 unknown = unknown_parameter(params, allowed)
+                if unknown is not None:
+                    raise unknown
+            if shape is not None:
+                extras = (allowed or frozenset()) if method == "POST" else GET_EXTRAS
+                unknown = unknown_nested(params, shape, extras)
                 if unknown is not None:
                     raise unknown
         except StripeError as error:
