@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import payment_methods, payments
-from .amounts import check_maximum
+from .amounts import check_maximum, check_minimum
+from .currencies import method_currency_refusal
 from .errors import invalid_param, invalid_request, missing_param, resource_missing
 from .ids import new_id
 from .objects.checkout_session import build_line_item, build_session, customer_details
@@ -181,12 +182,9 @@ def create(sb: Sandbox, p: Params) -> dict[str, Any]:
                 "payment_method_types",
                 code="payment_method_invalid_parameter",
             )
-    if "sepa_debit" in types and currency != "eur":
-        raise invalid_param(
-            f"The payment method `sepa_debit` cannot be used with currency `{currency}`; it requires `eur`.",
-            "payment_method_types",
-            code=None,
-        )
+    refused = method_currency_refusal(types, currency, "payment_method_types")
+    if refused is not None:
+        raise refused
     pi_data = p.sub("payment_intent_data")
     intent_params = {
         "capture_method": pi_data.str("capture_method", "automatic", choices=payments.CAPTURE_METHODS),
@@ -198,6 +196,9 @@ def create(sb: Sandbox, p: Params) -> dict[str, Any]:
         "statement_descriptor_suffix": pi_data.str("statement_descriptor_suffix"),
     }
     amount = sum(item["amount_total"] for item in items)
+    check_minimum(
+        amount, currency, "The Checkout Session's total amount due must add up to at least", param="line_items"
+    )
     check_maximum(amount, currency, param="line_items")
     session = build_session(
         now,

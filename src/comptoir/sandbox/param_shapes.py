@@ -59,6 +59,7 @@ _SDK_PARAMS: dict[tuple[str, str], str] = {
     ("GET", "/v1/refunds"): "_refund_list_params.RefundListParams",
     ("GET", "/v1/refunds/{id}"): "_refund_retrieve_params.RefundRetrieveParams",
     ("POST", "/v1/refunds/{id}"): "_refund_update_params.RefundUpdateParams",
+    ("GET", "/v1/balance_transactions/{id}"): "_balance_transaction_retrieve_params.BalanceTransactionRetrieveParams",
     ("POST", "/v1/checkout/sessions"): "checkout._session_create_params.SessionCreateParams",
     ("GET", "/v1/checkout/sessions"): "checkout._session_list_params.SessionListParams",
     ("GET", "/v1/checkout/sessions/{id}"): "checkout._session_retrieve_params.SessionRetrieveParams",

@@ -215,6 +215,7 @@ def build_routes(sb: Sandbox) -> list[Route]:
         r("/v1/refunds", "POST", _create(refunds.create)),
         r("/v1/refunds", "GET", list_objects("refund", "/v1/refunds", "refund", ("charge", "payment_intent"))),
         r("/v1/refunds/{id}", "GET", _get("refund")),
+        r("/v1/balance_transactions/{id}", "GET", _get("balance_transaction")),
         r("/v1/refunds/{id}", "POST", _with("refund", refunds.update)),
         r("/v1/checkout/sessions", "POST", _create(checkout.create)),
         r(
