@@ -16,6 +16,8 @@ from comptoir.sandbox import Sandbox, SandboxConfig, create_sandbox_app
 from tests.servers import bound_socket
 
 API_KEY = "sk_test_comptoir_sandbox_tests"
+OTHER_API_KEY = "sk_test_comptoir_sandbox_second_key"
+"""The keys the test sandbox is configured with: it refuses any other, as Stripe does."""
 
 
 @dataclass
@@ -45,7 +47,12 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, interval: fl
 
 def start_sandbox(data_dir: Path) -> RunningSandbox:
     sock, base_url = bound_socket()
-    config = SandboxConfig(data_dir=data_dir, public_base_url=base_url, settle_interval=None)
+    config = SandboxConfig(
+        data_dir=data_dir,
+        public_base_url=base_url,
+        settle_interval=None,
+        api_keys=frozenset({API_KEY, OTHER_API_KEY}),
+    )
     app = create_sandbox_app(config)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="on", access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

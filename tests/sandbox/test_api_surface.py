@@ -10,7 +10,7 @@ import stripe
 
 from comptoir.sandbox.api_versions import SERVED_API_VERSIONS
 
-from .conftest import API_KEY
+from .conftest import API_KEY, OTHER_API_KEY
 
 
 def test_lists_are_newest_first_and_paginate_both_ways(client):
@@ -269,7 +269,7 @@ def test_the_account_is_served_and_stays_the_same(client, running):
     # given a library that fetches the account once per key
     first = client.v1.accounts.retrieve_current()
     # when it is fetched again, by another key
-    again = running.client("sk_test_another_key").v1.accounts.retrieve_current()
+    again = running.client(OTHER_API_KEY).v1.accounts.retrieve_current()
     # then it is the same test-mode account, able to take charges
     assert first.object == "account" and first.id.startswith("acct_")
     assert again.id == first.id and again.created == first.created

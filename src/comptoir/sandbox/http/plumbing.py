@@ -90,7 +90,7 @@ def api_endpoint(
         version = request.headers.get("stripe-version") or config.api_version
         method = request.method
         try:
-            publishable = authenticate(config, request.headers.get("authorization"), publishable_ok)
+            publishable = authenticate(sb, request.headers.get("authorization"), publishable_ok)
             refused = refusal(version)
             if refused is not None:
                 raise refused
