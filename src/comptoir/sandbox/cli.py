@@ -155,7 +155,8 @@ def sandbox(
     api_key: Annotated[
         str | None,
         typer.Option(
-            help="Accept only this sk_test_ key (default: any well-formed test key; a remembered one is printed)."
+            help="Accept this sk_test_ key (default: the one remembered in the data folder, printed at start-up; "
+            "more can be registered with POST /_sandbox/keys)."
         ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level (debug shows every request).")] = "info",
