@@ -137,6 +137,12 @@ def _fields(cls: type) -> dict[str, Any]:
     return {name: kind for name, kind in cls.__annotations__.items() if name not in _REQUEST_OPTIONS}
 
 
+@cache
+def _field_shapes(cls: type, name: str) -> tuple[type | None, type | None]:
+    """``_shapes`` of one declared field, worked out once per process (it evaluates annotations)."""
+    return _shapes(_fields(cls)[name], cls)
+
+
 def unknown_parameter(params: dict[str, Any], cls: type, top_level_extras: frozenset[str]) -> StripeError | None:
     """Stripe's 400 for the first name ``cls`` does not declare, at any depth, or None."""
     return _check(params, cls, "", top_level_extras | STRIPE_JS_NESTED)
@@ -150,7 +156,7 @@ def _check(params: dict[str, Any], cls: type, prefix: str, extras: frozenset[str
             if full in extras:
                 continue
             return invalid_param(f"Received unknown parameter: {full}", full, code="parameter_unknown")
-        as_hash, as_item = _shapes(fields[name], cls)
+        as_hash, as_item = _field_shapes(cls, name)
         if isinstance(value, dict) and as_hash is not None:
             found = _check(value, as_hash, full, extras)
         elif isinstance(value, list) and as_item is not None:
