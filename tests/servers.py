@@ -12,37 +12,20 @@ import re
 import socket
 import ssl
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import uvicorn
 
-DEADLINE = 20.0
-"""Seconds any asynchronous outcome may take; generous so a loaded CI machine never flakes."""
+from tests.support import DEADLINE
 
 SHARED_TLS_CONTEXT = ssl.create_default_context()
 """Every URL is plain http on 127.0.0.1; one context for all clients spares each new httpx client
 from loading the CA bundle (a tenth of a second of CPU per client)."""
-
-T = TypeVar("T")
-
-
-def wait_until(probe: Callable[[], T | None], what: str, timeout: float = DEADLINE) -> T:
-    """Poll ``probe`` until it returns something truthy; fail naming ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-        pause.wait(0.05)  # the servers share this process (and its GIL): poll gently
 
 
 def free_port() -> int:

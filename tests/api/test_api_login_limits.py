@@ -14,7 +14,7 @@ import pytest
 
 from comptoir.api.problems import PROBLEM_JSON
 from tests.api.support import PASSWORD, Api
-from tests.servers import wait_until
+from tests.support import wait_until
 
 SMALL = {"login_failures_per_account": 3, "login_failures_per_address": 8, "registrations_per_address": 3}
 """Limits a test reaches in a few requests; the windows keep their defaults (15 min, 1 h) unless a test says."""

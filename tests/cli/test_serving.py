@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from comptoir.serving import ServerSpec, listen, run_servers
-from tests.servers import wait_until
+from tests.support import wait_until
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.servers import wait_until
+from tests.support import wait_until
 
 COMPTOIR = Path(sys.executable).with_name("comptoir")
 DEADLINE = 30.0

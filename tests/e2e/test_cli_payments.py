@@ -34,7 +34,8 @@ from comptoir.services.payment_gateway import WebhookEvent
 from tests.e2e.cli_process import DEADLINE, Background, cli_env, json_logs, run_comptoir
 from tests.factories import add_product, add_shop, add_user, order_of
 from tests.fakes import FakeGateway, session_dict
-from tests.servers import Buyer, free_port, wait_until
+from tests.servers import Buyer, free_port
+from tests.support import wait_until
 
 URLS = CheckoutUrls("http://shop.test/checkout/success?session_id={CHECKOUT_SESSION_ID}", "http://shop.test/cart")
 SANDBOX_KEY = "sk_test_cli_reconcile"

@@ -20,7 +20,8 @@ import pytest
 
 from tests.e2e import readme
 from tests.e2e.cli_process import Background, cli_env, json_logs, run_comptoir
-from tests.servers import free_port, wait_until
+from tests.servers import free_port
+from tests.support import wait_until
 
 LONG_SECRET = "a-jwt-secret-of-forty-eight-bytes-0123456789abcd"
 STOP_DEADLINE_S = 10.0

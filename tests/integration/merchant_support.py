@@ -4,12 +4,8 @@ its merchant, a customer, and orders paid online or at pickup."""
 from __future__ import annotations
 
 import itertools
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy import func, select
 
 from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
@@ -28,19 +24,15 @@ _ids = itertools.count(1)
 
 
 class RefundingGateway(FakeGateway):
-    """FakeGateway whose refunds behave like Stripe's: idempotent per key, refused past what is left
-    on the payment, created `pending`/`succeeded` (or failing to connect) as a test arranges."""
+    """FakeGateway (which refunds like Stripe: idempotent per key, refused past what is left on the
+    payment) that records each refund call and can fail to connect, or refuse once, as a test arranges."""
 
     def __init__(self) -> None:
         super().__init__()
         self.refund_calls: list[tuple[str, str, int]] = []  # (payment intent, key, amount)
-        self.answers: dict[str, Refund] = {}
-        self.next_status = "succeeded"
         self.unreachable = False
         self.refuse_next = False
         self.cancelled: list[tuple[str, str]] = []
-        self.gate: threading.Barrier | None = None
-        self._refund_lock = threading.Lock()
 
     def create_refund(
         self, payment_intent_id: str, amount: int | None, reason: str | None, metadata: Any, *, idempotency_key: str
@@ -50,41 +42,13 @@ class RefundingGateway(FakeGateway):
         if self.refuse_next:
             self.refuse_next = False
             raise UpstreamUnavailable("Stripe refused the request: charge disputed", code="provider_refused")
-        with self._refund_lock:
-            assert amount is not None
-            self.refund_calls.append((payment_intent_id, idempotency_key, amount))
-            if idempotency_key in self.answers:
-                return self.answers[idempotency_key]
-            charged = self._charged(payment_intent_id)
-            left = charged - sum(r.amount for r in self.refunds.get(payment_intent_id, []) if r.counts)
-            if amount > left:
-                raise UpstreamUnavailable(
-                    f"Stripe refused the request: Refund amount ({amount}) is greater than unrefunded amount ({left})",
-                    code="provider_refused",
-                )
-            refund = Refund(f"re_{next(_ids)}", amount, "EUR", self.next_status, payment_intent_id, None, reason)
-            self.refunds.setdefault(payment_intent_id, []).append(refund)
-            self.answers[idempotency_key] = refund
-            return refund
-
-    def settle_refund(self, refund_id: str, status: str) -> Refund:
-        """What the provider does later (Stripe: refund.updated / refund.failed)."""
-        for _intent, refunds in self.refunds.items():
-            for index, refund in enumerate(refunds):
-                if refund.id == refund_id:
-                    refunds[index] = refund = replace(refund, status=status)
-                    return refund
-        raise KeyError(refund_id)
+        assert amount is not None
+        self.refund_calls.append((payment_intent_id, idempotency_key, amount))
+        return super().create_refund(payment_intent_id, amount, reason, metadata, idempotency_key=idempotency_key)
 
     def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> PaymentIntent:
         self.cancelled.append((payment_intent_id, idempotency_key))
         return PaymentIntent.from_dict({"id": payment_intent_id, "status": "canceled", "currency": "eur"})
-
-    def _charged(self, payment_intent_id: str) -> int:
-        for session in self.sessions.values():
-            if session.payment_intent_id == payment_intent_id:
-                return session.amount_total or 0
-        raise AssertionError(f"no payment {payment_intent_id}")
 
 
 @dataclass
@@ -146,13 +110,6 @@ def authorised_order(uows: SqlUnitOfWorkFactory, shop: Shop) -> tuple[OrderView,
     return order, intent
 
 
-def row(uows: SqlUnitOfWorkFactory, order_id: str) -> tuple[str, str]:
-    with uows() as uow:
-        order = uow.orders.get(order_id)
-        assert order is not None
-        return order.status, order.payment_status
-
-
 def ledger(uows: SqlUnitOfWorkFactory, order_id: str) -> list[tuple[str, int, str, str]]:
     with uows() as uow:
         return [(e.kind, e.amount, e.external_id, e.source) for e in uow.payments.ledger(order_id)]
@@ -162,28 +119,3 @@ def outbox(uows: SqlUnitOfWorkFactory, order_id: str) -> list[tuple[str, str, st
     """(topic, recipient, body) of the messages queued for an order, oldest first."""
     with uows() as uow:
         return [(m.topic, m.recipient, m.body) for m in uow.outbox.for_order(order_id)]
-
-
-def count(uows: SqlUnitOfWorkFactory, model: type, **where: Any) -> int:
-    with uows() as uow:
-        return int(uow.session.scalar(select(func.count()).select_from(model).filter_by(**where)) or 0)
-
-
-def race(n: int, action: Any) -> Iterator[Any]:
-    """Run `action` in n threads released together; yield each result or the exception it raised."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = []
-
-    def run() -> None:
-        barrier.wait()
-        try:
-            results.append(action())
-        except Exception as exc:
-            results.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    yield from results

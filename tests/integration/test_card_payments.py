@@ -10,7 +10,6 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
 
 from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
@@ -32,6 +31,7 @@ from comptoir.services.checkout import CheckoutUrls
 from comptoir.services.views import ProductView
 from tests.factories import NOW, add_product, add_shop, add_user, order_of, stock_of
 from tests.fakes import FakeGateway, event, intent_dict, session_dict
+from tests.support import count, order_row
 
 URLS = CheckoutUrls("http://shop/checkout/success?session_id={CHECKOUT_SESSION_ID}", "http://shop/checkout/cancel")
 
@@ -63,17 +63,6 @@ def _ledger(uows, order_id) -> list[tuple[str, int, str]]:
         return [(e.kind, e.amount, e.external_id) for e in uow.payments.ledger(order_id)]
 
 
-def _order_row(uows, order_id):
-    with uows() as uow:
-        order = uow.orders.get(order_id)
-        return order.status, order.payment_status, order.total
-
-
-def _count(uows, model, **where) -> int:
-    with uows() as uow:
-        return int(uow.session.scalar(select(func.count()).select_from(model).filter_by(**where)) or 0)
-
-
 def test_a_good_card_pays_the_order_once_with_our_key(uows, gateway, setup) -> None:
     # given a pending online order of 500.00
     order, customer = _order(uows, setup)
@@ -85,7 +74,7 @@ def test_a_good_card_pays_the_order_once_with_our_key(uows, gateway, setup) -> N
     assert gateway.intent_requests[f"order:{order.id}:intent:1"].amount == order.total == 50000
     assert ("confirm_payment_intent", f"order:{order.id}:intent:1:confirm:pm_card_visa") in gateway.calls
     assert _ledger(uows, order.id) == [("payment", 50000, result.payment_intent_id)]
-    assert _count(uows, OutboxMessage, order_id=order.id, topic="receipt") == 1
+    assert count(uows, OutboxMessage, order_id=order.id, topic="receipt") == 1
 
 
 def test_a_declined_card_answers_402_and_the_next_card_pays_the_same_intent(uows, gateway, setup) -> None:
@@ -97,7 +86,7 @@ def test_a_declined_card_answers_402_and_the_next_card_pays_the_same_intent(uows
     assert declined.value.code == "card_declined"
     assert declined.value.extra["decline_code"] == "insufficient_funds"
     assert declined.value.extra["message"] == "Your card has insufficient funds."
-    assert _order_row(uows, order.id)[:2] == ("pending", "failed")
+    assert order_row(uows, order.id) == ("pending", "failed")
     # when a good card follows
     result = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
     # then the SAME intent is paid: one intent for the order, one payment
@@ -196,7 +185,7 @@ def test_a_double_click_converges_on_one_intent_and_one_payment(uows, gateway, s
     assert errors == [] and outcomes == ["succeeded"] * 4
     assert len(gateway.intents_for(order.id)) == 1
     assert len(_ledger(uows, order.id)) == 1
-    assert _count(uows, PaymentAttempt, order_id=order.id) == 1
+    assert count(uows, PaymentAttempt, order_id=order.id) == 1
 
 
 def test_the_webhook_and_the_synchronous_answer_converge(uows, gateway, setup) -> None:
@@ -210,7 +199,7 @@ def test_the_webhook_and_the_synchronous_answer_converge(uows, gateway, setup) -
     # then neither changes anything
     assert (succeeded.outcome, failed.outcome) == ("unchanged", "unchanged")
     assert _ledger(uows, order.id) == [("payment", 50000, intent.id)]
-    assert _order_row(uows, order.id)[:2] == ("confirmed", "paid")
+    assert order_row(uows, order.id) == ("confirmed", "paid")
 
 
 def test_the_webhook_first_then_the_browser_finishing_records_once(uows, gateway, setup) -> None:
@@ -232,7 +221,7 @@ def test_pay_closes_the_open_checkout_session_first(uows, gateway, setup) -> Non
     result = _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
     assert result.status == "succeeded"
     assert gateway.sessions[link.id].status == "expired"
-    assert _order_row(uows, order.id)[:2] == ("confirmed", "paid")
+    assert order_row(uows, order.id) == ("confirmed", "paid")
 
 
 def test_pay_stops_when_the_checkout_session_was_already_paid(uows, gateway, setup) -> None:
@@ -271,8 +260,8 @@ def test_money_taken_twice_is_recorded_and_the_extra_refunded_once(uows, gateway
             ("refund", 50000, refund.id),
         ]
     )
-    assert _order_row(uows, order.id)[:2] == ("confirmed", "paid")
-    assert _count(uows, OrderReview, order_id=order.id, code="duplicate_payment") == 1
+    assert order_row(uows, order.id) == ("confirmed", "paid")
+    assert count(uows, OrderReview, order_id=order.id, code="duplicate_payment") == 1
     assert len([c for c in gateway.calls if c[0] == "create_refund"]) == 1
 
 
@@ -320,7 +309,7 @@ def test_a_weighed_order_is_authorised_with_the_margin_and_confirmed_processing(
     assert (order.total, intent.amount, intent.capture_method) == (4935, 5429, "manual")
     assert (result.order.status, result.order.payment_status) == ("confirmed", "processing")
     assert _ledger(uows, order.id) == []
-    assert _count(uows, PaymentAttempt, order_id=order.id, state="authorized") == 1
+    assert count(uows, PaymentAttempt, order_id=order.id, state="authorized") == 1
 
 
 def test_the_merchant_captures_a_smaller_weighed_amount(uows, gateway, butcher) -> None:
@@ -335,7 +324,7 @@ def test_the_merchant_captures_a_smaller_weighed_amount(uows, gateway, butcher) 
     assert stock_of(uows, butcher_product(uows, order)) == Decimal("18.667")  # 20 - 1.333: the rest went back
     assert gateway.retrieve_payment_intent(result.payment_intent_id or "").amount_received == 4386
     assert _ledger(uows, order.id) == [("payment", 4386, result.payment_intent_id)]
-    assert _order_row(uows, order.id) == ("confirmed", "paid", 4386)
+    assert order_row(uows, order.id, "status", "payment_status", "total") == ("confirmed", "paid", 4386)
     with uows() as uow:
         line = uow.orders.get(order.id).lines[0]
         assert (line.quantity_milli, line.line_total) == (1333, 4386)
@@ -359,7 +348,7 @@ def test_capture_above_the_authorisation_is_refused(uows, gateway, butcher) -> N
     # then nothing is captured and the order is unchanged
     assert refused.value.code == "capture_exceeds_authorisation"
     assert gateway.retrieve_payment_intent(result.payment_intent_id or "").status == "requires_capture"
-    assert _order_row(uows, order.id) == ("confirmed", "processing", 4935)
+    assert order_row(uows, order.id, "status", "payment_status", "total") == ("confirmed", "processing", 4935)
 
 
 def test_a_merchant_of_another_shop_cannot_capture(uows, gateway, butcher) -> None:
@@ -368,7 +357,7 @@ def test_a_merchant_of_another_shop_cannot_capture(uows, gateway, butcher) -> No
     other = add_user(uows, role=Role.MERCHANT, shops=[add_shop(uows)])
     with pytest.raises(NotFound):
         capture.capture_weighed(uows(), gateway, other, order.id, [], NOW)
-    assert _count(uows, LedgerEntry, order_id=order.id) == 0
+    assert count(uows, LedgerEntry, order_id=order.id) == 0
 
 
 def test_a_weighed_order_paid_on_checkout_is_held_then_captured(uows, gateway, butcher) -> None:
@@ -382,7 +371,7 @@ def test_a_weighed_order_paid_on_checkout_is_held_then_captured(uows, gateway, b
     assert request.capture_manually and request.metadata["capture"] == "manual"
     assert [line.unit_amount for line in request.lines] == [4935, 494]
     assert outcome.outcome == "processing" and _ledger(uows, order.id) == []
-    assert _order_row(uows, order.id) == ("confirmed", "processing", 4935)
+    assert order_row(uows, order.id, "status", "payment_status", "total") == ("confirmed", "processing", 4935)
     # when the merchant weighs 1.250 kg (41.125 -> 41.13) and the capture's webhook arrives too
     captured = capture.capture_weighed(
         uows(), gateway, merchant, order.id, [{"line_id": order.lines[0].id, "quantity": "1.250"}], NOW
@@ -393,7 +382,7 @@ def test_a_weighed_order_paid_on_checkout_is_held_then_captured(uows, gateway, b
     # then 41.13 is captured on the session's PaymentIntent and recorded once
     assert (captured.amount, intent.amount_received, late.outcome) == (4113, 4113, "unchanged")
     assert _ledger(uows, order.id) == [("payment", 4113, session.payment_intent_id)]
-    assert _order_row(uows, order.id) == ("confirmed", "paid", 4113)
+    assert order_row(uows, order.id, "status", "payment_status", "total") == ("confirmed", "paid", 4113)
 
 
 def _alerts(uows, order_id) -> list[str]:
@@ -423,8 +412,8 @@ def test_an_authorisation_canceled_at_stripe_is_closed_flagged_and_told_to_the_s
     result = _canceled_at_stripe(uows, gateway, paid.payment_intent_id, "evt_canceled")
     # then the attempt is closed, nothing is owed as paid, a person is asked to look, the shop is told
     assert (result.status, result.outcome) == ("processed", "canceled")
-    assert _count(uows, PaymentAttempt, order_id=order.id, state="canceled") == 1
-    assert _order_row(uows, order.id) == ("confirmed", "unpaid", 4935)
+    assert count(uows, PaymentAttempt, order_id=order.id, state="canceled") == 1
+    assert order_row(uows, order.id, "status", "payment_status", "total") == ("confirmed", "unpaid", 4935)
     assert _open_reviews(uows, order.id) == ["authorisation_canceled"]
     assert [s for s in _alerts(uows, order.id) if s.startswith("Card authorisation canceled")] != []
     # and a second delivery of that fact changes nothing
@@ -447,8 +436,8 @@ def test_a_checkout_authorisation_canceled_at_stripe_is_found_through_its_order(
     result = _canceled_at_stripe(uows, gateway, session.payment_intent_id, "evt_session_canceled")
     # then the session's attempt is closed and the order flagged, as for /pay
     assert result.outcome == "canceled"
-    assert _count(uows, PaymentAttempt, order_id=order.id, state="canceled") == 1
-    assert _order_row(uows, order.id) == ("confirmed", "unpaid", 4935)
+    assert count(uows, PaymentAttempt, order_id=order.id, state="canceled") == 1
+    assert order_row(uows, order.id, "status", "payment_status", "total") == ("confirmed", "unpaid", 4935)
     assert _open_reviews(uows, order.id) == ["authorisation_canceled"]
 
 
@@ -465,7 +454,7 @@ def test_an_authorisation_released_by_the_shops_refusal_is_not_flagged_again(uow
     assert result.outcome == "unchanged"
     assert _open_reviews(uows, order.id) == []
     assert _alerts(uows, order.id) == alerts
-    assert _order_row(uows, order.id)[:2] == ("cancelled", "unpaid")
+    assert order_row(uows, order.id) == ("cancelled", "unpaid")
 
 
 def test_the_reconciler_closes_an_authorisation_canceled_at_stripe_whose_event_was_lost(uows, gateway, butcher) -> None:
@@ -488,7 +477,7 @@ def test_the_reconciler_closes_an_authorisation_canceled_at_stripe_whose_event_w
     )
     assert not any(r.action == "authorisation_canceled" for r in second.repairs)
     for order_id in (order.id, other.id):
-        assert _order_row(uows, order_id)[:2] == ("confirmed", "unpaid")
+        assert order_row(uows, order_id) == ("confirmed", "unpaid")
         assert _open_reviews(uows, order_id) == ["authorisation_canceled"]
 
 
@@ -497,7 +486,7 @@ def test_the_reconciler_leaves_a_live_authorisation_alone(uows, gateway, butcher
     _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
     report = reconciliation.reconcile(uows(), gateway, now=NOW)
     assert report.repairs == () and report.errors == ()
-    assert _order_row(uows, order.id)[:2] == ("confirmed", "processing")
+    assert order_row(uows, order.id) == ("confirmed", "processing")
 
 
 def test_the_reconciler_records_a_payment_whose_buyer_never_came_back(uows, gateway, setup) -> None:
@@ -513,7 +502,7 @@ def test_the_reconciler_records_a_payment_whose_buyer_never_came_back(uows, gate
     assert [(r.action, r.reference) for r in report.repairs] == [("fulfilled", pending.payment_intent_id)]
     assert again.repairs == ()
     assert _ledger(uows, order.id) == [("payment", 50000, pending.payment_intent_id)]
-    assert _order_row(uows, order.id)[:2] == ("confirmed", "paid")
+    assert order_row(uows, order.id) == ("confirmed", "paid")
 
 
 def test_the_reconciler_cancels_an_unfinished_intent_when_the_hold_ends(uows, gateway, setup) -> None:
@@ -527,7 +516,7 @@ def test_the_reconciler_cancels_an_unfinished_intent_when_the_hold_ends(uows, ga
     # then the intent is canceled (no late payment possible), and the order cancelled with its stock back
     assert gateway.retrieve_payment_intent(pending.payment_intent_id).status == "canceled"
     assert {r.action for r in report.repairs} == {"intent_canceled", "released_hold"}
-    assert _order_row(uows, order.id)[:2] == ("cancelled", "unpaid")
+    assert order_row(uows, order.id) == ("cancelled", "unpaid")
 
 
 class _CancelledWhileCharging(FakeGateway):
@@ -557,8 +546,8 @@ def test_a_card_charged_while_the_order_was_cancelled_is_refunded_and_pay_says_s
     refund = gateway.refund_keys[duplicates.refund_key(intent_id, "paid_after_cancellation")]
     assert refund.amount == order.total
     assert _ledger(uows, order.id) == [("payment", order.total, intent_id), ("refund", order.total, refund.id)]
-    assert _order_row(uows, order.id)[:2] == ("cancelled", "refunded")
-    assert _count(uows, OutboxMessage, order_id=order.id, topic="refund_issued") == 1
+    assert order_row(uows, order.id) == ("cancelled", "refunded")
+    assert count(uows, OutboxMessage, order_id=order.id, topic="refund_issued") == 1
     # and a repeated click is told the same
     with pytest.raises(Conflict) as again:
         _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
@@ -579,5 +568,5 @@ def test_a_card_authorised_while_the_order_was_cancelled_is_released_and_pay_say
     assert refused.value.code == "order_cancelled"
     assert ("cancel_payment_intent", f"order:{order.id}:intent:1:cancel") in gateway.calls
     assert gateway.retrieve_payment_intent(refused.value.extra["payment_intent_id"]).status == "canceled"
-    assert _order_row(uows, order.id)[:2] == ("cancelled", "unpaid")
+    assert order_row(uows, order.id) == ("cancelled", "unpaid")
     assert _ledger(uows, order.id) == []

@@ -8,17 +8,18 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select
 
 from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, ReceivedEvent
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
-from comptoir.domain.actors import SYSTEM_WEBHOOK, Role
+from comptoir.domain.actors import SYSTEM_RECONCILER, SYSTEM_SUCCESS_PAGE, SYSTEM_WEBHOOK, Role
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Conflict, NotFound
 from comptoir.services import checkout, fulfilment, ordering, webhooks
 from comptoir.services.checkout import CheckoutUrls
 from tests.factories import NOW, add_product, add_shop, add_user, order_of, stock_of
 from tests.fakes import FakeGateway, event, session_dict
+from tests.support import count, order_row
+from tests.support.faults import fail_paid_order_mail_for
 
 URLS = CheckoutUrls("http://shop/checkout/success?session_id={CHECKOUT_SESSION_ID}", "http://shop/checkout/cancel")
 
@@ -48,18 +49,6 @@ def _paid_order(uows, gateway, shop_setup):
     paid = gateway.pay(checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW).id)
     fulfilment.fulfil_checkout(uows(), paid, actor=SYSTEM_WEBHOOK, now=NOW)
     return order, paid
-
-
-def _count(uows, model, **where) -> int:
-    with uows() as uow:
-        stmt = select(func.count()).select_from(model).filter_by(**where)
-        return int(uow.session.scalar(stmt) or 0)
-
-
-def _order_row(uows, order_id):
-    with uows() as uow:
-        order = uow.orders.get(order_id)
-        return order.status, order.payment_status
 
 
 def test_checkout_session_is_created_once_and_reused_while_open(uows, gateway, shop_setup) -> None:
@@ -136,12 +125,12 @@ def test_paid_session_fulfils_once_whoever_calls(uows, gateway, shop_setup) -> N
     # when the webhook, the success page and the reconciler all apply it
     outcomes = [
         fulfilment.fulfil_checkout(uows(), paid, actor=who, now=NOW).outcome
-        for who in ("system:webhook", "system:success_page", "system:reconciler")
+        for who in (SYSTEM_WEBHOOK, SYSTEM_SUCCESS_PAGE, SYSTEM_RECONCILER)
     ]
     # then the first records it and the others change nothing
     assert outcomes == ["paid", "unchanged", "unchanged"]
-    assert _order_row(uows, order.id) == ("confirmed", "paid")
-    assert _count(uows, LedgerEntry, order_id=order.id) == 1
+    assert order_row(uows, order.id) == ("confirmed", "paid")
+    assert count(uows, LedgerEntry, order_id=order.id) == 1
     topics = sorted(_outbox(uows, order.id))
     assert topics == ["merchant_alert", "receipt"]
 
@@ -168,7 +157,7 @@ def test_concurrent_fulfilment_records_one_payment(uows, gateway, shop_setup) ->
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["paid"] + ["unchanged"] * 7
-    assert _count(uows, LedgerEntry, order_id=order.id) == 1
+    assert count(uows, LedgerEntry, order_id=order.id) == 1
     assert len(_outbox(uows, order.id)) == 2
 
 
@@ -178,9 +167,9 @@ def test_amount_mismatch_is_flagged_and_never_paid(uows, gateway, shop_setup) ->
     tampered = gateway.pay(link.id, amount=100)
     result = fulfilment.fulfil_checkout(uows(), tampered, actor=SYSTEM_WEBHOOK, now=NOW)
     assert result.outcome == "mismatch"
-    assert _order_row(uows, order.id) == ("pending", "unpaid")
-    assert _count(uows, OrderReview, order_id=order.id, code="checkout_mismatch") == 1
-    assert _count(uows, LedgerEntry, order_id=order.id) == 0
+    assert order_row(uows, order.id) == ("pending", "unpaid")
+    assert count(uows, OrderReview, order_id=order.id, code="checkout_mismatch") == 1
+    assert count(uows, LedgerEntry, order_id=order.id) == 0
 
 
 def test_delayed_payment_processing_then_succeeded_and_late_completed_is_ignored(uows, gateway, shop_setup) -> None:
@@ -188,13 +177,13 @@ def test_delayed_payment_processing_then_succeeded_and_late_completed_is_ignored
     link = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
     completed = gateway.pay(link.id, delayed=True)
     assert fulfilment.fulfil_checkout(uows(), completed, actor=SYSTEM_WEBHOOK, now=NOW).outcome == "processing"
-    assert _order_row(uows, order.id) == ("pending", "processing")
+    assert order_row(uows, order.id) == ("pending", "processing")
     succeeded = gateway.settle_delayed(link.id, succeeded=True)
     assert fulfilment.fulfil_checkout(uows(), succeeded, actor=SYSTEM_WEBHOOK, now=NOW).outcome == "paid"
     # a late duplicate of `completed` (payment_status unpaid) must not move anything back
     late = fulfilment.fulfil_checkout(uows(), completed, actor=SYSTEM_WEBHOOK, now=NOW)
     assert late.payment_status == "paid"
-    assert _order_row(uows, order.id) == ("confirmed", "paid")
+    assert order_row(uows, order.id) == ("confirmed", "paid")
 
 
 def test_delayed_payment_failure_marks_failed_and_tells_the_customer(uows, gateway, shop_setup) -> None:
@@ -206,7 +195,7 @@ def test_delayed_payment_failure_marks_failed_and_tells_the_customer(uows, gatew
         result = fulfilment.apply_async_payment_failed(uow, completed, actor=SYSTEM_WEBHOOK, now=NOW)
         uow.commit()
     assert result.outcome == "failed"
-    assert _order_row(uows, order.id) == ("pending", "failed")
+    assert order_row(uows, order.id) == ("pending", "failed")
     assert _outbox(uows, order.id) == ["payment_failed"]
 
 
@@ -221,7 +210,7 @@ def test_expired_session_after_the_hold_cancels_and_releases_stock_once(uows, ga
         with uows() as uow:
             fulfilment.apply_session_expired(uow, expired, actor=SYSTEM_WEBHOOK, now=later)
             uow.commit()
-    assert _order_row(uows, order.id) == ("cancelled", "unpaid")
+    assert order_row(uows, order.id) == ("cancelled", "unpaid")
     assert stock_of(uows, product) == 5
 
 
@@ -255,8 +244,8 @@ def test_webhook_events_apply_once_and_duplicates_are_recognised(uows, gateway, 
     assert (first.status, first.outcome) == ("processed", "paid")
     assert again.status == "duplicate"
     assert unknown.status == "ignored"
-    assert _count(uows, ReceivedEvent) == 2
-    assert _count(uows, LedgerEntry, order_id=order.id) == 1
+    assert count(uows, ReceivedEvent) == 2
+    assert count(uows, LedgerEntry, order_id=order.id) == 1
 
 
 def test_a_failing_handler_leaves_no_partial_effect_and_is_replayable(uows, gateway, shop_setup, monkeypatch) -> None:
@@ -272,15 +261,15 @@ def test_a_failing_handler_leaves_no_partial_effect_and_is_replayable(uows, gate
     with pytest.raises(webhooks.WebhookProcessingFailed):
         webhooks.ingest(uows(), gateway, completed, now=NOW)
     # then nothing it did is kept, and the event is recorded as failed
-    assert _order_row(uows, order.id) == ("pending", "unpaid")
-    assert _count(uows, LedgerEntry, order_id=order.id) == 0
+    assert order_row(uows, order.id) == ("pending", "unpaid")
+    assert count(uows, LedgerEntry, order_id=order.id) == 0
     assert webhooks.failed_event_ids(uows()) == ["evt_boom"]
     # when it is replayed once the fault is gone
     monkeypatch.undo()
     result = webhooks.replay(uows(), gateway, "evt_boom", now=NOW)
     assert (result.status, result.outcome) == ("processed", "paid")
     assert webhooks.failed_event_ids(uows()) == []
-    assert _order_row(uows, order.id) == ("confirmed", "paid")
+    assert order_row(uows, order.id) == ("confirmed", "paid")
 
 
 def test_refunds_from_the_dashboard_land_in_the_ledger_whatever_the_event_order(uows, gateway, shop_setup) -> None:
@@ -292,16 +281,16 @@ def test_refunds_from_the_dashboard_land_in_the_ledger_whatever_the_event_order(
     refund = Refund("re_1", 20000, "EUR", "pending", intent, "ch_1", "requested_by_customer")
     gateway.refunds[intent] = [refund]
     webhooks.ingest(uows(), gateway, event("refund.created", {"id": "re_1", "payment_intent": intent}), now=NOW)
-    assert _order_row(uows, order.id)[1] == "partially_refunded"
+    assert order_row(uows, order.id)[1] == "partially_refunded"
     # the refund fails; a stale `charge.refunded` arriving afterwards must not re-count it
     gateway.refunds[intent] = [Refund("re_1", 20000, "EUR", "failed", intent, "ch_1", None)]
     webhooks.ingest(uows(), gateway, event("refund.failed", {"id": "re_1", "payment_intent": intent}), now=NOW)
     webhooks.ingest(uows(), gateway, event("charge.refunded", {"id": "ch_1", "payment_intent": intent}), now=NOW)
-    assert _order_row(uows, order.id)[1] == "paid"
+    assert order_row(uows, order.id)[1] == "paid"
     gateway.refunds[intent].append(Refund("re_2", 50000, "EUR", "succeeded", intent, "ch_1", None))
     webhooks.ingest(uows(), gateway, event("charge.refunded", {"id": "ch_1", "payment_intent": intent}), now=NOW)
-    assert _order_row(uows, order.id)[1] == "refunded"
-    assert _count(uows, LedgerEntry, order_id=order.id) == 4  # payment, refund, reversal, refund
+    assert order_row(uows, order.id)[1] == "refunded"
+    assert count(uows, LedgerEntry, order_id=order.id) == 4  # payment, refund, reversal, refund
 
 
 def _watch_refund_calls(gateway, uow) -> list[str]:
@@ -336,7 +325,7 @@ def test_a_refund_event_asks_stripe_for_the_refunds_before_its_transaction_opens
     # then Stripe was asked while no transaction (no lock) was held, and the refund landed
     assert during_call == ["no transaction"]
     assert (result.status, result.outcome) == ("processed", "changed")
-    assert _order_row(uows, order.id)[1] == "partially_refunded"
+    assert order_row(uows, order.id)[1] == "partially_refunded"
 
 
 def test_a_refund_event_whose_stripe_call_fails_is_recorded_failed_for_a_retry(uows, gateway, shop_setup) -> None:
@@ -358,7 +347,7 @@ def test_a_refund_event_whose_stripe_call_fails_is_recorded_failed_for_a_retry(u
             now=NOW,
         )
     assert webhooks.failed_event_ids(uows()) == ["evt_down"]
-    assert _order_row(uows, order.id) == ("confirmed", "paid")
+    assert order_row(uows, order.id) == ("confirmed", "paid")
 
 
 def test_payment_intent_succeeded_and_session_completed_record_the_same_money_once(uows, gateway, shop_setup) -> None:
@@ -374,14 +363,14 @@ def test_payment_intent_succeeded_and_session_completed_record_the_same_money_on
     }
     webhooks.ingest(uows(), gateway, event("payment_intent.succeeded", intent), now=NOW)
     webhooks.ingest(uows(), gateway, event("checkout.session.completed", session_dict(paid)), now=NOW)
-    assert _count(uows, LedgerEntry, order_id=order.id) == 1
-    assert _order_row(uows, order.id) == ("confirmed", "paid")
+    assert count(uows, LedgerEntry, order_id=order.id) == 1
+    assert order_row(uows, order.id) == ("confirmed", "paid")
     assert _outbox(uows, order.id).count("receipt") == 1
 
 
 def test_outbox_rows_are_unique_per_fact(uows, gateway, shop_setup) -> None:
     order, _ = _paid_order(uows, gateway, shop_setup)
-    assert _count(uows, OutboxMessage, order_id=order.id, topic="receipt") == 1
+    assert count(uows, OutboxMessage, order_id=order.id, topic="receipt") == 1
 
 
 def test_the_reconciler_books_refunds_whose_events_were_all_lost(uows, gateway, shop_setup) -> None:
@@ -403,8 +392,8 @@ def test_the_reconciler_books_refunds_whose_events_were_all_lost(uows, gateway, 
     # then both refunds are booked once and the order is refunded
     assert [(r.order_id, r.action) for r in first.repairs] == [(order.id, "refunds_synced")]
     assert second.repairs == ()
-    assert _order_row(uows, order.id) == ("confirmed", "refunded")
-    assert _count(uows, LedgerEntry, order_id=order.id, kind="refund") == 2
+    assert order_row(uows, order.id) == ("confirmed", "refunded")
+    assert count(uows, LedgerEntry, order_id=order.id, kind="refund") == 2
 
 
 # --- group commit: the SQLite lane applies the events that queued up together ------------------
@@ -455,10 +444,10 @@ def test_a_group_of_events_is_applied_once_each_in_one_transaction(uows, gateway
     assert len(commits) == 1
     assert order_updates == [2]  # both orders flushed together, at commit, not one flush per event
     for order in (first, second):
-        assert _order_row(uows, order.id) == ("confirmed", "paid")
-        assert _count(uows, LedgerEntry, order_id=order.id) == 1
+        assert order_row(uows, order.id) == ("confirmed", "paid")
+        assert count(uows, LedgerEntry, order_id=order.id) == 1
         assert _outbox(uows, order.id).count("receipt") == 1
-    assert _count(uows, ReceivedEvent) == 3
+    assert count(uows, ReceivedEvent) == 3
 
 
 def test_a_failing_event_fails_alone_and_the_rest_of_its_group_applies(uows, gateway, shop_setup, monkeypatch) -> None:
@@ -466,14 +455,7 @@ def test_a_failing_event_fails_alone_and_the_rest_of_its_group_applies(uows, gat
     ok_before, _, ok_before_event = _completed(uows, gateway, shop_setup, "evt_ok_1")
     doomed, _, doomed_event = _completed(uows, gateway, shop_setup, "evt_doomed")
     ok_after, _, ok_after_event = _completed(uows, gateway, shop_setup, "evt_ok_2")
-    queue_paid_order = fulfilment.notifications.queue_paid_order
-
-    def fails_for_one_order(uow, order, *, at):
-        if order.id == doomed.id:
-            raise RuntimeError("mail template missing")
-        queue_paid_order(uow, order, at=at)
-
-    monkeypatch.setattr("comptoir.services.notifications.queue_paid_order", fails_for_one_order)
+    fail_paid_order_mail_for(monkeypatch, doomed.id)
     # when the group is ingested
     outcomes = webhooks.ingest_many(
         uows(), gateway, [(ok_before_event, NOW), (doomed_event, NOW), (ok_after_event, NOW)]
@@ -481,12 +463,12 @@ def test_a_failing_event_fails_alone_and_the_rest_of_its_group_applies(uows, gat
     # then the failing event is answered 5xx, left no trace but its `failed` row, and the others applied
     assert isinstance(outcomes[1], webhooks.WebhookProcessingFailed)
     assert [outcomes[0].status, outcomes[2].status] == ["processed", "processed"]
-    assert _order_row(uows, doomed.id) == ("pending", "unpaid")
-    assert _count(uows, LedgerEntry, order_id=doomed.id) == 0
+    assert order_row(uows, doomed.id) == ("pending", "unpaid")
+    assert count(uows, LedgerEntry, order_id=doomed.id) == 0
     assert webhooks.failed_event_ids(uows()) == ["evt_doomed"]
     for order in (ok_before, ok_after):
-        assert _order_row(uows, order.id) == ("confirmed", "paid")
-        assert _count(uows, LedgerEntry, order_id=order.id) == 1
+        assert order_row(uows, order.id) == ("confirmed", "paid")
+        assert count(uows, LedgerEntry, order_id=order.id) == 1
 
 
 def test_two_events_for_one_payment_in_one_group_record_the_money_once(uows, gateway, shop_setup) -> None:
@@ -505,8 +487,8 @@ def test_two_events_for_one_payment_in_one_group_record_the_money_once(uows, gat
     outcomes = webhooks.ingest_many(uows(), gateway, [(succeeded, NOW), (completed, NOW)])
     # then the first records the payment, the second changes nothing
     assert [o.outcome for o in outcomes] == ["paid", "unchanged"]
-    assert _count(uows, LedgerEntry, order_id=order.id) == 1
-    assert _order_row(uows, order.id) == ("confirmed", "paid")
+    assert count(uows, LedgerEntry, order_id=order.id) == 1
+    assert order_row(uows, order.id) == ("confirmed", "paid")
     assert _outbox(uows, order.id).count("receipt") == 1
 
 
@@ -526,5 +508,5 @@ def test_a_refund_event_in_a_group_still_asks_stripe_with_no_transaction_open(uo
     # then Stripe was asked outside any transaction and both applied
     assert during_call == ["no transaction"]
     assert [o.outcome for o in outcomes] == ["paid", "changed"]
-    assert _order_row(uows, refunded.id)[1] == "partially_refunded"
-    assert _order_row(uows, other.id) == ("confirmed", "paid")
+    assert order_row(uows, refunded.id)[1] == "partially_refunded"
+    assert order_row(uows, other.id) == ("confirmed", "paid")

@@ -15,14 +15,12 @@ from tests.factories import NOW, add_shop, add_user, history_of, stock_of
 from tests.integration.merchant_support import (
     RefundingGateway,
     butcher,
-    count,
     ledger,
     outbox,
     paid_online_order,
     pickup_order,
-    race,
-    row,
 )
+from tests.support import count, order_row, race
 
 
 @pytest.fixture
@@ -62,13 +60,13 @@ def test_a_double_click_on_collect_records_the_payment_once(uows) -> None:
     shop = butcher(uows)
     order = pickup_order(uows, shop)
     # when two requests collect at the same moment
-    results = list(
-        race(
-            4,
+    results = race(
+        [
             lambda: merchant.collect_payment(
                 uows(), shop.merchant, order.id, method="card_terminal", amount=order.total, now=NOW
-            ),
-        )
+            )
+        ]
+        * 4
     )
     # then all answer the completed order and the money is recorded once
     assert all(not isinstance(r, Exception) for r in results), results
@@ -83,7 +81,7 @@ def test_collecting_a_different_amount_is_refused_and_records_nothing(uows) -> N
         merchant.collect_payment(uows(), shop.merchant, order.id, method="cash", amount=order.total - 1, now=NOW)
     assert (refused.value.code, refused.value.extra["expected"]) == ("collect_amount_mismatch", order.total)
     assert ledger(uows, order.id) == []
-    assert row(uows, order.id) == ("confirmed", "unpaid")
+    assert order_row(uows, order.id) == ("confirmed", "unpaid")
     with pytest.raises(InvalidInput):
         merchant.collect_payment(uows(), shop.merchant, order.id, method="cheque", amount=order.total, now=NOW)
 
@@ -120,7 +118,7 @@ def test_an_unpaid_pickup_order_cannot_be_completed_without_collecting(uows) -> 
     with pytest.raises(Conflict) as refused:
         merchant.complete(uows(), shop.merchant, order.id, now=NOW)
     assert refused.value.code == "payment_not_collected"
-    assert row(uows, order.id) == ("ready", "unpaid")
+    assert order_row(uows, order.id) == ("ready", "unpaid")
 
 
 def test_nobody_but_the_shops_merchants_and_admins_reaches_its_orders(uows, gateway) -> None:
@@ -144,7 +142,7 @@ def test_nobody_but_the_shops_merchants_and_admins_reaches_its_orders(uows, gate
         for name, action in actions.items():
             with pytest.raises(NotFound):
                 action(who)
-            assert row(uows, order.id) == ("confirmed", "unpaid"), name
+            assert order_row(uows, order.id) == ("confirmed", "unpaid"), name
     # and the list refuses customers, shows a merchant only their shops, an admin everything
     with pytest.raises(Forbidden):
         merchant.list_orders(uows(), shop.customer)

@@ -10,7 +10,7 @@ from factories import ADDRESS, NOW, add_product, add_shop, add_user, count_order
 from fakes import FakeGateway
 
 from comptoir.adapters.db.uow import SqlUnitOfWorkFactory
-from comptoir.domain.actors import Role
+from comptoir.domain.actors import SYSTEM_WEBHOOK, Actor, Role
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from comptoir.domain.orders import OrderStatus, PaymentStatus
@@ -24,6 +24,8 @@ from comptoir.services.ordering import (
     place_order,
     release_expired_holds,
 )
+
+MERCHANT = Actor(user_id=1, email="merchant@example.com", role=Role.MERCHANT)
 
 
 def test_an_order_is_priced_by_the_server_holds_stock_and_records_its_creation(uows: SqlUnitOfWorkFactory) -> None:
@@ -279,8 +281,8 @@ def _mark_paid(uows: SqlUnitOfWorkFactory, order_id: str) -> None:
     with uows() as uow:
         order = uow.orders.get_for_update(order_id)
         assert order is not None
-        order_state.change_payment_status(order, PaymentStatus.PAID, actor="system:webhook", at=NOW)
-        order_state.change_status(order, OrderStatus.CONFIRMED, actor="system:webhook", at=NOW)
+        order_state.change_payment_status(order, PaymentStatus.PAID, actor=SYSTEM_WEBHOOK, at=NOW)
+        order_state.change_status(order, OrderStatus.CONFIRMED, actor=SYSTEM_WEBHOOK, at=NOW)
         uow.commit()
 
 
@@ -314,9 +316,9 @@ def test_an_illegal_transition_is_refused_and_writes_no_history(uows: SqlUnitOfW
         loaded = uow.orders.get_for_update(order.id)
         assert loaded is not None
         with pytest.raises(IllegalTransition):
-            order_state.change_status(loaded, OrderStatus.READY, actor="merchant:1", at=NOW)
+            order_state.change_status(loaded, OrderStatus.READY, actor=MERCHANT, at=NOW)
         with pytest.raises(IllegalTransition):
-            order_state.change_payment_status(loaded, PaymentStatus.REFUNDED, actor="merchant:1", at=NOW)
+            order_state.change_payment_status(loaded, PaymentStatus.REFUNDED, actor=MERCHANT, at=NOW)
         uow.commit()
 
     # then the order and its history are as they were

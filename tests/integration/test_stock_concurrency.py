@@ -5,12 +5,8 @@ A barrier releases every thread at once so the transactions genuinely overlap; n
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
-from typing import TypeVar
 
 from factories import NOW, add_product, add_shop, add_user, count_orders, history_of, order_of, stock_of
 from fakes import FakeGateway
@@ -21,23 +17,7 @@ from comptoir.domain.errors import Conflict
 from comptoir.domain.orders import OrderStatus
 from comptoir.services.ordering import cancel_order, get_my_order, place_order, release_expired_holds
 from comptoir.services.views import OrderView
-
-T = TypeVar("T")
-
-
-def race(calls: list[Callable[[], T]]) -> list[T | BaseException]:
-    """Run every call in its own thread, all released together; return results or exceptions in order."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], T]) -> T | BaseException:
-        barrier.wait(timeout=30)
-        try:
-            return call()
-        except Exception as exc:
-            return exc
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
+from tests.support import race
 
 
 def _split(outcomes: list[OrderView | BaseException]) -> tuple[list[OrderView], list[Conflict]]:

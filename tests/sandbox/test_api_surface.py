@@ -9,8 +9,7 @@ import pytest
 import stripe
 
 from comptoir.sandbox.api_versions import SERVED_API_VERSIONS
-
-from .conftest import API_KEY, OTHER_API_KEY
+from tests.support.sandbox import API_KEY, OTHER_API_KEY
 
 
 def test_lists_are_newest_first_and_paginate_both_ways(client):

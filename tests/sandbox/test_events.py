@@ -7,7 +7,7 @@ import uuid
 import pytest
 import stripe
 
-from .conftest import wait_until
+from tests.support import wait_until
 
 
 def events_for(client, object_id, limit=30):
@@ -115,7 +115,7 @@ def test_delivery_rows_and_delivery_success_filter(client, sandbox):
         event = events_for(client, customer.id)[0]
         # then the event waits for delivery and the listener heard of it after commit
         assert event.pending_webhooks == 1
-        wait_until(lambda: any(eid == event.id for eid, _ in announced))
+        wait_until(lambda: any(eid == event.id for eid, _ in announced), "the event to be announced")
         undelivered = [e.id for e in client.v1.events.list({"delivery_success": False, "limit": 100}).data]
         assert event.id in undelivered
         # when the deliverer records success

@@ -8,7 +8,7 @@ import httpx
 import pytest
 import stripe
 
-from .conftest import API_KEY
+from tests.support.sandbox import API_KEY
 
 
 def key() -> str:

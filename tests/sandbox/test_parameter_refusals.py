@@ -7,7 +7,7 @@ import httpx
 import pytest
 import stripe
 
-from tests.sandbox.conftest import API_KEY
+from tests.support.sandbox import API_KEY
 
 _BREAD = {"currency": "eur", "unit_amount": 300, "product_data": {"name": "Pain"}}
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 
 from comptoir.sandbox import Sandbox, SandboxConfig
-
-from .conftest import start_sandbox
+from tests.support.sandbox import start_sandbox
 
 
 def test_state_survives_a_restart(running, client):

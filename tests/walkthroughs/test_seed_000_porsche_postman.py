@@ -17,7 +17,8 @@ import httpx
 
 from comptoir.web import pages
 from tests.e2e.checkout.stack import Stack, sign
-from tests.servers import Buyer, wait_until
+from tests.servers import Buyer
+from tests.support import wait_until
 from tests.walkthroughs.conftest import CUSTOMER, bearer, product_id
 
 SHOP = "porsche-accessories"

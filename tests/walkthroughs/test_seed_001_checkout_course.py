@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.checkout.stack import Stack
-from tests.servers import Buyer, wait_until
+from tests.servers import Buyer
+from tests.support import wait_until
 from tests.walkthroughs.conftest import CUSTOMER, bearer, product_id
 
 SHOP = "klikandgo"

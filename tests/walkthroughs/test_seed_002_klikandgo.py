@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 
 from tests.e2e.checkout.stack import Stack, sign
-from tests.servers import Buyer, wait_until
+from tests.servers import Buyer
+from tests.support import wait_until
 from tests.walkthroughs.conftest import CUSTOMER, bearer, product_id
 
 SHOP = "klikandgo"

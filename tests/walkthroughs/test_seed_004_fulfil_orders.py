@@ -20,7 +20,8 @@ from sqlalchemy import select
 from comptoir.adapters.db.payment_models import LedgerEntry
 from comptoir.sandbox.delivery import FORWARD_TARGET
 from tests.e2e.checkout.stack import SEPA_SETTLE_WAIT, Stack, sign
-from tests.servers import Buyer, wait_until
+from tests.servers import Buyer
+from tests.support import wait_until
 from tests.walkthroughs.conftest import CUSTOMER, bearer, product_id
 
 SHOP = "klikandgo"

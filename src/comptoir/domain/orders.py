@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
-from comptoir.domain.errors import IllegalTransition, InvalidInput
+from comptoir.domain.catalog import PaymentMethod
+from comptoir.domain.errors import Conflict, IllegalTransition, InvalidInput
 from comptoir.domain.money import MAX_AMOUNT, Money, minimum_charge
 
 
@@ -77,6 +79,41 @@ def check_payment_transition(current: PaymentStatus, target: PaymentStatus) -> N
 def is_cancellable_by_customer(status: OrderStatus, payment: PaymentStatus) -> bool:
     """Customers may cancel only before any money moved (the merchant refuses paid orders instead)."""
     return status is OrderStatus.PENDING and payment in {PaymentStatus.UNPAID, PaymentStatus.FAILED}
+
+
+PAID_STATUSES = frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED})
+"""Payment statuses in which the order's money was received (some of it may have gone back since)."""
+
+
+class PayableOrder(Protocol):
+    """What the payable check reads of an order (the stored order satisfies it as it is)."""
+
+    @property
+    def payment_method(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def payment_status(self) -> str: ...
+    @property
+    def hold_expires_at(self) -> datetime | None: ...
+
+
+def check_payable(order: PayableOrder, now: datetime) -> None:
+    """An order may be paid online only while pending, unpaid (or failed), its stock still held, and
+    paid online; each refusal says why, by the first reason that applies."""
+    status, payment = order.status, order.payment_status
+    if order.payment_method == PaymentMethod.ON_PICKUP:
+        raise Conflict("this order is paid at pickup, not online", code="order_pays_on_pickup")
+    if status == OrderStatus.CANCELLED:
+        raise Conflict("this order is cancelled", code="order_cancelled")
+    if PaymentStatus(payment) in PAID_STATUSES:
+        raise Conflict("this order is already paid", code="order_already_paid")
+    if payment == PaymentStatus.PROCESSING:
+        raise Conflict("a payment for this order is being processed by the bank", code="payment_processing")
+    if status != OrderStatus.PENDING:
+        raise Conflict(f"an order that is {status} cannot be paid online", code="order_not_payable")
+    if order.hold_expires_at is not None and order.hold_expires_at <= now:
+        raise Conflict("the reservation for this order has expired; place the order again", code="hold_expired")
 
 
 def check_line_total(name: str, unit_price: int, line_total: int) -> None:

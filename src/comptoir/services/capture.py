@@ -1,7 +1,7 @@
 """Weighed goods: capturing the weighed amount of an authorised card payment, or releasing it.
 
 A shop with `capture_manually` has online payments authorise the order total plus its margin
-(`card_payments.authorised_amount`); the order is confirmed with payment `processing` and the
+(`domain.payments.authorised_amount`); the order is confirmed with payment `processing` and the
 attempt `authorized`. When the merchant marks it ready with the weighed quantities,
 `capture_weighed` prices the final lines on the server (half-up once per line, as
 `domain.money.line_total`), refuses more than was authorised (409), writes the final lines and
@@ -26,8 +26,9 @@ from comptoir.domain.actors import Actor
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound
 from comptoir.domain.money import MILLI, line_total, quantity_to_milli
+from comptoir.domain.payments import AttemptState, Keys
 from comptoir.services import fulfilment, payments
-from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState
+from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState, holding_intent_id
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
 
@@ -59,7 +60,8 @@ def _lines_of(final_lines: Iterable[FinalLine | Mapping[str, object]]) -> list[F
 def authorised_attempt(uow: PaymentUnitOfWork, order_id: str) -> PaymentAttempt | None:
     """The order's card authorisation awaiting capture, if any."""
     return next(
-        (a for a in reversed(uow.payments.attempts(order_id)) if a.state == "authorized" and a.provider_id), None
+        (a for a in reversed(uow.payments.attempts(order_id)) if a.state == AttemptState.AUTHORIZED and a.provider_id),
+        None,
     )
 
 
@@ -94,13 +96,12 @@ def capture_weighed(
             return CaptureResult(order.id, "unchanged", order.total, 0, None)
         authorised = attempt.amount or order.total
         amount = _apply_final_lines(uow, order, finals, authorised, actor=actor, now=now)
-        provider_id, attempt_id, key = attempt.provider_id, attempt.id, f"order:{order.id}:capture:{amount}"
+        provider_id, attempt_id, key = attempt.provider_id, attempt.id, Keys.capture(order.id, amount)
+        kind = attempt.kind
         assert provider_id is not None
         uow.commit()
 
-    intent_id = provider_id
-    if not provider_id.startswith("pi_"):  # a Checkout Session's hold: capture its PaymentIntent
-        intent_id = gateway.retrieve_checkout_session(provider_id).payment_intent_id or ""
+    intent_id = holding_intent_id(gateway, kind, provider_id)
     try:
         intent = gateway.capture_payment_intent(intent_id, amount_to_capture=amount, idempotency_key=key)
     except PaymentIntentUnexpectedState:
@@ -113,7 +114,7 @@ def capture_weighed(
         assert order is not None
         attempt = next((a for a in uow.payments.attempts(order_id) if a.id == attempt_id), None)
         if attempt is not None:
-            payments.advance_attempt(attempt, "succeeded", now)
+            payments.advance_attempt(attempt, AttemptState.SUCCEEDED, now)
         fulfilment.apply_payment_received(
             uow,
             order,

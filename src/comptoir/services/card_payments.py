@@ -38,10 +38,10 @@ from datetime import datetime
 from comptoir.adapters.db.models import Order, Shop
 from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import Actor, Role
-from comptoir.domain.catalog import PaymentMethod
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound, PaymentRequired
-from comptoir.domain.orders import OrderStatus, PaymentStatus
+from comptoir.domain.orders import PAID_STATUSES, OrderStatus, PaymentStatus, check_payable
 from comptoir.domain.payment_messages import customer_message
+from comptoir.domain.payments import AttemptKind, AttemptState, Keys, authorised_amount
 from comptoir.services import payment_paths
 from comptoir.services.payment_gateway import (
     PaymentGateway,
@@ -52,11 +52,10 @@ from comptoir.services.payment_gateway import (
 from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.views import OrderView
 
-KIND = "payment_intent"
-ACTOR = "system:pay"
+KIND = AttemptKind.PAYMENT_INTENT
+ACTOR = Actor.system("pay")
 # Attempt states in which the intent can still be confirmed (a declined card leaves it reusable).
-_REUSABLE = {"creating", "open", "failed"}
-_PAID = {PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
+_REUSABLE = {AttemptState.CREATING, AttemptState.OPEN, AttemptState.FAILED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +65,6 @@ class PayResult:
     payment_intent_id: str | None = None
     client_secret: str | None = None
     next_action_type: str | None = None
-
-
-def authorised_amount(total: int, shop: Shop) -> int:
-    """What a card payment asks for: the total, plus the shop's margin when it captures the weighed
-    amount later (rounded half-up once, in minor units)."""
-    if not shop.capture_manually or shop.capture_margin_percent <= 0:
-        return total
-    return total + (total * shop.capture_margin_percent + 50) // 100
 
 
 def pay_order(
@@ -106,7 +97,7 @@ def _pay_with_card(
         already = _already_paid_here(uow, order)
         if already is not None:
             return already
-        _check_payable(order, now)
+        check_payable(order, now)
         sessions = payment_paths.open_paths(uow, order, kinds=frozenset({payment_paths.SESSION}))
     payment_paths.close_payment_paths(uow, gateway, sessions, actor=ACTOR, now=now)
 
@@ -115,16 +106,15 @@ def _pay_with_card(
         already = _already_paid_here(uow, order)
         if already is not None:
             return already
-        _check_payable(order, now)
+        check_payable(order, now)
         shop = uow.shops.get(order.shop_id)
         assert shop is not None
         attempt = _live_attempt(uow, order) or _reserve_attempt(uow, order, shop, now)
         key, provider_id = attempt.idempotency_key, attempt.provider_id
-        confirm_key = f"{key}:confirm:{payment_method_id}"
-        if attempt.state == "failed":
-            # After a recorded failure the same card may be tried again (e.g. 3-D Secure failed):
-            # a fresh key per failure, still shared by the clicks of one retry.
-            confirm_key += f":after:{attempt.updated_at.isoformat()}"
+        confirm_key = Keys.confirm(key, payment_method_id)
+        if attempt.state == AttemptState.FAILED:
+            # After a recorded failure the same card may be tried again (e.g. 3-D Secure failed).
+            confirm_key = Keys.confirm_after_failure(key, payment_method_id, attempt.updated_at)
         request = PaymentIntentRequest(
             order_id=order.id,
             amount=attempt.amount or order.total,
@@ -164,8 +154,8 @@ def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, shop: Shop, now: date
             order_id=order.id,
             number=number,
             kind=KIND,
-            idempotency_key=f"order:{order.id}:intent:{number}",
-            state="creating",
+            idempotency_key=Keys.intent(order.id, number),
+            state=AttemptState.CREATING,
             amount=authorised_amount(order.total, shop),
             expires_at=order.hold_expires_at,
             created_at=now,
@@ -220,7 +210,7 @@ def _finish(
     if intent.status == "requires_confirmation":
         try:
             intent = gateway.confirm_payment_intent(
-                intent.id, payment_method=None, idempotency_key=f"{key}:confirm:{intent.payment_method_id}:after-action"
+                intent.id, payment_method=None, idempotency_key=Keys.confirm_after_action(key, intent.payment_method_id)
             )
         except PaymentIntentUnexpectedState:
             intent = gateway.retrieve_payment_intent(intent.id)
@@ -282,26 +272,10 @@ def _owned_order(uow: PaymentUnitOfWork, actor: Actor, order_id: str) -> Order:
 def _already_paid_here(uow: PaymentUnitOfWork, order: Order) -> PayResult | None:
     """A repeated click on an order this flow already paid sees the same success (not once the order
     is cancelled: its payment was refunded, and the click is told the order is cancelled)."""
-    if PaymentStatus(order.payment_status) not in _PAID or order.status == OrderStatus.CANCELLED.value:
+    if PaymentStatus(order.payment_status) not in PAID_STATUSES or order.status == OrderStatus.CANCELLED.value:
         return None
     paid_by = {e.external_id for e in uow.payments.ledger(order.id) if e.kind == "payment"}
     for attempt in uow.payments.attempts(order.id):
         if attempt.kind == KIND and attempt.provider_id in paid_by:
             return PayResult("succeeded", payment_paths.order_view(uow, order), attempt.provider_id)
     return None
-
-
-def _check_payable(order: Order, now: datetime) -> None:
-    if order.payment_method == PaymentMethod.ON_PICKUP.value:
-        raise Conflict("this order is paid at pickup, not online", code="order_pays_on_pickup")
-    if order.status == OrderStatus.CANCELLED.value:
-        raise Conflict("this order is cancelled", code="order_cancelled")
-    payment = PaymentStatus(order.payment_status)
-    if payment in _PAID:
-        raise Conflict("this order is already paid", code="order_already_paid")
-    if payment is PaymentStatus.PROCESSING:
-        raise Conflict("a payment for this order is being processed by the bank", code="payment_processing")
-    if order.status != OrderStatus.PENDING.value:
-        raise Conflict(f"an order that is {order.status} cannot be paid online", code="order_not_payable")
-    if order.hold_expires_at is not None and order.hold_expires_at <= now:
-        raise Conflict("the reservation for this order has expired; place the order again", code="hold_expired")

@@ -18,11 +18,12 @@ from enum import StrEnum
 from comptoir.adapters.db.models import Order, OrderLine
 from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import SYSTEM_SUCCESS_PAGE, Actor, Role
-from comptoir.domain.catalog import PaymentMethod, Unit
-from comptoir.domain.errors import Conflict, NotFound
+from comptoir.domain.catalog import Unit
+from comptoir.domain.errors import NotFound
 from comptoir.domain.money import MILLI, milli_to_quantity
-from comptoir.domain.orders import REFUSED_BY_THE_SHOP, OrderStatus, PaymentStatus
-from comptoir.services import card_payments, duplicates, fulfilment, order_state
+from comptoir.domain.orders import REFUSED_BY_THE_SHOP, OrderStatus, PaymentStatus, check_payable
+from comptoir.domain.payments import AttemptKind, AttemptState, Keys, authorised_amount
+from comptoir.services import duplicates, fulfilment, order_state
 from comptoir.services.payment_gateway import CheckoutLine, CheckoutRequest, PaymentGateway
 from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.views import HistoryView, OrderView
@@ -60,10 +61,10 @@ def start_checkout(
         order = uow.orders.get_for_update(order_id)
         if order is None or not _may_pay(actor, order):
             raise NotFound(f"no order {order_id}", code="order_not_found")
-        _check_payable(order, now)
-        attempts = [a for a in uow.payments.attempts(order.id) if a.kind == "checkout_session"]
+        check_payable(order, now)
+        attempts = [a for a in uow.payments.attempts(order.id) if a.kind == AttemptKind.CHECKOUT_SESSION]
         live = next((a for a in reversed(attempts) if _is_live(a, now)), None)
-        if live is not None and live.state == "open" and live.provider_id and live.url:
+        if live is not None and live.state == AttemptState.OPEN and live.provider_id and live.url:
             return CheckoutLink(live.provider_id, live.url, _required(live.expires_at))
         attempt = live if live is not None else _reserve_attempt(uow, order, now)
         if attempt.success_url is None:  # just reserved (or reserved before the parameters were stored)
@@ -80,7 +81,7 @@ def start_checkout(
             if candidate.idempotency_key == key and candidate.provider_id is None:
                 candidate.provider_id = session.id
                 candidate.url = session.url
-                candidate.state = "open"
+                candidate.state = AttemptState.OPEN
         uow.commit()
     assert session.url is not None, "a payment-mode Checkout Session always has a url"
     return CheckoutLink(session.id, session.url, _required(attempt.expires_at))
@@ -90,25 +91,9 @@ def _may_pay(actor: Actor, order: Order) -> bool:
     return order.customer_id == actor.user_id or actor.role is Role.ADMIN
 
 
-def _check_payable(order: Order, now: datetime) -> None:
-    if order.payment_method == PaymentMethod.ON_PICKUP.value:
-        raise Conflict("this order is paid at pickup, not online", code="order_pays_on_pickup")
-    if order.status == OrderStatus.CANCELLED.value:
-        raise Conflict("this order is cancelled", code="order_cancelled")
-    payment = PaymentStatus(order.payment_status)
-    if payment in {PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}:
-        raise Conflict("this order is already paid", code="order_already_paid")
-    if payment is PaymentStatus.PROCESSING:
-        raise Conflict("a payment for this order is being processed by the bank", code="payment_processing")
-    if order.status != OrderStatus.PENDING.value:
-        raise Conflict(f"an order that is {order.status} cannot be paid online", code="order_not_payable")
-    if order.hold_expires_at is not None and order.hold_expires_at <= now:
-        raise Conflict("the reservation for this order has expired; place the order again", code="hold_expired")
-
-
 def _is_live(attempt: PaymentAttempt, now: datetime) -> bool:
     return (
-        attempt.state in {"creating", "open"}
+        attempt.state in {AttemptState.CREATING, AttemptState.OPEN}
         and attempt.expires_at is not None
         and attempt.expires_at > now + REUSE_MARGIN
     )
@@ -127,10 +112,10 @@ def _reserve_attempt(uow: PaymentUnitOfWork, order: Order, now: datetime) -> Pay
         PaymentAttempt(
             order_id=order.id,
             number=number,
-            kind="checkout_session",
-            idempotency_key=f"order:{order.id}:checkout:{number}",
-            state="creating",
-            amount=card_payments.authorised_amount(order.total, shop),
+            kind=AttemptKind.CHECKOUT_SESSION,
+            idempotency_key=Keys.checkout(order.id, number),
+            state=AttemptState.CREATING,
+            amount=authorised_amount(order.total, shop),
             expires_at=expires_at,
             created_at=now,
             updated_at=now,
@@ -279,7 +264,9 @@ def _landing(uow: PaymentUnitOfWork, order_id: str, outcome: str, now: datetime)
             raise NotFound(f"no order {order_id}", code="order_not_found")
         shop = uow.shops.get(order.shop_id)
         assert shop is not None
-        live = [a for a in uow.payments.attempts(order.id) if a.kind == "checkout_session" and _is_live(a, now)]
+        live = [
+            a for a in uow.payments.attempts(order.id) if a.kind == AttemptKind.CHECKOUT_SESSION and _is_live(a, now)
+        ]
         resume = live[-1].url if live and order.payment_status in {"unpaid", "failed"} else None
         view = OrderView.of(order, shop.slug)
         return Landing(view, shop.name, outcome, resume, cancelled_by(view), refusal_reason(view))

@@ -32,28 +32,36 @@ captured) is left to a person (`authorisation_not_released`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from comptoir.adapters.db.models import Order
 from comptoir.adapters.db.payment_models import PaymentAttempt
+from comptoir.domain.actors import Actor
 from comptoir.domain.errors import Conflict
 from comptoir.domain.ledger import EntryKind
+from comptoir.domain.payments import Keys
 from comptoir.services import fulfilment, notifications, payments, refunds
 from comptoir.services.fulfilment import AUTHORISED_AFTER_CANCELLATION, DUPLICATE_PAYMENT, PAID_AFTER_CANCELLATION
-from comptoir.services.payment_gateway import PaymentGateway, PaymentIntent, PaymentIntentUnexpectedState
+from comptoir.services.payment_gateway import (
+    PaymentGateway,
+    PaymentIntent,
+    PaymentIntentUnexpectedState,
+    holding_intent_id,
+)
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
 log = logging.getLogger(__name__)
 
-ACTOR = "system:duplicates"
+ACTOR = Actor.system("duplicates")
 
 
 @dataclass(frozen=True, slots=True)
 class _Why:
     """How one kind of unowed payment is refunded: its key, Stripe's reason, and what we say."""
 
-    key_suffix: str
+    key: Callable[[str], str]  # the refund's idempotency key, from its PaymentIntent id
     stripe_reason: str
     explanation: str
     tell_customer: bool
@@ -61,10 +69,10 @@ class _Why:
 
 _WHY = {
     DUPLICATE_PAYMENT: _Why(
-        "duplicate-refund", "duplicate", "this order was paid twice; this payment is the extra one", False
+        Keys.duplicate_refund, "duplicate", "this order was paid twice; this payment is the extra one", False
     ),
     PAID_AFTER_CANCELLATION: _Why(
-        "cancelled-order-refund",
+        Keys.cancelled_order_refund,
         "requested_by_customer",
         "this order was cancelled before this payment landed",
         True,
@@ -83,7 +91,7 @@ class DuplicateRefund:
 
 
 def refund_key(payment_intent_id: str, code: str = DUPLICATE_PAYMENT) -> str:
-    return f"payment:{payment_intent_id}:{_WHY[code].key_suffix}"
+    return _WHY[code].key(payment_intent_id)
 
 
 def refund_duplicates(
@@ -103,9 +111,12 @@ def refund_duplicates(
         for review in held:
             attempt = _held_by(uow, review.order_id, review.reference)
             if attempt is not None and attempt.provider_id is not None:
-                holds.append((review.order_id, review.reference, attempt.provider_id, attempt.idempotency_key))
+                holds.append(
+                    (review.order_id, review.reference, attempt.kind, attempt.provider_id, attempt.idempotency_key)
+                )
     done = [_refund(uow, gateway, code, order, intent, amount, now) for code, order, intent, amount in pending]
-    return done + [_release(uow, gateway, order, ref, provider, key, now) for order, ref, provider, key in holds]
+    released = [_release(uow, gateway, order, ref, kind, pid, key, now) for order, ref, kind, pid, key in holds]
+    return done + released
 
 
 def _refund(
@@ -148,12 +159,13 @@ def _release(
     gateway: PaymentGateway,
     order_id: str,
     reference: str,
+    kind: str,
     provider_id: str,
     key: str,
     now: datetime,
 ) -> DuplicateRefund:
     """Cancel the PaymentIntent holding money on the card of a cancelled order, and record it."""
-    intent = release_hold(gateway, provider_id, idempotency_key=f"{key}:cancel")
+    intent = release_hold(gateway, kind, provider_id, idempotency_key=Keys.cancel(key))
     with uow:
         order = uow.orders.get_for_update(order_id)
         assert order is not None
@@ -170,12 +182,10 @@ def _release(
     return DuplicateRefund(order_id, intent.id, None, AUTHORISED_AFTER_CANCELLATION)
 
 
-def release_hold(gateway: PaymentGateway, provider_id: str, *, idempotency_key: str) -> PaymentIntent:
+def release_hold(gateway: PaymentGateway, kind: str, provider_id: str, *, idempotency_key: str) -> PaymentIntent:
     """Cancel the card authorisation of an attempt (its PaymentIntent, or its Checkout Session's) and
     return the intent as it is then: `canceled`, or what it became meanwhile (captured, say)."""
-    intent_id = provider_id
-    if not provider_id.startswith("pi_"):  # a Checkout Session: the hold is its PaymentIntent
-        intent_id = gateway.retrieve_checkout_session(provider_id).payment_intent_id or ""
+    intent_id = holding_intent_id(gateway, kind, provider_id)
     try:
         return gateway.cancel_payment_intent(intent_id, idempotency_key=idempotency_key)
     except PaymentIntentUnexpectedState:  # canceled already (the Dashboard, a retry), or captured

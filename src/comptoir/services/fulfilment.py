@@ -14,16 +14,15 @@ route can record the event in the same transaction as its effects.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from comptoir.adapters.db.models import Order
 from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import Actor
 from comptoir.domain.ledger import EntryKind
 from comptoir.domain.orders import OrderStatus, PaymentStatus
+from comptoir.domain.payments import AttemptKind, AttemptState
 from comptoir.services import notifications, order_state, payments
 from comptoir.services.payment_gateway import CheckoutSession, PaymentIntent
 from comptoir.services.payment_ports import PaymentUnitOfWork
@@ -46,7 +45,7 @@ class FulfilmentResult:
 
 
 def fulfil_checkout(
-    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime
+    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor, now: datetime
 ) -> FulfilmentResult:
     """Apply a verified session in its own transaction (success page, reconciler)."""
     with uow:
@@ -56,7 +55,7 @@ def fulfil_checkout(
 
 
 def apply_checkout_session(
-    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime
+    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor, now: datetime
 ) -> FulfilmentResult:
     """Whatever state the session is in, bring the order in line with it (forward only)."""
     order = _order_for(uow, session)
@@ -75,7 +74,7 @@ def apply_checkout_session(
     if session.payment_status == "paid":
         return _apply_paid(uow, order, attempt, session, actor=actor, now=now)
     if attempt is not None:
-        payments.advance_attempt(attempt, "processing", now)
+        payments.advance_attempt(attempt, AttemptState.PROCESSING, now)
     payments.sync_payment_status(
         uow, order, actor=actor, at=now, reason=f"checkout {session.id} completed, payment pending"
     )
@@ -83,14 +82,14 @@ def apply_checkout_session(
 
 
 def apply_async_payment_failed(
-    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime
+    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor, now: datetime
 ) -> FulfilmentResult:
     """A delayed payment (SEPA debit) was refused: the order stays payable until its hold ends."""
     order = _order_for(uow, session)
     if order is None:
         return FulfilmentResult("not_ours", session.order_id)
     attempt = _attempt_for(uow, order, session)
-    if attempt is not None and not payments.advance_attempt(attempt, "failed", now):
+    if attempt is not None and not payments.advance_attempt(attempt, AttemptState.FAILED, now):
         return _result("unchanged", order)
     status = payments.sync_payment_status(
         uow, order, actor=actor, at=now, reason=f"checkout {session.id}: delayed payment failed"
@@ -101,7 +100,7 @@ def apply_async_payment_failed(
 
 
 def apply_session_expired(
-    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor | str, now: datetime
+    uow: PaymentUnitOfWork, session: CheckoutSession, *, actor: Actor, now: datetime
 ) -> FulfilmentResult:
     """The session can no longer be paid. Cancel the order and release its stock if its hold is over
     and nothing was paid; a session expired early (hold still running) only closes that attempt."""
@@ -110,7 +109,7 @@ def apply_session_expired(
         return FulfilmentResult("not_ours", session.order_id)
     attempt = _attempt_for(uow, order, session)
     if attempt is not None:
-        payments.advance_attempt(attempt, "expired", now)
+        payments.advance_attempt(attempt, AttemptState.EXPIRED, now)
     hold_over = order.hold_expires_at is None or order.hold_expires_at <= now
     unpaid = PaymentStatus(order.payment_status) in {PaymentStatus.UNPAID, PaymentStatus.FAILED}
     if (
@@ -130,11 +129,11 @@ def _apply_paid(
     attempt: PaymentAttempt | None,
     session: CheckoutSession,
     *,
-    actor: Actor | str,
+    actor: Actor,
     now: datetime,
 ) -> FulfilmentResult:
     if attempt is not None:
-        payments.advance_attempt(attempt, "succeeded", now)
+        payments.advance_attempt(attempt, AttemptState.SUCCEEDED, now)
     return apply_payment_received(
         uow,
         order,
@@ -152,7 +151,7 @@ def _apply_authorised(
     attempt: PaymentAttempt | None,
     session: CheckoutSession,
     *,
-    actor: Actor | str,
+    actor: Actor,
     now: datetime,
 ) -> FulfilmentResult:
     """A weighed-goods session only put a hold on the card (total + margin): the order is confirmed
@@ -164,13 +163,13 @@ def _apply_authorised(
 
 
 def apply_authorisation(
-    uow: PaymentUnitOfWork, order: Order, attempt: PaymentAttempt, *, reference: str, actor: Actor | str, now: datetime
+    uow: PaymentUnitOfWork, order: Order, attempt: PaymentAttempt, *, reference: str, actor: Actor, now: datetime
 ) -> FulfilmentResult:
     """A card was authorised for later capture (weighed goods), by a session or by `/pay`: the order
     is confirmed with payment `processing` and the shop alerted, once. An authorisation for an order
     cancelled meanwhile is flagged `authorised_after_cancellation` and released after the commit
     (`services.duplicates`)."""
-    if not payments.advance_attempt(attempt, "authorized", now):
+    if not payments.advance_attempt(attempt, AttemptState.AUTHORIZED, now):
         return _result("unchanged", order)
     payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference}: card authorised")
     if order.status == OrderStatus.CANCELLED.value:
@@ -189,60 +188,59 @@ def apply_authorisation(
 
 
 def apply_intent_succeeded(
-    uow: PaymentUnitOfWork, intent: Mapping[str, Any], *, actor: Actor | str, now: datetime
+    uow: PaymentUnitOfWork, intent: PaymentIntent, *, actor: Actor, now: datetime
 ) -> FulfilmentResult:
     """`payment_intent.succeeded`: the same money as the session's, keyed by the same PaymentIntent id,
     so whichever of the two events lands first records it and the other changes nothing."""
-    order_id = (intent.get("metadata") or {}).get("order_id")
+    order_id = intent.order_id
     order = uow.orders.get_for_update(order_id) if order_id else None
     if order is None:
         return FulfilmentResult("not_ours", order_id)
-    amount, currency = intent.get("amount_received") or intent.get("amount"), str(intent.get("currency", "")).upper()
+    amount, currency = intent.amount_received or intent.amount, intent.currency
     if amount != order.total or currency != order.currency:
         payments.flag_for_review(
             uow,
             order,
             code="intent_mismatch",
             detail=(
-                f"PaymentIntent {intent['id']} received {amount} {currency}, "
-                f"order total is {order.total} {order.currency}"
+                f"PaymentIntent {intent.id} received {amount} {currency}, order total is {order.total} {order.currency}"
             ),
-            reference=str(intent["id"]),
+            reference=intent.id,
             at=now,
         )
         return _result("mismatch", order)
-    attempt = uow.payments.attempt_by_provider_id(str(intent["id"]))
+    attempt = uow.payments.attempt_by_provider_id(intent.id)
     if attempt is not None:
-        payments.advance_attempt(attempt, "succeeded", now)
+        payments.advance_attempt(attempt, AttemptState.SUCCEEDED, now)
     return apply_payment_received(
         uow,
         order,
         amount=amount,
-        external_id=str(intent["id"]),
-        reference=f"payment {intent['id']}",
+        external_id=intent.id,
+        reference=f"payment {intent.id}",
         actor=actor,
         now=now,
     )
 
 
 def apply_intent_failed(
-    uow: PaymentUnitOfWork, intent: Mapping[str, Any], *, actor: Actor | str, now: datetime
+    uow: PaymentUnitOfWork, intent: PaymentIntent, *, actor: Actor, now: datetime
 ) -> FulfilmentResult:
     """`payment_intent.payment_failed`: only an attempt that *is* this PaymentIntent fails. A decline on
     the hosted Checkout page leaves its session open for another card, so it changes nothing."""
-    attempt = uow.payments.attempt_by_provider_id(str(intent["id"]))
+    attempt = uow.payments.attempt_by_provider_id(intent.id)
     if attempt is None:
-        return FulfilmentResult("unchanged", (intent.get("metadata") or {}).get("order_id"))
+        return FulfilmentResult("unchanged", intent.order_id)
     order = uow.orders.get_for_update(attempt.order_id)
     assert order is not None, "an attempt always belongs to an order"
-    if not payments.advance_attempt(attempt, "failed", now):
+    if not payments.advance_attempt(attempt, AttemptState.FAILED, now):
         return _result("unchanged", order)
-    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"payment {intent['id']} failed")
+    payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"payment {intent.id} failed")
     return _result("failed", order)
 
 
 def apply_intent_canceled(
-    uow: PaymentUnitOfWork, intent: PaymentIntent, *, actor: Actor | str, now: datetime
+    uow: PaymentUnitOfWork, intent: PaymentIntent, *, actor: Actor, now: datetime
 ) -> FulfilmentResult:
     """`payment_intent.canceled`: this PaymentIntent will never move money.
 
@@ -265,8 +263,8 @@ def apply_intent_canceled(
         attempt = _authorised_session_attempt(uow, order, intent)
     if attempt is None:
         return _result("unchanged", order)
-    was_authorised = attempt.state == "authorized"
-    if not payments.advance_attempt(attempt, "canceled", now):
+    was_authorised = attempt.state == AttemptState.AUTHORIZED
+    if not payments.advance_attempt(attempt, AttemptState.CANCELED, now):
         return _result("unchanged", order)
     payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"payment {intent_id} canceled")
     if was_authorised and order.status not in {OrderStatus.CANCELLED.value, OrderStatus.COMPLETED.value}:
@@ -291,7 +289,9 @@ def _authorised_session_attempt(uow: PaymentUnitOfWork, order: Order, intent: Pa
     held = [
         a
         for a in uow.payments.attempts(order.id)
-        if a.kind == "checkout_session" and a.state == "authorized" and a.amount in {None, intent.amount}
+        if a.kind == AttemptKind.CHECKOUT_SESSION
+        and a.state == AttemptState.AUTHORIZED
+        and a.amount in {None, intent.amount}
     ]
     return held[-1] if held else None
 
@@ -303,7 +303,7 @@ def apply_payment_received(
     amount: int,
     external_id: str,
     reference: str,
-    actor: Actor | str,
+    actor: Actor,
     now: datetime,
 ) -> FulfilmentResult:
     """Record verified money once, then move the order forward and queue the messages (once).
@@ -321,7 +321,7 @@ def apply_payment_received(
         EntryKind.PAYMENT,
         amount=amount,
         external_id=external_id,
-        source=_source(actor),
+        source=actor.source,
         at=now,
         reason=reference,
     )
@@ -397,24 +397,19 @@ def _attempt_for(
     if attempt is not None:
         return attempt
     for candidate in reversed(attempts):
-        if candidate.kind == "checkout_session" and candidate.provider_id is None:
+        if candidate.kind == AttemptKind.CHECKOUT_SESSION and candidate.provider_id is None:
             candidate.provider_id = session.id
             candidate.url = session.url
-            candidate.state = "open"
+            candidate.state = AttemptState.OPEN
             return candidate
     return None
 
 
 def _other_live_attempt(uow: PaymentUnitOfWork, order: Order, session: CheckoutSession) -> bool:
     return any(
-        a.provider_id != session.id and a.state in {"creating", "open", "processing"}
+        a.provider_id != session.id and a.state in {AttemptState.CREATING, AttemptState.OPEN, AttemptState.PROCESSING}
         for a in uow.payments.attempts(order.id)
     )
-
-
-def _source(actor: Actor | str) -> str:
-    label = actor if isinstance(actor, str) else actor.label
-    return label.removeprefix("system:")[:32]
 
 
 def _result(outcome: str, order: Order, *, refund_due: bool = False) -> FulfilmentResult:

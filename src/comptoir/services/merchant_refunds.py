@@ -36,6 +36,7 @@ from comptoir.domain.errors import Conflict, InvalidInput, UpstreamUnavailable
 from comptoir.domain.ledger import EntryKind
 from comptoir.domain.money import line_total, milli_to_quantity, quantity_to_milli
 from comptoir.domain.orders import REFUSED_BY_THE_SHOP, OrderStatus
+from comptoir.domain.payments import AttemptKind, AttemptState, Keys, provider_kind
 from comptoir.services import duplicates, notifications, order_state, payment_paths, payments, refunds
 from comptoir.services.merchant import MerchantOrderView, merchant_order, order_view
 from comptoir.services.merchant_ports import MerchantUnitOfWork
@@ -46,7 +47,7 @@ STALE_AFTER = timedelta(minutes=2)
 timeout × retries, so a call still in flight is not doubled — and if it were, the key makes the
 provider answer the same refund)."""
 STRIPE_REASON = "requested_by_customer"
-SYSTEM_REFUND_SYNC = "system:refund_sync"
+SYSTEM_REFUND_SYNC = Actor.system("refund_sync")
 REFUSE_NUMBER = 0
 
 
@@ -125,13 +126,13 @@ def refuse(
         if order.status != OrderStatus.CANCELLED.value:
             order_state.cancel(uow, order, actor=actor, at=now, reason=f"{REFUSED_BY_THE_SHOP}{reason}")
         call = None
-        earlier = uow.merchant.refund_request(_refuse_key(order.id))
+        earlier = uow.merchant.refund_request(Keys.refusal_refund(order.id))
         available = _available(uow, order)
         if available > 0 and (earlier is None or earlier.state == "failed"):
             # A refusal's refund the provider turned down is retried under the next refund number.
             number = REFUSE_NUMBER if earlier is None else None
             call = _reserve(uow, order, actor, amount=available, reason=reason, lines=None, number=number, now=now)
-        authorised = [a.id for a in uow.payments.attempts(order.id) if a.state == "authorized"]
+        authorised = [a.id for a in uow.payments.attempts(order.id) if a.state == AttemptState.AUTHORIZED]
         refunded = call.amount if call is not None else (earlier.amount if earlier is not None else 0)
         notifications.queue_order_refused(uow, order, reason=reason, refund=refunded, at=now)
         view = order_view(uow, order)
@@ -158,10 +159,6 @@ def _reason(reason: str) -> str:
     if not cleaned:
         raise InvalidInput("say why (the customer is told)", code="reason_required")
     return cleaned[:500]
-
-
-def _refuse_key(order_id: str) -> str:
-    return f"order:{order_id}:refund:refuse"
 
 
 def _available(uow: MerchantUnitOfWork, order: Order) -> int:
@@ -232,7 +229,7 @@ def _reserve(
     existing = uow.merchant.refund_requests(order.id)
     if number is None:
         number = max((r.number for r in existing), default=REFUSE_NUMBER) + 1
-    key = _refuse_key(order.id) if number == REFUSE_NUMBER else f"order:{order.id}:refund:{number}"
+    key = Keys.refusal_refund(order.id) if number == REFUSE_NUMBER else Keys.refund(order.id, number)
     intent = _payment_to_refund(uow, order, existing, amount)
     request = uow.merchant.add_refund_request(
         RefundRequest(
@@ -337,7 +334,7 @@ def _catch_up(uow: MerchantUnitOfWork, gateway: PaymentGateway, actor: Actor, or
         intents = [
             e.external_id
             for e in uow.payments.ledger(order.id)
-            if e.kind == EntryKind.PAYMENT.value and e.external_id.startswith("pi_")
+            if e.kind == EntryKind.PAYMENT.value and provider_kind(e.external_id) is AttemptKind.PAYMENT_INTENT
         ]
     for call in stale:
         _send(uow, gateway, actor, call, now=now, notify=call.number != REFUSE_NUMBER)
@@ -354,17 +351,17 @@ def _cancel_authorisation(
     """Release a card authorisation (manual capture) of a refused order; nothing was charged."""
     with uow:
         attempt = next((a for a in uow.payments.attempts(order_id) if a.id == attempt_id), None)
-        if attempt is None or attempt.state != "authorized" or attempt.provider_id is None:
+        if attempt is None or attempt.state != AttemptState.AUTHORIZED or attempt.provider_id is None:
             return
-        provider_id, number = attempt.provider_id, attempt.number
-    key = f"order:{order_id}:authorization:{number}:cancel"
-    intent = duplicates.release_hold(gateway, provider_id, idempotency_key=key)
+        kind, provider_id, number = attempt.kind, attempt.provider_id, attempt.number
+    key = Keys.authorisation_cancel(order_id, number)
+    intent = duplicates.release_hold(gateway, kind, provider_id, idempotency_key=key)
     with uow:
         order = uow.orders.get_for_update(order_id)
         attempt = next((a for a in uow.payments.attempts(order_id) if a.id == attempt_id), None)
         assert order is not None and attempt is not None
         if intent.status == "canceled":
-            payments.advance_attempt(attempt, "canceled", now)
+            payments.advance_attempt(attempt, AttemptState.CANCELED, now)
             payments.sync_payment_status(uow, order, actor=actor, at=now, reason="card authorisation released")
             notifications.queue_authorisation_released(uow, order, at=now)
         else:

@@ -14,6 +14,7 @@ from datetime import datetime
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import NotFound
 from comptoir.domain.ledger import EntryKind
+from comptoir.domain.payments import AttemptKind, provider_kind
 from comptoir.services import ordering
 from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.views import OrderView
@@ -43,11 +44,13 @@ def payment_facts(uow: PaymentUnitOfWork, order_id: str) -> PaymentFacts:
     with uow:
         attempts = uow.payments.attempts(order_id)
         ledger = uow.payments.ledger(order_id)
-        sessions = [a.provider_id for a in attempts if a.kind == "checkout_session" and a.provider_id]
-        intents = [a.provider_id for a in attempts if a.kind == "payment_intent" and a.provider_id]
+        sessions = [a.provider_id for a in attempts if a.kind == AttemptKind.CHECKOUT_SESSION and a.provider_id]
+        intents = [a.provider_id for a in attempts if a.kind == AttemptKind.PAYMENT_INTENT and a.provider_id]
         payments = [e for e in ledger if e.kind == EntryKind.PAYMENT.value]
         refunds = [e for e in ledger if e.kind == EntryKind.REFUND.value]
-        paying_intent = next((e.external_id for e in payments if e.external_id.startswith("pi_")), None)
+        paying_intent = next(
+            (e.external_id for e in payments if provider_kind(e.external_id) is AttemptKind.PAYMENT_INTENT), None
+        )
         return PaymentFacts(
             checkout_session_id=sessions[-1] if sessions else None,
             payment_intent_id=paying_intent or (intents[-1] if intents else None),
@@ -62,6 +65,11 @@ def order_of_payment_intent(uow: PaymentUnitOfWork, actor: Actor, payment_intent
     with uow:
         attempt = uow.payments.attempt_by_provider_id(payment_intent_id)
         order = uow.orders.get(attempt.order_id) if attempt is not None else None
-        if attempt is None or attempt.kind != "payment_intent" or order is None or order.customer_id != actor.user_id:
+        if (
+            attempt is None
+            or attempt.kind != AttemptKind.PAYMENT_INTENT
+            or order is None
+            or order.customer_id != actor.user_id
+        ):
             raise NotFound(f"no payment intent {payment_intent_id} for your orders", code="payment_intent_not_found")
         return order.id

@@ -23,17 +23,13 @@ STATUS_AXIS = "status"
 PAYMENT_AXIS = "payment_status"
 
 
-def actor_label(actor: Actor | str) -> str:
-    return actor if isinstance(actor, str) else actor.label
-
-
-def record_creation(order: Order, actor: Actor | str, at: datetime, reason: str = "order placed") -> None:
+def record_creation(order: Order, actor: Actor, at: datetime, reason: str = "order placed") -> None:
     """History for a new order: both axes move from nothing to their initial values."""
     _record(order, STATUS_AXIS, None, order.status, actor, at, reason)
     _record(order, PAYMENT_AXIS, None, order.payment_status, actor, at, reason)
 
 
-def change_status(order: Order, target: OrderStatus, *, actor: Actor | str, at: datetime, reason: str = "") -> None:
+def change_status(order: Order, target: OrderStatus, *, actor: Actor, at: datetime, reason: str = "") -> None:
     current = OrderStatus(order.status)
     check_order_transition(current, target)
     order.status = target.value
@@ -41,9 +37,7 @@ def change_status(order: Order, target: OrderStatus, *, actor: Actor | str, at: 
     _record(order, STATUS_AXIS, current.value, target.value, actor, at, reason)
 
 
-def change_payment_status(
-    order: Order, target: PaymentStatus, *, actor: Actor | str, at: datetime, reason: str = ""
-) -> None:
+def change_payment_status(order: Order, target: PaymentStatus, *, actor: Actor, at: datetime, reason: str = "") -> None:
     current = PaymentStatus(order.payment_status)
     check_payment_transition(current, target)
     order.payment_status = target.value
@@ -64,14 +58,13 @@ def release_stock(uow: UnitOfWork, order: Order, at: datetime) -> bool:
     return True
 
 
-def cancel(uow: UnitOfWork, order: Order, *, actor: Actor | str, at: datetime, reason: str) -> None:
+def cancel(uow: UnitOfWork, order: Order, *, actor: Actor, at: datetime, reason: str) -> None:
     """Cancel and release the hold, in the caller's transaction."""
     change_status(order, OrderStatus.CANCELLED, actor=actor, at=at, reason=reason)
     release_stock(uow, order, at)
 
 
 def _record(
-    order: Order, axis: str, from_value: str | None, to_value: str, actor: Actor | str, at: datetime, reason: str
+    order: Order, axis: str, from_value: str | None, to_value: str, actor: Actor, at: datetime, reason: str
 ) -> None:
-    label = actor_label(actor)
-    order.add_history(axis=axis, from_value=from_value, to_value=to_value, actor=label, at=at, reason=reason)
+    order.add_history(axis=axis, from_value=from_value, to_value=to_value, actor=actor.label, at=at, reason=reason)

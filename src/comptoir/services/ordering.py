@@ -26,6 +26,7 @@ from comptoir.domain.orders import (
     check_total,
     is_cancellable_by_customer,
 )
+from comptoir.domain.payments import AttemptState
 from comptoir.services import notifications, order_state, payment_paths
 from comptoir.services.payment_gateway import PaymentGateway
 from comptoir.services.payment_ports import PaymentUnitOfWork
@@ -215,7 +216,7 @@ def release_expired_holds(
     now: datetime,
     *,
     limit: int = 500,
-    actor: str = SYSTEM_EXPIRY,
+    actor: Actor = SYSTEM_EXPIRY,
 ) -> list[str]:
     """Cancel pending, unpaid orders whose hold expired and give their stock back.
 
@@ -254,7 +255,7 @@ def release_expired_holds(
 
 def _payment_on_its_way(uow: PaymentUnitOfWork, order: Order) -> bool:
     return any(
-        a.state == "processing" or (a.state == "creating" and a.provider_id is None)
+        a.state == AttemptState.PROCESSING or (a.state == AttemptState.CREATING and a.provider_id is None)
         for a in uow.payments.attempts(order.id)
     )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from comptoir.domain.errors import ComptoirError, Conflict, NotFound
+from comptoir.domain.payments import AttemptKind
 
 
 class WebhookSignatureInvalid(ComptoirError):
@@ -135,6 +136,19 @@ class Refund:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundEvent:
+    """What a refund event tells (`charge.refunded`, `refund.*`, `charge.refund.updated`): whose
+    refunds changed. Its object is a Charge or a Refund; both name their PaymentIntent, and the
+    ledger is then synced with that intent's whole list of refunds."""
+
+    payment_intent_id: str | None
+
+    @classmethod
+    def from_dict(cls, obj: Mapping[str, Any]) -> RefundEvent:
+        return cls(payment_intent_id=_id_of(obj.get("payment_intent")))
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentIntentRequest:
     """What creating a PaymentIntent for an order sends: only what the order determines (no card),
     so racing callers send identical parameters under the same idempotency key."""
@@ -185,6 +199,13 @@ class PaymentIntent:
             order_id=(obj.get("metadata") or {}).get("order_id"),
             payment_method_id=_id_of(obj.get("payment_method")),
         )
+
+
+def holding_intent_id(gateway: PaymentGateway, kind: str, provider_id: str) -> str:
+    """The PaymentIntent holding an attempt's money: the attempt's own, or its Checkout Session's."""
+    if kind == AttemptKind.PAYMENT_INTENT:
+        return provider_id
+    return gateway.retrieve_checkout_session(provider_id).payment_intent_id or ""
 
 
 def _id_of(value: object) -> str | None:

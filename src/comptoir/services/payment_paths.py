@@ -21,21 +21,22 @@ from comptoir.adapters.db.models import Order
 from comptoir.adapters.db.payment_models import PaymentAttempt
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import ComptoirError
+from comptoir.domain.payments import AttemptKind, AttemptState, Keys
 from comptoir.services import duplicates, fulfilment, payments
 from comptoir.services.payment_gateway import PaymentGateway, PaymentIntent, PaymentIntentUnexpectedState
 from comptoir.services.payment_ports import PaymentUnitOfWork
 from comptoir.services.views import OrderView
 
-SESSION = "checkout_session"
-INTENT = "payment_intent"
+SESSION = AttemptKind.CHECKOUT_SESSION
+INTENT = AttemptKind.PAYMENT_INTENT
 # Stripe lets a PaymentIntent be canceled only in these states (not processing, succeeded, canceled).
 CANCELLABLE_INTENT_STATES = frozenset(
     {"requires_payment_method", "requires_confirmation", "requires_action", "requires_capture"}
 )
 # Attempt states whose provider object may still take money. An `authorized` attempt is a card
 # authorisation the merchant releases on refusal (`merchant_refunds`), with its own message.
-_OPEN_SESSION_STATES = frozenset({"creating", "open"})
-_OPEN_INTENT_STATES = frozenset({"creating", "open", "failed"})
+_OPEN_SESSION_STATES = frozenset({AttemptState.CREATING, AttemptState.OPEN})
+_OPEN_INTENT_STATES = frozenset({AttemptState.CREATING, AttemptState.OPEN, AttemptState.FAILED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ def _may_take_money(attempt: PaymentAttempt) -> bool:
 
 
 def close_payment_paths(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, paths: list[PaymentPath], *, actor: Actor | str, now: datetime
+    uow: PaymentUnitOfWork, gateway: PaymentGateway, paths: list[PaymentPath], *, actor: Actor, now: datetime
 ) -> None:
     """Close each path at Stripe with our keys and apply what it turned out to be."""
     for path in paths:
@@ -76,12 +77,12 @@ def close_payment_paths(
 
 
 def _close_session(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, path: PaymentPath, *, actor: Actor | str, now: datetime
+    uow: PaymentUnitOfWork, gateway: PaymentGateway, path: PaymentPath, *, actor: Actor, now: datetime
 ) -> None:
     session = gateway.retrieve_checkout_session(path.provider_id)
     if session.status == "open":
         try:
-            session = gateway.expire_checkout_session(path.provider_id, idempotency_key=f"{path.key}:expire")
+            session = gateway.expire_checkout_session(path.provider_id, idempotency_key=Keys.expire(path.key))
         except ComptoirError:
             # Refused: it was completed (or expired) meanwhile. Read what it is now.
             session = gateway.retrieve_checkout_session(path.provider_id)
@@ -91,12 +92,12 @@ def _close_session(
 
 
 def _close_intent(
-    uow: PaymentUnitOfWork, gateway: PaymentGateway, path: PaymentPath, *, actor: Actor | str, now: datetime
+    uow: PaymentUnitOfWork, gateway: PaymentGateway, path: PaymentPath, *, actor: Actor, now: datetime
 ) -> None:
     intent = gateway.retrieve_payment_intent(path.provider_id)
     if intent.status in CANCELLABLE_INTENT_STATES:
         try:
-            intent = gateway.cancel_payment_intent(path.provider_id, idempotency_key=f"{path.key}:cancel")
+            intent = gateway.cancel_payment_intent(path.provider_id, idempotency_key=Keys.cancel(path.key))
         except PaymentIntentUnexpectedState:
             # It moved meanwhile (a 3-D Secure completed, a click confirmed it): read what it is now.
             intent = gateway.retrieve_payment_intent(path.provider_id)
@@ -110,7 +111,7 @@ def record_intent(
     key: str,
     intent: PaymentIntent,
     *,
-    actor: Actor | str,
+    actor: Actor,
     now: datetime,
 ) -> OrderView:
     """Bring the order and the attempt keyed `key` in line with what the intent says (forward only;
@@ -128,7 +129,7 @@ def record_intent(
         reason = f"payment {intent.id}"
         status = intent.status
         if status == "succeeded":
-            payments.advance_attempt(attempt, "succeeded", now)
+            payments.advance_attempt(attempt, AttemptState.SUCCEEDED, now)
             result = fulfilment.apply_payment_received(
                 uow, order, amount=intent.amount_received, external_id=intent.id, reference=reason, actor=actor, now=now
             )
@@ -137,15 +138,15 @@ def record_intent(
             result = fulfilment.apply_authorisation(uow, order, attempt, reference=reason, actor=actor, now=now)
             refund_due = result.refund_due
         elif status == "requires_action":
-            payments.advance_attempt(attempt, "open", now)
+            payments.advance_attempt(attempt, AttemptState.OPEN, now)
         elif status == "processing":
-            payments.advance_attempt(attempt, "processing", now)
+            payments.advance_attempt(attempt, AttemptState.PROCESSING, now)
             payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} processing")
         elif status == "canceled":
-            payments.advance_attempt(attempt, "canceled", now)
+            payments.advance_attempt(attempt, AttemptState.CANCELED, now)
             payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} canceled")
         elif status == "requires_payment_method" and intent.error_code:
-            payments.advance_attempt(attempt, "failed", now)
+            payments.advance_attempt(attempt, AttemptState.FAILED, now)
             payments.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reason} declined")
         view = order_view(uow, order)
         uow.commit()

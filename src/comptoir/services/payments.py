@@ -17,27 +17,14 @@ from comptoir.adapters.db.payment_models import OrderReview, PaymentAttempt
 from comptoir.domain.actors import Actor
 from comptoir.domain.ledger import Attempt, Entry, EntryKind, balance, derive_status
 from comptoir.domain.orders import PAYMENT_TRANSITIONS, OrderStatus, PaymentStatus
+from comptoir.domain.payments import AttemptState, may_advance
 from comptoir.services import order_state
 from comptoir.services.payment_ports import LedgerRow, PaymentUnitOfWork
 
-# Attempt states only move forward along this ranking (a late "processing" never undoes "succeeded").
-# "authorized" is a card authorisation awaiting capture (manual capture); it ends "succeeded"
-# (captured) or "canceled" (authorisation released).
-_ATTEMPT_RANK = {
-    "creating": 0,
-    "open": 1,
-    "processing": 2,
-    "authorized": 3,
-    "failed": 3,
-    "expired": 3,
-    "succeeded": 4,
-    "canceled": 4,
-}
 
-
-def advance_attempt(attempt: PaymentAttempt, state: str, at: datetime) -> bool:
-    """Move an attempt forward; a failed card attempt may still succeed later, never the reverse."""
-    if _ATTEMPT_RANK[state] <= _ATTEMPT_RANK[attempt.state] and not (attempt.state == "failed" and state == "open"):
+def advance_attempt(attempt: PaymentAttempt, state: AttemptState, at: datetime) -> bool:
+    """Move an attempt forward (`domain.payments.may_advance`). True if it moved."""
+    if not may_advance(attempt.state, state):
         return False
     attempt.state = state
     attempt.updated_at = at
@@ -49,9 +36,9 @@ def attempt_signal(attempts: list[PaymentAttempt]) -> Attempt:
     if not attempts:
         return Attempt.NONE
     latest = max(attempts, key=lambda a: a.number)
-    if latest.state in {"processing", "authorized"}:
+    if latest.state in {AttemptState.PROCESSING, AttemptState.AUTHORIZED}:
         return Attempt.PROCESSING
-    if latest.state == "failed":
+    if latest.state == AttemptState.FAILED:
         return Attempt.FAILED
     return Attempt.NONE
 
@@ -97,7 +84,7 @@ def sync_payment_status(
     uow: PaymentUnitOfWork,
     order: Order,
     *,
-    actor: Actor | str,
+    actor: Actor,
     at: datetime,
     reason: str,
     ledger: list[LedgerRow] | None = None,
@@ -135,7 +122,7 @@ def flag_for_review(
     return True
 
 
-def confirm_if_pending(order: Order, *, actor: Actor | str, at: datetime, reason: str) -> bool:
+def confirm_if_pending(order: Order, *, actor: Actor, at: datetime, reason: str) -> bool:
     if order.status != OrderStatus.PENDING.value:
         return False
     order_state.change_status(order, OrderStatus.CONFIRMED, actor=actor, at=at, reason=reason)

@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 
 from comptoir.domain.actors import SYSTEM_RECONCILER
 from comptoir.domain.errors import ComptoirError
+from comptoir.domain.payments import AttemptKind, AttemptState, Keys
 from comptoir.services import fulfilment, ordering, payment_paths, refunds
-from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState, Refund
+from comptoir.services.payment_gateway import PaymentGateway, PaymentIntentUnexpectedState, Refund, holding_intent_id
 from comptoir.services.payment_ports import PaymentUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,9 @@ def reconcile(
     with uow:
         watched = [
             (a.order_id, a.provider_id, a.idempotency_key, a.expires_at, a.state)
-            for a in uow.payments.attempts_to_watch("checkout_session", created_after=now - lookback, limit=1000)
+            for a in uow.payments.attempts_to_watch(
+                AttemptKind.CHECKOUT_SESSION, created_after=now - lookback, limit=1000
+            )
         ]
     repairs: list[Repair] = []
     errors: list[str] = []
@@ -117,7 +120,7 @@ def _settle_attempt(
         return _close_unsent_attempt(uow, key, expires_at, now, order_id)
     session = gateway.retrieve_checkout_session(session_id)
     if session.status == "open" and session.expires_at is not None and session.expires_at <= now.timestamp():
-        session = gateway.expire_checkout_session(session_id, idempotency_key=f"{key}:expire")
+        session = gateway.expire_checkout_session(session_id, idempotency_key=Keys.expire(key))
     if session.status == "complete" and session.payment_status == "unpaid" and session.payment_intent_id:
         # Whether or not we heard of `completed`: a debit refused while both events were lost is failed, not processing.
         if gateway.payment_intent_status(session.payment_intent_id) in _FAILED_INTENT_STATES:
@@ -125,11 +128,11 @@ def _settle_attempt(
                 result = fulfilment.apply_async_payment_failed(uow, session, actor=SYSTEM_RECONCILER, now=now)
                 uow.commit()
             return Repair(order_id, "payment_failed", session_id) if result.outcome == "failed" else None
-        if state == "processing":
+        if state == AttemptState.PROCESSING:
             return None
     result = fulfilment.fulfil_checkout(uow, session, actor=SYSTEM_RECONCILER, now=now)
     action = {"paid": "fulfilled", "processing": "processing", "expired": "cancelled_expired"}.get(result.outcome)
-    if action == "processing" and state == "processing":
+    if action == "processing" and state == AttemptState.PROCESSING:
         return None
     return Repair(order_id, action, session_id) if action else None
 
@@ -143,8 +146,8 @@ def _close_unsent_attempt(
         return None
     with uow:
         for attempt in uow.payments.attempts(order_id):
-            if attempt.idempotency_key == key and attempt.state == "creating":
-                attempt.state = "expired"
+            if attempt.idempotency_key == key and attempt.state == AttemptState.CREATING:
+                attempt.state = AttemptState.EXPIRED
                 attempt.updated_at = now
         uow.commit()
     return None
@@ -159,7 +162,9 @@ def _settle_intents(
     with uow:
         watched = [
             (a.order_id, a.provider_id, a.idempotency_key, a.expires_at)
-            for a in uow.payments.attempts_to_watch("payment_intent", created_after=now - lookback, limit=1000)
+            for a in uow.payments.attempts_to_watch(
+                AttemptKind.PAYMENT_INTENT, created_after=now - lookback, limit=1000
+            )
         ]
     repairs: list[Repair] = []
     errors: list[str] = []
@@ -171,7 +176,7 @@ def _settle_intents(
             intent = gateway.retrieve_payment_intent(intent_id)
             if intent.status in _WAITING_INTENT_STATES and expires_at is not None and expires_at <= now:
                 try:
-                    intent = gateway.cancel_payment_intent(intent_id, idempotency_key=f"{key}:cancel")
+                    intent = gateway.cancel_payment_intent(intent_id, idempotency_key=Keys.cancel(key))
                 except PaymentIntentUnexpectedState:
                     intent = gateway.retrieve_payment_intent(intent_id)
             payment_paths.record_intent(uow, gateway, order_id, key, intent, actor=SYSTEM_RECONCILER, now=now)
@@ -199,9 +204,7 @@ def _watch_authorisations(
     errors: list[str] = []
     for order_id, kind, provider_id in held:
         try:
-            intent_id = provider_id
-            if kind == "checkout_session":
-                intent_id = gateway.retrieve_checkout_session(provider_id).payment_intent_id or ""
+            intent_id = holding_intent_id(gateway, kind, provider_id)
             intent = gateway.retrieve_payment_intent(intent_id)
         except ComptoirError as exc:
             errors.append(f"{order_id}: {exc.detail}")

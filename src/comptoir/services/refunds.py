@@ -36,14 +36,14 @@ class RefundSync:
 
 
 def sync_refunds(
-    uow: PaymentUnitOfWork, payment_intent_id: str, refunds: Iterable[Refund], *, actor: Actor | str, now: datetime
+    uow: PaymentUnitOfWork, payment_intent_id: str, refunds: Iterable[Refund], *, actor: Actor, now: datetime
 ) -> RefundSync:
     """Make the ledger agree with the provider's current list of refunds for one PaymentIntent."""
     order_id = uow.payments.order_id_for_payment(payment_intent_id)
     order = uow.orders.get_for_update(order_id) if order_id else None
     if order is None:
         return RefundSync(None)
-    source = (actor if isinstance(actor, str) else actor.label).removeprefix("system:")[:32]
+    source = actor.source
     recorded, reversed_ = [], []
     for refund in refunds:
         counted = uow.payments.entry(EntryKind.REFUND.value, refund.id) is not None

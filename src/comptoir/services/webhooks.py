@@ -21,7 +21,14 @@ from comptoir.adapters.db.payment_models import ReceivedEvent
 from comptoir.domain.actors import SYSTEM_WEBHOOK
 from comptoir.domain.errors import ComptoirError, UpstreamUnavailable
 from comptoir.services import fulfilment, refunds
-from comptoir.services.payment_gateway import CheckoutSession, PaymentGateway, PaymentIntent, Refund, WebhookEvent
+from comptoir.services.payment_gateway import (
+    CheckoutSession,
+    PaymentGateway,
+    PaymentIntent,
+    Refund,
+    RefundEvent,
+    WebhookEvent,
+)
 from comptoir.services.payment_ports import AlreadyRecorded, PaymentUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -68,23 +75,18 @@ def _session(handler: Callable[..., fulfilment.FulfilmentResult]) -> Handler:
     return Handler(apply)
 
 
-def _intent_succeeded(uow: PaymentUnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
-    return fulfilment.apply_intent_succeeded(uow, obj, actor=SYSTEM_WEBHOOK, now=now).outcome
+def _intent(handler: Callable[..., fulfilment.FulfilmentResult]) -> Handler:
+    def apply(uow: PaymentUnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
+        return handler(uow, PaymentIntent.from_dict(obj), actor=SYSTEM_WEBHOOK, now=now).outcome
+
+    return Handler(apply)
 
 
-def _intent_canceled(uow: PaymentUnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
-    return fulfilment.apply_intent_canceled(uow, PaymentIntent.from_dict(obj), actor=SYSTEM_WEBHOOK, now=now).outcome
-
-
-def _intent_failed(uow: PaymentUnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
-    return fulfilment.apply_intent_failed(uow, obj, actor=SYSTEM_WEBHOOK, now=now).outcome
-
-
-def _refunds(intent_of: Callable[[Mapping[str, Any]], str | None]) -> Handler:
+def _refunds() -> Handler:
     """Refund events carry one refund; the ledger is synced with Stripe's whole list for the intent."""
 
     def fetch(gateway: PaymentGateway, obj: Mapping[str, Any]) -> tuple[str, list[Refund]] | None:
-        intent_id = intent_of(obj)
+        intent_id = RefundEvent.from_dict(obj).payment_intent_id
         return (intent_id, gateway.list_refunds(intent_id)) if intent_id else None
 
     def apply(
@@ -98,25 +100,19 @@ def _refunds(intent_of: Callable[[Mapping[str, Any]], str | None]) -> Handler:
     return Handler(apply, fetch)
 
 
-def _id(value: object) -> str | None:
-    if isinstance(value, Mapping):
-        return str(value.get("id"))
-    return str(value) if value else None
-
-
 HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": _session(fulfilment.apply_checkout_session),
     "checkout.session.async_payment_succeeded": _session(fulfilment.apply_checkout_session),
     "checkout.session.async_payment_failed": _session(fulfilment.apply_async_payment_failed),
     "checkout.session.expired": _session(fulfilment.apply_session_expired),
-    "payment_intent.succeeded": Handler(_intent_succeeded),
-    "payment_intent.payment_failed": Handler(_intent_failed),
-    "payment_intent.canceled": Handler(_intent_canceled),
-    "charge.refunded": _refunds(lambda charge: _id(charge.get("payment_intent"))),
-    "refund.created": _refunds(lambda refund: _id(refund.get("payment_intent"))),
-    "refund.updated": _refunds(lambda refund: _id(refund.get("payment_intent"))),
-    "refund.failed": _refunds(lambda refund: _id(refund.get("payment_intent"))),
-    "charge.refund.updated": _refunds(lambda refund: _id(refund.get("payment_intent"))),
+    "payment_intent.succeeded": _intent(fulfilment.apply_intent_succeeded),
+    "payment_intent.payment_failed": _intent(fulfilment.apply_intent_failed),
+    "payment_intent.canceled": _intent(fulfilment.apply_intent_canceled),
+    "charge.refunded": _refunds(),
+    "refund.created": _refunds(),
+    "refund.updated": _refunds(),
+    "refund.failed": _refunds(),
+    "charge.refund.updated": _refunds(),
 }
 
 

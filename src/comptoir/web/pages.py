@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from comptoir.api.deps import Gateway, Now, PaymentUow
 from comptoir.domain.errors import ComptoirError
 from comptoir.domain.money import Money
+from comptoir.domain.payments import AttemptKind, provider_kind
 from comptoir.services import checkout
 from comptoir.web.status_words import ORDER_STATUS_WORDS, PAYMENT_STATUS_WORDS
 
@@ -50,7 +51,7 @@ async def checkout_success(
     now: Now,
     session_id: Annotated[str, Query(max_length=255)] = "",
 ) -> HTMLResponse:
-    if not session_id.startswith("cs_"):
+    if provider_kind(session_id) is not AttemptKind.CHECKOUT_SESSION:
         return _problem_page(request, 400, INCOMPLETE_LINK)
     try:
         landing = await run_in_threadpool(checkout.success_landing, uow, gateway, session_id, now=now())

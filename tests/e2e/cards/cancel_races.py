@@ -21,9 +21,10 @@ import httpx
 from comptoir.domain.actors import Role
 from comptoir.services import ordering
 from comptoir.services.views import ProductView
-from tests.e2e.cards.conftest import Cards, race
+from tests.e2e.cards.conftest import Cards
 from tests.factories import add_product, add_user
 from tests.servers import Buyer, Page
+from tests.support import race
 
 SUCCEEDS = "4242424242424242"
 THREE_DS = "4000002760003184"  # authentication on every transaction

@@ -14,9 +14,10 @@ import httpx
 import pytest
 
 from comptoir.domain.payment_messages import FOR_CUSTOMERS
-from tests.e2e.cards.conftest import Cards, WeighingShop, race
+from tests.e2e.cards.conftest import Cards, WeighingShop
 from tests.e2e.checkout.stack import Stack
 from tests.servers import Buyer, Page
+from tests.support import race
 
 SUCCEEDS = "4242424242424242"
 

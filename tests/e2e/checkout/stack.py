@@ -40,7 +40,8 @@ from comptoir.sandbox.server import SandboxServer, build_server
 from comptoir.services.reconciliation import ReconcileReport, reconcile
 from comptoir.services.views import ProductView, ShopView
 from tests.factories import FakeHasher, add_product, add_shop, add_user
-from tests.servers import DEADLINE, SHARED_TLS_CONTEXT, bound_socket, serving, wait_until
+from tests.servers import SHARED_TLS_CONTEXT, bound_socket, serving
+from tests.support import DEADLINE, wait_until
 
 RETRY_SCHEDULE = (0.05, 0.1, 0.2)
 """Sandbox waits between delivery attempts: a 503 from the shop is retried within a blink."""

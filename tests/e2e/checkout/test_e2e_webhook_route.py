@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.checkout.stack import Stack, running_stack, sign
-from tests.servers import Buyer, wait_until
+from tests.servers import Buyer
+from tests.support import wait_until
 
 RETIRING_SECRET = "whsec_retiring_0123456789abcdef"
 

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 
 from tests.e2e.merchant.conftest import PRICE, STOCK, Butcher
-from tests.servers import DEADLINE, Buyer, wait_until
+from tests.servers import Buyer
+from tests.support import DEADLINE, wait_until
 
 REFUND_PENDING_THEN_SUCCEEDS = "4000 0000 0000 7726"
 REFUND_SUCCEEDS_THEN_FAILS = "4000 0000 0000 5126"

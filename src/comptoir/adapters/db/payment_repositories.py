@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from comptoir.adapters.db.models import Shop, ShopMerchant, User
 from comptoir.adapters.db.payment_models import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
+from comptoir.domain.payments import AttemptState
 from comptoir.services.payment_ports import AlreadyRecorded, LedgerRow, NewMessage, OrderContacts
 
-_UNSETTLED_ATTEMPTS = ("creating", "open", "processing")
+_UNSETTLED_ATTEMPTS = (AttemptState.CREATING, AttemptState.OPEN, AttemptState.PROCESSING)
 _ATTEMPTS_OF_ORDER = (
     select(PaymentAttempt)
     .where(PaymentAttempt.order_id == bindparam("order_id"))
@@ -81,7 +82,9 @@ class SqlPaymentRepository:
         return self._recent_attempts(*unsettled, created_after=created_after, limit=limit)
 
     def authorised_attempts(self, *, created_after: datetime, limit: int) -> list[PaymentAttempt]:
-        return self._recent_attempts(PaymentAttempt.state == "authorized", created_after=created_after, limit=limit)
+        return self._recent_attempts(
+            PaymentAttempt.state == AttemptState.AUTHORIZED, created_after=created_after, limit=limit
+        )
 
     def _recent_attempts(self, *where: Any, created_after: datetime, limit: int) -> list[PaymentAttempt]:
         stmt = (
