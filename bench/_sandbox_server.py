@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"])
     parser.add_argument("--http", default="auto", choices=["auto", "h11", "httptools"])
+    parser.add_argument("--api-key", required=True, help="the sk_test_ key the sandbox accepts")
     parser.add_argument("--pidfile", help="write this process's pid here once the app is built")
     parser.add_argument(
         "--cprofile",
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         in_memory=bool(args.in_memory),
         public_base_url=f"http://127.0.0.1:{args.port}",
         settle_interval=settle,
+        api_keys=frozenset({args.api_key}),
     )
     app = create_sandbox_app(config)
     if args.pidfile:

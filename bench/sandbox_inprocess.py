@@ -29,6 +29,8 @@ import threading
 import time
 import uuid
 
+CLIENT_KEY = "sk_test_bench_inprocess"
+
 PARAMS = {
     "amount": 2000,
     "currency": "eur",
@@ -61,7 +63,7 @@ def capture_sdk_request() -> tuple[list[tuple[bytes, bytes]], bytes]:
     thread = threading.Thread(target=server.handle_request, daemon=True)
     thread.start()
     client = stripe.StripeClient(
-        "sk_test_bench_inprocess",
+        CLIENT_KEY,
         base_addresses={"api": f"http://127.0.0.1:{server.server_port}"},
         max_network_retries=0,
     )
@@ -218,7 +220,10 @@ def main() -> int:
     headers, body = capture_sdk_request()
     with tempfile.TemporaryDirectory(prefix="comptoir-inproc-") as tmp:
         config = SandboxConfig(
-            data_dir=None if args.storage == "memory" else tmp, in_memory=args.storage == "memory", settle_interval=None
+            data_dir=None if args.storage == "memory" else tmp,
+            in_memory=args.storage == "memory",
+            settle_interval=None,
+            api_keys=frozenset({CLIENT_KEY}),
         )
         app = create_sandbox_app(config)
         loop = asyncio.new_event_loop()

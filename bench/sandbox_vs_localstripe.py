@@ -509,6 +509,8 @@ def sandbox_server(workdir: Path, args: argparse.Namespace) -> Server:
         args.sandbox_http,
         "--pidfile",
         str(workdir / "sandbox.pid"),
+        "--api-key",
+        API_KEY,
     ]
     if args.cprofile:
         command += ["--cprofile", str(Path(args.cprofile).resolve())]

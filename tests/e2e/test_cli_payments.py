@@ -207,7 +207,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`comptoir sandbox` on a free port with its own data folder and no forward-to: no webhooks."""
     port = free_port()
     folder = tmp_path_factory.mktemp("sandbox")
-    args = ["sandbox", "--port", str(port), "--data", str(folder), "--log-level", "warning"]
+    args = ["sandbox", "--port", str(port), "--data", str(folder), "--api-key", SANDBOX_KEY, "--faults", "none"]
+    args += ["--log-level", "warning"]
     proc = Background(args, cli_env(folder))
     url = f"http://127.0.0.1:{port}"
     try:

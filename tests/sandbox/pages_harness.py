@@ -68,7 +68,13 @@ class Sandbox:
 def running_sandbox(extra_routes: list[Any] | None = None) -> Iterator[Sandbox]:
     """A fresh in-memory sandbox with the pages mounted, served by a real uvicorn."""
     sock, url = bound_socket()
-    config = SandboxConfig(in_memory=True, settle_interval=None, business_name="Café Lumière", public_base_url=url)
+    config = SandboxConfig(
+        in_memory=True,
+        settle_interval=None,
+        business_name="Café Lumière",
+        public_base_url=url,
+        api_keys=frozenset({SECRET_KEY}),
+    )
     app = create_sandbox_app(config, extra_routes=page_routes() + (extra_routes or []))
     with serving((app, sock, "sandbox")):
         client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": url}, max_network_retries=0)

@@ -8,7 +8,8 @@ import httpx
 import pytest
 import stripe
 
-from tests.support.sandbox import API_KEY
+from comptoir.sandbox.api_versions import SERVED_API_VERSIONS
+from tests.support.sandbox import API_KEY, OTHER_API_KEY
 
 
 def test_lists_are_newest_first_and_paginate_both_ways(client):
@@ -93,16 +94,57 @@ def test_includable_fields_of_a_session_are_served_empty_when_asked_for(client):
     assert "breakdown" not in plain.total_details and "discounts" not in plain.line_items.data[0]
 
 
-def test_includable_fields_are_served_in_a_checkout_event_when_asked_for(client):
+def test_nothing_below_an_events_data_object_can_be_expanded(client):
     # given a checkout.session.expired event
     cs = client.v1.checkout.sessions.create({"mode": "payment", "line_items": [{"price_data": _BREAD, "quantity": 1}]})
     client.v1.checkout.sessions.expire(cs.id)
     event = client.v1.events.list({"type": "checkout.session.expired", "limit": 1}).data[0]
-    # when it is fetched asking for the session's breakdown
-    fetched = client.v1.events.retrieve(event.id, {"expand": ["data.object.total_details.breakdown"]})
-    # then the session it carries has it, empty
-    assert fetched.data.object.id == cs.id
-    assert fetched.data.object.total_details.breakdown.to_dict() == {"discounts": [], "taxes": []}
+    # when it is fetched asking for the session's breakdown, then Stripe's 400 (the spec marks nothing below data)
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.events.retrieve(event.id, {"expand": ["data.object.total_details.breakdown"]})
+    assert raised.value.http_status == 400 and raised.value.param == "expand"
+    assert raised.value.error.message == "This property cannot be expanded (data.object.total_details.breakdown)."
+
+
+@pytest.mark.parametrize(
+    ("path", "expanded"),
+    [
+        ("id", None),
+        ("currency", None),
+        ("latest_charge.payment_method", None),
+        ("latest_charge.payment_intent.latest_charge", "latest_charge"),
+        ("customer", "customer"),
+    ],
+)
+def test_expand_accepts_only_what_the_spec_marks_expandable(client, path, expanded):
+    # given a succeeded PaymentIntent with a customer
+    customer = client.v1.customers.create({"email": "x@example.com"})
+    intent = client.v1.payment_intents.create(
+        {"amount": 500, "currency": "eur", "customer": customer.id, "payment_method": "pm_card_visa", "confirm": True}
+    )
+    if expanded is None:
+        # when a field the spec does not list is asked for, then Stripe's 400 naming the path
+        with pytest.raises(stripe.InvalidRequestError) as raised:
+            client.v1.payment_intents.retrieve(intent.id, {"expand": [path]})
+        assert raised.value.http_status == 400 and raised.value.param == "expand"
+        assert raised.value.error.message == f"This property cannot be expanded ({path})."
+    else:
+        # when a listed field (or a path of them) is asked for, then it comes back as an object
+        fetched = client.v1.payment_intents.retrieve(intent.id, {"expand": [path]})
+        assert isinstance(fetched[expanded], stripe.StripeObject)
+
+
+def test_list_paths_start_with_data_and_are_checked_per_item(client):
+    # given a PaymentIntent
+    client.v1.payment_intents.create(
+        {"amount": 500, "currency": "eur", "payment_method": "pm_card_visa", "confirm": True}
+    )
+    # when the list asks for each item's charge, then it is served
+    listed = client.v1.payment_intents.list({"limit": 1, "expand": ["data.latest_charge"]})
+    assert listed.data[0].latest_charge.object == "charge"
+    # when it names a field that is not expandable below data, then 400
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.payment_intents.list({"limit": 1, "expand": ["data.currency"]})
 
 
 _BREAD = {"currency": "eur", "unit_amount": 300, "product_data": {"name": "Pain"}}
@@ -162,16 +204,71 @@ def test_malformed_key_raises_authentication_error(running):
     assert "Invalid API Key provided" in raised.value.user_message
 
 
-def test_any_stripe_version_is_accepted(running):
-    old = running.client(stripe_version="2020-08-27")
-    assert old.v1.customers.create({"email": "old@example.com"}).last_response.headers["Stripe-Version"] == "2020-08-27"
+def test_the_served_stripe_version_is_answered_and_named_in_the_reply(running):
+    # given a client pinned to the version the sandbox serves
+    pinned = running.client(stripe_version=SERVED_API_VERSIONS[0])
+    # when it calls, then the reply names that version
+    reply = pinned.v1.customers.create({"email": "pinned@example.com"})
+    assert reply.last_response.headers["Stripe-Version"] == SERVED_API_VERSIONS[0]
+
+
+@pytest.mark.parametrize(
+    ("version", "hint"), [("2099-13-45", False), ("bogus", False), ("2020-08-27", True), ("2024-09-30.acacia", True)]
+)
+def test_a_version_the_sandbox_does_not_serve_is_refused_with_stripes_message(running, version, hint):
+    # given a client pinned to a version that does not exist, or whose shapes the sandbox does not serve
+    other = running.client(stripe_version=version)
+    # when it calls, then Stripe's 400 and nothing is created
+    before = len(running.sandbox.store.objects)
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        other.v1.customers.create({"email": "old@example.com"})
+    assert raised.value.http_status == 400
+    assert raised.value.error.message.startswith(f"Invalid Stripe API version: {version}")
+    assert ("serves the shapes of" in raised.value.error.message) is hint
+    assert len(running.sandbox.store.objects) == before
+
+
+def test_a_webhook_endpoint_api_version_is_honoured_or_refused(client):
+    # when an endpoint asks for the served version, then it is kept
+    kept = client.v1.webhook_endpoints.create(
+        {"url": "https://shop.example/hook", "enabled_events": ["*"], "api_version": SERVED_API_VERSIONS[0]}
+    )
+    assert kept.api_version == SERVED_API_VERSIONS[0]
+    # when it asks for another, then 400 on api_version
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.webhook_endpoints.create(
+            {"url": "https://shop.example/hook", "enabled_events": ["*"], "api_version": "2020-08-27"}
+        )
+    assert raised.value.param == "api_version"
+    client.v1.webhook_endpoints.delete(kept.id)
+
+
+def test_checkout_ui_mode_is_validated_and_returned_as_the_served_version_names_it(client):
+    # given a session created without ui_mode, then it is the served version's hosted page
+    session = client.v1.checkout.sessions.create(
+        {"mode": "payment", "line_items": [{"price_data": _BREAD, "quantity": 1}]}
+    )
+    assert session.ui_mode == "hosted_page"
+    # when an older version's name or an unknown one is given, then 400 on ui_mode
+    for value in ("hosted", "popup"):
+        with pytest.raises(stripe.InvalidRequestError) as raised:
+            client.v1.checkout.sessions.create(
+                {"mode": "payment", "ui_mode": value, "line_items": [{"price_data": _BREAD, "quantity": 1}]}
+            )
+        assert raised.value.param == "ui_mode" and "hosted_page" in raised.value.error.message
+    # when a mode the sandbox has no page for is given, then 400 saying so
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.checkout.sessions.create(
+            {"mode": "payment", "ui_mode": "embedded_page", "line_items": [{"price_data": _BREAD, "quantity": 1}]}
+        )
+    assert "hosted Checkout pages only" in raised.value.error.message
 
 
 def test_the_account_is_served_and_stays_the_same(client, running):
     # given a library that fetches the account once per key
     first = client.v1.accounts.retrieve_current()
     # when it is fetched again, by another key
-    again = running.client("sk_test_another_key").v1.accounts.retrieve_current()
+    again = running.client(OTHER_API_KEY).v1.accounts.retrieve_current()
     # then it is the same test-mode account, able to take charges
     assert first.object == "account" and first.id.startswith("acct_")
     assert again.id == first.id and again.created == first.created

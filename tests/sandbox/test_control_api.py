@@ -203,6 +203,24 @@ def test_a_pinned_key_is_the_only_one_accepted() -> None:
             stripe.StripeClient("sk_test_other", base_addresses={"api": sandbox.url}).v1.customers.list()
 
 
+def test_only_the_sandboxs_own_and_registered_keys_are_accepted(sandbox: RunningSandbox) -> None:
+    # given a sandbox started with no key named: it accepts the key it printed
+    stranger = "sk_test_someone_elses_key_abcd"
+    own = stripe.StripeClient(sandbox.running.secret_key, base_addresses={"api": sandbox.url})
+    assert own.v1.customers.list().object == "list"
+    # when another well-formed test key calls, then Stripe's 401 naming the key by its last four characters
+    with pytest.raises(stripe.AuthenticationError) as raised:
+        stripe.StripeClient(stranger, base_addresses={"api": sandbox.url}).v1.customers.list()
+    assert raised.value.http_status == 401
+    assert raised.value.error.message == "Invalid API Key provided: sk_test_****abcd"
+    # when that key is registered through the control API, then it is accepted from then on, also after a reset
+    assert stranger in sandbox.control("POST", "/keys", {"secret_key": stranger})["registered"]
+    sandbox.control("POST", "/reset")
+    assert stripe.StripeClient(stranger, base_addresses={"api": sandbox.url}).v1.customers.list().data == []
+    # and what is not a test secret key cannot be registered
+    sandbox.control("POST", "/keys", {"secret_key": "pk_test_abc"}, expect=400)
+
+
 def test_control_paths_never_shadow_stripe_paths(sandbox: RunningSandbox) -> None:
     # given the control API mounted next to /v1
     response = http().get(

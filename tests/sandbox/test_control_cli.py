@@ -10,14 +10,18 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import stripe
 import typer
 from typer.testing import CliRunner
 
-from comptoir.sandbox.cli import sandbox
+from comptoir.sandbox import cli as cli_module
+from comptoir.sandbox.cli import banner, sandbox
+from comptoir.sandbox.faults import Faults
 from comptoir.sandbox.server import build_server
 from tests.sandbox.webhook_harness import DEADLINE, Receiver, free_port, http, running_receiver
 
@@ -97,6 +101,8 @@ def test_python_m_runs_it_prints_the_keys_and_forwards_signed_events(tmp_path: P
             receiver.url,
             "--retry-schedule",
             "0.05",
+            "--faults",
+            "none",
             "--log-level",
             "warning",
         ],
@@ -168,3 +174,47 @@ def _wait_until_up(url: str, key: str) -> None:
             if time.monotonic() > deadline:
                 raise
         threading.Event().wait(0.05)
+
+
+def test_by_default_delivery_has_stripes_habits_seeded_and_printed() -> None:
+    # given a sandbox built the way `comptoir sandbox` builds it with no fault option
+    running = build_server(port=free_port(), settle_interval=None, log_level="critical")
+    try:
+        faults = running.webhooks.faults
+        # then some deliveries are sent twice and some reordered, from a seed the banner names with the rates
+        assert faults.duplicate > 0 and faults.reorder_window > 1 and faults.seed is not None
+        line = next(line for line in banner(running).splitlines() if "Webhook faults" in line)
+        assert f"seed {faults.seed}" in line and f"duplicate {faults.duplicate:g}" in line
+    finally:
+        running.sandbox.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--faults", "none"], Faults()),
+        (["--faults", "none", "--seed", "3", "--duplicate", "0.5"], Faults(duplicate=0.5, seed=3)),
+        (["--seed", "4"], Faults.stripe_like(4)),
+        (["--seed", "4", "--reorder-window", "0"], replace(Faults.stripe_like(4), reorder_window=0)),
+    ],
+)
+def test_the_faults_option_picks_a_preset_and_single_options_change_it(
+    args: list[str], expected: Faults, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the command line, with the server build intercepted
+    seen: dict[str, Any] = {}
+
+    def built(**options: Any) -> Any:
+        seen.update(options)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(cli_module, "build_server", built)
+    # when it is parsed
+    CliRunner().invoke(_app(), ["sandbox", *args], terminal_width=200)
+    # then the sandbox gets the preset with the given settings replaced
+    assert seen["faults"] == expected
+
+
+def test_an_unknown_fault_preset_is_refused() -> None:
+    result = CliRunner().invoke(_app(), ["sandbox", "--faults", "sometimes"], terminal_width=200)
+    assert result.exit_code == 2 and "stripe" in result.output

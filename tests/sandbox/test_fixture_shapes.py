@@ -37,7 +37,16 @@ def objects(client, sandbox):
     client.v1.webhook_endpoints.delete(endpoint.id)
     event = client.v1.events.list({"limit": 1}).data[0]
     account = client.v1.accounts.retrieve_current()
+    # a refund that fails later (card 4000000000005126) credits the balance back: a balance transaction
+    failing = client.v1.payment_intents.create(
+        {"amount": 700, "currency": "eur", "payment_method": _card(client, "4000000000005126"), "confirm": True}
+    )
+    failed_refund = client.v1.refunds.create({"payment_intent": failing.id})
+    sandbox.advance_clock(sandbox.config.async_delay + 1)
+    failed_refund = client.v1.refunds.retrieve(failed_refund.id)
+    balance_transaction = client.v1.balance_transactions.retrieve(failed_refund.failure_balance_transaction)
     return {
+        "balance_transaction": balance_transaction,
         "account": account,
         "product": product,
         "price": price,
@@ -53,8 +62,14 @@ def objects(client, sandbox):
     }
 
 
+def _card(client, number: str) -> str:
+    card = {"number": number, "exp_month": 12, "exp_year": 2034}
+    return client.v1.payment_methods.create({"type": "card", "card": card}).id
+
+
 KINDS = [
     "account",
+    "balance_transaction",
     "product",
     "price",
     "customer",

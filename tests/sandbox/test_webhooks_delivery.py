@@ -7,6 +7,7 @@ checks it, with ``stripe.Webhook.construct_event`` over the raw body.
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections.abc import Iterator
 
@@ -44,15 +45,42 @@ def test_a_delivery_verifies_with_the_sdk_and_carries_stripes_headers(
     endpoint = sandbox.endpoint(receiver.url)
     # when a customer is created
     customer_id = _customer(sandbox)
-    # then the receiver gets customer.created, compact JSON, signed with the endpoint's secret
+    # then the receiver gets customer.created, formatted as Stripe sends it, signed with the endpoint's secret
     [delivery] = receiver.wait_count(1)
     event = stripe.Webhook.construct_event(delivery.body, delivery.signature, endpoint.secret)
     assert event.type == "customer.created" and event.data.object["id"] == customer_id
     assert delivery.headers["content-type"] == "application/json; charset=utf-8"
     assert delivery.headers["user-agent"] == "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
-    assert b": " not in delivery.body and b"\n" not in delivery.body
+    assert delivery.body.startswith(b'{\n  "id": "evt_') and b'\n  "object": "event",\n' in delivery.body
     assert abs(int(delivery.signature.split(",")[0].removeprefix("t=")) - time.time()) < 60
     assert event.request["id"].startswith("req_") and event.api_version
+
+
+def test_the_body_keeps_stripes_key_order_and_a_reserialised_body_fails_verification(
+    sandbox: RunningSandbox, receiver: Receiver
+) -> None:
+    # given an endpoint and one delivered event
+    endpoint = sandbox.endpoint(receiver.url)
+    _customer(sandbox)
+    [delivery] = receiver.wait_count(1)
+    # when an integration verifies the body it parsed and serialised again (compact, or sorted)
+    parsed = json.loads(delivery.body)
+    compact = json.dumps(parsed, separators=(",", ":")).encode()
+    # then Stripe's key order and two-space indentation are what was signed, and the copy fails
+    assert list(parsed) == [
+        "id",
+        "object",
+        "api_version",
+        "created",
+        "data",
+        "livemode",
+        "pending_webhooks",
+        "request",
+        "type",
+    ]
+    assert delivery.body == json.dumps(parsed, indent=2, ensure_ascii=False).encode()
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.Webhook.construct_event(compact, delivery.signature, endpoint.secret)
 
 
 def test_a_wrong_secret_fails_verification(sandbox: RunningSandbox, receiver: Receiver) -> None:

@@ -14,6 +14,8 @@ from tests.servers import bound_socket
 from tests.support.waiting import wait_until
 
 API_KEY = "sk_test_comptoir_sandbox_tests"
+OTHER_API_KEY = "sk_test_comptoir_sandbox_second_key"
+"""The keys the test sandbox is configured with: it refuses any other, as Stripe does."""
 
 
 @dataclass
@@ -37,7 +39,12 @@ class RunningSandbox:
 def start_sandbox(data_dir: Path) -> RunningSandbox:
     """Serve a fresh sandbox keeping its state in ``data_dir``; returns once it accepts requests."""
     sock, base_url = bound_socket()
-    config = SandboxConfig(data_dir=data_dir, public_base_url=base_url, settle_interval=None)
+    config = SandboxConfig(
+        data_dir=data_dir,
+        public_base_url=base_url,
+        settle_interval=None,
+        api_keys=frozenset({API_KEY, OTHER_API_KEY}),
+    )
     app = create_sandbox_app(config)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="on", access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

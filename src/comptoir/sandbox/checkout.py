@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import payment_methods, payments
-from .amounts import check_maximum
+from .amounts import check_maximum, check_minimum
+from .currencies import method_currency_refusal
 from .errors import invalid_param, invalid_request, missing_param, resource_missing
 from .ids import new_id
 from .objects.checkout_session import build_line_item, build_session, customer_details
@@ -33,6 +34,11 @@ class CheckoutResult:
     session: dict[str, Any]
     payment_intent: dict[str, Any]
     redirect_url: str | None
+
+
+UI_MODES = ("elements", "embedded_page", "form", "hosted_page")
+"""``ui_mode`` values of API 2026-10-28.endive (older versions said ``hosted``, ``embedded``, ``custom``)."""
+HOSTED_PAGE = "hosted_page"
 
 
 def get(sb: ObjectContext, session_id: str) -> dict[str, Any]:
@@ -128,6 +134,13 @@ def create(sb: ObjectContext, p: Params) -> dict[str, Any]:
         raise invalid_param(
             f"The sandbox supports Checkout in payment mode only, not {mode}.", "mode", code="parameter_invalid_string"
         )
+    ui_mode = p.str("ui_mode", HOSTED_PAGE, choices=UI_MODES)
+    if ui_mode != HOSTED_PAGE:
+        raise invalid_param(
+            f"The sandbox serves hosted Checkout pages only (ui_mode={HOSTED_PAGE}), not {ui_mode}.",
+            "ui_mode",
+            code="parameter_invalid_string",
+        )
     raw_items = p.list("line_items")
     if not raw_items:
         raise missing_param("line_items")
@@ -169,12 +182,9 @@ def create(sb: ObjectContext, p: Params) -> dict[str, Any]:
                 "payment_method_types",
                 code="payment_method_invalid_parameter",
             )
-    if "sepa_debit" in types and currency != "eur":
-        raise invalid_param(
-            f"The payment method `sepa_debit` cannot be used with currency `{currency}`; it requires `eur`.",
-            "payment_method_types",
-            code=None,
-        )
+    refused = method_currency_refusal(types, currency, "payment_method_types")
+    if refused is not None:
+        raise refused
     pi_data = p.sub("payment_intent_data")
     intent_params = {
         "capture_method": pi_data.str("capture_method", "automatic", choices=payments.CAPTURE_METHODS),
@@ -186,6 +196,9 @@ def create(sb: ObjectContext, p: Params) -> dict[str, Any]:
         "statement_descriptor_suffix": pi_data.str("statement_descriptor_suffix"),
     }
     amount = sum(item["amount_total"] for item in items)
+    check_minimum(
+        amount, currency, "The Checkout Session's total amount due must add up to at least", param="line_items"
+    )
     check_maximum(amount, currency, param="line_items")
     session = build_session(
         now,
@@ -202,6 +215,7 @@ def create(sb: ObjectContext, p: Params) -> dict[str, Any]:
         payment_method_types=types,
         locale=p.str("locale"),
         submit_type=p.str("submit_type", choices=("auto", "book", "donate", "pay", "subscribe")),
+        ui_mode=ui_mode,
     )
     sb.store.add("checkout.session", session, {"line_items": items, "payment_intent_data": intent_params})
     return session

@@ -11,6 +11,7 @@ import functools
 import inspect
 import socket
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,6 +35,27 @@ def _schedule(text: str) -> tuple[float, ...]:
     if any(value < 0 for value in values):
         raise typer.BadParameter("retry waits cannot be negative")
     return values
+
+
+def _faults(
+    preset: str,
+    seed: int | None,
+    duplicate: float | None,
+    drop: float | None,
+    delay: str | None,
+    reorder_window: int | None,
+    reorder_hold: float | None,
+) -> Faults:
+    """The preset, with each setting given on the command line replacing the preset's own."""
+    base = Faults.preset(preset, seed)
+    given = {
+        "duplicate": duplicate,
+        "drop": drop,
+        "delay": None if delay is None else parse_delay(delay),
+        "reorder_window": reorder_window,
+        "reorder_hold": reorder_hold,
+    }
+    return replace(base, **{name: value for name, value in given.items() if value is not None})
 
 
 def sandbox(
@@ -79,43 +101,56 @@ def sandbox(
             "waits up to 10)."
         ),
     ] = DEFAULT_CHECKOUT_REDIRECT_WAIT,
+    faults: Annotated[
+        str,
+        typer.Option(
+            "--faults",
+            help="Delivery habits: 'stripe' (the default: an occasional duplicate and some reordering, as "
+            "Stripe delivers, seeded and printed) or 'none' (every event once, in order). The options "
+            "below change single settings of the chosen preset.",
+            rich_help_panel=_FAULTS,
+        ),
+    ] = "stripe",
     duplicate: Annotated[
-        float,
+        float | None,
         typer.Option(
             help="Probability (0-1) that a delivery is sent twice, each copy freshly signed.", rich_help_panel=_FAULTS
         ),
-    ] = 0.0,
+    ] = None,
     reorder_window: Annotated[
-        int,
+        int | None,
         typer.Option(
             help="Hold up to N events and deliver them shuffled (0 or 1 = in order).", rich_help_panel=_FAULTS
         ),
-    ] = 0,
+    ] = None,
     reorder_hold: Annotated[
-        float,
+        float | None,
         typer.Option(
             help="Longest time in seconds a reorder window waits to fill up before it is released.",
             rich_help_panel=_FAULTS,
         ),
-    ] = 2.0,
+    ] = None,
     delay: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="Wait before the first attempt: seconds ('2') or a range ('1-5', drawn per delivery).",
             rich_help_panel=_FAULTS,
         ),
-    ] = "0",
+    ] = None,
     drop: Annotated[
-        float,
+        float | None,
         typer.Option(
             help="Probability (0-1) that a delivery is never sent; it only shows up in "
             "GET /v1/events?delivery_success=false.",
             rich_help_panel=_FAULTS,
         ),
-    ] = 0.0,
+    ] = None,
     seed: Annotated[
         int | None,
-        typer.Option(help="Seed for the fault draws, so a run can be repeated exactly.", rich_help_panel=_FAULTS),
+        typer.Option(
+            help="Seed for the fault draws, so a run can be repeated exactly (default: drawn, and printed).",
+            rich_help_panel=_FAULTS,
+        ),
     ] = None,
     api_error: Annotated[
         float,
@@ -170,7 +205,8 @@ def sandbox(
     api_key: Annotated[
         str | None,
         typer.Option(
-            help="Accept only this sk_test_ key (default: any well-formed test key; a remembered one is printed)."
+            help="Accept this sk_test_ key (default: the one remembered in the data folder, printed at start-up; "
+            "more can be registered with POST /_sandbox/keys)."
         ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level (debug shows every request).")] = "info",
@@ -185,14 +221,7 @@ def sandbox(
 ) -> None:
     """Run the offline Stripe-compatible sandbox: the API, hosted pages and signed webhooks."""
     try:
-        faults = Faults(
-            duplicate=duplicate,
-            drop=drop,
-            delay=parse_delay(delay),
-            reorder_window=reorder_window,
-            reorder_hold=reorder_hold,
-            seed=seed,
-        )
+        chosen = _faults(faults, seed, duplicate, drop, delay, reorder_window, reorder_hold)
         api_faults = ApiFaults(
             error=api_error,
             rate_limit=api_rate_limit,
@@ -208,7 +237,7 @@ def sandbox(
             port=port,
             data_dir=data,
             forward_to=forward_to,
-            faults=faults,
+            faults=chosen,
             api_faults=api_faults,
             retry_schedule=_schedule(retry_schedule),
             delivery_timeout=timeout,
@@ -239,8 +268,7 @@ def banner(running: SandboxServer) -> str:
         f"  Control API      {running.url}/_sandbox/   (Bearer secret key)",
         f"  State            {state}",
     ]
-    if faults.active:
-        lines.append(f"  Faults           {faults.to_dict()}")
+    lines.append(f"  Webhook faults   {faults.describe()}")
     api_faults = running.app.state.api_faults.faults
     if api_faults.active:
         lines.append(f"  API faults       {api_faults.to_dict()}")

@@ -13,7 +13,10 @@ class SandboxConfig:
     """How a sandbox instance stores state, authenticates callers and links to its pages.
 
     ``data_dir`` holds ``sandbox.sqlite3``; ``in_memory=True`` keeps everything in RAM (lost
-    on exit). ``api_keys``/``publishable_keys`` of ``None`` accept any well-formed test key.
+    on exit). ``api_keys``: the secret keys accepted (``None``: the sandbox's remembered key); keys
+    registered through the control API are accepted too (``keys.py``). ``publishable_keys`` of
+    ``None`` accept any well-formed ``pk_test_`` key. ``api_version`` must be one of
+    ``api_versions.SERVED_API_VERSIONS``.
     ``clock_offset`` starts the sandbox clock that many seconds ahead of wall time (it is
     persisted, so a restarted sandbox keeps the offset it had advanced to). ``business_name``
     is the shop name the hosted checkout page shows the buyer.

@@ -21,8 +21,8 @@ from .api_faults import ApiFaults
 from .delivery import FORWARD_TARGET, DeliveryWorker
 from .errors import StripeError
 from .faults import FaultError, Faults
-from .http.auth import authenticate
-from .keys import KEPT_ON_RESET
+from .http.auth import SECRET_KEY_FORM, authenticate
+from .keys import KEPT_ON_RESET, register_key
 from .meta import meta_get, meta_set
 
 PREFIX = "/_sandbox"
@@ -45,7 +45,7 @@ def _handler(fn: Any) -> Any:
 
     async def endpoint(request: Request) -> JSONResponse:
         try:
-            authenticate(_sandbox(request).config, request.headers.get("authorization"), publishable_ok=False)
+            authenticate(_sandbox(request), request.headers.get("authorization"), publishable_ok=False)
         except StripeError as exc:
             return JSONResponse(exc.to_dict(), status_code=exc.http_status)
         try:
@@ -262,6 +262,16 @@ async def roll_secret(request: Request) -> dict[str, Any]:
         raise ControlError(400, str(exc)) from exc
 
 
+async def add_key(request: Request) -> dict[str, Any]:
+    """Accept one more secret key (``{"secret_key": "sk_test_…"}``), e.g. the one a shop's
+    configuration already holds; kept across restarts and resets."""
+    key = (await _json_body(request)).get("secret_key")
+    if not isinstance(key, str) or not SECRET_KEY_FORM.fullmatch(key):
+        raise ControlError(400, "secret_key must be a test secret key: sk_test_ followed by letters, digits or _")
+    keys = await run_in_threadpool(register_key, _sandbox(request), key)
+    return {"registered": sorted(keys)}
+
+
 async def reset(request: Request) -> dict[str, Any]:
     """Forget every object, event, delivery and idempotency key (API keys and the forwarding
     secret are configuration, not state: they survive)."""
@@ -296,5 +306,6 @@ def control_routes() -> list[Route]:
         Route(f"{PREFIX}/logs", _handler(list_logs), methods=["GET"]),
         Route(f"{PREFIX}/webhooks", _handler(webhooks_info), methods=["GET"]),
         Route(f"{PREFIX}/webhook_endpoints/{{endpoint_id}}/roll_secret", _handler(roll_secret), methods=["POST"]),
+        Route(f"{PREFIX}/keys", _handler(add_key), methods=["POST"]),
         Route(f"{PREFIX}/reset", _handler(reset), methods=["POST"]),
     ]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import logging
 import math
 import time
@@ -30,6 +29,7 @@ import httpx
 from .delivery_config import DeliverySettings
 from .faults import FaultPlan, Faults
 from .signing import signature_header
+from .webhook_payload import webhook_body
 from .webhook_secrets import SecretBook
 
 log = logging.getLogger(__name__)
@@ -42,8 +42,6 @@ USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 HISTORY_LIMIT = 10_000
 """Deliveries whose attempt log is kept in memory for ``GET /_sandbox/deliveries`` (oldest go
 first); the rows themselves, with counts and the last outcome, are in the store."""
-
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 @dataclass(frozen=True)
@@ -389,7 +387,7 @@ class DeliveryWorker:
         event = self._sandbox.get(send.event_id)
         if event is None:
             return None
-        body = _dumps(event)
+        body = webhook_body(event)
         if send.target == FORWARD_TARGET:
             return _Prepared(self.settings.forward_to, body, [self.secrets.forward_secret()])
         endpoint = self._sandbox.get(send.target)

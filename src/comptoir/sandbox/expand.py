@@ -3,6 +3,11 @@
 Paths are dotted (``payment_intent.latest_charge``); on list responses they start with
 ``data.``. Without ``expand`` every reference stays an id, as on Stripe.
 
+Only the fields Stripe's OpenAPI spec marks expandable (``x-expandableFields``, generated into
+``expandable_fields.py`` by ``tools/gen_expandable.py``) may be named, at every level of a path;
+anything else is Stripe's 400 (``expand[]=id``, ``charge.payment_method``). An event's
+``data.object`` is not expandable: the spec marks nothing below ``data``.
+
 Some fields are *includable*: Stripe leaves them out of an object unless asked for with
 ``expand[]`` (``total_details.breakdown`` on a Checkout Session, ``discounts`` and ``taxes`` on its
 line items). The sandbox has no discounts or taxes, so asking for them gives what Stripe gives
@@ -14,16 +19,17 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .errors import invalid_param
+from .errors import StripeError, invalid_param
+from .expandable_fields import EXPANDABLE
 
 if TYPE_CHECKING:
     from .engine import Sandbox
 
 MAX_DEPTH = 4
 
-# (type of the nearest enclosing object, path inside it) -> the value served when asked for.
+# (schema, field) -> the value an includable field has when asked for.
 _INCLUDABLE: dict[tuple[str, str], Any] = {
-    ("checkout.session", "total_details.breakdown"): {"discounts": [], "taxes": []},
+    ("payment_pages_checkout_session_total_details", "breakdown"): {"discounts": [], "taxes": []},
     ("item", "discounts"): [],
     ("item", "taxes"): [],
 }
@@ -39,31 +45,38 @@ def expand(sb: Sandbox, obj: dict[str, Any], paths: list[Any]) -> dict[str, Any]
             raise invalid_param(
                 f"You cannot expand more than {MAX_DEPTH} levels of a property. Property: {path}", "expand", code=None
             )
-        _expand(sb, result, parts, str(path), (str(result.get("object")), ""))
+        _expand(sb, result, parts, str(path), _schema_of(result, None))
     return result
 
 
-def _includable(owner: tuple[str, str], head: str) -> Any:
-    """The value of an includable field, or ``None`` when ``head`` is not one here."""
-    owner_type, inside = owner
-    value = _INCLUDABLE.get((owner_type, f"{inside}.{head}" if inside else head))
-    return json.loads(json.dumps(value)) if value is not None else None
+def _schema_of(obj: dict[str, Any], declared: str | None) -> str | None:
+    """A Stripe object is known by its ``object``; a nested hash by what its parent declares."""
+    kind = obj.get("object")
+    if isinstance(kind, str) and kind in EXPANDABLE:
+        return kind
+    return declared
 
 
-def _expand(sb: Sandbox, obj: dict[str, Any], parts: list[str], path: str, owner: tuple[str, str]) -> None:
-    """``owner``: the type of the nearest enclosing Stripe object and the path from it to ``obj``."""
+def _refused(path: str) -> StripeError:
+    return invalid_param(f"This property cannot be expanded ({path}).", "expand", code=None)
+
+
+def _expand(sb: Sandbox, obj: dict[str, Any], parts: list[str], path: str, schema: str | None) -> None:
     head, rest = parts[0], parts[1:]
     if head == "data" and obj.get("object") == "list":
         obj["data"] = [dict(item) for item in obj["data"]]
         if rest:
             for item in obj["data"]:
-                _expand(sb, item, rest, path, (str(item.get("object")), ""))
+                _expand(sb, item, rest, path, _schema_of(item, schema))
         return
-    included = _includable(owner, head) if head not in obj else None
-    if included is not None:
+    allowed = EXPANDABLE.get(schema or "", {})
+    if head not in allowed:
+        raise _refused(path)
+    declared = allowed[head]
+    if head not in obj and (schema or "", head) in _INCLUDABLE:
         if rest:
-            raise invalid_param(f"This property cannot be expanded ({path}).", "expand", code=None)
-        obj[head] = included
+            raise _refused(path)
+        obj[head] = json.loads(json.dumps(_INCLUDABLE[(schema or "", head)]))
         return
     if head == "line_items" and obj.get("object") == "checkout.session" and not isinstance(obj.get(head), dict):
         items = sb.store.private.get(obj["id"], {}).get("line_items", [])
@@ -76,22 +89,18 @@ def _expand(sb: Sandbox, obj: dict[str, Any], parts: list[str], path: str, owner
         value = obj["line_items"]
     else:
         if head not in obj:
-            raise invalid_param(f"This property cannot be expanded ({path}).", "expand", code=None)
+            raise _refused(path)
         value = obj[head]
         if isinstance(value, str):
             target = sb.store.get(value)
             if target is None:
-                raise invalid_param(f"This property cannot be expanded ({path}).", "expand", code=None)
+                raise _refused(path)
             value = dict(target)
             obj[head] = value
         elif isinstance(value, dict):
             value = dict(value)
             obj[head] = value
-        elif value is not None:
-            raise invalid_param(f"This property cannot be expanded ({path}).", "expand", code=None)
+        elif value is not None and not isinstance(value, list):
+            raise _refused(path)
     if rest and isinstance(value, dict):
-        if "object" in value:
-            inner = (str(value["object"]), "")
-        else:
-            inner = (owner[0], f"{owner[1]}.{head}" if owner[1] else head)
-        _expand(sb, value, rest, path, inner)
+        _expand(sb, value, rest, path, declared if value.get("object") == "list" else _schema_of(value, declared))

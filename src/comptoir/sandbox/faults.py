@@ -10,8 +10,15 @@ the same duplicates, drops, delays and shuffles on every run.
 from __future__ import annotations
 
 import random
+import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+STRIPE_LIKE_DUPLICATE = 0.05
+"""Share of deliveries sent twice by default: often enough that a short demo meets one."""
+STRIPE_LIKE_REORDER_WINDOW = 3
+"""Events shuffled together by default: a ``payment_intent.succeeded`` may overtake the
+``checkout.session.completed`` emitted before it, as Stripe's own docs warn."""
 
 
 class FaultError(ValueError):
@@ -69,6 +76,40 @@ class Faults:
         data = asdict(self)
         data["delay"] = list(self.delay)
         return data
+
+    @classmethod
+    def stripe_like(cls, seed: int | None = None) -> Faults:
+        """Stripe's own habits, the sandbox's default: "Webhook endpoints might occasionally receive
+        the same event more than once" and "Stripe doesn't guarantee delivery of events in the order
+        in which they're generated". A receiver tested only against tidy deliveries has never met
+        them. The seed is drawn when not given, so it can be printed and the run replayed."""
+        chosen = secrets.randbelow(2**31) if seed is None else seed
+        return cls(
+            duplicate=STRIPE_LIKE_DUPLICATE, reorder_window=STRIPE_LIKE_REORDER_WINDOW, reorder_hold=0.5, seed=chosen
+        )
+
+    @classmethod
+    def preset(cls, name: str, seed: int | None = None) -> Faults:
+        """``stripe`` (duplicates and reordering, as Stripe delivers) or ``none`` (every event once,
+        in order: for a test or a bench that counts deliveries)."""
+        if name == "stripe":
+            return cls.stripe_like(seed)
+        if name == "none":
+            return cls(seed=seed)
+        raise FaultError(f"unknown fault preset {name!r}: use 'stripe' or 'none'")
+
+    def describe(self) -> str:
+        """One line for a start-up banner: what is on and the seed that replays it."""
+        if not self.active:
+            return "none (every event once, in emission order)"
+        parts = [f"duplicate {self.duplicate:g}"] if self.duplicate else []
+        if self.reorder_window > 1:
+            parts.append(f"reorder window {self.reorder_window} (hold {self.reorder_hold:g}s)")
+        if self.drop:
+            parts.append(f"drop {self.drop:g}")
+        if self.delay[1]:
+            parts.append(f"delay {self.delay[0]:g}-{self.delay[1]:g}s")
+        return f"{', '.join(parts)}, seed {self.seed}"
 
     @property
     def active(self) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .currencies import SUPPORTED
 from .errors import StripeError, invalid_param, missing_param
 
 _TRUE = {"true", "True", "1", True}
@@ -116,10 +117,10 @@ class Params:
         value = self.str(key, required=required)
         if value is None:
             return None
-        if len(value) != 3 or not value.isalpha():
+        if value.lower() not in SUPPORTED:
             raise invalid_param(
                 f"Invalid currency: {value.lower()}. Stripe currently supports these "
-                "currencies: usd, eur, gbp, … (ISO 4217 codes)",
+                f"currencies: {', '.join(sorted(SUPPORTED))}",
                 self._name(key),
                 code="parameter_invalid_string",
             )

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from . import payment_methods
 from .amounts import check_amount
 from .cards import Decline, ThreeDS, card_for, iban_behaviour
+from .currencies import method_currency_refusal
 from .errors import StripeError, card_declined, invalid_param, resource_missing, unexpected_state
 from .ids import new_id
 from .objects.charge import build_charge, outcome
@@ -62,6 +63,9 @@ def create(sb: ObjectContext, p: Params, *, checkout_session: str | None = None)
                 "payment_method_types",
                 code="payment_method_invalid_parameter",
             )
+    refused = method_currency_refusal(types or [], currency, "payment_method_types")
+    if refused is not None:
+        raise refused
     pm = _payment_method_from(sb, p)
     pi = build_payment_intent(
         sb.clock.now(),
@@ -205,6 +209,9 @@ def confirm(
             "payment_method",
             code="payment_intent_incompatible_payment_method",
         )
+    refused = method_currency_refusal([pm["type"]], pi["currency"], "payment_method")
+    if refused is not None:
+        raise refused
     private = sb.store.private[pi["id"]]
     return_url = p.str("return_url")
     if return_url:

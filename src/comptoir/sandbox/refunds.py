@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from .amounts import check_maximum
 from .cards import RefundBehaviour, card_for
+from .currencies import format_amount
 from .errors import invalid_request, resource_missing
+from .objects.balance_transaction import build_refund_failure
 from .objects.refund import build_refund
 from .params import Params, merge_metadata
 from .payments import snapshot
@@ -17,10 +19,6 @@ if TYPE_CHECKING:
     from .context import ObjectContext
 
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
-
-
-def _money(amount: int, currency: str) -> str:
-    return f"{amount / 100:.2f} {currency}"
 
 
 def _charge_to_refund(sb: ObjectContext, p: Params) -> dict[str, Any]:
@@ -81,8 +79,8 @@ def create(sb: ObjectContext, p: Params) -> dict[str, Any]:
     amount = refundable if requested is None else requested
     if amount > refundable:
         raise invalid_request(
-            f"Refund amount ({_money(amount, charge['currency'])}) is greater than unrefunded amount on charge "
-            f"({_money(refundable, charge['currency'])})",
+            f"Refund amount ({format_amount(amount, charge['currency'])}) is greater than unrefunded amount on charge "
+            f"({format_amount(refundable, charge['currency'])})",
             param="amount",
         )
     pm_private = sb.store.private.get(charge["payment_method"], {})
@@ -118,7 +116,9 @@ def settle(sb: ObjectContext, payload: dict[str, Any]) -> None:
             return
         refund["status"] = "failed"
         refund["failure_reason"] = "expired_or_canceled_card"
-        refund["failure_balance_transaction"] = None
+        credit = build_refund_failure(sb.clock.now(), refund=refund)
+        sb.store.add("balance_transaction", credit)
+        refund["failure_balance_transaction"] = credit["id"]
         charge["amount_refunded"] -= refund["amount"]
     sb.store.save(refund["id"])
     refresh_charge(sb, charge)

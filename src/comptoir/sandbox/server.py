@@ -105,6 +105,8 @@ def build_server(
     """A sandbox on ``host:port`` (state in ``data_dir``, or in memory when it is None).
 
     ``forward_to`` receives every event signed with ``webhook_secret`` (stable per data folder).
+    ``faults`` of None means Stripe's delivery habits (``Faults.stripe_like``: a few duplicates,
+    some reordering, a fresh seed); pass ``Faults()`` for every event once and in order.
     ``checkout_redirect_wait``: longest time the hosted Checkout page waits for the shop to
     answer ``checkout.session.completed`` before redirecting the buyer (Stripe: 10 s).
     ``api_faults``: 500s, 429s, slow and lost responses on ``/v1`` (off when None).
@@ -123,7 +125,7 @@ def build_server(
         retry_schedule=tuple(retry_schedule),
         timeout=delivery_timeout,
         forward_to=forward_to,
-        faults=faults or Faults(),
+        faults=Faults.stripe_like() if faults is None else faults,
         checkout_redirect_wait=checkout_redirect_wait,
     )
     config = replace(

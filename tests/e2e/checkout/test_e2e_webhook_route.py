@@ -135,3 +135,20 @@ def test_a_signed_event_with_nothing_to_apply_is_recorded_and_acknowledged_not_r
     assert "data.object" in first.json()["reason"]
     assert (second.status_code, second.json()["status"]) == (200, "duplicate")
     assert stack.event_status("evt_e2e_null_object") == "ignored"
+
+
+def test_the_signature_is_checked_over_the_raw_bytes_stripe_sent_not_a_reserialised_body(exact_stack: Stack) -> None:
+    stack = exact_stack
+    secret = stack.running.webhook_secret
+    # given an event formatted as Stripe sends it (two-space indentation, Stripe's key order), signed
+    event = json.loads(_event("evt_e2e_pretty"))
+    pretty = json.dumps(event, indent=2).encode()
+    signature = sign(pretty, secret)
+    # when the same event arrives with that signature but re-serialised (compact), as a proxy that parses
+    # and re-encodes JSON would pass it on
+    compact = json.dumps(event, separators=(",", ":")).encode()
+    refused = _post(stack, compact, signature)
+    # then it is refused, and the bytes that were signed are accepted
+    assert (refused.status_code, refused.json()["code"]) == (400, "webhook_signature_invalid")
+    accepted = _post(stack, pretty, signature)
+    assert (accepted.status_code, accepted.json()["status"]) == (200, "ignored")

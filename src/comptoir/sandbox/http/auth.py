@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import Any
 
 from ..config import SandboxConfig
 from ..errors import StripeError, authentication_error
+from ..keys import accepted_secret_keys
 
-_SECRET = re.compile(r"sk_test_[A-Za-z0-9_]+")
+SECRET_KEY_FORM = re.compile(r"sk_test_[A-Za-z0-9_]+")
 _PUBLISHABLE = re.compile(r"pk_test_[A-Za-z0-9_]+")
 
 NO_KEY = (
@@ -23,9 +25,11 @@ PUBLISHABLE_NOT_ALLOWED = (
 
 
 def _redact(key: str) -> str:
+    """Stripe's way of naming a refused key: its prefix and last four characters."""
     if len(key) <= 12:
         return key[:3] + "*" * max(0, len(key) - 3)
-    return key[:8] + "*" * (len(key) - 12) + key[-4:]
+    prefix = key[: key.index("_", 3) + 1] if key.count("_") >= 2 else key[:3]
+    return f"{prefix}****{key[-4:]}"
 
 
 def api_key_from(header: str | None) -> str | None:
@@ -43,12 +47,16 @@ def api_key_from(header: str | None) -> str | None:
     return ""
 
 
-def authenticate(config: SandboxConfig, header: str | None, publishable_ok: bool) -> bool:
-    """Return ``True`` for a publishable key, ``False`` for a secret key; raise 401 otherwise."""
+def authenticate(sandbox: Any, header: str | None, publishable_ok: bool) -> bool:
+    """Return ``True`` for a publishable key, ``False`` for a secret key; raise 401 otherwise.
+
+    Secret keys: only those the sandbox knows (``keys.accepted_secret_keys``). Publishable keys:
+    any well-formed one unless the configuration names them."""
+    config: SandboxConfig = sandbox.config
     key = api_key_from(header)
     if key is None:
         raise authentication_error(NO_KEY)
-    if _SECRET.fullmatch(key) and (config.api_keys is None or key in config.api_keys):
+    if SECRET_KEY_FORM.fullmatch(key) and key in accepted_secret_keys(sandbox):
         return False
     if _PUBLISHABLE.fullmatch(key) and (config.publishable_keys is None or key in config.publishable_keys):
         if not publishable_ok:

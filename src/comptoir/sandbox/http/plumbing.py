@@ -16,6 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..api_versions import refusal
 from ..engine import Sandbox
 from ..errors import StripeError, api_error, invalid_param
 from ..events import RequestContext, current_request
@@ -23,6 +24,8 @@ from ..expand import expand
 from ..forms import decode_form
 from ..idempotency import canonical_params
 from ..ids import new_id
+from ..param_shapes import GET_EXTRAS
+from ..param_shapes import unknown_parameter as unknown_nested
 from ..params import Params
 from .auth import authenticate
 
@@ -71,9 +74,15 @@ def unknown_parameter(params: dict[str, Any], allowed: frozenset[str]) -> Stripe
 
 
 def api_endpoint(
-    sb: Sandbox, handler: Handler, *, publishable_ok: bool = False, allowed: frozenset[str] | None = None
+    sb: Sandbox,
+    handler: Handler,
+    *,
+    publishable_ok: bool = False,
+    allowed: frozenset[str] | None = None,
+    shape: type | None = None,
 ) -> Callable[[Request], Awaitable[Response]]:
-    """``allowed``: the top-level POST parameters the endpoint accepts (``None``: no check)."""
+    """``allowed``: the top-level POST parameters the endpoint accepts (``None``: no check);
+    ``shape``: the SDK's request type, checked at every depth (see ``param_shapes``)."""
     config = sb.config
 
     async def endpoint(request: Request) -> Response:
@@ -81,7 +90,10 @@ def api_endpoint(
         version = request.headers.get("stripe-version") or config.api_version
         method = request.method
         try:
-            publishable = authenticate(config, request.headers.get("authorization"), publishable_ok)
+            publishable = authenticate(sb, request.headers.get("authorization"), publishable_ok)
+            refused = refusal(version)
+            if refused is not None:
+                raise refused
             if method == "POST":
                 raw = await request.body()
                 params = decode_form(raw)
@@ -91,6 +103,11 @@ def api_endpoint(
                 params = decode_form(request.url.query)
             if allowed is not None and method == "POST":
                 unknown = unknown_parameter(params, allowed)
+                if unknown is not None:
+                    raise unknown
+            if shape is not None:
+                extras = (allowed or frozenset()) if method == "POST" else GET_EXTRAS
+                unknown = unknown_nested(params, shape, extras)
                 if unknown is not None:
                     raise unknown
         except StripeError as error:

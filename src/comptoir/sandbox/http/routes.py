@@ -15,6 +15,7 @@ from ..engine import Sandbox
 from ..errors import StripeError, authentication_error, invalid_param, invalid_request, resource_missing
 from ..ids import new_id
 from ..listing import paginate, paginate_in_order
+from ..param_shapes import sdk_params_class
 from ..params import Params
 from .auth import PUBLISHABLE_NOT_ALLOWED
 from .plumbing import Call, api_endpoint, error_response
@@ -171,7 +172,9 @@ def _create(fn):
 def build_routes(sb: Sandbox) -> list[Route]:
     def r(path: str, method: str, handler, publishable_ok: bool = False) -> Route:
         allowed = ALLOWED_POST_PARAMS.get(path) if method == "POST" else None
-        return Route(path, api_endpoint(sb, handler, publishable_ok=publishable_ok, allowed=allowed), methods=[method])
+        shape = sdk_params_class(method, path)
+        endpoint = api_endpoint(sb, handler, publishable_ok=publishable_ok, allowed=allowed, shape=shape)
+        return Route(path, endpoint, methods=[method])
 
     routes = [
         r("/v1/customers", "POST", _create(catalog.create_customer)),
@@ -212,6 +215,7 @@ def build_routes(sb: Sandbox) -> list[Route]:
         r("/v1/refunds", "POST", _create(refunds.create)),
         r("/v1/refunds", "GET", list_objects("refund", "/v1/refunds", "refund", ("charge", "payment_intent"))),
         r("/v1/refunds/{id}", "GET", _get("refund")),
+        r("/v1/balance_transactions/{id}", "GET", _get("balance_transaction")),
         r("/v1/refunds/{id}", "POST", _with("refund", refunds.update)),
         r("/v1/checkout/sessions", "POST", _create(checkout.create)),
         r(

@@ -40,7 +40,7 @@ def build_session(
     payment_method_types: list[str],
     locale: str | None,
     submit_type: str | None,
-    ui_mode: str = "hosted",
+    ui_mode: str = "hosted_page",
 ) -> dict[str, Any]:
     session_id = "cs_test_" + random_token(58)
     return {
