@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from comptoir.app import create_app
-from tests.api.support import FAST_HASHER, TestClient, make_settings
-from tests.web.support import MovableClock
-
-
-@dataclass
-class Site:
-    client: TestClient
-    uow: Any
-    clock: MovableClock
-    app: Any
+from tests.api.support import FAST_HASHER, Api, TestClient, make_settings
+from tests.web.support import MovableClock, Site
 
 
 @pytest.fixture
-def clock() -> MovableClock:
-    return MovableClock()
-
-
-@pytest.fixture
-def site(sqlite_url: str, tmp_path: Path, clock: MovableClock) -> Iterator[Site]:
-    app = create_app(make_settings(sqlite_url, tmp_path), hasher=FAST_HASHER, clock=clock)
+def site(sqlite_url: str, tmp_path: Path) -> Iterator[Site]:
+    clock = MovableClock()
+    settings = make_settings(sqlite_url, tmp_path)
+    app = create_app(settings, hasher=FAST_HASHER, clock=clock)
     with TestClient(app) as client:
-        yield Site(client=client, uow=app.state.uow_factory, clock=clock, app=app)
+        yield Site(Api(client=client, uow=app.state.uow_factory, settings=settings), clock)

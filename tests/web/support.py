@@ -1,5 +1,5 @@
 """The pages under test: the app on a real migrated database, a clock the test moves, and a visitor
-that signs in through the form as a person would (reading the CSRF token from the page)."""
+who signs in through the form as a person would (reading the CSRF token from the page)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from comptoir.services import accounts
-from comptoir.services.ports import UnitOfWork
-from tests.api.support import FAST_HASHER, PASSWORD, TestClient
+import httpx
+
+from tests.api.support import PASSWORD, Api, TestClient
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+BUTCHER = "boucherie-dupont"
+BAKER = "boulangerie-martin"
 
 
 @dataclass
@@ -28,13 +30,23 @@ class MovableClock:
         self.now += timedelta(**delta)
 
 
+@dataclass
+class Site:
+    api: Api
+    clock: MovableClock
+
+    @property
+    def client(self) -> TestClient:
+        return self.api.client
+
+
 def csrf_of(html: str) -> str:
     found = CSRF_INPUT.search(html)
     assert found is not None, "the page has no form with a CSRF token"
     return found.group(1)
 
 
-def sign_in(client: TestClient, email: str, password: str = PASSWORD, **extra: Any) -> Any:
+def sign_in(client: TestClient, email: str, password: str = PASSWORD, **extra: str) -> httpx.Response:
     page = client.get("/sign-in")
     return client.post(
         "/sign-in",
@@ -43,6 +55,30 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD, **extra: A
     )
 
 
-def add_account(uows: Any, email: str, role: Any, shop_slugs: tuple[str, ...] = (), name: str = "") -> int:
-    uow: UnitOfWork = uows()
-    return accounts.create_user(uow, FAST_HASHER, email, PASSWORD, role, shop_slugs, name=name).id
+def open_shop(api: Api, slug: str) -> dict[str, int]:
+    """A pickup shop that takes payment at the counter, with a piece product and a kg product."""
+    shop_id = api.add_shop(slug, accepts_on_pickup=True, offers_pickup=True, offers_delivery=False)
+    return {
+        "shop_id": shop_id,
+        "pieces": api.add_product(shop_id, "Merguez", 250),
+        "kg": api.add_product(shop_id, "Entrecôte", 3200, unit="kg", stock_milli=20_000),
+    }
+
+
+def pickup_order(api: Api, slug: str, lines: list[tuple[int, str]], customer: str, name: str) -> dict[str, Any]:
+    """A customer of `slug` orders for pickup, to pay at the counter (confirmed at once: the shop's to prepare)."""
+    response = api.client.post("/api/auth/register", json={"email": customer, "password": PASSWORD, "name": name})
+    headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    response = api.client.post(
+        "/api/orders",
+        headers=headers,
+        json={
+            "shop": slug,
+            "lines": [{"product_id": product, "quantity": quantity} for product, quantity in lines],
+            "payment_method": "on_pickup",
+            "pickup": {"note": "Samedi matin"},
+        },
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
