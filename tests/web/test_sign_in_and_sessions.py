@@ -99,6 +99,7 @@ def test_signing_out_needs_the_forms_token_and_ends_the_session(site: Site) -> N
     refused = site.client.post("/sign-out", data={})
     # then it is refused with a page that says what to do, and the merchant is still signed in
     assert refused.status_code == 403 and "This form was out of date" in refused.text
+    assert "set-cookie" not in refused.headers  # a refused post never replaces the browser's session
     assert site.client.get("/merchant").status_code == 200
     # when the merchant presses "Sign out"
     response = site.client.post("/sign-out", data={"csrf_token": csrf_of(page.text)}, follow_redirects=True)

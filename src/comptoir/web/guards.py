@@ -76,7 +76,9 @@ def install_handlers(app: FastAPI) -> None:
 
 
 async def _csrf_refused(request: Request, _: Exception) -> Response:
-    return render(request, "form_expired.html", status_code=403)
+    response = render(request, "form_expired.html", status_code=403)
+    session_slot(request).leave_cookie_alone()
+    return response
 
 
 async def _sign_in_required(request: Request, _: Exception) -> Response:

@@ -115,6 +115,11 @@ class SessionSlot:
         self._session = session
         self.changed = True
 
+    def leave_cookie_alone(self) -> None:
+        """Send no cookie back, whatever this request did to the session: a refused cross-site post
+        arrives without the browser's cookie (SameSite), and must not replace it with an empty session."""
+        self.changed = False
+
     def take_flashes(self) -> tuple[str, ...]:
         flashes = self.session.flashes
         if flashes:
