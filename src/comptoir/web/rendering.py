@@ -16,7 +16,6 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from babel.support import NullTranslations
 from fastapi import Request
@@ -51,11 +50,6 @@ def _pgettext(context: str, message: str) -> str:
     return _current().pgettext(context, message)
 
 
-def gettext(message: str) -> str:
-    """Translate in Python code that runs while a page renders (or under `speaking()`)."""
-    return _gettext(message)
-
-
 @contextmanager
 def speaking(language: str) -> Iterator[None]:
     token = _translations.set(i18n.translations(language))
@@ -82,11 +76,6 @@ def session_slot(request: Request) -> SessionSlot:
 
 def language_of(request: Request) -> str:
     return i18n.choose_language(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))
-
-
-def formats_of(request: Request) -> i18n.Formats:
-    zone: ZoneInfo = request.app.state.settings.time_zone_info
-    return i18n.Formats(language_of(request), zone)
 
 
 def render(
