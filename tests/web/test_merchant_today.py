@@ -32,7 +32,8 @@ def test_the_merchant_sees_todays_orders_with_who_ordered_and_the_total_in_money
     assert "samedi 5 décembre 2026" in page
 
 
-def test_a_second_shops_merchant_sees_nothing_of_the_first(site: Site) -> None:
+def test_a_second_shops_merchant_sees_nothing_of_the_first(site_both: Site) -> None:
+    site = site_both
     # given an order at the butcher's, and the baker's merchant
     shop = open_shop(site.api, BUTCHER)
     open_shop(site.api, BAKER)
@@ -46,7 +47,8 @@ def test_a_second_shops_merchant_sees_nothing_of_the_first(site: Site) -> None:
     assert "No orders yet today." in page and "Boulangerie Martin" in page
 
 
-def test_yesterdays_orders_are_not_todays(site: Site) -> None:
+def test_yesterdays_orders_are_not_todays(site_both: Site) -> None:
+    site = site_both
     # given an order placed yesterday evening, Paris time
     shop = open_shop(site.api, BUTCHER)
     accounts.create_user(site.api.uow(), FAST_HASHER, "chef@example.com", PASSWORD, Role.MERCHANT, [BUTCHER])
