@@ -14,6 +14,7 @@ from comptoir.services import accounts
 from comptoir.web import flashes, i18n
 from comptoir.web.guards import csrf_protected
 from comptoir.web.rendering import LANGUAGE_COOKIE, local_path, redirect, render, session_slot
+from comptoir.web.sessions import PageSession
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
 
@@ -56,7 +57,7 @@ async def sign_in(
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
     slot = session_slot(request)
-    slot.replace(slot.session.anonymous(slot.now).with_flash(flashes.SIGNED_OUT))
+    slot.replace(PageSession.anonymous(slot.now).with_flash(flashes.SIGNED_OUT))
     return redirect(request, "/sign-in")
 
 
