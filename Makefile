@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export COMPTOIR_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test lint install clean bench browser
+.PHONY: demo test lint install clean bench browser translations vendor-htmx
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,19 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+
+LOCALE := src/comptoir/web/locale
+
+## Collect the pages' texts into messages.pot and merge them into each language's messages.po (then translate
+## the new entries, msgstr ""). The .po files are compiled in memory when comptoir starts: no .mo to build.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F $(LOCALE)/babel.cfg -k N_ --no-location --sort-output --width 120 \
+	  --project comptoir --msgid-bugs-address "" -o $(LOCALE)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) --no-fuzzy-matching --ignore-obsolete --width 120
+
+## Copy htmx from the npm registry at the version pinned in the script, with its licence.
+vendor-htmx:
+	./scripts/vendor-htmx.sh
 
 bench: $(STAMP)
 	$(BIN)/python bench/sandbox_vs_localstripe.py

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from comptoir import __version__, logs
+from comptoir import __version__, logs, web
 from comptoir.adapters.db.attempts import SqlAttemptCounter
 from comptoir.adapters.db.engine import make_engine, serialises_transactions
 from comptoir.adapters.db.uow import sql_unit_of_work_factory
@@ -29,7 +29,7 @@ from comptoir.services.login_guard import DoorLimits, LoginGuard
 from comptoir.services.messages.notifications import Mailer
 from comptoir.services.payments.provider import PaymentGateway
 from comptoir.services.ports import Clock, PasswordHasher, system_clock
-from comptoir.web import api_docs, pages, seed_landings
+from comptoir.web import api_docs, seed_landings
 from comptoir.worker import Worker, WorkerSchedule
 
 
@@ -133,8 +133,7 @@ def create_app(
     app.include_router(orders.router)
     app.include_router(payments.router)
     app.include_router(merchant.router)
-    app.include_router(pages.router)
-    pages.install_static(app)
+    web.install(app, settings, clock)
     api_docs.install(app)
     # the seed documents' routes and pages; none shares a method and path with a native route
     for compat in (porsche.router, seed_landings.porsche, course.router, klikandgo.router, seed_landings.klikandgo):

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -113,6 +114,17 @@ class Settings(BaseSettings):
         ),
     )
 
+    time_zone: str = Field(
+        default="Europe/Paris",
+        description="The shops' time zone (IANA name, e.g. Europe/Paris): the dates, times and 'today' of the pages.",
+    )
+    page_session_idle_seconds: int = Field(
+        default=12 * 60 * 60,
+        ge=5 * 60,
+        le=7 * 24 * 60 * 60,
+        description="A signed-in screen unused for this long asks to sign in again; any page seen renews it.",
+    )
+
     smtp_url: str | None = Field(default=None, description="smtp://user:pass@host:port; console mail when unset.")
     mail_from: str = "comptoir <no-reply@comptoir.local>"
 
@@ -138,6 +150,19 @@ class Settings(BaseSettings):
         if url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg":
             return value
         raise ValueError(f"{url.drivername}:// is not supported; expected {DATABASE_URL_EXAMPLES}")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone; expected an IANA name such as Europe/Paris") from None
+        return value
+
+    @property
+    def time_zone_info(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
     @field_validator("rate_limit_storage")
     @classmethod

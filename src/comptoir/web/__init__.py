@@ -1,1 +1,24 @@
-"""Pages people see: where Stripe sends the customer back after paying or cancelling."""
+"""Pages people see: the counter screen, the checkout landings, and what they share (layout, sessions,
+CSRF, languages). `install()` adds them all to the app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from fastapi import FastAPI
+
+from comptoir.config import Settings
+from comptoir.web import account_pages, assets, guards, merchant_pages, pages
+from comptoir.web.sessions import PageSessions, SessionCodec
+
+
+def install(app: FastAPI, settings: Settings, clock: Callable[[], datetime]) -> None:
+    """The page routes, their static files, their error pages, and the session cookie's middleware."""
+    app.include_router(pages.router)
+    app.include_router(account_pages.router)
+    app.include_router(merchant_pages.router)
+    assets.install(app)
+    guards.install_handlers(app)
+    codec = SessionCodec(settings.jwt_secret.get_secret_value(), settings.page_session_idle_seconds)
+    app.add_middleware(PageSessions, codec=codec, clock=clock, https=settings.public_url.startswith("https:"))

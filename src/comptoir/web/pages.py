@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from comptoir.api.deps import Gateway, Now, PaymentUow
 from comptoir.domain.errors import ComptoirError
-from comptoir.domain.money import Money
 from comptoir.domain.payments import AttemptKind, provider_kind
 from comptoir.services.payments import checkout
-from comptoir.web.status_words import ORDER_STATUS_WORDS, PAYMENT_STATUS_WORDS
-
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.filters["money"] = lambda amount, currency: Money(int(amount), currency).format()
-templates.env.globals["order_words"] = ORDER_STATUS_WORDS
-templates.env.globals["payment_words"] = PAYMENT_STATUS_WORDS
+from comptoir.web.i18n import N_
+from comptoir.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("comptoir.pages")
@@ -31,16 +23,10 @@ REFRESH_SECONDS = 2
 
 # What the problem page tells a customer. The developer's detail (ids, codes, the provider's
 # message) goes to the log, not to the page.
-INCOMPLETE_LINK = "This link is incomplete: it does not say which payment it is about. Open it again from the shop."
-UNKNOWN_PAYMENT = "We do not know this payment. Check that the link is complete, or open it again from the shop."
-UNKNOWN_ORDER = "We could not find this order. Check that the link is complete, or open it again from the shop."
-PAYMENT_SERVICE_DOWN = "We cannot reach the payment service right now. Please reload this page in a minute."
-STATIC = Path(__file__).parent / "static"
-
-
-def install_static(app: FastAPI) -> None:
-    """The pages' stylesheet and scripts, at /static (their CSP loads nothing inline)."""
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+INCOMPLETE_LINK = N_("This link is incomplete: it does not say which payment it is about. Open it again from the shop.")
+UNKNOWN_PAYMENT = N_("We do not know this payment. Check that the link is complete, or open it again from the shop.")
+UNKNOWN_ORDER = N_("We could not find this order. Check that the link is complete, or open it again from the shop.")
+PAYMENT_SERVICE_DOWN = N_("We cannot reach the payment service right now. Please reload this page in a minute.")
 
 
 @router.get("/checkout/success", response_class=HTMLResponse)
@@ -60,7 +46,7 @@ async def checkout_success(
             return _problem_page(request, 404, UNKNOWN_PAYMENT)
         log.warning("success page for %s: %s (%s)", session_id, exc.detail, exc.code)
         return _problem_page(request, 503, PAYMENT_SERVICE_DOWN)
-    return templates.TemplateResponse(
+    return render(
         request, "checkout_success.html", {"landing": landing, "refresh": None if landing.final else REFRESH_SECONDS}
     )
 
@@ -73,8 +59,8 @@ async def checkout_cancel(
         landing = await run_in_threadpool(checkout.cancel_landing, uow, order_id, now=now())
     except ComptoirError:
         return _problem_page(request, 404, UNKNOWN_ORDER)
-    return templates.TemplateResponse(request, "checkout_cancel.html", {"landing": landing})
+    return render(request, "checkout_cancel.html", {"landing": landing})
 
 
 def _problem_page(request: Request, status: int, message: str) -> HTMLResponse:
-    return templates.TemplateResponse(request, "problem.html", {"message": message}, status_code=status)
+    return render(request, "problem.html", {"message": message}, status_code=status)

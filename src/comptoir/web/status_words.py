@@ -2,7 +2,11 @@
 the merchant's words ("unpaid", "confirmed", "partially_refunded"), not a customer's.
 
 One table for every status of both axes, so no page shows a raw value; the pages keep the value
-itself in a `data-status` attribute for machines. English only for now.
+itself in a `data-status` attribute for machines. The labels are the English source texts of the
+gettext catalogs: the pages translate them as they render (`_(words.label)`).
+
+The counter screen has its own words for the order's progress (`COUNTER_STATUS_WORDS`): what the shop
+has to do, not what the customer waits for.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from comptoir.domain.orders import OrderStatus, PaymentStatus
+from comptoir.web.i18n import N_
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,18 +26,26 @@ class StatusWords:
 
 
 ORDER_STATUS_WORDS: dict[OrderStatus, StatusWords] = {
-    OrderStatus.PENDING: StatusWords("Order received", "plain"),
-    OrderStatus.CONFIRMED: StatusWords("Accepted by the shop", "plain"),
-    OrderStatus.READY: StatusWords("Ready for you", "ok"),
-    OrderStatus.COMPLETED: StatusWords("Completed", "plain"),
-    OrderStatus.CANCELLED: StatusWords("Cancelled", "plain"),
+    OrderStatus.PENDING: StatusWords(N_("Order received"), "plain"),
+    OrderStatus.CONFIRMED: StatusWords(N_("Accepted by the shop"), "plain"),
+    OrderStatus.READY: StatusWords(N_("Ready for you"), "ok"),
+    OrderStatus.COMPLETED: StatusWords(N_("Completed"), "plain"),
+    OrderStatus.CANCELLED: StatusWords(N_("Cancelled"), "plain"),
 }
 
 PAYMENT_STATUS_WORDS: dict[PaymentStatus, StatusWords] = {
-    PaymentStatus.UNPAID: StatusWords("Not paid", "wait"),
-    PaymentStatus.PROCESSING: StatusWords("Payment being confirmed", "wait"),
-    PaymentStatus.PAID: StatusWords("Paid", "ok"),
-    PaymentStatus.FAILED: StatusWords("Payment failed", "bad"),
-    PaymentStatus.PARTIALLY_REFUNDED: StatusWords("Partly refunded", "wait"),
-    PaymentStatus.REFUNDED: StatusWords("Refunded", "plain"),
+    PaymentStatus.UNPAID: StatusWords(N_("Not paid"), "wait"),
+    PaymentStatus.PROCESSING: StatusWords(N_("Payment being confirmed"), "wait"),
+    PaymentStatus.PAID: StatusWords(N_("Paid"), "ok"),
+    PaymentStatus.FAILED: StatusWords(N_("Payment failed"), "bad"),
+    PaymentStatus.PARTIALLY_REFUNDED: StatusWords(N_("Partly refunded"), "wait"),
+    PaymentStatus.REFUNDED: StatusWords(N_("Refunded"), "plain"),
+}
+
+COUNTER_STATUS_WORDS: dict[OrderStatus, StatusWords] = {
+    OrderStatus.PENDING: StatusWords(N_("Waiting for payment"), "wait"),
+    OrderStatus.CONFIRMED: StatusWords(N_("To prepare"), "wait"),
+    OrderStatus.READY: StatusWords(N_("Ready"), "ok"),
+    OrderStatus.COMPLETED: StatusWords(N_("Collected"), "plain"),
+    OrderStatus.CANCELLED: StatusWords(N_("Cancelled"), "plain"),
 }

@@ -25,7 +25,8 @@ def _cancel_page(butcher: Butcher, buyer: Buyer, order_id: str) -> str:
 
 def _cancel_page_text(butcher: Butcher, buyer: Buyer, order_id: str) -> str:
     markup = _cancel_page(butcher, buyer, order_id)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup.split("<main>")[1])).split())
+    main = re.split(r"<main\b[^>]*>", markup)[1]  # the page's own words, not the layout's header
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", main)).split())
 
 
 def _badges(butcher: Butcher, buyer: Buyer, order_id: str) -> dict[str, tuple[str, str]]:

@@ -1,0 +1,11 @@
+"""Messages shown once, on the page after a redirect; the session carries their ids, the page its words."""
+
+from __future__ import annotations
+
+from comptoir.web.i18n import N_
+
+SIGNED_OUT = "signed_out"
+
+FLASHES = {
+    SIGNED_OUT: N_("You are signed out. See you soon!"),
+}
