@@ -202,7 +202,8 @@ class FeedHub:
                 loop.call_soon_threadsafe(poller.woken.set)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Waits for a read under way (a stopped poller's thread finishes its read) before the engine goes."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
 
     async def in_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
