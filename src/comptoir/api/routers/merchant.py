@@ -243,7 +243,11 @@ async def _stream(
     async with hub.subscribe(actor, last_event_id=last_event_id) as subscription:
         started = last_sent = time.monotonic()
         yield "retry: 3000\n: connected\n\n"
-        while time.monotonic() - started < STREAM_SECONDS and not stopping.is_set():
+        while (
+            time.monotonic() - started < STREAM_SECONDS
+            and not stopping.is_set()
+            and not await request.is_disconnected()
+        ):
             try:
                 tokens.verify(token)
             except ComptoirError:
