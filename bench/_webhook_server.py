@@ -106,10 +106,9 @@ def _feed_no_window(app: Any) -> None:
 
 
 def _feed_poll_half_second(app: Any) -> None:
-    """The merchant feed polls every 0.5 s instead of every second."""
-    from comptoir.api.routers import merchant
+    """The merchant feed's pollers read every 0.5 s instead of every second."""
 
-    merchant.POLL_SECONDS = 0.5
+    app.state.feed_hub.poll_seconds = 0.5
 
 
 # What-if variants, to take the webhook's (and the merchant feed's) cost apart; only "app" is comptoir as it ships.

@@ -12,7 +12,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from comptoir import __version__, logs, web
 from comptoir.adapters.db.attempts import SqlAttemptCounter
-from comptoir.adapters.db.engine import make_engine, serialises_transactions
+from comptoir.adapters.db.engine import make_engine, make_read_engine, serialises_transactions
 from comptoir.adapters.db.uow import sql_unit_of_work_factory
 from comptoir.adapters.mail import ConsoleMailer, SmtpMailer
 from comptoir.adapters.rate_limits import LimitsAttemptCounter
@@ -26,6 +26,7 @@ from comptoir.api.routers import auth, catalog, merchant, orders, payments
 from comptoir.api.security_headers import SecurityHeaders
 from comptoir.config import Settings
 from comptoir.services.login_guard import DoorLimits, LoginGuard
+from comptoir.services.merchant import feed
 from comptoir.services.messages.notifications import Mailer
 from comptoir.services.payments.provider import PaymentGateway
 from comptoir.services.ports import Clock, PasswordHasher, system_clock
@@ -85,6 +86,9 @@ def create_app(
     logs.configure()
     engine = make_engine(settings.effective_database_url)
     uow_factory = sql_unit_of_work_factory(engine)
+    read_engine = make_read_engine(engine)
+    feed_hub = feed.FeedHub(sql_unit_of_work_factory(read_engine))
+    uow_factory.on_history_committed(feed_hub.wake)
     gateway = gateway or build_gateway(settings)
     mailer = mailer or build_mailer(settings)
     clock = clock or system_clock
@@ -99,6 +103,9 @@ def create_app(
         finally:
             if worker is not None:
                 worker.stop()
+            feed_hub.close()
+            if read_engine is not engine:
+                read_engine.dispose()
             engine.dispose()
 
     app = FastAPI(
@@ -117,6 +124,7 @@ def create_app(
     app.state.engine = engine
     app.state.uow_factory = uow_factory
     app.state.db_lane = DatabaseLane(serialised=serialises_transactions(engine))
+    app.state.feed_hub = feed_hub
     app.state.hasher = hasher or Argon2PasswordHasher()
     app.state.tokens = JwtTokens(settings.jwt_secret.get_secret_value(), settings.jwt_ttl_seconds)
     app.state.clock = clock

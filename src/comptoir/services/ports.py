@@ -320,10 +320,13 @@ class MerchantRepository(Protocol):
         """Orders of these shops (None: every shop), newest first; `before` is the last id of the previous page."""
         ...
 
-    def history_after(
-        self, shop_ids: Collection[int] | None, after_id: int, *, limit: int
-    ) -> list[tuple[OrderHistory, Order]]:
-        """History rows of these shops' orders with an id above `after_id`, oldest first."""
+    def history_ids_after(self, shop_ids: Collection[int] | None, after_id: int, *, limit: int) -> list[int]:
+        """Ids of the history rows of these shops' orders (None: every shop) above `after_id`, ascending:
+        an index read, so a poll that finds nothing new loads no row."""
+        ...
+
+    def history_rows(self, ids: Collection[int]) -> list[tuple[OrderHistory, Order]]:
+        """These history rows with their orders, oldest first."""
         ...
 
     def last_history_id(self) -> int: ...

@@ -14,6 +14,10 @@ IMMEDIATE and given back when the connection returns to the pool. SQLite's own b
 waits by sleeping 1, 2, 5 … up to 100 ms between retries, so under concurrent webhooks the
 database sat idle while waiters slept (a tail of seconds for transactions of milliseconds); a waiter on the
 lock starts the moment the holder is done. Other processes still queue on the busy timeout.
+
+Readers that never write (the merchant feed) get their own engine (`make_read_engine`): on SQLite its
+transactions open with a plain, deferred BEGIN on `query_only` connections, so they read a WAL snapshot
+without taking the writer lock or queueing with the writers; on PostgreSQL it is the same engine.
 """
 
 from __future__ import annotations
@@ -58,6 +62,44 @@ class ImmediateSQLiteDialect(SQLiteDialect_pysqlite):
 
 
 registry.register("sqlite.comptoir", __name__, "ImmediateSQLiteDialect")
+
+
+class ReadOnlySQLiteDialect(SQLiteDialect_pysqlite):
+    """The standard library's sqlite3, every transaction a deferred BEGIN: a snapshot, no writer lock."""
+
+    supports_statement_cache = True
+
+    def do_begin(self, dbapi_connection: PoolProxiedConnection) -> None:
+        dbapi_connection.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
+
+
+registry.register("sqlite.comptoir_read", __name__, "ReadOnlySQLiteDialect")
+
+
+def make_read_engine(engine: Engine) -> Engine:
+    """An engine for transactions that only read, on `engine`'s database.
+
+    On a SQLite file, a second engine whose connections refuse writes and never take the writer
+    lock (WAL, set by the writers' engine, lets them read while a writer commits). Elsewhere
+    (PostgreSQL, or an in-memory SQLite that a second engine would not share) `engine` itself:
+    dispose the result only if it is not `engine`.
+    """
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return engine
+    reader = create_engine(
+        url.set(drivername="sqlite+comptoir_read"), connect_args={"check_same_thread": False, "timeout": 30}
+    )
+
+    @event.listens_for(reader, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA query_only=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    return reader
 
 
 def _sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:

@@ -39,18 +39,19 @@ class SqlMerchantRepository:
             )
         return list(self._session.scalars(query))
 
-    def history_after(
-        self, shop_ids: Collection[int] | None, after_id: int, *, limit: int
-    ) -> list[tuple[OrderHistory, Order]]:
+    def history_ids_after(self, shop_ids: Collection[int] | None, after_id: int, *, limit: int) -> list[int]:
+        query = select(OrderHistory.id).where(OrderHistory.id > after_id).order_by(OrderHistory.id).limit(limit)
+        if shop_ids is not None:
+            query = query.join(Order, Order.id == OrderHistory.order_id).where(Order.shop_id.in_(list(shop_ids)))
+        return list(self._session.scalars(query))
+
+    def history_rows(self, ids: Collection[int]) -> list[tuple[OrderHistory, Order]]:
         query = (
             select(OrderHistory, Order)
             .join(Order, Order.id == OrderHistory.order_id)
-            .where(OrderHistory.id > after_id)
+            .where(OrderHistory.id.in_(list(ids)))
             .order_by(OrderHistory.id)
-            .limit(limit)
         )
-        if shop_ids is not None:
-            query = query.where(Order.shop_id.in_(list(shop_ids)))
         return [(history, order) for history, order in self._session.execute(query)]
 
     def last_history_id(self) -> int:

@@ -31,6 +31,8 @@ _ORDER_FOR_UPDATE = (
 )
 _ORDER_MAPPER = inspect(Order)
 _HISTORY_INSERT = insert(OrderHistory)
+HISTORY_WRITTEN = "comptoir_history_written"
+"""Set in a session's `info` when it wrote order history: its unit of work tells the feed after the commit."""
 
 
 def _expire_cached(session: Session, model: type[object], ident: object, *attributes: str) -> None:
@@ -232,3 +234,4 @@ class SqlOrderRepository:
         }
         self._session.connection().execute(_HISTORY_INSERT, values)
         self._session.expire(order, ["history"])
+        self._session.info[HISTORY_WRITTEN] = True

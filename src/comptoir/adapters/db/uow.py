@@ -1,7 +1,12 @@
-"""The SQLAlchemy unit of work: one session, one transaction, committed only when asked."""
+"""The SQLAlchemy unit of work: one session, one transaction, committed only when asked.
+
+A commit that wrote order history calls the factory's history listeners after it (the merchant
+feed's hub wakes its pollers with it, so a board hears of this process's orders at once).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -11,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from comptoir.adapters.db.merchant_repositories import SqlMerchantRepository
 from comptoir.adapters.db.payment_repositories import SqlEventRepository, SqlOutboxRepository, SqlPaymentRepository
 from comptoir.adapters.db.repositories import (
+    HISTORY_WRITTEN,
     SqlOrderRepository,
     SqlProductRepository,
     SqlShopRepository,
@@ -38,8 +44,9 @@ class SqlUnitOfWork:
     outbox: SqlOutboxRepository
     merchant: SqlMerchantRepository
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], history_listeners: Sequence[Callable[[], None]] = ()) -> None:
         self._sessions = sessions
+        self._history_listeners = history_listeners
         self._session: Session | None = None
 
     @property
@@ -77,10 +84,15 @@ class SqlUnitOfWork:
             self._session = None
 
     def commit(self) -> None:
-        self.session.commit()
+        session = self.session
+        session.commit()
+        if session.info.pop(HISTORY_WRITTEN, False):
+            for listener in self._history_listeners:
+                listener()
 
     def rollback(self) -> None:
         self.session.rollback()
+        self.session.info.pop(HISTORY_WRITTEN, None)
 
 
 def sql_unit_of_work_factory(engine: Engine) -> SqlUnitOfWorkFactory:
@@ -92,6 +104,14 @@ class SqlUnitOfWorkFactory:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        self._history_listeners: list[Callable[[], None]] = []
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions)
+        return SqlUnitOfWork(self._sessions, self._history_listeners)
+
+    def on_history_committed(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` after each commit, by this factory's units of work, that wrote order history.
+
+        It runs in the committing thread, right after the commit: it must be quick and must not raise.
+        """
+        self._history_listeners.append(listener)

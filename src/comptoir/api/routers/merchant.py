@@ -8,7 +8,6 @@ customer 403 `merchant_only`.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -32,12 +31,13 @@ from comptoir.services.ports import UnitOfWork
 
 router = APIRouter(tags=["merchant"])
 
-POLL_SECONDS = 1.0
-"""How often the event feed reads new order-history rows (a poll interval, not a synchronisation)."""
+TICK_SECONDS = 1.0
+"""How often an idle stream checks its token and whether the server is stopping (no database read:
+the shop's poller in `feed.FeedHub` reads for every stream)."""
 KEEPALIVE_SECONDS = 15.0
 STREAM_SECONDS = 300.0
 """A stream ends after this; EventSource reconnects by itself with Last-Event-ID and misses nothing.
-A stopping server ends every stream within one poll (`app.state.stopping`)."""
+A stopping server ends every stream within one tick (`app.state.stopping`)."""
 
 
 def get_merchant_uow(request: Request) -> UnitOfWork:
@@ -205,9 +205,10 @@ async def events(
 ) -> StreamingResponse:
     token = _stream_token(request.headers.get("authorization"), access_token)
     actor = await run_in_threadpool(_actor, uow, tokens, token)
-    cursor = await run_in_threadpool(feed.open_cursor, uow, actor, last_event_id=_last_event_id(last_event_id))
+    workflow.shops_of(actor)  # a customer's 403 before the stream starts
+    resume_after = _last_event_id(last_event_id)
     return StreamingResponse(
-        _stream(request, uow, tokens, token, actor, cursor),
+        _stream(request, tokens, token, actor, resume_after),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -235,26 +236,26 @@ def _last_event_id(value: str | None) -> int | None:
 
 
 async def _stream(
-    request: Request,
-    uow: UnitOfWork,
-    tokens: Tokens,
-    token: str,
-    actor: Actor,
-    cursor: feed.EventCursor,
+    request: Request, tokens: Tokens, token: str, actor: Actor, last_event_id: int | None
 ) -> AsyncIterator[str]:
-    started = last_sent = time.monotonic()
-    yield "retry: 3000\n: connected\n\n"
+    hub: feed.FeedHub = request.app.state.feed_hub
     stopping = request.app.state.stopping
-    while time.monotonic() - started < STREAM_SECONDS and not stopping.is_set() and not await request.is_disconnected():
-        try:
-            tokens.verify(token)
-        except ComptoirError:
-            yield "event: token_expired\ndata: {}\n\n"
-            return
-        for event in await run_in_threadpool(feed.read_events, uow, actor, cursor):
-            yield f"id: {event.id}\nevent: {event.type}\ndata: {json.dumps(event.data)}\n\n"
-            last_sent = time.monotonic()
-        if time.monotonic() - last_sent >= KEEPALIVE_SECONDS:
-            yield ": keep-alive\n\n"
-            last_sent = time.monotonic()
-        await asyncio.sleep(POLL_SECONDS)
+    async with hub.subscribe(actor, last_event_id=last_event_id) as subscription:
+        started = last_sent = time.monotonic()
+        yield "retry: 3000\n: connected\n\n"
+        while (
+            time.monotonic() - started < STREAM_SECONDS
+            and not stopping.is_set()
+            and not await request.is_disconnected()
+        ):
+            try:
+                tokens.verify(token)
+            except ComptoirError:
+                yield "event: token_expired\ndata: {}\n\n"
+                return
+            for event in await subscription.next(timeout=TICK_SECONDS):
+                yield f"id: {event.id}\nevent: {event.type}\ndata: {json.dumps(event.data)}\n\n"
+                last_sent = time.monotonic()
+            if time.monotonic() - last_sent >= KEEPALIVE_SECONDS:
+                yield ": keep-alive\n\n"
+                last_sent = time.monotonic()
