@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import argon2
 import jwt
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.profiles import get_default_parameters
 
 from comptoir.domain.actors import Role
 from comptoir.domain.errors import Unauthenticated
@@ -27,12 +28,13 @@ class Argon2PasswordHasher:
     def __init__(
         self, *, time_cost: int | None = None, memory_cost: int | None = None, parallelism: int | None = None
     ) -> None:
-        overrides = {
-            k: v
-            for k, v in {"time_cost": time_cost, "memory_cost": memory_cost, "parallelism": parallelism}.items()
-            if v
-        }
-        self._hasher = argon2.PasswordHasher(type=argon2.Type.ID, **overrides)
+        defaults = get_default_parameters()
+        self._hasher = argon2.PasswordHasher(
+            time_cost=time_cost or defaults.time_cost,
+            memory_cost=memory_cost or defaults.memory_cost,
+            parallelism=parallelism or defaults.parallelism,
+            type=argon2.Type.ID,
+        )
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)

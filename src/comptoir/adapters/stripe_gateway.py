@@ -10,9 +10,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import stripe
+from stripe.params import (
+    PaymentIntentConfirmParams,
+    PaymentIntentCreateParams,
+    RefundCreateParams,
+)
+from stripe.params.checkout import SessionCreateParams
 
 from comptoir.domain.errors import PaymentRequired, UpstreamUnavailable
 from comptoir.domain.payment_messages import customer_message
@@ -82,7 +88,7 @@ class StripeGateway:
         self._payment_method_types = tuple(payment_method_types)
 
     def create_checkout_session(self, request: CheckoutRequest, *, idempotency_key: str) -> CheckoutSession:
-        params: dict[str, Any] = {
+        params: SessionCreateParams = {
             "mode": "payment",
             "line_items": [
                 {
@@ -90,10 +96,9 @@ class StripeGateway:
                     "price_data": {
                         "currency": request.currency.lower(),
                         "unit_amount": line.unit_amount,
-                        "product_data": {
-                            "name": line.name,
-                            **({"description": line.description} if line.description else {}),
-                        },
+                        "product_data": {"name": line.name, "description": line.description}
+                        if line.description
+                        else {"name": line.name},
                     },
                 }
                 for line in request.lines
@@ -108,7 +113,8 @@ class StripeGateway:
         # A hold to capture later is a card thing (SEPA debits cannot be captured manually).
         methods = ["card"] if request.capture_manually else _methods_for(self._payment_method_types, request.currency)
         if methods:
-            params["payment_method_types"] = methods
+            # The SDK's typed params no longer list payment_method_types; comptoir sends it as it always has.
+            params["payment_method_types"] = methods  # type: ignore[typeddict-unknown-key]
         if request.customer_email:
             params["customer_email"] = request.customer_email
         if request.capture_manually:
@@ -158,7 +164,7 @@ class StripeGateway:
         *,
         idempotency_key: str,
     ) -> Refund:
-        params: dict[str, Any] = {"payment_intent": payment_intent_id, "metadata": dict(metadata)}
+        params: RefundCreateParams = {"payment_intent": payment_intent_id, "metadata": dict(metadata)}
         if amount is not None:
             params["amount"] = amount
         if reason:
@@ -172,10 +178,10 @@ class StripeGateway:
             return str(self._client.v1.payment_intents.retrieve(payment_intent_id).status)
 
     def create_payment_intent(self, request: PaymentIntentRequest, *, idempotency_key: str) -> PaymentIntent:
-        params: dict[str, Any] = {
+        params: PaymentIntentCreateParams = {
             "amount": request.amount,
             "currency": request.currency.lower(),
-            "payment_method_types": ["card"],
+            "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]  # as in create_checkout_session
             "metadata": {"order_id": request.order_id, **request.metadata},
         }
         if request.capture_manually:
@@ -187,7 +193,7 @@ class StripeGateway:
     def confirm_payment_intent(
         self, payment_intent_id: str, *, payment_method: str | None, idempotency_key: str
     ) -> PaymentIntent:
-        params: dict[str, Any] = {"payment_method": payment_method} if payment_method else {}
+        params: PaymentIntentConfirmParams = {"payment_method": payment_method} if payment_method else {}
         with _translated():
             intent = self._client.v1.payment_intents.confirm(
                 payment_intent_id, params, {"idempotency_key": idempotency_key}
@@ -305,7 +311,7 @@ class _translated:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> Literal[False]:
         if exc is None or not isinstance(exc, stripe.StripeError):
             return False
         if isinstance(exc, stripe.CardError):

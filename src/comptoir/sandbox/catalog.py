@@ -63,10 +63,10 @@ def create_product(sb: Sandbox, p: Params) -> dict[str, Any]:
         statement_descriptor=p.str("statement_descriptor"),
         shippable=p.bool("shippable") if p.has("shippable") else None,
     )
-    if p.str("id"):
-        if sb.store.get(p.str("id")) is not None:
+    if product_id := p.str("id"):
+        if sb.store.get(product_id) is not None:
             raise invalid_param("Product already exists.", "id", code="resource_already_exists")
-        product["id"] = p.str("id")
+        product["id"] = product_id
     sb.store.add("product", product)
     sb.bus.emit("product.created", product)
     default_price = p.sub("default_price_data")

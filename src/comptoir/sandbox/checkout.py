@@ -97,9 +97,10 @@ def _line_item(sb: ObjectContext, index: int, raw: Any, now: int) -> dict[str, A
         amount = int(float(decimal))
     product_id = data.str("product")
     if product_id:
-        product = sb.store.get(product_id, "product")
-        if product is None:
+        stored_product = sb.store.get(product_id, "product")
+        if stored_product is None:
             raise resource_missing("product", product_id, param=f"{name}[price_data][product]", status=400)
+        product = stored_product
     else:
         product_data = data.sub("product_data")
         product = {"id": new_id("prod", 14), "name": product_data.str("name", required=True)}
@@ -328,7 +329,9 @@ def on_payment_intent_changed(sb: ObjectContext, pi: dict[str, Any]) -> None:
     """Keep the session in step with its PaymentIntent and emit the checkout events (a listener
     the engine registers with the payments module)."""
     session_id = sb.store.private[pi["id"]].get("checkout_session")
-    session = sb.store.get(session_id, "checkout.session") if session_id else None
+    if not session_id:
+        return
+    session = sb.store.get(session_id, "checkout.session")
     if session is None:
         return
     private = sb.store.private[session_id]

@@ -89,7 +89,7 @@ def sandbox(
             help="Seconds to wait before each retry of a failed delivery (non-2xx or timeout), comma-"
             "separated; the delivery is given up after the last."
         ),
-    ] = ",".join(f"{value:g}" for value in DEFAULT_RETRY_SCHEDULE),
+    ] = ",".join(map("{:g}".format, DEFAULT_RETRY_SCHEDULE)),
     timeout: Annotated[
         float, typer.Option(help="Seconds to wait for a receiver's answer before the attempt counts as failed.")
     ] = 10.0,

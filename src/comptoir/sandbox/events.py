@@ -71,7 +71,7 @@ class EventBus:
         if previous_attributes is not None:
             data["previous_attributes"] = previous_attributes
         now = self._clock.now()
-        event = {
+        event: dict[str, Any] = {
             "id": new_id("evt"),
             "object": "event",
             "api_version": self._api_version,

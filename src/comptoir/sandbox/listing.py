@@ -29,7 +29,7 @@ def paginate(
         page: list[dict[str, Any]] = []
         has_more = False
         for item in items:
-            if seq_of(item["id"]) < cursor:
+            if _stored_seq(seq_of, item["id"]) < cursor:
                 if len(page) == limit:
                     has_more = True
                     break
@@ -38,7 +38,7 @@ def paginate(
         cursor = seq_of(ending_before)
         if cursor is None:
             raise resource_missing(object_name, ending_before, param="ending_before", status=400)
-        newer = [item for item in items if seq_of(item["id"]) > cursor]
+        newer = [item for item in items if _stored_seq(seq_of, item["id"]) > cursor]
         has_more = len(newer) > limit
         page = newer[-limit:]
     else:
@@ -76,3 +76,10 @@ def paginate_in_order(items: list[dict[str, Any]], params: Params, url: str) -> 
         page = items[:limit]
         has_more = len(items) > limit
     return {"object": "list", "data": page, "has_more": has_more, "url": url}
+
+
+def _stored_seq(seq_of: Callable[[str], int | None], object_id: str) -> int:
+    """The items come from the store, so each has a sequence number (only a cursor may name nothing)."""
+    seq = seq_of(object_id)
+    assert seq is not None, object_id
+    return seq

@@ -6,7 +6,8 @@ save it, so a corrected retry with the same key runs.
 
 from __future__ import annotations
 
-from typing import Any
+import builtins
+from typing import Any, Literal, overload
 
 from .currencies import SUPPORTED
 from .errors import StripeError, invalid_param, missing_param
@@ -33,15 +34,50 @@ class Params:
     def raw(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
 
+    # Inside this class `str`, `int`, `bool` and `list` name the methods, so annotations say `builtins.`.
+    # The overloads tell the type checker that a required parameter, or one with a default, is never None.
+    @overload
     def str(
         self,
-        key: str,
-        default: str | None = None,
+        key: builtins.str,
+        default: None = None,
         *,
-        required: bool = False,
-        choices: tuple[str, ...] | None = None,
-        max_length: int | None = None,
-    ) -> str | None:
+        required: Literal[True],
+        choices: tuple[builtins.str, ...] | None = None,
+        max_length: builtins.int | None = None,
+    ) -> builtins.str: ...
+
+    @overload
+    def str(
+        self,
+        key: builtins.str,
+        default: builtins.str,
+        *,
+        required: builtins.bool = False,
+        choices: tuple[builtins.str, ...] | None = None,
+        max_length: builtins.int | None = None,
+    ) -> builtins.str: ...
+
+    @overload
+    def str(
+        self,
+        key: builtins.str,
+        default: None = None,
+        *,
+        required: builtins.bool = False,
+        choices: tuple[builtins.str, ...] | None = None,
+        max_length: builtins.int | None = None,
+    ) -> builtins.str | None: ...
+
+    def str(
+        self,
+        key: builtins.str,
+        default: builtins.str | None = None,
+        *,
+        required: builtins.bool = False,
+        choices: tuple[builtins.str, ...] | None = None,
+        max_length: builtins.int | None = None,
+    ) -> builtins.str | None:
         value = self.data.get(key)
         if value is None or value == "":
             if required:
@@ -63,9 +99,44 @@ class Params:
             )
         return value
 
+    @overload
     def int(
-        self, key: str, default: int | None = None, *, required: bool = False, minimum: int | None = None
-    ) -> int | None:
+        self,
+        key: builtins.str,
+        default: None = None,
+        *,
+        required: Literal[True],
+        minimum: builtins.int | None = None,
+    ) -> builtins.int: ...
+
+    @overload
+    def int(
+        self,
+        key: builtins.str,
+        default: builtins.int,
+        *,
+        required: builtins.bool = False,
+        minimum: builtins.int | None = None,
+    ) -> builtins.int: ...
+
+    @overload
+    def int(
+        self,
+        key: builtins.str,
+        default: None = None,
+        *,
+        required: builtins.bool = False,
+        minimum: builtins.int | None = None,
+    ) -> builtins.int | None: ...
+
+    def int(
+        self,
+        key: builtins.str,
+        default: builtins.int | None = None,
+        *,
+        required: builtins.bool = False,
+        minimum: builtins.int | None = None,
+    ) -> builtins.int | None:
         value = self.data.get(key)
         if value is None or value == "":
             if required:
@@ -85,7 +156,7 @@ class Params:
             )
         return number
 
-    def bool(self, key: str, default: bool = False) -> bool:
+    def bool(self, key: builtins.str, default: builtins.bool = False) -> builtins.bool:
         value = self.data.get(key)
         if value is None or value == "":
             return default
@@ -95,7 +166,7 @@ class Params:
             return False
         raise invalid_param(f"Invalid boolean: {value}", self._name(key), code="parameter_invalid_string")
 
-    def sub(self, key: str) -> Params:
+    def sub(self, key: builtins.str) -> Params:
         value = self.data.get(key)
         if value is None or value == "":
             return Params({}, self._name(key))
@@ -103,7 +174,7 @@ class Params:
             raise invalid_param("Invalid object", self._name(key), code="parameter_invalid_string")
         return Params(value, self._name(key))
 
-    def list(self, key: str) -> list[Any]:
+    def list(self, key: builtins.str) -> builtins.list[Any]:
         value = self.data.get(key)
         if value is None or value == "":
             return []
@@ -113,7 +184,13 @@ class Params:
             return [value]
         raise invalid_param("Invalid array", self._name(key), code="parameter_invalid_string")
 
-    def currency(self, key: str = "currency", *, required: bool = True) -> str | None:
+    @overload
+    def currency(self, key: builtins.str = "currency", *, required: Literal[True] = True) -> builtins.str: ...
+
+    @overload
+    def currency(self, key: builtins.str = "currency", *, required: builtins.bool) -> builtins.str | None: ...
+
+    def currency(self, key: builtins.str = "currency", *, required: builtins.bool = True) -> builtins.str | None:
         value = self.str(key, required=required)
         if value is None:
             return None
@@ -126,7 +203,7 @@ class Params:
             )
         return value.lower()
 
-    def metadata(self, key: str = "metadata") -> dict[str, str] | None:
+    def metadata(self, key: builtins.str = "metadata") -> dict[builtins.str, builtins.str] | None:
         """Metadata as given (``None`` when absent); ``""`` means "clear" and gives ``{}``."""
         if key not in self.data:
             return None

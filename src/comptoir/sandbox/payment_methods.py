@@ -113,7 +113,7 @@ def create_from_params(sb: ObjectContext, p: Params) -> dict[str, Any]:
             if not card.has(key):
                 raise missing_param(f"card[{key}]")
         return create_card(
-            sb, card.str("number"), card.raw("exp_month"), card.raw("exp_year"), card.str("cvc"), billing, metadata
+            sb, card.str("number", ""), card.raw("exp_month"), card.raw("exp_year"), card.str("cvc"), billing, metadata
         )
     if kind == "sepa_debit":
         return create_sepa(sb, p.sub("sepa_debit").str("iban", required=True), billing, metadata)

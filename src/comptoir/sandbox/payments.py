@@ -119,7 +119,7 @@ def update(sb: ObjectContext, pi: dict[str, Any], p: Params) -> dict[str, Any]:
             payment_intent=snapshot(pi),
         )
     if p.has("amount"):
-        amount = p.int("amount")
+        amount = p.int("amount", required=True)
         check_amount(amount, pi["currency"])
         pi["amount"] = amount
     if p.has("currency"):
@@ -195,7 +195,7 @@ def confirm(
     if resolved_pm is not None:
         pm = resolved_pm
     elif pi["payment_method"]:
-        pm = sb.store.get(pi["payment_method"], "payment_method")
+        pm = sb.store.linked(pi["payment_method"], "payment_method")
     else:
         raise unexpected_state(
             "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the "
@@ -295,7 +295,7 @@ def complete_3ds(sb: ObjectContext, pi: dict[str, Any]) -> dict[str, Any]:
         )
     private["awaiting_3ds"] = False
     pi["next_action"] = None
-    pm = sb.store.get(pi["payment_method"], "payment_method")
+    pm = sb.store.linked(pi["payment_method"], "payment_method")
     if pi["confirmation_method"] == "manual":
         private["authenticated_pm"] = pm["id"]
         pi["status"] = "requires_confirmation"
@@ -313,7 +313,7 @@ def fail_3ds(sb: ObjectContext, pi: dict[str, Any]) -> dict[str, Any]:
             f"This PaymentIntent is not awaiting authentication (status {pi['status']}).", payment_intent=snapshot(pi)
         )
     private["awaiting_3ds"] = False
-    pm = sb.store.get(pi["payment_method"], "payment_method")
+    pm = sb.store.linked(pi["payment_method"], "payment_method")
     error = StripeError(
         400,
         "invalid_request_error",
@@ -451,7 +451,7 @@ def settle_sepa(sb: ObjectContext, payload: dict[str, Any]) -> None:
         charge["failure_code"] = code
         charge["failure_message"] = message
         charge["outcome"] = outcome(approved=False, decline_code=code, message=message)
-        pm = sb.store.get(pi["payment_method"], "payment_method")
+        pm = sb.store.linked(pi["payment_method"], "payment_method")
         error = StripeError(
             402,
             "card_error",
@@ -490,7 +490,7 @@ def capture(sb: ObjectContext, pi: dict[str, Any], p: Params) -> dict[str, Any]:
             "amount_to_capture",
             code="amount_too_large",
         )
-    charge = sb.store.get(pi["latest_charge"], "charge")
+    charge = sb.store.linked(pi["latest_charge"], "charge")
     # Since API 2025-03-31 the released remainder of a partial capture is no Refund and does not
     # count in amount_refunded (changelog "remove refund from partial capture and payment
     # cancellation flow"): the charge only records what was captured.

@@ -40,6 +40,7 @@ def _charge_to_refund(sb: ObjectContext, p: Params) -> dict[str, Any]:
         if pi["status"] != "succeeded" or not pi["latest_charge"]:
             raise invalid_request(f"This PaymentIntent ({pi_id}) does not have a successful charge to refund.")
         charge_id = pi["latest_charge"]
+    assert charge_id is not None  # given, or the PaymentIntent's (one of the two is checked above)
     charge = sb.store.get(charge_id, "charge")
     if charge is None:
         raise resource_missing("charge", charge_id, param="charge", status=400)
@@ -105,7 +106,7 @@ def settle(sb: ObjectContext, payload: dict[str, Any]) -> None:
     refund = sb.store.get(payload["refund"], "refund")
     if refund is None:
         return
-    charge = sb.store.get(refund["charge"], "charge")
+    charge = sb.store.linked(refund["charge"], "charge")
     previous = {"status": refund["status"]}
     if payload["succeeds"]:
         if refund["status"] != "pending":

@@ -98,6 +98,13 @@ class Store:
             return None
         return obj
 
+    def linked(self, object_id: str, kind: str) -> dict[str, Any]:
+        """An object another one points at (a PaymentIntent's charge, its payment method): it exists."""
+        obj = self.get(object_id, kind)
+        if obj is None:
+            raise LookupError(f"no {kind} {object_id}")
+        return obj
+
     def seq_of(self, object_id: str) -> int | None:
         return self._seq.get(object_id)
 

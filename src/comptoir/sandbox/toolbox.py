@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import httpx
 import stripe
 import typer
+from stripe.params import EventListParams
 
 from .keys import SECRET_KEY_META
 from .server import DEFAULT_HOST, DEFAULT_PORT
@@ -114,7 +115,9 @@ def events_list(
 ) -> None:
     """The newest events with their deliveries (status, attempts, next retry)."""
     sandbox = Sandbox(url, api_key, data)
-    params: dict[str, Any] = {"limit": limit, **({"type": event_type} if event_type else {})}
+    params: EventListParams = {"limit": limit}
+    if event_type:
+        params["type"] = event_type
     for event in sandbox.client.v1.events.list(params).data:
         typer.echo(f"{event.id}  {_when(event.created)}  {event.type}")
         for row in sandbox.control("GET", f"deliveries?event_id={event.id}")["data"]:

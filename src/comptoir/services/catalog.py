@@ -156,10 +156,9 @@ def _shop_by_slug(uow: UnitOfWork, slug: str) -> Shop:
 
 
 def _unit(value: object) -> Unit:
-    try:
+    if isinstance(value, str) and value in {u.value for u in Unit}:
         return Unit(value)
-    except ValueError as exc:
-        raise InvalidInput(f"unit must be one of {', '.join(u.value for u in Unit)}", code="invalid_unit") from exc
+    raise InvalidInput(f"unit must be one of {', '.join(u.value for u in Unit)}", code="invalid_unit")
 
 
 def _name(value: object) -> str:

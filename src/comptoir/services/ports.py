@@ -343,14 +343,31 @@ class MerchantRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Use as `with uow: ...; uow.commit()`; leaving without commit rolls back."""
 
-    users: UserRepository
-    shops: ShopRepository
-    products: ProductRepository
-    orders: OrderRepository
-    payments: PaymentRepository
-    events: EventRepository
-    outbox: OutboxRepository
-    merchant: MerchantRepository
+    # Read-only to the services, so an adapter may hold its own repository classes (a mutable Protocol
+    # attribute would have to be exactly the Protocol type).
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def shops(self) -> ShopRepository: ...
+
+    @property
+    def products(self) -> ProductRepository: ...
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def payments(self) -> PaymentRepository: ...
+
+    @property
+    def events(self) -> EventRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def merchant(self) -> MerchantRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, or_, select
+from sqlalchemy import BindParameter, Table, and_, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -50,7 +50,11 @@ def insert_unless_present(
 def _insert_statement(dialect: str, table: Table, conflict_columns: tuple[str, ...]) -> Any:
     """Built once per table (values are bound at execution), so SQLAlchemy's compiled cache is hit
     without rebuilding and hashing a statement per call."""
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    inserts: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+        "postgresql": postgresql.insert,
+        "sqlite": sqlite.insert,
+    }
+    insert = inserts[dialect]
     return (
         insert(table)
         .on_conflict_do_nothing(index_elements=list(conflict_columns))
@@ -247,7 +251,7 @@ class SqlOutboxRepository:
 
 @functools.cache
 def _contacts_statement() -> Any:
-    shop = bindparam("shop")
+    shop: BindParameter[int] = bindparam("shop")
     return (
         select(Shop.name, User.id, User.email, User.role, ShopMerchant.shop_id)
         .select_from(Shop)

@@ -41,7 +41,7 @@ A stopping server ends every stream within one tick (`app.state.stopping`)."""
 
 
 def get_merchant_uow(request: Request) -> UnitOfWork:
-    uow: UnitOfWork = get_payment_uow(request)  # type: ignore[assignment]
+    uow: UnitOfWork = get_payment_uow(request)
     return uow
 
 

@@ -12,6 +12,7 @@ import asyncio
 from typing import Any
 
 from starlette.datastructures import Headers
+from starlette.types import Receive, Scope, Send
 
 from ..api_faults import ApiFaultPlan
 from ..errors import StripeError
@@ -57,7 +58,7 @@ class Gate:
         self.app = app
         self.state = state
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
             await self.app(scope, receive, send)
             return

@@ -138,10 +138,11 @@ def api_endpoint(
             try:
                 call = Call(sb, Params(params), request.path_params, publishable)
                 result = handler(call)
+                expand_param = params.get("expand")
                 expand_paths = (
-                    params.get("expand")
-                    if isinstance(params.get("expand"), list)
-                    else ([params["expand"]] if isinstance(params.get("expand"), str) else [])
+                    expand_param
+                    if isinstance(expand_param, list)
+                    else ([expand_param] if isinstance(expand_param, str) else [])
                 )
                 body = _dumps(expand(sb, result, expand_paths)).encode()
                 status = 200
@@ -152,8 +153,8 @@ def api_endpoint(
                 headers.update(error.headers)
             except Exception:
                 log.exception("sandbox handler failed on %s %s", method, path)
-                error = api_error()
-                status, body = error.http_status, error_body(sb, error, request_id)
+                failure = api_error()
+                status, body = failure.http_status, error_body(sb, failure, request_id)
             finally:
                 current_request.reset(token)
                 if key:

@@ -197,10 +197,11 @@ class CheckoutPages:
         sandbox, session = await self._load(request)
         if session is None:
             return self._missing()
-        if session["status"] == "complete" and request.query_params.get("redirect_status") and _success_url(session):
+        success_url = _success_url(session)
+        if session["status"] == "complete" and request.query_params.get("redirect_status") and success_url:
             # back from 3-D Secure: the same wait as after a payment without a challenge
             await self._await_fulfilment(request, session["id"])
-            return RedirectResponse(_success_url(session), status_code=303)
+            return RedirectResponse(success_url, status_code=303)
         if session["status"] != "open":
             return self._closed(sandbox, session)
         return self._form(sandbox, session, alert=_pending_error(sandbox, session))
@@ -235,11 +236,13 @@ class CheckoutPages:
         errors.update(found)
         if errors:
             return self._form(sandbox, session, values=values, errors=errors, method=method)
+        session_id = session["id"]
         try:
             if method == "card":
+                assert card is not None  # read_card gives None only with errors, answered above
                 result = await run_in_threadpool(
                     lambda: sandbox.complete_checkout_with_card(
-                        session["id"],
+                        session_id,
                         number=card.number,
                         exp_month=card.exp_month,
                         exp_year=card.exp_year,
@@ -249,9 +252,10 @@ class CheckoutPages:
                     )
                 )
             else:
+                assert sepa is not None  # as for the card
                 result = await run_in_threadpool(
                     lambda: sandbox.complete_checkout_with_sepa(
-                        session["id"], iban=sepa.iban, email=values["email"], name=sepa.name
+                        session_id, iban=sepa.iban, email=values["email"], name=sepa.name
                     )
                 )
         except StripeError as error:

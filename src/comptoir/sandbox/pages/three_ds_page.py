@@ -113,7 +113,7 @@ class ThreeDSPages:
         client_secret = request.query_params.get("client_secret")
         embedded = bool(request.query_params.get("embedded"))
         sandbox, pi = await self._intent(request, client_secret)
-        if pi is None:
+        if pi is None or client_secret is None:  # no secret gives no PaymentIntent
             return self._unknown()
         if pi["status"] != "requires_action":
             return await self._finished(sandbox, pi, embedded)
@@ -140,13 +140,13 @@ class ThreeDSPages:
         outcome = form.get("outcome")
         try:
             if outcome == "complete":
-                pi = await run_in_threadpool(sandbox.complete_3ds, pi["id"])
+                after = await run_in_threadpool(sandbox.complete_3ds, pi["id"])
             elif outcome == "fail":
-                pi = await run_in_threadpool(sandbox.fail_3ds, pi["id"])
+                after = await run_in_threadpool(sandbox.fail_3ds, pi["id"])
             else:
                 return self._challenge(
                     sandbox, pi, client_secret, embedded, status_code=400, alert="Choose Complete or Fail."
                 )
         except StripeError:
-            pi = await run_in_threadpool(sandbox.get, pi["id"])
-        return await self._finished(sandbox, pi, embedded)
+            after = await run_in_threadpool(sandbox.get, pi["id"])
+        return await self._finished(sandbox, after, embedded)

@@ -176,8 +176,8 @@ def _lines_amount(uow: UnitOfWork, order: Order, requested: Sequence[RefundLine]
     already: dict[int, int] = {}
     for r in uow.merchant.refund_requests(order.id):
         if r.state != "failed":
-            for item in r.lines or ():
-                already[item["line_id"]] = already.get(item["line_id"], 0) + item["quantity_milli"]
+            for earlier in r.lines or ():
+                already[earlier["line_id"]] = already.get(earlier["line_id"], 0) + earlier["quantity_milli"]
     seen: set[int] = set()
     chosen: list[dict[str, int]] = []
     for item in requested:

@@ -44,7 +44,8 @@ def sync_refunds(
     if order is None:
         return RefundSync(None)
     source = actor.source
-    recorded, reversed_ = [], []
+    recorded: list[str] = []
+    reversed_: list[str] = []
     for refund in refunds:
         counted = uow.payments.entry(EntryKind.REFUND.value, refund.id) is not None
         if refund.counts and not counted:

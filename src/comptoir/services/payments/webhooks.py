@@ -140,7 +140,7 @@ def ingest_many(
     if len(deliveries) > 1 and all(handler is None or handler.fetch is _nothing for handler in handlers):
         try:
             with uow:
-                results = [
+                results: list[IngestResult | WebhookProcessingFailed] = [
                     _apply(uow, handler, event, None, now=now, force=False)
                     for handler, (event, now) in zip(handlers, deliveries, strict=True)
                 ]
