@@ -426,7 +426,7 @@ def _print_banner(settings: Settings, specs: list[ServerSpec], demo_logins: list
     typer.echo(f"  health    {base}/healthz")
     for spec in specs[1:]:
         typer.echo(f"  {spec.name:<9} {spec.base_url}")
-        webhooks = getattr(spec.app.state, "webhooks", None)
+        webhooks = getattr(getattr(spec.app, "state", None), "webhooks", None)
         if webhooks is not None:  # the embedded sandbox: say how it delivers, and the seed that replays it
             typer.echo(f"  {'':<9} webhook faults: {webhooks.faults.describe()}")
     typer.echo(f"  database  {_safe_url(settings.effective_database_url)}")

@@ -48,14 +48,14 @@ def _faults(
 ) -> Faults:
     """The preset, with each setting given on the command line replacing the preset's own."""
     base = Faults.preset(preset, seed)
-    given = {
-        "duplicate": duplicate,
-        "drop": drop,
-        "delay": None if delay is None else parse_delay(delay),
-        "reorder_window": reorder_window,
-        "reorder_hold": reorder_hold,
-    }
-    return replace(base, **{name: value for name, value in given.items() if value is not None})
+    return replace(
+        base,
+        duplicate=base.duplicate if duplicate is None else duplicate,
+        drop=base.drop if drop is None else drop,
+        delay=base.delay if delay is None else parse_delay(delay),
+        reorder_window=base.reorder_window if reorder_window is None else reorder_window,
+        reorder_hold=base.reorder_hold if reorder_hold is None else reorder_hold,
+    )
 
 
 def sandbox(

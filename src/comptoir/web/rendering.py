@@ -47,7 +47,7 @@ def _ngettext(singular: str, plural: str, count: int) -> str:
 
 
 def _pgettext(context: str, message: str) -> str:
-    return _current().pgettext(context, message)
+    return str(_current().pgettext(context, message))
 
 
 @contextmanager
