@@ -31,6 +31,8 @@ from comptoir.sandbox.triggers import FIXTURES, TriggerApi
 from tests.sandbox.openapi_validation import SpecValidator, spec_or_skip
 from tests.sandbox.webhook_harness import Receiver, RunningSandbox, running_receiver, running_sandbox
 
+DELIVERY_DEADLINE = 120.0
+"""Seconds allowed for every event of the run (over a hundred) to reach the receiver on a loaded machine."""
 SANDBOX_SOURCE = Path(__file__).resolve().parents[2] / "src" / "comptoir" / "sandbox"
 
 SPEC_PREDATES: dict[str, set[str]] = {
@@ -144,7 +146,7 @@ def run(validator: SpecValidator) -> Iterator[Run]:
             fixture(api)
         _drive_comptoir_flows(box, client)
         expected = {event["id"] for event in box.running.sandbox.store.newest_first("event")}
-        receiver.wait_for(lambda got: {d.event["id"] for d in got} >= expected)
+        receiver.wait_for(lambda got: {d.event["id"] for d in got} >= expected, timeout=DELIVERY_DEADLINE)
         yield Run(box, receiver, recorder.exchanges, [d.event for d in receiver.deliveries])
     recorder.close()
 
