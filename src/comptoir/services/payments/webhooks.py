@@ -19,7 +19,6 @@ from typing import Any
 
 from comptoir.domain.actors import SYSTEM_WEBHOOK
 from comptoir.domain.errors import ComptoirError, UpstreamUnavailable
-from comptoir.records.payments import ReceivedEvent
 from comptoir.services.payments import fulfilment, refunds
 from comptoir.services.payments.provider import (
     CheckoutSession,
@@ -38,9 +37,14 @@ MALFORMED_OBJECT = "malformed: data.object is not an object"
 
 Apply = Callable[[UnitOfWork, Mapping[str, Any], Any, datetime], str]
 Fetch = Callable[[PaymentGateway, Mapping[str, Any]], Any]
+OrderOf = Callable[[Mapping[str, Any]], str | None]
 
 
 def _nothing(_gateway: PaymentGateway, _obj: Mapping[str, Any]) -> None:
+    return None
+
+
+def _no_order(_obj: Mapping[str, Any]) -> None:
     return None
 
 
@@ -49,10 +53,12 @@ class Handler:
     """How one event type is applied: `apply(uow, object, fetched, now)` inside the event's
     transaction, after `fetch(gateway, object)` asked Stripe for what the event does not carry —
     before the transaction opens, so no row lock (nor SQLite's writer lock) is held across a
-    network call. A duplicate delivery still pays for its fetch; only refund events fetch."""
+    network call. A duplicate delivery still pays for its fetch; only refund events fetch.
+    `order_of(object)`: the order the event names, which a group locks before applying it."""
 
     apply: Apply
     fetch: Fetch = _nothing
+    order_of: OrderOf = _no_order
 
 
 class WebhookProcessingFailed(UpstreamUnavailable):
@@ -72,14 +78,20 @@ def _session(handler: Callable[..., fulfilment.FulfilmentResult]) -> Handler:
     def apply(uow: UnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
         return handler(uow, CheckoutSession.from_dict(obj), actor=SYSTEM_WEBHOOK, now=now).outcome
 
-    return Handler(apply)
+    def order_of(obj: Mapping[str, Any]) -> str | None:
+        return CheckoutSession.from_dict(obj).named_order_id
+
+    return Handler(apply, order_of=order_of)
 
 
 def _intent(handler: Callable[..., fulfilment.FulfilmentResult]) -> Handler:
     def apply(uow: UnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
         return handler(uow, PaymentIntent.from_dict(obj), actor=SYSTEM_WEBHOOK, now=now).outcome
 
-    return Handler(apply)
+    def order_of(obj: Mapping[str, Any]) -> str | None:
+        return PaymentIntent.from_dict(obj).order_id
+
+    return Handler(apply, order_of=order_of)
 
 
 def _refunds() -> Handler:
@@ -135,11 +147,17 @@ def ingest_many(
     on its own, so the failing one is recorded `failed` and answered 5xx while the others
     apply, exactly as if they had come one by one. Events whose handler asks Stripe first
     (refunds) always go one by one: no network call is made for a whole group.
+
+    The group first locks every order its events name, in one statement
+    (`uow.orders.get_many_for_update`): each handler's own `get_for_update` then finds its order
+    locked in this transaction and flushes nothing, so the group's changes are flushed once, at
+    commit. An order the group did not foresee is locked by its handler as usual.
     """
     handlers = [HANDLERS.get(event.type) for event, _ in deliveries]
     if len(deliveries) > 1 and all(handler is None or handler.fetch is _nothing for handler in handlers):
         try:
             with uow:
+                uow.orders.get_many_for_update(_orders_named(handlers, deliveries))
                 results = [
                     _apply(uow, handler, event, None, now=now, force=False)
                     for handler, (event, now) in zip(handlers, deliveries, strict=True)
@@ -149,6 +167,15 @@ def ingest_many(
         except Exception:
             log.info("a group of %d webhook events failed; applying them one by one", len(deliveries))
     return [_outcome(uow, gateway, event, now) for event, now in deliveries]
+
+
+def _orders_named(handlers: Sequence[Handler | None], deliveries: Sequence[Delivery]) -> list[str]:
+    named = (
+        handler.order_of(event.object)
+        for handler, (event, _) in zip(handlers, deliveries, strict=True)
+        if handler is not None and isinstance(event.object, Mapping)
+    )
+    return [order_id for order_id in named if order_id]
 
 
 def _outcome(
@@ -163,17 +190,16 @@ def _outcome(
 def replay(uow: UnitOfWork, gateway: PaymentGateway, event_id: str, *, now: datetime) -> IngestResult:
     """Re-run a recorded event through the same handler (handlers are idempotent, so this is safe)."""
     with uow:
-        row = uow.events.get(event_id)
-        if row is None:
-            raise ComptoirError(f"no recorded event {event_id}", code="event_not_found")
-        payload = dict(row.payload)
+        payload = uow.events.payload(event_id)
+    if payload is None:
+        raise ComptoirError(f"no recorded event {event_id}", code="event_not_found")
     event = WebhookEvent(event_id, payload["type"], int(payload.get("created", 0)), payload["data"]["object"], payload)
     return _run(uow, gateway, event, now=now, force=True)
 
 
 def failed_event_ids(uow: UnitOfWork, *, limit: int = 1000) -> list[str]:
     with uow:
-        return [row.id for row in uow.events.failed(limit=limit)]
+        return uow.events.failed_ids(limit=limit)
 
 
 def _run(uow: UnitOfWork, gateway: PaymentGateway, event: WebhookEvent, *, now: datetime, force: bool) -> IngestResult:
@@ -216,19 +242,10 @@ def _apply(
         return IngestResult(event.id, event.type, status, outcome)
     if not force and uow.events.status(event.id) not in {None, "failed"}:
         return IngestResult(event.id, event.type, "duplicate")
-    row = uow.events.get_for_update(event.id)
-    if row is None:
-        row = uow.events.add(
-            ReceivedEvent(
-                id=event.id, type=event.type, payload=dict(event.raw), status="received", attempts=0, received_at=now
-            )
-        )
+    uow.events.claim(event.id, event.type, event.raw, at=now)
     outcome = handler.apply(uow, event.object, fetched, now) if handler else ""
-    row.status = status
-    row.attempts += 1
-    row.processed_at = now
-    row.last_error = None
-    return IngestResult(event.id, event.type, row.status, outcome)
+    uow.events.mark_processed(event.id, status=status, at=now)
+    return IngestResult(event.id, event.type, status, outcome)
 
 
 def _record_failure(
@@ -240,25 +257,6 @@ def _record_failure(
     now: datetime,
 ) -> None:
     message = f"{type(exc).__name__}: {exc}"[:2000]
-    try:
-        with uow:
-            row = uow.events.get_for_update(event_id)
-            if row is None:
-                uow.events.add(
-                    ReceivedEvent(
-                        id=event_id,
-                        type=event_type,
-                        payload=dict(raw),
-                        status="failed",
-                        attempts=1,
-                        last_error=message,
-                        received_at=now,
-                    )
-                )
-            elif row.status in {"failed", "received"}:
-                row.status = "failed"
-                row.attempts += 1
-                row.last_error = message
-            uow.commit()
-    except AlreadyRecorded:
-        return
+    with uow:
+        uow.events.mark_failed(event_id, event_type, raw, error=message, at=now)
+        uow.commit()
