@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -148,19 +148,25 @@ def ingest_many(
     apply, exactly as if they had come one by one. Events whose handler asks Stripe first
     (refunds) always go one by one: no network call is made for a whole group.
 
-    The group first locks every order its events name, in one statement
-    (`uow.orders.get_many_for_update`): each handler's own `get_for_update` then finds its order
-    locked in this transaction and flushes nothing, so the group's changes are flushed once, at
-    commit. An order the group did not foresee is locked by its handler as usual.
+    The group records its events' rows first, then locks every order its events to apply name,
+    in one statement (`uow.orders.get_many_for_update`), then applies them in order: each
+    handler's own `get_for_update` finds its order locked in this transaction and flushes
+    nothing, so the group's changes are flushed once, at commit. An order the group did not
+    foresee is locked by its handler as usual; a group of duplicates locks nothing.
     """
     handlers = [HANDLERS.get(event.type) for event, _ in deliveries]
     if len(deliveries) > 1 and all(handler is None or handler.fetch is _nothing for handler in handlers):
         try:
             with uow:
-                uow.orders.get_many_for_update(_orders_named(handlers, deliveries))
+                grouped = list(zip(handlers, deliveries, strict=True))
+                runs = [_record(uow, handler, event, now=now, force=False) for handler, (event, now) in grouped]
+                to_apply = [
+                    (h, event) for (h, (event, _)), run in zip(grouped, runs, strict=True) if run is not _DUPLICATE
+                ]
+                uow.orders.get_many_for_update(_orders_named(to_apply))
                 results = [
-                    _apply(uow, handler, event, None, now=now, force=False)
-                    for handler, (event, now) in zip(handlers, deliveries, strict=True)
+                    _finish(uow, handler, event, None, run, now=now)
+                    for (handler, (event, now)), run in zip(grouped, runs, strict=True)
                 ]
                 uow.commit()
                 return results
@@ -169,10 +175,10 @@ def ingest_many(
     return [_outcome(uow, gateway, event, now) for event, now in deliveries]
 
 
-def _orders_named(handlers: Sequence[Handler | None], deliveries: Sequence[Delivery]) -> list[str]:
+def _orders_named(events: Sequence[tuple[Handler | None, WebhookEvent]]) -> list[str]:
     named = (
         handler.order_of(event.object)
-        for handler, (event, _) in zip(handlers, deliveries, strict=True)
+        for handler, event in events
         if handler is not None and isinstance(event.object, Mapping)
     )
     return [order_id for order_id in named if order_id]
@@ -217,6 +223,9 @@ def _run(uow: UnitOfWork, gateway: PaymentGateway, event: WebhookEvent, *, now: 
         raise WebhookProcessingFailed(f"processing {event.type} {event.id} failed: {exc}") from exc
 
 
+_NEW, _RERUN, _DUPLICATE = "new", "rerun", "duplicate"  # how an event's row stands before it is applied
+
+
 def _apply(
     uow: UnitOfWork,
     handler: Handler | None,
@@ -226,25 +235,46 @@ def _apply(
     now: datetime,
     force: bool,
 ) -> IngestResult:
-    """One event's part of an open transaction: its row and, unless it was applied before, its effects.
+    """One event's part of an open transaction: its row and, unless it was applied before, its effects."""
+    return _finish(uow, handler, event, fetched, _record(uow, handler, event, now=now, force=force), now=now)
+
+
+def _record(uow: UnitOfWork, handler: Handler | None, event: WebhookEvent, *, now: datetime, force: bool) -> str:
+    """The event's row: a new event is one INSERT, already in its final state (if the handler then
+    fails, the rollback takes the row with it and `_record_failure` records it failed; a copy racing
+    it waits on the id (PostgreSQL) or the writer lock (SQLite), then finds it). A failed event
+    delivered again, or a replay, claims its row for a re-run; any other copy is a duplicate."""
+    if not force and uow.events.add_if_new(event.id, event.type, event.raw, status=_status(handler, event), at=now):
+        return _NEW
+    if not force and uow.events.status(event.id) not in {None, "failed"}:
+        return _DUPLICATE
+    uow.events.claim(event.id, event.type, event.raw, at=now)
+    return _RERUN
+
+
+def _status(handler: Handler | None, event: WebhookEvent) -> str:
+    return "processed" if handler is not None and isinstance(event.object, Mapping) else "ignored"
+
+
+def _finish(
+    uow: UnitOfWork, handler: Handler | None, event: WebhookEvent, fetched: Any, run: str, *, now: datetime
+) -> IngestResult:
+    """Apply a recorded event's effects, unless it is a duplicate.
 
     An event of a handled type whose `data.object` is not an object (null, a list) can never be
     applied, however often Stripe sends it: it is recorded `ignored` with the reason and answered
     2xx, never failed (a 5xx would have Stripe retry it for days)."""
-    if handler is not None and not isinstance(event.object, Mapping):
-        return replace(_apply(uow, None, event, None, now=now, force=force), outcome=MALFORMED_OBJECT)
-    status = "processed" if handler else "ignored"
-    # A new event is one INSERT, already in its final state: if the handler fails, the
-    # rollback takes the row with it and `_record_failure` records it failed. A copy
-    # racing it waits on the id (PostgreSQL) or the writer lock (SQLite), then finds it.
-    if not force and uow.events.add_if_new(event.id, event.type, event.raw, status=status, at=now):
-        outcome = handler.apply(uow, event.object, fetched, now) if handler else ""
-        return IngestResult(event.id, event.type, status, outcome)
-    if not force and uow.events.status(event.id) not in {None, "failed"}:
+    if run is _DUPLICATE:
         return IngestResult(event.id, event.type, "duplicate")
-    uow.events.claim(event.id, event.type, event.raw, at=now)
-    outcome = handler.apply(uow, event.object, fetched, now) if handler else ""
-    uow.events.mark_processed(event.id, status=status, at=now)
+    status = _status(handler, event)
+    if handler is None:
+        outcome = ""
+    elif status == "ignored":
+        outcome = MALFORMED_OBJECT
+    else:
+        outcome = handler.apply(uow, event.object, fetched, now)
+    if run is _RERUN:
+        uow.events.mark_processed(event.id, status=status, at=now)
     return IngestResult(event.id, event.type, status, outcome)
 
 
