@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from comptoir.domain.errors import Conflict
-from comptoir.records.payments import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
+from comptoir.records.payments import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt
 from comptoir.records.refunds import RefundRequest
 from comptoir.records.shop import Order, OrderHistory, Product, Shop, User
 
@@ -141,18 +141,26 @@ class OrderRepository(Protocol):
     def get(self, order_id: str) -> Order | None: ...
 
     def get_for_update(self, order_id: str) -> Order | None:
-        """The order, row-locked until the transaction ends (refreshed if already loaded).
+        """The order, row-locked until the transaction ends.
 
-        Every status change loads its order this way so two concurrent changes serialise.
+        Every status change loads its order this way so two concurrent changes serialise. The
+        first call for an order in a transaction writes the transaction's pending changes, then
+        reads the locked row (over any copy loaded earlier without the lock); later calls in the
+        same transaction return that same object, with whatever this transaction changed on it.
         """
+        ...
+
+    def get_many_for_update(self, order_ids: Iterable[str]) -> dict[str, Order]:
+        """`get_for_update` for several orders at once (one statement, locks taken in id order), by
+        id; ids of no order are left out. A group of webhook events locks its orders this way
+        first, so that each event's own `get_for_update` finds its order locked and flushes nothing."""
         ...
 
     def add(self, order: Order) -> Order: ...
 
     def line_summaries(self, order: Order) -> list[LineSummary]:
-        """The order's lines as messages print them: from memory if they are loaded (and maybe just
-        changed, as weighing does), else read without flushing the session (lines are otherwise
-        never changed once the order is placed)."""
+        """The order's lines as messages print them, as this transaction sees them (a line changed
+        in memory, as weighing does, with its change), read without flushing the session."""
         ...
 
     def number_exists(self, number: str) -> bool: ...
@@ -216,6 +224,11 @@ class PaymentRepository(Protocol):
         same key is waited for, never an error). True if this call recorded it."""
         ...
 
+    def add_entry_then_ledger(self, order_id: str, entry: LedgerRow) -> list[LedgerRow] | None:
+        """`add_entry_if_new`, then, if it recorded the entry, the order's whole ledger (with it): what
+        a new payment needs to tell a second payment and to derive the payment status, in one call."""
+        ...
+
     def order_id_for_payment(self, external_id: str) -> str | None:
         """The order a provider payment (PaymentIntent id) was recorded for, if any."""
         ...
@@ -232,27 +245,44 @@ class PaymentRepository(Protocol):
 
 
 class EventRepository(Protocol):
-    def get(self, event_id: str) -> ReceivedEvent | None: ...
+    """Received webhook events, one method per thing done to an event's row."""
 
-    def get_for_update(self, event_id: str) -> ReceivedEvent | None: ...
+    def add_if_new(
+        self, event_id: str, event_type: str, payload: Mapping[str, Any], *, status: str, at: datetime
+    ) -> bool:
+        """Record a new event, already `status` and received and processed `at`, unless one with its
+        id exists, in one statement (a concurrent insert of the same id is waited for, never an error).
+        True if this call inserted it."""
+        ...
 
     def status(self, event_id: str) -> str | None:
         """The recorded event's status, or None: what a duplicate delivery needs, without its payload."""
         ...
 
-    def add(self, event: ReceivedEvent) -> ReceivedEvent:
-        """Flushes; raises AlreadyRecorded if a concurrent transaction inserted the same id."""
+    def claim(self, event_id: str, event_type: str, payload: Mapping[str, Any], *, at: datetime) -> None:
+        """Lock a recorded event's row for a re-run (a failed event delivered again, a replay), or
+        record it `received` if it is missing; raises AlreadyRecorded if a concurrent transaction
+        recorded it meanwhile."""
         ...
 
-    def add_if_new(
-        self, event_id: str, event_type: str, payload: Mapping[str, Any], *, status: str, at: datetime
-    ) -> bool:
-        """Insert the event's row, already `status` and received and processed `at`, unless one with its
-        id exists, in one statement (a concurrent insert of the same id is waited for, never an error).
-        True if this call inserted it."""
+    def mark_processed(self, event_id: str, *, status: str, at: datetime) -> None:
+        """A claimed event ran: its final status (processed | ignored), one more attempt, no error."""
         ...
 
-    def failed(self, *, limit: int) -> list[ReceivedEvent]: ...
+    def mark_failed(
+        self, event_id: str, event_type: str, payload: Mapping[str, Any], *, error: str, at: datetime
+    ) -> None:
+        """An event's run failed and was rolled back: record it `failed` with the error (one more
+        attempt), unless another delivery has processed it meanwhile."""
+        ...
+
+    def payload(self, event_id: str) -> dict[str, Any] | None:
+        """The recorded event as Stripe sent it, or None."""
+        ...
+
+    def failed_ids(self, *, limit: int) -> list[str]:
+        """Ids of the events whose last run failed, oldest first."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, Table, and_, bindparam, or_, select
+from sqlalchemy import BindParameter, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -114,6 +114,9 @@ class SqlPaymentRepository:
         values = {field: getattr(entry, field) for field in LedgerRow.__slots__} | {"order_id": order_id}
         return insert_unless_present(self._session, _LEDGER, ("kind", "external_id"), values) == 1
 
+    def add_entry_then_ledger(self, order_id: str, entry: LedgerRow) -> list[LedgerRow] | None:
+        return self.ledger(order_id) if self.add_entry_if_new(order_id, entry) else None
+
     def order_id_for_payment(self, external_id: str) -> str | None:
         stmt = select(LedgerEntry.order_id).where(LedgerEntry.kind == "payment", LedgerEntry.external_id == external_id)
         return self._session.scalars(stmt).first()
@@ -143,52 +146,85 @@ class SqlPaymentRepository:
 
 
 class SqlEventRepository:
+    """The received-events table, one method per thing done to a row; all Core on the session's
+    connection, so event rows never enter the session and are never flushed with an order.
+
+    The fast path is `add_if_new`: a new event's row goes in already in its final state, in one
+    statement. The others serve the slow paths: a copy of a recorded event (`status`), a re-run
+    of a failed or replayed event (`claim`, then `mark_processed`), and a failure recorded after
+    the rollback (`mark_failed`)."""
+
     def __init__(self, session: Session) -> None:
         self._session = session
-
-    def get(self, event_id: str) -> ReceivedEvent | None:
-        return self._session.get(ReceivedEvent, event_id)
-
-    def status(self, event_id: str) -> str | None:
-        # Core on the connection: event rows are only ever changed in the transaction of their
-        # own delivery, and this is read after that row's insert was refused.
-        return self._session.connection().execute(_EVENT_STATUS, {"event_id": event_id}).scalar()
-
-    def get_for_update(self, event_id: str) -> ReceivedEvent | None:
-        stmt = select(ReceivedEvent).where(ReceivedEvent.id == event_id).with_for_update()
-        return self._session.scalars(stmt.execution_options(populate_existing=True)).one_or_none()
-
-    def add(self, event: ReceivedEvent) -> ReceivedEvent:
-        self._session.add(event)
-        try:
-            self._session.flush()
-        except IntegrityError as exc:
-            raise AlreadyRecorded(f"event {event.id} was recorded concurrently") from exc
-        return event
 
     def add_if_new(
         self, event_id: str, event_type: str, payload: Mapping[str, Any], *, status: str, at: datetime
     ) -> bool:
-        values = {
-            "id": event_id,
-            "type": event_type,
-            "payload": dict(payload),
-            "status": status,
-            "attempts": 1,
-            "last_error": None,
-            "received_at": at,
-            "processed_at": at,
-        }
+        values = _event_row(event_id, event_type, payload, status=status, attempts=1, at=at) | {"processed_at": at}
         return insert_unless_present(self._session, _EVENTS, ("id",), values) == 1
 
-    def failed(self, *, limit: int) -> list[ReceivedEvent]:
+    def status(self, event_id: str) -> str | None:
+        return self._session.connection().execute(_EVENT_STATUS, {"event_id": event_id}).scalar()
+
+    def claim(self, event_id: str, event_type: str, payload: Mapping[str, Any], *, at: datetime) -> None:
+        connection = self._session.connection()
+        if connection.execute(_EVENT_FOR_UPDATE, {"event_id": event_id}).first() is not None:
+            return
+        try:
+            connection.execute(
+                insert(_EVENTS), _event_row(event_id, event_type, payload, status="received", attempts=0, at=at)
+            )
+        except IntegrityError as exc:
+            raise AlreadyRecorded(f"event {event_id} was recorded concurrently") from exc
+
+    def mark_processed(self, event_id: str, *, status: str, at: datetime) -> None:
+        self._session.connection().execute(
+            update(_EVENTS)
+            .where(_EVENTS.c.id == event_id)
+            .values(status=status, attempts=_EVENTS.c.attempts + 1, processed_at=at, last_error=None)
+        )
+
+    def mark_failed(
+        self, event_id: str, event_type: str, payload: Mapping[str, Any], *, error: str, at: datetime
+    ) -> None:
+        # The UPDATE locks the row it changes; an insert racing the same id is waited for (PostgreSQL)
+        # and then changes nothing, as does a row another copy has meanwhile processed.
+        changed = self._session.connection().execute(
+            update(_EVENTS)
+            .where(_EVENTS.c.id == event_id, _EVENTS.c.status.in_(("failed", "received")))
+            .values(status="failed", attempts=_EVENTS.c.attempts + 1, last_error=error)
+        )
+        if changed.rowcount != 1:
+            values = _event_row(event_id, event_type, payload, status="failed", attempts=1, at=at)
+            insert_unless_present(self._session, _EVENTS, ("id",), values | {"last_error": error})
+
+    def payload(self, event_id: str) -> dict[str, Any] | None:
+        found = self._session.connection().execute(_EVENT_PAYLOAD, {"event_id": event_id}).scalar()
+        return None if found is None else dict(found)
+
+    def failed_ids(self, *, limit: int) -> list[str]:
         stmt = (
-            select(ReceivedEvent)
+            select(ReceivedEvent.id)
             .where(ReceivedEvent.status == "failed")
             .order_by(ReceivedEvent.received_at, ReceivedEvent.id)
             .limit(limit)
         )
-        return list(self._session.scalars(stmt))
+        return list(self._session.connection().execute(stmt).scalars())
+
+
+def _event_row(
+    event_id: str, event_type: str, payload: Mapping[str, Any], *, status: str, attempts: int, at: datetime
+) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "type": event_type,
+        "payload": dict(payload),
+        "status": status,
+        "attempts": attempts,
+        "last_error": None,
+        "received_at": at,
+        "processed_at": None,
+    }
 
 
 class SqlOutboxRepository:
@@ -270,6 +306,8 @@ def _contacts_statement() -> Any:
 
 
 _EVENT_STATUS = select(ReceivedEvent.status).where(ReceivedEvent.id == bindparam("event_id"))
+_EVENT_PAYLOAD = select(ReceivedEvent.payload).where(ReceivedEvent.id == bindparam("event_id"))
+_EVENT_FOR_UPDATE = select(ReceivedEvent.id).where(ReceivedEvent.id == bindparam("event_id")).with_for_update()
 _LEDGER_OF_ORDER = (
     select(
         LedgerEntry.kind,

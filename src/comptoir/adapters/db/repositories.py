@@ -10,9 +10,9 @@ import builtins
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, exists, insert, inspect, or_, select, update
+from sqlalchemy import and_, bindparam, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, SessionTransaction, selectinload
 from sqlalchemy.orm.util import identity_key
 
 from comptoir.domain.errors import Conflict
@@ -21,15 +21,24 @@ from comptoir.services.ports import HistoryChange, LineSummary
 
 _CANCELLABLE_ON_EXPIRY = ("unpaid", "failed")
 _LINE_SUMMARIES = (
-    select(OrderLine.name, OrderLine.unit, OrderLine.quantity_milli, OrderLine.line_total)
+    select(OrderLine.id, OrderLine.name, OrderLine.unit, OrderLine.quantity_milli, OrderLine.line_total)
     .where(OrderLine.order_id == bindparam("order_id"))
     .order_by(OrderLine.position)
 )
 # Built once: `Session.get` builds and hashes a new statement on every call (docs/benchmarks.md).
+# `populate_existing`: a copy of the order loaded earlier without the lock is read again from the
+# locked row (the session's autoflush has written any change made to it first).
 _ORDER_FOR_UPDATE = (
-    select(Order).where(Order.id == bindparam("order_id")).with_for_update().execution_options(autoflush=False)
+    select(Order).where(Order.id == bindparam("order_id")).with_for_update().execution_options(populate_existing=True)
 )
-_ORDER_MAPPER = inspect(Order)
+# Ordered by id: two transactions locking overlapping groups take the locks in the same order.
+_ORDERS_FOR_UPDATE = (
+    select(Order)
+    .where(Order.id.in_(bindparam("order_ids", expanding=True)))
+    .order_by(Order.id)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
 _HISTORY_INSERT = insert(OrderHistory)
 HISTORY_WRITTEN = "comptoir_history_written"
 """Set in a session's `info` when it wrote order history: its unit of work tells the feed after the commit."""
@@ -143,21 +152,56 @@ class SqlProductRepository:
 
 
 class SqlOrderRepository:
+    """Orders, their lines and history.
+
+    Row locks are taken once per transaction. The first `get_for_update` (or `get_many_for_update`)
+    of an order in a transaction flushes the session, locks the row and reads it, over any copy
+    loaded earlier without the lock; every later call for that order in the same transaction
+    returns that same object and runs no SQL: with the lock held, nobody but this transaction has
+    changed the row, and this transaction's changes are on the object, flushed or not. The
+    repository remembers which orders it locked in which transaction (`_locked`), so the answer
+    depends on what this transaction locked, never on what the session happens to hold.
+
+    That is what lets a group of webhook events (`webhooks.ingest_many`, one transaction) flush
+    its orders once, at commit: the group locks all its orders first, in one statement, and each
+    event's handler then finds its order locked, without a flush in between. No SAVEPOINT is used
+    anywhere: rolling back to one would release locks this bookkeeping still counts.
+    """
+
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._locked: dict[str, Order] = {}
+        self._locked_in: SessionTransaction | None = None
 
     def get(self, order_id: str) -> Order | None:
         return self._session.get(Order, order_id)
 
     def get_for_update(self, order_id: str) -> Order | None:
         # FOR UPDATE on PostgreSQL; SQLite ignores it, its BEGIN IMMEDIATE already serialises writers.
-        if _ORDER_MAPPER.identity_key_from_primary_key((order_id,)) in self._session.identity_map:
-            # held already, maybe changed: flushed, then read again from its locked row
-            return self._session.get(Order, order_id, with_for_update=True, populate_existing=True)
-        # Not held by this session, so no pending change is in it, and nothing pending elsewhere
-        # changes what this reads: no flush first. A group of webhook events (one transaction) then
-        # flushes once, at commit, instead of once per event before loading the next order.
-        return self._session.scalars(_ORDER_FOR_UPDATE, {"order_id": order_id}).one_or_none()
+        locked = self._locked_now()
+        if order_id in locked:
+            return locked[order_id]
+        order = self._session.scalars(_ORDER_FOR_UPDATE, {"order_id": order_id}).one_or_none()
+        return self._remember_locked([order] if order is not None else []).get(order_id)
+
+    def get_many_for_update(self, order_ids: Iterable[str]) -> dict[str, Order]:
+        order_ids = builtins.list(order_ids)
+        locked = self._locked_now()
+        wanted = sorted({order_id for order_id in order_ids if order_id not in locked})
+        if wanted:
+            self._remember_locked(self._session.scalars(_ORDERS_FOR_UPDATE, {"order_ids": wanted}))
+        return {order_id: locked[order_id] for order_id in order_ids if order_id in locked}
+
+    def _locked_now(self) -> dict[str, Order]:
+        """The orders locked in the session's current transaction (none once it has ended)."""
+        if self._locked and self._session.get_transaction() is not self._locked_in:
+            self._locked.clear()
+        return self._locked
+
+    def _remember_locked(self, orders: Iterable[Order]) -> dict[str, Order]:
+        self._locked_in = self._session.get_transaction()
+        self._locked.update((order.id, order) for order in orders)
+        return self._locked
 
     def add(self, order: Order) -> Order:
         self._session.add(order)
@@ -165,12 +209,24 @@ class SqlOrderRepository:
         return order
 
     def line_summaries(self, order: Order) -> builtins.list[LineSummary]:
-        if "lines" not in inspect(order).unloaded:
-            return [LineSummary(line.name, line.unit, line.quantity_milli, line.line_total) for line in order.lines]
-        # Core on the connection: the ORM's lazy load would flush the session first and build
-        # tracked objects, several times the cost of this read (docs/benchmarks.md).
-        rows = self._session.connection().execute(_LINE_SUMMARIES, {"order_id": order.id})
-        return [LineSummary(*row) for row in rows]
+        """One SELECT of the order's stored lines, never a flush; a line this session holds is
+        reported as held (weighing changes lines in memory), which is the answer an ORM query
+        without autoflush gives, without building a tracked object per row.
+
+        Core on the connection: the ORM's lazy load would flush the session first and build
+        tracked objects, several times the cost of this read (docs/benchmarks.md). Lines are
+        written when their order is added (`add` flushes) and only changed in place after."""
+        held = self._session.identity_map
+        summaries = []
+        for line_id, name, unit, quantity_milli, line_total in self._session.connection().execute(
+            _LINE_SUMMARIES, {"order_id": order.id}
+        ):
+            line = held.get(identity_key(OrderLine, line_id))
+            if isinstance(line, OrderLine):
+                summaries.append(LineSummary(line.name, line.unit, line.quantity_milli, line.line_total))
+            else:
+                summaries.append(LineSummary(name, unit, quantity_milli, line_total))
+        return summaries
 
     def number_exists(self, number: str) -> bool:
         return bool(self._session.scalar(select(exists().where(Order.number == number))))

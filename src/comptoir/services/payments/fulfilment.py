@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from comptoir.domain.actors import Actor
-from comptoir.domain.ledger import EntryKind
 from comptoir.domain.orders import OrderStatus, PaymentStatus
 from comptoir.domain.payments import AttemptKind, AttemptState
 from comptoir.records.payments import PaymentAttempt
@@ -309,32 +308,21 @@ def apply_payment_received(
     refunds both outside this transaction (the caller after commit, or the worker), with a
     deterministic key so each is refunded once.
     """
-    recorded = ledger.record_entry(
-        uow,
-        order,
-        EntryKind.PAYMENT,
-        amount=amount,
-        external_id=external_id,
-        source=actor.source,
-        at=now,
-        reason=reference,
+    received = ledger.receive_payment(
+        uow, order, amount=amount, external_id=external_id, reference=reference, actor=actor, at=now
     )
-    if not recorded:
+    if received is None:
         return _result("unchanged", order)
-    entries = uow.payments.ledger(order.id)
-    earlier = [e for e in entries if e.kind == EntryKind.PAYMENT.value and e.external_id != external_id]
-    if earlier:
+    if received.earlier is not None:
         ledger.flag_for_review(
             uow,
             order,
             code=DUPLICATE_PAYMENT,
-            detail=f"{reference} paid an order already paid by {earlier[0].external_id}: refunded automatically",
+            detail=f"{reference} paid an order already paid by {received.earlier}: refunded automatically",
             reference=external_id,
             at=now,
         )
-        ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid twice", ledger=entries)
         return _result("duplicate", order, refund_due=True)
-    ledger.sync_payment_status(uow, order, actor=actor, at=now, reason=f"{reference} paid", ledger=entries)
     if order.status == OrderStatus.CANCELLED.value:
         ledger.flag_for_review(
             uow,
@@ -351,7 +339,7 @@ def apply_payment_received(
 
 
 def _order_for(uow: UnitOfWork, session: CheckoutSession) -> Order | None:
-    order_id = session.order_id or session.client_reference_id
+    order_id = session.named_order_id
     return uow.orders.get_for_update(order_id) if order_id else None
 
 

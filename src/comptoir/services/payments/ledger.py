@@ -10,6 +10,7 @@ a late or repeated event cannot move it backwards.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from datetime import datetime
 
 from comptoir.domain.actors import Actor
@@ -43,12 +44,13 @@ def attempt_signal(attempts: list[PaymentAttempt]) -> Attempt:
     return Attempt.NONE
 
 
-def ledger_entries(uow: UnitOfWork, order_id: str, rows: list[LedgerRow] | None = None) -> list[Entry]:
-    """The order's ledger as domain entries (from `rows` when the caller just read them)."""
-    return [
-        Entry(EntryKind(row.kind), row.amount, row.currency, row.external_id)
-        for row in (uow.payments.ledger(order_id) if rows is None else rows)
-    ]
+def ledger_entries(uow: UnitOfWork, order_id: str) -> list[Entry]:
+    """The order's ledger as domain entries."""
+    return _entries(uow.payments.ledger(order_id))
+
+
+def _entries(rows: list[LedgerRow]) -> list[Entry]:
+    return [Entry(EntryKind(row.kind), row.amount, row.currency, row.external_id) for row in rows]
 
 
 def record_entry(
@@ -66,35 +68,61 @@ def record_entry(
 
     One INSERT … ON CONFLICT (kind, external_id) DO NOTHING, under the caller's order lock: the
     unique key itself decides, so a racing writer neither doubles the money nor fails."""
-    return uow.payments.add_entry_if_new(
-        order.id,
-        LedgerRow(
-            kind=kind.value,
-            amount=amount,
-            currency=order.currency,
-            external_id=external_id,
-            source=source,
-            reason=reason,
-            recorded_at=at,
-        ),
+    return uow.payments.add_entry_if_new(order.id, _row(order, kind, amount, external_id, source, reason, at))
+
+
+def _row(
+    order: Order, kind: EntryKind, amount: int, external_id: str, source: str, reason: str, at: datetime
+) -> LedgerRow:
+    return LedgerRow(
+        kind=kind.value,
+        amount=amount,
+        currency=order.currency,
+        external_id=external_id,
+        source=source,
+        reason=reason,
+        recorded_at=at,
     )
 
 
-def sync_payment_status(
-    uow: UnitOfWork,
-    order: Order,
-    *,
-    actor: Actor,
-    at: datetime,
-    reason: str,
-    ledger: list[LedgerRow] | None = None,
-) -> PaymentStatus:
-    """Set the order's payment axis to what the ledger and latest attempt say, one legal step at a time.
+@dataclass(frozen=True, slots=True)
+class PaymentReceived:
+    """A provider payment newly recorded; `earlier`: another payment the ledger already held for the
+    order (this one then paid it twice), or None."""
 
-    `ledger`: the order's whole ledger if the caller has just read it (in this transaction, under
-    the order lock). The attempts are only read when no money was received: with a payment in the
-    ledger the attempt in flight does not change the status."""
-    entries = ledger_entries(uow, order.id, ledger)
+    earlier: str | None
+
+
+def receive_payment(
+    uow: UnitOfWork, order: Order, *, amount: int, external_id: str, reference: str, actor: Actor, at: datetime
+) -> PaymentReceived | None:
+    """Record a verified provider payment once and bring the payment axis in line; None if this
+    payment was recorded before (nothing changed).
+
+    The entry is written and the whole ledger read back by one repository method
+    (`uow.payments.add_entry_then_ledger`), and the payment axis follows from that same read."""
+    row = _row(order, EntryKind.PAYMENT, amount, external_id, actor.source, reference, at)
+    rows = uow.payments.add_entry_then_ledger(order.id, row)
+    if rows is None:
+        return None
+    earlier = next(
+        (r.external_id for r in rows if r.kind == EntryKind.PAYMENT.value and r.external_id != external_id), None
+    )
+    reason = f"{reference} paid twice" if earlier else f"{reference} paid"
+    _sync(uow, order, _entries(rows), actor=actor, at=at, reason=reason)
+    return PaymentReceived(earlier)
+
+
+def sync_payment_status(uow: UnitOfWork, order: Order, *, actor: Actor, at: datetime, reason: str) -> PaymentStatus:
+    """Set the order's payment axis to what the ledger and latest attempt say, one legal step at a time."""
+    return _sync(uow, order, ledger_entries(uow, order.id), actor=actor, at=at, reason=reason)
+
+
+def _sync(
+    uow: UnitOfWork, order: Order, entries: list[Entry], *, actor: Actor, at: datetime, reason: str
+) -> PaymentStatus:
+    """The attempts are only read when no money was received: with a payment in the ledger the
+    attempt in flight does not change the status."""
     received = balance(entries).paid > 0
     signal = Attempt.NONE if received else attempt_signal(uow.payments.attempts(order.id))
     target = derive_status(entries, signal, due=order.total)

@@ -104,6 +104,11 @@ class CheckoutSession:
             capture_manually=metadata.get("capture") == "manual",
         )
 
+    @property
+    def named_order_id(self) -> str | None:
+        """The order the session is for: our metadata, else the client reference (set by us too)."""
+        return self.order_id or self.client_reference_id
+
 
 @dataclass(frozen=True, slots=True)
 class Refund:

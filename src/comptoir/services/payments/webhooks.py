@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from comptoir.domain.actors import SYSTEM_WEBHOOK
 from comptoir.domain.errors import ComptoirError, UpstreamUnavailable
-from comptoir.records.payments import ReceivedEvent
 from comptoir.services.payments import fulfilment, refunds
 from comptoir.services.payments.provider import (
     CheckoutSession,
@@ -38,9 +37,14 @@ MALFORMED_OBJECT = "malformed: data.object is not an object"
 
 Apply = Callable[[UnitOfWork, Mapping[str, Any], Any, datetime], str]
 Fetch = Callable[[PaymentGateway, Mapping[str, Any]], Any]
+OrderOf = Callable[[Mapping[str, Any]], str | None]
 
 
 def _nothing(_gateway: PaymentGateway, _obj: Mapping[str, Any]) -> None:
+    return None
+
+
+def _no_order(_obj: Mapping[str, Any]) -> None:
     return None
 
 
@@ -49,10 +53,12 @@ class Handler:
     """How one event type is applied: `apply(uow, object, fetched, now)` inside the event's
     transaction, after `fetch(gateway, object)` asked Stripe for what the event does not carry —
     before the transaction opens, so no row lock (nor SQLite's writer lock) is held across a
-    network call. A duplicate delivery still pays for its fetch; only refund events fetch."""
+    network call. A duplicate delivery still pays for its fetch; only refund events fetch.
+    `order_of(object)`: the order the event names, which a group locks before applying it."""
 
     apply: Apply
     fetch: Fetch = _nothing
+    order_of: OrderOf = _no_order
 
 
 class WebhookProcessingFailed(UpstreamUnavailable):
@@ -72,14 +78,20 @@ def _session(handler: Callable[..., fulfilment.FulfilmentResult]) -> Handler:
     def apply(uow: UnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
         return handler(uow, CheckoutSession.from_dict(obj), actor=SYSTEM_WEBHOOK, now=now).outcome
 
-    return Handler(apply)
+    def order_of(obj: Mapping[str, Any]) -> str | None:
+        return CheckoutSession.from_dict(obj).named_order_id
+
+    return Handler(apply, order_of=order_of)
 
 
 def _intent(handler: Callable[..., fulfilment.FulfilmentResult]) -> Handler:
     def apply(uow: UnitOfWork, obj: Mapping[str, Any], _fetched: None, now: datetime) -> str:
         return handler(uow, PaymentIntent.from_dict(obj), actor=SYSTEM_WEBHOOK, now=now).outcome
 
-    return Handler(apply)
+    def order_of(obj: Mapping[str, Any]) -> str | None:
+        return PaymentIntent.from_dict(obj).order_id
+
+    return Handler(apply, order_of=order_of)
 
 
 def _refunds() -> Handler:
@@ -135,20 +147,41 @@ def ingest_many(
     on its own, so the failing one is recorded `failed` and answered 5xx while the others
     apply, exactly as if they had come one by one. Events whose handler asks Stripe first
     (refunds) always go one by one: no network call is made for a whole group.
+
+    The group records its events' rows first, then locks every order its events to apply name,
+    in one statement (`uow.orders.get_many_for_update`), then applies them in order: each
+    handler's own `get_for_update` finds its order locked in this transaction and flushes
+    nothing, so the group's changes are flushed once, at commit. An order the group did not
+    foresee is locked by its handler as usual; a group of duplicates locks nothing.
     """
     handlers = [HANDLERS.get(event.type) for event, _ in deliveries]
     if len(deliveries) > 1 and all(handler is None or handler.fetch is _nothing for handler in handlers):
         try:
             with uow:
+                grouped = list(zip(handlers, deliveries, strict=True))
+                runs = [_record(uow, handler, event, now=now, force=False) for handler, (event, now) in grouped]
+                to_apply = [
+                    (h, event) for (h, (event, _)), run in zip(grouped, runs, strict=True) if run is not _DUPLICATE
+                ]
+                uow.orders.get_many_for_update(_orders_named(to_apply))
                 results: list[IngestResult | WebhookProcessingFailed] = [
-                    _apply(uow, handler, event, None, now=now, force=False)
-                    for handler, (event, now) in zip(handlers, deliveries, strict=True)
+                    _finish(uow, handler, event, None, run, now=now)
+                    for (handler, (event, now)), run in zip(grouped, runs, strict=True)
                 ]
                 uow.commit()
                 return results
         except Exception:
             log.info("a group of %d webhook events failed; applying them one by one", len(deliveries))
     return [_outcome(uow, gateway, event, now) for event, now in deliveries]
+
+
+def _orders_named(events: Sequence[tuple[Handler | None, WebhookEvent]]) -> list[str]:
+    named = (
+        handler.order_of(event.object)
+        for handler, event in events
+        if handler is not None and isinstance(event.object, Mapping)
+    )
+    return [order_id for order_id in named if order_id]
 
 
 def _outcome(
@@ -163,17 +196,16 @@ def _outcome(
 def replay(uow: UnitOfWork, gateway: PaymentGateway, event_id: str, *, now: datetime) -> IngestResult:
     """Re-run a recorded event through the same handler (handlers are idempotent, so this is safe)."""
     with uow:
-        row = uow.events.get(event_id)
-        if row is None:
-            raise ComptoirError(f"no recorded event {event_id}", code="event_not_found")
-        payload = dict(row.payload)
+        payload = uow.events.payload(event_id)
+    if payload is None:
+        raise ComptoirError(f"no recorded event {event_id}", code="event_not_found")
     event = WebhookEvent(event_id, payload["type"], int(payload.get("created", 0)), payload["data"]["object"], payload)
     return _run(uow, gateway, event, now=now, force=True)
 
 
 def failed_event_ids(uow: UnitOfWork, *, limit: int = 1000) -> list[str]:
     with uow:
-        return [row.id for row in uow.events.failed(limit=limit)]
+        return uow.events.failed_ids(limit=limit)
 
 
 def _run(uow: UnitOfWork, gateway: PaymentGateway, event: WebhookEvent, *, now: datetime, force: bool) -> IngestResult:
@@ -191,6 +223,9 @@ def _run(uow: UnitOfWork, gateway: PaymentGateway, event: WebhookEvent, *, now: 
         raise WebhookProcessingFailed(f"processing {event.type} {event.id} failed: {exc}") from exc
 
 
+_NEW, _RERUN, _DUPLICATE = "new", "rerun", "duplicate"  # how an event's row stands before it is applied
+
+
 def _apply(
     uow: UnitOfWork,
     handler: Handler | None,
@@ -200,35 +235,47 @@ def _apply(
     now: datetime,
     force: bool,
 ) -> IngestResult:
-    """One event's part of an open transaction: its row and, unless it was applied before, its effects.
+    """One event's part of an open transaction: its row and, unless it was applied before, its effects."""
+    return _finish(uow, handler, event, fetched, _record(uow, handler, event, now=now, force=force), now=now)
+
+
+def _record(uow: UnitOfWork, handler: Handler | None, event: WebhookEvent, *, now: datetime, force: bool) -> str:
+    """The event's row: a new event is one INSERT, already in its final state (if the handler then
+    fails, the rollback takes the row with it and `_record_failure` records it failed; a copy racing
+    it waits on the id (PostgreSQL) or the writer lock (SQLite), then finds it). A failed event
+    delivered again, or a replay, claims its row for a re-run; any other copy is a duplicate."""
+    if not force and uow.events.add_if_new(event.id, event.type, event.raw, status=_status(handler, event), at=now):
+        return _NEW
+    if not force and uow.events.status(event.id) not in {None, "failed"}:
+        return _DUPLICATE
+    uow.events.claim(event.id, event.type, event.raw, at=now)
+    return _RERUN
+
+
+def _status(handler: Handler | None, event: WebhookEvent) -> str:
+    return "processed" if handler is not None and isinstance(event.object, Mapping) else "ignored"
+
+
+def _finish(
+    uow: UnitOfWork, handler: Handler | None, event: WebhookEvent, fetched: Any, run: str, *, now: datetime
+) -> IngestResult:
+    """Apply a recorded event's effects, unless it is a duplicate.
 
     An event of a handled type whose `data.object` is not an object (null, a list) can never be
     applied, however often Stripe sends it: it is recorded `ignored` with the reason and answered
     2xx, never failed (a 5xx would have Stripe retry it for days)."""
-    if handler is not None and not isinstance(event.object, Mapping):
-        return replace(_apply(uow, None, event, None, now=now, force=force), outcome=MALFORMED_OBJECT)
-    status = "processed" if handler else "ignored"
-    # A new event is one INSERT, already in its final state: if the handler fails, the
-    # rollback takes the row with it and `_record_failure` records it failed. A copy
-    # racing it waits on the id (PostgreSQL) or the writer lock (SQLite), then finds it.
-    if not force and uow.events.add_if_new(event.id, event.type, event.raw, status=status, at=now):
-        outcome = handler.apply(uow, event.object, fetched, now) if handler else ""
-        return IngestResult(event.id, event.type, status, outcome)
-    if not force and uow.events.status(event.id) not in {None, "failed"}:
+    if run is _DUPLICATE:
         return IngestResult(event.id, event.type, "duplicate")
-    row = uow.events.get_for_update(event.id)
-    if row is None:
-        row = uow.events.add(
-            ReceivedEvent(
-                id=event.id, type=event.type, payload=dict(event.raw), status="received", attempts=0, received_at=now
-            )
-        )
-    outcome = handler.apply(uow, event.object, fetched, now) if handler else ""
-    row.status = status
-    row.attempts += 1
-    row.processed_at = now
-    row.last_error = None
-    return IngestResult(event.id, event.type, row.status, outcome)
+    status = _status(handler, event)
+    if handler is None:
+        outcome = ""
+    elif status == "ignored":
+        outcome = MALFORMED_OBJECT
+    else:
+        outcome = handler.apply(uow, event.object, fetched, now)
+    if run is _RERUN:
+        uow.events.mark_processed(event.id, status=status, at=now)
+    return IngestResult(event.id, event.type, status, outcome)
 
 
 def _record_failure(
@@ -240,25 +287,6 @@ def _record_failure(
     now: datetime,
 ) -> None:
     message = f"{type(exc).__name__}: {exc}"[:2000]
-    try:
-        with uow:
-            row = uow.events.get_for_update(event_id)
-            if row is None:
-                uow.events.add(
-                    ReceivedEvent(
-                        id=event_id,
-                        type=event_type,
-                        payload=dict(raw),
-                        status="failed",
-                        attempts=1,
-                        last_error=message,
-                        received_at=now,
-                    )
-                )
-            elif row.status in {"failed", "received"}:
-                row.status = "failed"
-                row.attempts += 1
-                row.last_error = message
-            uow.commit()
-    except AlreadyRecorded:
-        return
+    with uow:
+        uow.events.mark_failed(event_id, event_type, raw, error=message, at=now)
+        uow.commit()
