@@ -313,11 +313,32 @@ class OrderContacts:
 # The merchant side, beyond the payment side's repositories.
 
 
+@dataclass(frozen=True, slots=True)
+class OrderSearch:
+    """What the merchant's order list filters on; None leaves a filter out. Times are UTC bounds
+    (`created_from` included, `created_to` excluded); `text` matches part of the order's number or
+    of the customer's name or e-mail, case-insensitively."""
+
+    status: str | None = None
+    payment_status: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    pickup: bool | None = None  # True: pickup orders only; False: delivery orders only
+    text: str | None = None
+
+
 class MerchantRepository(Protocol):
     def list_orders(
         self, shop_ids: Collection[int] | None, *, status: str | None, limit: int, before: str | None
     ) -> list[Order]:
         """Orders of these shops (None: every shop), newest first; `before` is the last id of the previous page."""
+        ...
+
+    def search_orders(
+        self, shop_ids: Collection[int] | None, search: OrderSearch, *, offset: int, limit: int
+    ) -> tuple[list[tuple[Order, User]], int]:
+        """One page of these shops' orders matching `search` (newest first) with their customers, and
+        how many match in all."""
         ...
 
     def history_after(
