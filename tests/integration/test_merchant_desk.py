@@ -75,7 +75,7 @@ def test_search_filters_each_way(uows: SqlUnitOfWorkFactory, shop_orders) -> Non
 
 
 def test_search_days_are_the_shops_days(uows: SqlUnitOfWorkFactory, shop_orders) -> None:
-    _, merchant, delivered, picked = shop_orders
+    _, merchant, _, _ = shop_orders
     # NOW is 22 November 12:00 UTC, 13:00 in Paris
     day = NOW.astimezone(PARIS).date()
     assert _find(uows, merchant, date_from=day, date_to=day).matching == 2
