@@ -341,6 +341,18 @@ class MerchantRepository(Protocol):
         how many match in all."""
         ...
 
+    def ledger_between(
+        self, shop_ids: Collection[int] | None, start: datetime, end: datetime, *, limit: int
+    ) -> list[tuple[LedgerEntry, Order]]:
+        """Money that moved for these shops' orders from `start` (included) to `end`, oldest first."""
+        ...
+
+    def open_authorisations(
+        self, shop_ids: Collection[int] | None, *, limit: int
+    ) -> list[tuple[PaymentAttempt, Order]]:
+        """Card authorisations of these shops' orders still waiting for capture, oldest first."""
+        ...
+
     def history_after(
         self, shop_ids: Collection[int] | None, after_id: int, *, limit: int
     ) -> list[tuple[OrderHistory, Order]]:

@@ -1,6 +1,6 @@
 """The merchant's desk, reached from the counter board: the order list with its filters, an order's
 detail and history, the weigh and refund dialogs (each with a confirmation step showing the money),
-and the printable ticket.
+and the printable ticket; its router also carries the end of day (`day_pages`).
 
 Routes parse the form or query, call one service function and render. Numbers typed on a keypad are
 parsed here, once (a French comma is a decimal point); what the services refuse is shown on the
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -22,13 +21,14 @@ from starlette.datastructures import FormData
 
 from comptoir.api.deps import Gateway, Now
 from comptoir.api.routers.merchant import MerchantUow
-from comptoir.domain.actors import Actor, Role
+from comptoir.domain.actors import Actor
 from comptoir.domain.errors import ComptoirError, Conflict, InvalidInput, NotFound
 from comptoir.domain.money import Money
 from comptoir.domain.orders import OrderStatus, PaymentStatus
 from comptoir.services.merchant import desk, refunds, workflow
 from comptoir.services.payments.capture import FinalLine
-from comptoir.web import flashes
+from comptoir.web import day_pages, flashes
+from comptoir.web.day_pages import is_staff, parse_day
 from comptoir.web.guards import SignedIn, csrf_protected
 from comptoir.web.i18n import N_
 from comptoir.web.rendering import redirect, render, session_slot
@@ -36,6 +36,7 @@ from comptoir.web.status_words import COUNTER_STATUS_WORDS
 
 _Choice = TypeVar("_Choice", OrderStatus, PaymentStatus, desk.Fulfilment)
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
+router.include_router(day_pages.router)
 
 NUMBER = re.compile(r"^\d{1,7}(?:[.,]\d{1,3})?$")
 """What a keypad may send: digits, and up to three decimals after a point or a comma."""
@@ -64,15 +65,15 @@ BAD_FILTER = N_("These filters cannot be used. Change them and try again.")
 
 @router.get("/merchant/orders", response_class=HTMLResponse)
 async def order_list(request: Request, actor: SignedIn, uow: MerchantUow) -> Response:
-    if not _staff(actor):
+    if not is_staff(actor):
         return render(request, "staff_only.html", status_code=403)
     params = request.query_params
     try:
         query = desk.OrderQuery(
             status=_choice(params.get("status"), OrderStatus),
             payment_status=_choice(params.get("payment"), PaymentStatus),
-            date_from=_day(params.get("from")),
-            date_to=_day(params.get("to")),
+            date_from=parse_day(params.get("from")),
+            date_to=parse_day(params.get("to")),
             fulfilment=_choice(params.get("fulfilment"), desk.Fulfilment),
             text=params.get("q", ""),
             page=_page(params.get("page")),
@@ -107,7 +108,7 @@ async def weigh(
     request: Request, order_id: str, actor: SignedIn, uow: MerchantUow, gateway: Gateway, now: Now
 ) -> Response:
     """First post: the new total against what the card holds. Second (`confirm`): capture and mark ready."""
-    if not _staff(actor):
+    if not is_staff(actor):
         return render(request, "staff_only.html", status_code=403)
     form = await request.form()
     try:
@@ -138,7 +139,7 @@ async def refund(
     request: Request, order_id: str, actor: SignedIn, uow: MerchantUow, gateway: Gateway, now: Now
 ) -> Response:
     """First post: the amount that would go back. Second (`confirm`): the refund itself."""
-    if not _staff(actor):
+    if not is_staff(actor):
         return render(request, "staff_only.html", status_code=403)
     form = await request.form()
     try:
@@ -168,7 +169,7 @@ async def _order_template(
     *,
     status_code: int = 200,
 ) -> Response:
-    if not _staff(actor):
+    if not is_staff(actor):
         return render(request, "staff_only.html", status_code=403)
     try:
         order = await run_in_threadpool(desk.order_detail, uow, actor, order_id)
@@ -181,10 +182,6 @@ async def _order_template(
 def _flash(request: Request, message_id: str) -> None:
     slot = session_slot(request)
     slot.replace(slot.session.with_flash(message_id))
-
-
-def _staff(actor: Actor) -> bool:
-    return actor.role in (Role.MERCHANT, Role.ADMIN)
 
 
 def _not_yours(request: Request) -> Response:
@@ -208,15 +205,6 @@ def _choice(value: str | None, kind: type[_Choice]) -> _Choice | None:
         return kind(value)
     except ValueError:
         raise InvalidInput(f"unknown {kind.__name__}: {value[:40]}", code="invalid_filter") from None
-
-
-def _day(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        raise InvalidInput("dates are YYYY-MM-DD", code="invalid_date") from None
 
 
 def _page(value: str | None) -> int:

@@ -4,10 +4,13 @@ the order-history rows its event stream reads, and the refund requests comptoir 
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from comptoir.domain.payments import AttemptState
+from comptoir.records.payments import LedgerEntry, PaymentAttempt
 from comptoir.records.refunds import RefundRequest
 from comptoir.records.shop import Order, OrderHistory, User
 from comptoir.services.ports import OrderSearch
@@ -57,6 +60,34 @@ class SqlMerchantRepository:
             .limit(limit)
         )
         return [(order, user) for order, user in self._session.execute(query)], int(total or 0)
+
+    def ledger_between(
+        self, shop_ids: Collection[int] | None, start: datetime, end: datetime, *, limit: int
+    ) -> list[tuple[LedgerEntry, Order]]:
+        query = (
+            select(LedgerEntry, Order)
+            .join(Order, Order.id == LedgerEntry.order_id)
+            .where(LedgerEntry.recorded_at >= start, LedgerEntry.recorded_at < end)
+            .order_by(LedgerEntry.recorded_at, LedgerEntry.id)
+            .limit(limit)
+        )
+        if shop_ids is not None:
+            query = query.where(Order.shop_id.in_(list(shop_ids)))
+        return [(entry, order) for entry, order in self._session.execute(query)]
+
+    def open_authorisations(
+        self, shop_ids: Collection[int] | None, *, limit: int
+    ) -> list[tuple[PaymentAttempt, Order]]:
+        query = (
+            select(PaymentAttempt, Order)
+            .join(Order, Order.id == PaymentAttempt.order_id)
+            .where(PaymentAttempt.state == AttemptState.AUTHORIZED.value, PaymentAttempt.provider_id.is_not(None))
+            .order_by(PaymentAttempt.created_at, PaymentAttempt.id)
+            .limit(limit)
+        )
+        if shop_ids is not None:
+            query = query.where(Order.shop_id.in_(list(shop_ids)))
+        return [(attempt, order) for attempt, order in self._session.execute(query)]
 
     def history_after(
         self, shop_ids: Collection[int] | None, after_id: int, *, limit: int

@@ -129,8 +129,8 @@ def find_orders(uow: UnitOfWork, actor: Actor, query: OrderQuery, *, zone: tzinf
     search = OrderSearch(
         status=query.status.value if query.status else None,
         payment_status=query.payment_status.value if query.payment_status else None,
-        created_from=_start_of(query.date_from, zone) if query.date_from else None,
-        created_to=_start_of(query.date_to + timedelta(days=1), zone) if query.date_to else None,
+        created_from=start_of(query.date_from, zone) if query.date_from else None,
+        created_to=start_of(query.date_to + timedelta(days=1), zone) if query.date_to else None,
         pickup=None if query.fulfilment is None else query.fulfilment is Fulfilment.PICKUP,
         text=query.text.strip() or None,
     )
@@ -210,7 +210,8 @@ def _listed(order: Order, customer: User) -> ListedOrder:
     )
 
 
-def _start_of(day: date, zone: tzinfo) -> datetime:
+def start_of(day: date, zone: tzinfo) -> datetime:
+    """Midnight of `day` in the shop's zone, in UTC: where the shop's day begins in the database."""
     return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
