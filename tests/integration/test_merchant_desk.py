@@ -13,7 +13,7 @@ from comptoir.domain.actors import Role
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import InvalidInput, NotFound
 from comptoir.domain.orders import OrderStatus, PaymentStatus
-from comptoir.services.merchant import desk
+from comptoir.services.merchant import desk, takings, workflow
 from comptoir.services.orders import ordering
 from comptoir.services.payments import capture, cards
 from comptoir.services.views import OrderView
@@ -141,3 +141,41 @@ def test_the_weigh_preview_prices_as_the_capture_and_flags_too_much(uows: SqlUni
     assert (more.total, more.too_much) == (5593, True)
     detail = desk.order_detail(uows(), merchant, order.id)
     assert detail.authorised == 5429 and detail.capture_before == NOW + timedelta(days=7)
+
+
+def test_the_day_counts_money_on_the_day_the_ledger_recorded_it(uows: SqlUnitOfWorkFactory, shop_orders) -> None:
+    # given Paul's pickup order placed on 22 November and paid at the counter on the 23rd
+    _, merchant, _, picked = shop_orders
+    workflow.collect_payment(
+        uows(), merchant, picked.id, method="card_terminal", amount=picked.total, now=NOW + timedelta(days=1)
+    )
+    day = NOW.astimezone(PARIS).date()
+    # when the merchant sums up each day
+    placed = takings.day_summary(uows(), merchant, day, zone=PARIS)
+    paid = takings.day_summary(uows(), merchant, day + timedelta(days=1), zone=PARIS)
+    # then the order counts on the 22nd (Jeanne's, still waiting for online payment, does not), the money on the 23rd
+    assert (placed.orders, placed.takings) == (1, ())
+    assert (paid.orders, [(s.method, s.amount, s.count) for s in paid.takings]) == (
+        0,
+        [("card_terminal", picked.total, 1)],
+    )
+    rows = takings.export_rows(uows(), merchant, day, day + timedelta(days=1), zone=PARIS)
+    assert [(row.record, row.what) for row in rows] == [
+        ("order", "pending"),
+        ("order", "completed"),
+        ("payment", "card_terminal"),
+    ]
+
+
+def test_open_authorisations_are_the_merchants_own(uows: SqlUnitOfWorkFactory) -> None:
+    shop = add_shop(uows, capture_manually=True)
+    beef = add_product(uows, shop, name="Entrecôte", unit=Unit.KG, unit_price=3290, stock=20)
+    customer = add_user(uows)
+    merchant = add_user(uows, role=Role.MERCHANT, shops=[shop])
+    stranger = add_user(uows, role=Role.MERCHANT, shops=[add_shop(uows)])
+    order = ordering.place_order(uows(), customer, order_of(shop, (beef, "1.000")), NOW)
+    cards.pay_order(uows(), FakeGateway(), customer, order.id, now=NOW, payment_method_id="pm_card_visa")
+    mine = takings.day_summary(uows(), merchant, NOW.date(), zone=PARIS).open_authorisations
+    theirs = takings.day_summary(uows(), stranger, NOW.date(), zone=PARIS).open_authorisations
+    assert [(a.number, a.amount, a.capture_before) for a in mine] == [(order.number, 3290, NOW + timedelta(days=7))]
+    assert theirs == ()
