@@ -10,7 +10,7 @@ other order, as everywhere on the merchant side).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
@@ -110,11 +110,13 @@ class WeighedLine:
 
 @dataclass(frozen=True, slots=True)
 class WeighPreview:
+    shop_name: str
+    number: str
     lines: tuple[WeighedLine, ...]
     total: int
     authorised: int
     currency: str
-    too_much: bool = field(default=False)
+    too_much: bool
 
 
 def find_orders(uow: UnitOfWork, actor: Actor, query: OrderQuery, *, zone: tzinfo) -> OrderPage:
@@ -190,7 +192,16 @@ def weigh_preview(uow: UnitOfWork, actor: Actor, order_id: str, finals: Sequence
             WeighedLine(LineView.of(line), milli_to_quantity(quantities[line.id]), totals[line.id])
             for line in order.lines
         )
-        return WeighPreview(lines, total, authorised, order.currency, too_much=total > authorised)
+        shop = uow.shops.get(order.shop_id)
+        return WeighPreview(
+            shop.name if shop is not None else "",
+            order.number,
+            lines,
+            total,
+            authorised,
+            order.currency,
+            too_much=total > authorised,
+        )
 
 
 def _listed(order: Order, customer: User) -> ListedOrder:

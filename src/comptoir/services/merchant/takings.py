@@ -60,6 +60,7 @@ class OpenAuthorisation:
 @dataclass(frozen=True, slots=True)
 class DaySummary:
     day: date
+    shop_names: tuple[str, ...]
     orders: int
     by_status: tuple[tuple[OrderStatus, int], ...]
     takings: tuple[Sum, ...]
@@ -93,8 +94,10 @@ def day_summary(uow: UnitOfWork, actor: Actor, day: date, *, zone: tzinfo) -> Da
         statuses = Counter(OrderStatus(order.status) for order, _ in found if order.status != OrderStatus.PENDING)
         money = uow.merchant.ledger_between(shop_ids, start, end, limit=MAX_EXPORT_ROWS)
         authorisations = uow.merchant.open_authorisations(shop_ids, limit=MAX_OPEN_AUTHORISATIONS)
+        shops = [uow.shops.get(shop_id) for shop_id in sorted(shop_ids)] if shop_ids is not None else uow.shops.list()
         return DaySummary(
             day=day,
+            shop_names=tuple(shop.name for shop in shops if shop is not None),
             orders=sum(statuses.values()),
             by_status=tuple((status, statuses[status]) for status in OrderStatus if statuses[status]),
             takings=_sums((_method_of(entry), entry) for entry, _ in money if entry.kind == EntryKind.PAYMENT),
