@@ -13,7 +13,7 @@ from comptoir.domain.actors import Role
 from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import InvalidInput, NotFound
 from comptoir.domain.orders import OrderStatus, PaymentStatus
-from comptoir.services.merchant import desk, takings, workflow
+from comptoir.services.merchant import deadlines, desk, takings, workflow
 from comptoir.services.orders import ordering
 from comptoir.services.payments import capture, cards
 from comptoir.services.views import OrderView
@@ -55,7 +55,7 @@ def _numbers(page: desk.OrderPage) -> list[str]:
 
 
 def _find(uows: SqlUnitOfWorkFactory, actor, **query) -> desk.OrderPage:
-    return desk.find_orders(uows(), actor, desk.OrderQuery(**query), zone=PARIS)
+    return desk.find_orders(uows(), actor, desk.OrderQuery(**query), zone=PARIS, now=NOW)
 
 
 def test_search_filters_each_way(uows: SqlUnitOfWorkFactory, shop_orders) -> None:
@@ -179,3 +179,27 @@ def test_open_authorisations_are_the_merchants_own(uows: SqlUnitOfWorkFactory) -
     theirs = takings.day_summary(uows(), stranger, NOW.date(), zone=PARIS).open_authorisations
     assert [(a.number, a.amount, a.capture_before) for a in mine] == [(order.number, 3290, NOW + timedelta(days=7))]
     assert theirs == ()
+
+
+def test_merchants_are_warned_once_a_day_before_the_capture_deadline(uows: SqlUnitOfWorkFactory) -> None:
+    # given a card authorised at NOW in a shop that captures by weight
+    shop = add_shop(uows, capture_manually=True)
+    beef = add_product(uows, shop, name="Entrecôte", unit=Unit.KG, unit_price=3290, stock=20)
+    customer = add_user(uows)
+    merchant = add_user(uows, role=Role.MERCHANT, shops=[shop])
+    order = ordering.place_order(uows(), customer, order_of(shop, (beef, "1.000")), NOW)
+    cards.pay_order(uows(), FakeGateway(), customer, order.id, now=NOW, payment_method_id="pm_card_visa")
+    # when the worker looks five days later, then six and a half days later, twice
+    early = deadlines.warn_merchants(uows(), now=NOW + timedelta(days=5), zone=PARIS)
+    due = NOW + timedelta(days=6, hours=12)
+    first, again = deadlines.warn_merchants(uows(), now=due, zone=PARIS), deadlines.warn_merchants(uows(), now=due)
+    # then one message is queued, to the shop's merchant, saying what and by when (Paris time)
+    assert (early, first, again) == (0, 1, 0)
+    with uows() as uow:
+        [message] = [m for m in uow.outbox.for_order(order.id) if m.topic == "capture_deadline"]
+        assert message.recipient == merchant.email and order.number in message.subject
+        assert "2026-11-29 13:00" in message.subject and "32.90 EUR" in message.body
+    # and the order list shows it above the orders, with the action
+    page = _find(uows, merchant, status=OrderStatus.CANCELLED)
+    listed = desk.find_orders(uows(), merchant, desk.OrderQuery(), zone=PARIS, now=due)
+    assert page.due_soon == () and [item.number for item in listed.due_soon] == [order.number]

@@ -63,6 +63,10 @@ def test_the_day_lists_card_payments_waiting_to_be_weighed(card_site: Site) -> N
     listed = page[page.index('data-testid="open-authorisations"') :]
     assert order["number"] in listed and f"/merchant/orders/{order['id']}/weigh" in listed
     assert 'class="urgent"' in listed and "€32.00" in listed
+    # and the order list puts it first, with the action
+    orders = site.client.get("/merchant/orders", headers=EN).text
+    due = orders[orders.index('data-testid="due-soon"') : orders.index("</section>")]
+    assert f"Weigh No. {order['number']}" in due and f"/merchant/orders/{order['id']}/weigh" in due
 
 
 def test_the_export_is_a_csv_in_major_units_and_local_times(card_site: Site) -> None:

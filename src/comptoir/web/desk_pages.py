@@ -64,7 +64,7 @@ BAD_FILTER = N_("These filters cannot be used. Change them and try again.")
 
 
 @router.get("/merchant/orders", response_class=HTMLResponse)
-async def order_list(request: Request, actor: SignedIn, uow: MerchantUow) -> Response:
+async def order_list(request: Request, actor: SignedIn, uow: MerchantUow, now: Now) -> Response:
     if not is_staff(actor):
         return render(request, "staff_only.html", status_code=403)
     params = request.query_params
@@ -79,7 +79,7 @@ async def order_list(request: Request, actor: SignedIn, uow: MerchantUow) -> Res
             page=_page(params.get("page")),
         )
         page = await run_in_threadpool(
-            desk.find_orders, uow, actor, query, zone=request.app.state.settings.time_zone_info
+            desk.find_orders, uow, actor, query, zone=request.app.state.settings.time_zone_info, now=now()
         )
     except InvalidInput:
         return render(request, "merchant/orders.html", {**_list_words(), "bad_filter": BAD_FILTER}, status_code=400)

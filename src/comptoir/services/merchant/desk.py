@@ -20,6 +20,7 @@ from comptoir.domain.errors import InvalidInput
 from comptoir.domain.money import milli_to_quantity
 from comptoir.domain.orders import OrderStatus, PaymentStatus
 from comptoir.records.shop import Order, User
+from comptoir.services.merchant.deadlines import CARD_AUTHORISATION_DAYS, OpenAuthorisation, open_authorisations
 from comptoir.services.merchant.workflow import MerchantOrderView, merchant_order, order_view, shops_of
 from comptoir.services.payments import capture
 from comptoir.services.ports import OrderSearch, UnitOfWork
@@ -30,8 +31,6 @@ PAGE_SIZE = 25
 MAX_PAGE_NUMBER = 400
 """Ten thousand orders back is further than anyone pages; a later one is refused rather than scanned."""
 MAX_SEARCH_TEXT = 100
-CARD_AUTHORISATION_DAYS = 7
-"""Stripe releases an uncaptured online card authorisation after 7 days: capture before then."""
 
 
 class Fulfilment(StrEnum):
@@ -74,6 +73,7 @@ class OrderPage:
     orders: tuple[ListedOrder, ...]
     matching: int
     pages: int
+    due_soon: tuple[OpenAuthorisation, ...]  # card payments to weigh within a day, whatever the filters
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +119,9 @@ class WeighPreview:
     too_much: bool
 
 
-def find_orders(uow: UnitOfWork, actor: Actor, query: OrderQuery, *, zone: tzinfo) -> OrderPage:
-    """One page of the actor's shops' orders matching `query`, newest first."""
+def find_orders(uow: UnitOfWork, actor: Actor, query: OrderQuery, *, zone: tzinfo, now: datetime) -> OrderPage:
+    """One page of the actor's shops' orders matching `query`, newest first, and above it the card
+    payments whose capture deadline is less than a day away."""
     shop_ids = shops_of(actor)
     if not 1 <= query.page <= MAX_PAGE_NUMBER:
         raise InvalidInput(f"page must be between 1 and {MAX_PAGE_NUMBER}", code="invalid_page")
@@ -141,7 +142,8 @@ def find_orders(uow: UnitOfWork, actor: Actor, query: OrderQuery, *, zone: tzinf
             shop_ids, search, offset=(query.page - 1) * PAGE_SIZE, limit=PAGE_SIZE
         )
         orders = tuple(_listed(order, customer) for order, customer in found)
-    return OrderPage(query, orders, matching, pages=max(1, -(-matching // PAGE_SIZE)))
+        due = tuple(item for item in open_authorisations(uow, shop_ids) if item.is_due_soon(now))
+    return OrderPage(query, orders, matching, pages=max(1, -(-matching // PAGE_SIZE)), due_soon=due)
 
 
 def order_detail(uow: UnitOfWork, actor: Actor, order_id: str) -> DeskOrder:

@@ -20,15 +20,15 @@ from comptoir.domain.ledger import EntryKind
 from comptoir.domain.orders import OrderStatus
 from comptoir.records.payments import LedgerEntry
 from comptoir.records.shop import Order
+from comptoir.services.merchant import deadlines
 from comptoir.services.merchant.day import MAX_ORDERS_A_DAY
-from comptoir.services.merchant.desk import CARD_AUTHORISATION_DAYS, start_of
+from comptoir.services.merchant.desk import start_of
 from comptoir.services.merchant.workflow import CounterMethod, counter_payment_id, shops_of
 from comptoir.services.ports import OrderSearch, UnitOfWork
 
 MAX_EXPORT_DAYS = 92
 """A quarter: what an accountant asks for at once; longer ranges are exported in several files."""
 MAX_EXPORT_ROWS = 50_000
-MAX_OPEN_AUTHORISATIONS = 200
 
 
 class Takings(StrEnum):
@@ -48,16 +48,6 @@ class Sum:
 
 
 @dataclass(frozen=True, slots=True)
-class OpenAuthorisation:
-    order_id: str
-    number: str
-    amount: int
-    currency: str
-    authorised_at: datetime
-    capture_before: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class DaySummary:
     day: date
     shop_names: tuple[str, ...]
@@ -65,7 +55,7 @@ class DaySummary:
     by_status: tuple[tuple[OrderStatus, int], ...]
     takings: tuple[Sum, ...]
     refunds: tuple[Sum, ...]
-    open_authorisations: tuple[OpenAuthorisation, ...]
+    open_authorisations: tuple[deadlines.OpenAuthorisation, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +83,6 @@ def day_summary(uow: UnitOfWork, actor: Actor, day: date, *, zone: tzinfo) -> Da
         )
         statuses = Counter(OrderStatus(order.status) for order, _ in found if order.status != OrderStatus.PENDING)
         money = uow.merchant.ledger_between(shop_ids, start, end, limit=MAX_EXPORT_ROWS)
-        authorisations = uow.merchant.open_authorisations(shop_ids, limit=MAX_OPEN_AUTHORISATIONS)
         shops = [uow.shops.get(shop_id) for shop_id in sorted(shop_ids)] if shop_ids is not None else uow.shops.list()
         return DaySummary(
             day=day,
@@ -102,17 +91,7 @@ def day_summary(uow: UnitOfWork, actor: Actor, day: date, *, zone: tzinfo) -> Da
             by_status=tuple((status, statuses[status]) for status in OrderStatus if statuses[status]),
             takings=_sums((_method_of(entry), entry) for entry, _ in money if entry.kind == EntryKind.PAYMENT),
             refunds=_sums(("refund", entry) for entry, _ in money if entry.kind == EntryKind.REFUND),
-            open_authorisations=tuple(
-                OpenAuthorisation(
-                    order_id=order.id,
-                    number=order.number,
-                    amount=attempt.amount or order.total,
-                    currency=order.currency,
-                    authorised_at=attempt.created_at,
-                    capture_before=attempt.created_at + timedelta(days=CARD_AUTHORISATION_DAYS),
-                )
-                for attempt, order in authorisations
-            ),
+            open_authorisations=deadlines.open_authorisations(uow, shop_ids),
         )
 
 
