@@ -95,7 +95,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        worker = Worker(uow_factory, gateway, mailer, clock, worker_schedule) if run_worker else None
+        worker = (
+            Worker(uow_factory, gateway, mailer, clock, worker_schedule, zone=settings.time_zone_info)
+            if run_worker
+            else None
+        )
         if worker is not None:
             worker.start()
         try:

@@ -332,6 +332,7 @@ def worker(data: DataOption = None) -> None:
             build_mailer(settings),
             system_clock,
             WorkerSchedule(settings.outbox_every_seconds, settings.reconcile_every_seconds),
+            zone=settings.time_zone_info,
         )
         typer.echo(
             f"worker running: outbox every {settings.outbox_every_seconds:g}s, "

@@ -12,9 +12,11 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 
 from comptoir.domain.errors import ComptoirError
 from comptoir.services import reconciliation
+from comptoir.services.merchant import deadlines
 from comptoir.services.messages import outbox
 from comptoir.services.messages.notifications import Mailer
 from comptoir.services.payments import duplicates
@@ -38,12 +40,14 @@ class Worker:
         mailer: Mailer,
         clock: Clock,
         schedule: WorkerSchedule | None = None,
+        zone: tzinfo = UTC,
     ) -> None:
         self._new_uow = new_uow
         self._gateway = gateway
         self._mailer = mailer
         self._clock = clock
         self._schedule = schedule or WorkerSchedule()
+        self._zone = zone
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -62,6 +66,10 @@ class Worker:
             log.warning("worker reconcile: %s", error)
         return report
 
+    def warn_capture_deadlines(self) -> int:
+        """E-mail merchants about card authorisations a day from their deadline (once each)."""
+        return deadlines.warn_merchants(self._new_uow(), now=self._clock(), zone=self._zone)
+
     def run(self) -> None:
         """Loop until `stop()`: outbox often, reconciliation now and then. Errors are logged, not fatal."""
         next_reconcile = 0.0
@@ -69,6 +77,7 @@ class Worker:
         while not self._stop.is_set():
             if elapsed >= next_reconcile:
                 self._guarded("reconcile", self.reconcile)
+                self._guarded("capture deadlines", self.warn_capture_deadlines)
                 next_reconcile = elapsed + self._schedule.reconcile_every
             self._guarded("duplicates", self.refund_duplicates)
             self._guarded("outbox", self.send_outbox)

@@ -9,6 +9,7 @@ import pytest
 
 from comptoir.app import create_app
 from tests.api.support import FAST_HASHER, Api, TestClient, make_settings
+from tests.fakes import FakeGateway
 from tests.web.support import MovableClock, Site
 
 
@@ -24,9 +25,15 @@ def site_both(db_url: str, tmp_path: Path) -> Iterator[Site]:
     yield from _site(db_url, tmp_path)
 
 
-def _site(database_url: str, tmp_path: Path) -> Iterator[Site]:
+@pytest.fixture
+def card_site(sqlite_url: str, tmp_path: Path) -> Iterator[Site]:
+    """The pages on SQLite with an in-memory payment provider: for the dialogs that move money."""
+    yield from _site(sqlite_url, tmp_path, FakeGateway())
+
+
+def _site(database_url: str, tmp_path: Path, gateway: FakeGateway | None = None) -> Iterator[Site]:
     clock = MovableClock()
     settings = make_settings(database_url, tmp_path)
-    app = create_app(settings, hasher=FAST_HASHER, clock=clock)
+    app = create_app(settings, hasher=FAST_HASHER, clock=clock, gateway=gateway)
     with TestClient(app) as client:
         yield Site(Api(client=client, uow=app.state.uow_factory, settings=settings), clock)

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.api.support import PASSWORD, Api, TestClient
+from tests.api.support import PASSWORD, Api, TestClient, bearer
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 BUTCHER = "boucherie-dupont"
@@ -82,3 +82,26 @@ def pickup_order(api: Api, slug: str, lines: list[tuple[int, str]], customer: st
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def card_order(api: Api, slug: str, lines: list[tuple[int, str]], customer: str, name: str) -> dict[str, Any]:
+    """A customer of `slug` orders for pickup and pays online with a good card (authorised only, in a
+    shop that captures manually)."""
+    headers = bearer(api.register(customer, name=name)["access_token"])
+    response = api.client.post(
+        "/api/orders",
+        headers=headers,
+        json={
+            "shop": slug,
+            "lines": [{"product_id": product, "quantity": quantity} for product, quantity in lines],
+            "payment_method": "online",
+            "pickup": {"note": "Samedi matin"},
+        },
+    )
+    assert response.status_code == 201, response.text
+    order: dict[str, Any] = response.json()
+    paid = api.client.post(
+        f"/api/orders/{order['id']}/pay", headers=headers, json={"payment_method_id": "pm_card_visa"}
+    )
+    assert paid.status_code == 200, paid.text
+    return order

@@ -343,11 +343,44 @@ class OrderContacts:
 # The merchant side, beyond the payment side's repositories.
 
 
+@dataclass(frozen=True, slots=True)
+class OrderSearch:
+    """What the merchant's order list filters on; None leaves a filter out. Times are UTC bounds
+    (`created_from` included, `created_to` excluded); `text` matches part of the order's number or
+    of the customer's name or e-mail, case-insensitively."""
+
+    status: str | None = None
+    payment_status: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    pickup: bool | None = None  # True: pickup orders only; False: delivery orders only
+    text: str | None = None
+
+
 class MerchantRepository(Protocol):
     def list_orders(
         self, shop_ids: Collection[int] | None, *, status: str | None, limit: int, before: str | None
     ) -> list[Order]:
         """Orders of these shops (None: every shop), newest first; `before` is the last id of the previous page."""
+        ...
+
+    def search_orders(
+        self, shop_ids: Collection[int] | None, search: OrderSearch, *, offset: int, limit: int
+    ) -> tuple[list[tuple[Order, User]], int]:
+        """One page of these shops' orders matching `search` (newest first) with their customers, and
+        how many match in all."""
+        ...
+
+    def ledger_between(
+        self, shop_ids: Collection[int] | None, start: datetime, end: datetime, *, limit: int
+    ) -> list[tuple[LedgerEntry, Order]]:
+        """Money that moved for these shops' orders from `start` (included) to `end`, oldest first."""
+        ...
+
+    def open_authorisations(
+        self, shop_ids: Collection[int] | None, *, limit: int
+    ) -> list[tuple[PaymentAttempt, Order]]:
+        """Card authorisations of these shops' orders still waiting for capture, oldest first."""
         ...
 
     def history_ids_after(self, shop_ids: Collection[int] | None, after_id: int, *, limit: int) -> list[int]:

@@ -89,11 +89,7 @@ def refund(
 ) -> MerchantOrderView:
     """Refund `amount`, or the sum of `lines` (a partial quantity rounded half-up), never above what
     is refundable (409 `refund_exceeds_refundable`, with `refundable`)."""
-    reason = _reason(command.reason)
-    if (command.amount is None) == (not command.lines):
-        raise InvalidInput("send either amount or lines", code="refund_amount_or_lines")
-    if command.amount is not None and command.amount <= 0:
-        raise InvalidInput("a refund amount is a positive number of minor units", code="invalid_refund_amount")
+    reason = _checked(command)
     _catch_up(uow, gateway, actor, order_id, now)
     with uow:
         order = merchant_order(uow, actor, order_id, lock=True)
@@ -107,6 +103,17 @@ def refund(
     if call is None:
         return view
     return _send(uow, gateway, actor, call, now=now, notify=True)
+
+
+def refund_amount(uow: UnitOfWork, actor: Actor, order_id: str, command: RefundCommand) -> int:
+    """What `refund` would give back for `command`, checked the same way, without reserving or
+    sending anything: the amount a confirmation step shows."""
+    _checked(command)
+    with uow:
+        order = merchant_order(uow, actor, order_id, lock=False)
+        amount = command.amount if command.amount is not None else _lines_amount(uow, order, command.lines)[0]
+        _check_available(uow, order, amount)
+        return amount
 
 
 def refuse(
@@ -161,6 +168,27 @@ def _reason(reason: str) -> str:
     if not cleaned:
         raise InvalidInput("say why (the customer is told)", code="reason_required")
     return cleaned[:500]
+
+
+def _checked(command: RefundCommand) -> str:
+    """The command's reason, cleaned, once the command names an amount or lines (not both)."""
+    reason = _reason(command.reason)
+    if (command.amount is None) == (not command.lines):
+        raise InvalidInput("send either amount or lines", code="refund_amount_or_lines")
+    if command.amount is not None and command.amount <= 0:
+        raise InvalidInput("a refund amount is a positive number of minor units", code="invalid_refund_amount")
+    return reason
+
+
+def _check_available(uow: UnitOfWork, order: Order, amount: int) -> None:
+    available = _available(uow, order)
+    if amount > available:
+        raise Conflict(
+            f"{amount} is more than is left to refund on order {order.number} ({available})",
+            code="refund_exceeds_refundable",
+            refundable=max(available, 0),
+            requested=amount,
+        )
 
 
 def _available(uow: UnitOfWork, order: Order) -> int:
@@ -218,14 +246,7 @@ def _reserve(
 ) -> _Call | None:
     """Check and reserve under the order lock. Returns the provider call to make, or None when the
     refund was money handed back at the counter (recorded here at once)."""
-    available = _available(uow, order)
-    if amount > available:
-        raise Conflict(
-            f"{amount} is more than is left to refund on order {order.number} ({available})",
-            code="refund_exceeds_refundable",
-            refundable=max(available, 0),
-            requested=amount,
-        )
+    _check_available(uow, order, amount)
     existing = uow.merchant.refund_requests(order.id)
     if number is None:
         number = max((r.number for r in existing), default=REFUSE_NUMBER) + 1

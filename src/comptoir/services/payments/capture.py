@@ -128,12 +128,9 @@ def capture_weighed(
     return CaptureResult(order_id, "captured", intent.amount_received, authorised, intent.id)
 
 
-def _apply_final_lines(
-    uow: UnitOfWork, order: Order, finals: list[FinalLine], authorised: int, *, actor: Actor, now: datetime
-) -> int:
-    """Price the weighed lines, refuse more than the authorisation, and write them on the order; the
-    stock held for a line follows its weight (less weighed: returned; more: taken, or flagged when the
-    books say there is not that much)."""
+def price_final_lines(order: Order, finals: Iterable[FinalLine]) -> tuple[dict[int, int], dict[int, int]]:
+    """Each line's weighed quantity (milli) and its total, half-up once per line; lines not named keep
+    what was ordered. Writes nothing: the weigh dialog shows the new total with it before confirming."""
     by_id = {line.id: line for line in order.lines}
     quantities = {line.id: line.quantity_milli for line in order.lines}
     for final in finals:
@@ -146,7 +143,16 @@ def _apply_final_lines(
         if Unit(line.unit) is Unit.PIECE and milli % MILLI:
             raise InvalidInput(f"{line.name} is sold by the piece: whole quantities only", code="invalid_quantity")
         quantities[line.id] = milli
-    totals = {line.id: line_total(line.unit_price, quantities[line.id]) for line in order.lines}
+    return quantities, {line.id: line_total(line.unit_price, quantities[line.id]) for line in order.lines}
+
+
+def _apply_final_lines(
+    uow: UnitOfWork, order: Order, finals: list[FinalLine], authorised: int, *, actor: Actor, now: datetime
+) -> int:
+    """Price the weighed lines, refuse more than the authorisation, and write them on the order; the
+    stock held for a line follows its weight (less weighed: returned; more: taken, or flagged when the
+    books say there is not that much)."""
+    quantities, totals = price_final_lines(order, finals)
     amount = sum(totals.values())
     if amount > authorised:
         raise Conflict(
