@@ -221,9 +221,10 @@ def create_shop(
     ways = [w for w, on in (("pickup", s.offers_pickup), ("delivery", s.offers_delivery)) if on]
     pays = [w for w, on in (("online", s.accepts_online), ("at pickup", s.accepts_on_pickup)) if on]
     typer.echo(f"created shop {shop.slug} (id {shop.id}): {s.name}, {s.currency}, {s.time_zone}")
-    typer.echo(f"  {' and '.join(ways)}; paid {' or '.join(pays)}" + (
-        f"; weighed goods captured later (margin {s.capture_margin_percent}%)" if s.capture_manually else ""
-    ))
+    typer.echo(
+        f"  {' and '.join(ways)}; paid {' or '.join(pays)}"
+        + (f"; weighed goods captured later (margin {s.capture_margin_percent}%)" if s.capture_manually else "")
+    )
     typer.echo(f"  pickup slots of {s.pickup_slot_minutes} min, {s.pickup_slot_capacity} orders each")
     typer.echo(f"next: comptoir create-user --role merchant --shop {shop.slug} --email EMAIL")
 

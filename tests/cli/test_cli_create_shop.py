@@ -56,7 +56,7 @@ def test_create_shop_takes_the_configured_time_zone_by_default(data_dir: Path) -
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--slug", "Boucherie Dupont", "--name", "x"], "error (invalid_shop_settings): 'Boucherie Dupont' is not a shop slug"),
+        (["--slug", "Boucherie Dupont", "--name", "x"], "error (invalid_shop_settings): 'Boucherie Dupont' is not"),
         (["--slug", "b", "--name", "x", "--time-zone", "Mars/Olympus"], "time_zone: unknown_time_zone"),
         (["--slug", "b", "--name", "x", "--capture-margin", "80"], "capture_margin_percent: out_of_range"),
         (["--slug", "b", "--name", "x", "--no-pickup"], "offers_pickup: pickup_or_delivery"),

@@ -11,7 +11,7 @@ from comptoir.domain.actors import Role
 from comptoir.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from comptoir.domain.shop_settings import ShopSettings
 from comptoir.services import shops
-from factories import add_user
+from tests.factories import add_user
 
 BUTCHER = ShopSettings(
     name="Boucherie Dupont",

@@ -41,7 +41,6 @@ def build_session(
     locale: str | None,
     submit_type: str | None,
     ui_mode: str = "hosted_page",
-    display_name: str | None = None,
 ) -> dict[str, Any]:
     session_id = "cs_test_" + random_token(58)
     return {
@@ -54,7 +53,6 @@ def build_session(
         "amount_total": amount,
         "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
         "billing_address_collection": None,
-        "branding_settings": _branding(display_name),
         "cancel_url": cancel_url,
         "client_reference_id": client_reference_id,
         "client_secret": None,
@@ -134,19 +132,4 @@ def customer_details(email: str | None, name: str | None) -> dict[str, Any]:
         "phone": None,
         "tax_exempt": "none",
         "tax_ids": [],
-    }
-
-
-def _branding(display_name: str | None) -> dict[str, Any] | None:
-    """Stripe fills the unset settings from the account's branding; the sandbox only models the name."""
-    if display_name is None:
-        return None
-    return {
-        "background_color": "#ffffff",
-        "border_style": "rounded",
-        "button_color": "#0074d4",
-        "display_name": display_name,
-        "font_family": "default",
-        "icon": None,
-        "logo": None,
     }

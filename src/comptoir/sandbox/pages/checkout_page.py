@@ -30,8 +30,7 @@ def _engine(request: Request) -> Any:
 
 def _business_name(sandbox: Any, session: dict[str, Any]) -> str:
     """The session's own display name (`branding_settings[display_name]`), else the account's."""
-    branding = session.get("branding_settings") or {}
-    return branding.get("display_name") or sandbox.config.business_name
+    return session.get("display_name") or sandbox.config.business_name
 
 
 def _success_url(session: dict[str, Any]) -> str | None:
