@@ -108,3 +108,13 @@ def test_only_an_admin_binds_merchants_and_only_merchant_accounts(uows: SqlUnitO
     again = shops.bind_merchant(uows(), admin, shop.id, merchant.email)
 
     assert bound.merchant_emails == again.merchant_emails == (merchant.email,)
+
+
+def test_the_currency_stays_once_prices_are_in_it(uows: SqlUnitOfWorkFactory) -> None:
+    shop = shops.create_shop(uows(), "dupont", BUTCHER)
+    admin = add_user(uows, role=Role.ADMIN)
+
+    with pytest.raises(InvalidInput) as refused:
+        shops.update_shop_settings(uows(), admin, shop.id, dataclasses.replace(BUTCHER, currency="CHF"))
+
+    assert refused.value.extra["fields"] == {"currency": "fixed"}

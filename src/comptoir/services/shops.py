@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 
 from comptoir.domain.actors import Actor, Role
 from comptoir.domain.errors import Conflict, Forbidden, NotFound
-from comptoir.domain.shop_settings import ShopSettings, check_slug
+from comptoir.domain.shop_settings import ShopSettings, check_slug, invalid
 from comptoir.records.shop import Shop
 from comptoir.services.accounts import normalise_email
 from comptoir.services.ports import UnitOfWork
@@ -61,10 +61,13 @@ def shops_of_actor(uow: UnitOfWork, actor: Actor) -> list[ShopSetup]:
 
 def update_shop_settings(uow: UnitOfWork, actor: Actor, shop_id: int, settings: ShopSettings) -> ShopSetup:
     """Replace the shop's settings. Payments already asked for keep what they were asked with
-    (their attempt row holds the name and capture mode they were created under)."""
+    (their attempt row holds the name and capture mode they were created under). The currency
+    stays: every price and order of the shop is in it."""
     settings = settings.checked()
     with uow:
         shop = _editable(uow, actor, shop_id)
+        if settings.currency != shop.currency:
+            raise invalid({"currency": "fixed"}, f"the shop's prices are in {shop.currency}; its currency stays")
         for name in SETTING_NAMES:
             setattr(shop, name, getattr(settings, name))
         view = ShopSetup.of(shop)

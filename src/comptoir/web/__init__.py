@@ -9,7 +9,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from comptoir.config import Settings
-from comptoir.web import account_pages, assets, guards, merchant_pages, pages
+from comptoir.web import account_pages, assets, guards, merchant_pages, pages, shop_pages
 from comptoir.web.sessions import PageSessions, SessionCodec
 
 
@@ -18,6 +18,7 @@ def install(app: FastAPI, settings: Settings, clock: Callable[[], datetime]) -> 
     app.include_router(pages.router)
     app.include_router(account_pages.router)
     app.include_router(merchant_pages.router)
+    app.include_router(shop_pages.router)
     assets.install(app)
     guards.install_handlers(app)
     codec = SessionCodec(settings.jwt_secret.get_secret_value(), settings.page_session_idle_seconds)
