@@ -97,6 +97,22 @@ class Product(Base):
     )
 
 
+class StockAdjustment(Base):
+    """Append-only: a merchant's change of a product's stock (a delivery, breakage, a count), with why."""
+
+    __tablename__ = "stock_adjustments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    delta_milli: Mapped[int] = mapped_column(BigInteger)
+    stock_after_milli: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("delta_milli <> 0", name="ck_stock_adjustments_delta_not_zero"),)
+
+
 class Order(Base):
     __tablename__ = "orders"
 
