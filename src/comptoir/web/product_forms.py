@@ -51,7 +51,8 @@ class ProductForm:
         return ProductForm(self.values, {**self.problems, field_name: code})
 
 
-def blank(product: ProductView | None = None) -> ProductForm:
+def blank(product: ProductView | None = None, *, decimal_comma: bool = False) -> ProductForm:
+    """The form for a new product, or filled with `product` (its price written as the language writes it)."""
     if product is None:
         return ProductForm(
             {"name": "", "description": "", "unit": "piece", "unit_price": "", "stock": "0", "active": True}
@@ -61,7 +62,7 @@ def blank(product: ProductView | None = None) -> ProductForm:
             "name": product.name,
             "description": product.description,
             "unit": product.unit.value,
-            "unit_price": price_text(product.unit_price, product.currency),
+            "unit_price": price_text(product.unit_price, product.currency, decimal_comma=decimal_comma),
             "active": product.active,
         }
     )
@@ -115,9 +116,10 @@ def parse_price(text: str, currency: str) -> int | None:
     return int(minor) if minor == minor.to_integral_value() else None
 
 
-def price_text(amount: int, currency: str) -> str:
-    """A price as the form shows it for editing (`12.50`), without symbol or grouping."""
-    return str(Decimal(amount).scaleb(-exponent(currency)))
+def price_text(amount: int, currency: str, *, decimal_comma: bool = False) -> str:
+    """A price as the form shows it for editing (`12.50`, `12,50`), without symbol or grouping."""
+    text = str(Decimal(amount).scaleb(-exponent(currency)))
+    return text.replace(".", ",") if decimal_comma else text
 
 
 def quantity_text(text: str) -> str:

@@ -20,13 +20,15 @@ from comptoir.domain.images import MAX_IMAGE_BYTES, MEDIA_TYPES
 from comptoir.services import catalog, products, shops
 from comptoir.web import flashes, product_forms
 from comptoir.web.guards import SignedIn, csrf_protected
-from comptoir.web.rendering import redirect, render, session_slot
+from comptoir.web.rendering import language_of, redirect, render, session_slot
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
 
 IMAGE_UPLOAD = re.compile(r"/merchant/products/[0-9]{1,10}/image")
 UPLOAD_LIMIT = MAX_IMAGE_BYTES + 64 * 1024
 """The picture plus the form around it (CSRF token, multipart boundaries)."""
+DECIMAL_COMMA = frozenset({"fr"})
+"""The page languages that write 12,50 rather than 12.50 (the form reads both)."""
 ShopId = Annotated[int | None, Query(ge=1, le=2**31)]
 
 
@@ -192,7 +194,7 @@ def _product_page(
 ) -> Response:
     context = {
         "detail": detail,
-        "form": form or product_forms.blank(detail.product),
+        "form": form or product_forms.blank(detail.product, decimal_comma=language_of(request) in DECIMAL_COMMA),
         "adjust": adjust or {"delta": "", "reason": ""},
         "image_problem": image_problem,
         "shop_name": detail.shop.name,
