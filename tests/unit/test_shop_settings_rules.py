@@ -38,7 +38,7 @@ def test_unknown_time_zones(zone: str) -> None:
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"name": "x" * 201}, "name"),
+        ({"name": "x" * 101}, "name"),
         ({"address": "x" * 501}, "address"),
         ({"opening_hours": "x" * 1001}, "opening_hours"),
         ({"capture_margin_percent": 51}, "capture_margin_percent"),

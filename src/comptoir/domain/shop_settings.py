@@ -16,7 +16,8 @@ from comptoir.domain.money import normalise_currency
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 """Lower-case letters, digits and inner hyphens: it appears in URLs and on the command line."""
 
-MAX_NAME = 200
+MAX_NAME = 100
+"""The name is sent as the hosted payment page's display name, which the sandbox bounds at 100 characters."""
 MAX_ADDRESS = 500
 MAX_OPENING_HOURS = 1000
 MAX_CAPTURE_MARGIN_PERCENT = 50
