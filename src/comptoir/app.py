@@ -151,7 +151,7 @@ def create_app(
     for compat in (porsche.router, seed_landings.porsche, course.router, klikandgo.router, seed_landings.klikandgo):
         app.include_router(compat)
     app.include_router(cards_without_webhooks.router)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, uploads=web.UPLOADS)
     app.add_middleware(RequestContext)
     app.add_middleware(SecurityHeaders)
     if settings.trusted_proxies:

@@ -162,6 +162,73 @@ def seed_demo(data: DataOption = None) -> None:
         typer.echo(f"  {role.value:<9} {email} / {password}")
 
 
+@app.command("create-shop", cls=_Command)
+def create_shop(
+    slug: Annotated[str, typer.Option(help="Short name in URLs and for `create-user --shop`: a-z, 0-9, hyphens.")],
+    name: Annotated[str, typer.Option(help="The shop's name, shown to customers and on the payment page.")],
+    currency: Annotated[str, typer.Option(help="ISO 4217 code of the prices.")] = "EUR",
+    time_zone: Annotated[
+        str | None, typer.Option(help="IANA time zone of the shop's day (default: COMPTOIR_TIME_ZONE).")
+    ] = None,
+    address: Annotated[str, typer.Option(help="Postal address, shown for pickup.")] = "",
+    opening_hours: Annotated[str, typer.Option(help="Opening hours as customers read them.")] = "",
+    pickup: Annotated[bool, typer.Option("--pickup/--no-pickup", help="Customers collect at the shop.")] = True,
+    delivery: Annotated[bool, typer.Option("--delivery/--no-delivery", help="The shop delivers.")] = False,
+    online: Annotated[bool, typer.Option("--online/--no-online", help="Customers pay online.")] = True,
+    pay_at_pickup: Annotated[
+        bool, typer.Option("--pay-at-pickup/--no-pay-at-pickup", help="Customers pay at the counter.")
+    ] = False,
+    capture_manually: Annotated[
+        bool,
+        typer.Option(
+            "--capture-manually",
+            help="Weighed goods: online payments only authorise the total plus --capture-margin; "
+            "the weighed amount is taken when the order is ready.",
+        ),
+    ] = False,
+    capture_margin: Annotated[int, typer.Option(help="Percent authorised above the total (0 to 50).")] = 0,
+    slot_minutes: Annotated[int, typer.Option(help="Length of a pickup slot in minutes (5 to 240).")] = 15,
+    slot_capacity: Annotated[int, typer.Option(help="Orders per pickup slot (1 to 200).")] = 4,
+    data: DataOption = None,
+) -> None:
+    """Create a shop; then `create-user --role merchant --shop SLUG` gives it a merchant."""
+    from comptoir.domain.shop_settings import ShopSettings
+    from comptoir.services import shops
+
+    settings = _settings(data)
+    wanted = ShopSettings(
+        name=name,
+        currency=currency,
+        time_zone=time_zone if time_zone is not None else settings.time_zone,
+        address=address,
+        opening_hours=opening_hours,
+        offers_pickup=pickup,
+        offers_delivery=delivery,
+        accepts_online=online,
+        accepts_on_pickup=pay_at_pickup,
+        capture_manually=capture_manually,
+        capture_margin_percent=capture_margin,
+        pickup_slot_minutes=slot_minutes,
+        pickup_slot_capacity=slot_capacity,
+    )
+    with _database(settings) as uow_factory:
+        try:
+            shop = shops.create_shop(uow_factory(), slug, wanted)
+        except ComptoirError as exc:
+            typer.echo(f"error ({exc.code}): {exc.detail}", err=True)
+            raise typer.Exit(1) from exc
+    s = shop.settings
+    ways = [w for w, on in (("pickup", s.offers_pickup), ("delivery", s.offers_delivery)) if on]
+    pays = [w for w, on in (("online", s.accepts_online), ("at pickup", s.accepts_on_pickup)) if on]
+    typer.echo(f"created shop {shop.slug} (id {shop.id}): {s.name}, {s.currency}, {s.time_zone}")
+    typer.echo(
+        f"  {' and '.join(ways)}; paid {' or '.join(pays)}"
+        + (f"; weighed goods captured later (margin {s.capture_margin_percent}%)" if s.capture_manually else "")
+    )
+    typer.echo(f"  pickup slots of {s.pickup_slot_minutes} min, {s.pickup_slot_capacity} orders each")
+    typer.echo(f"next: comptoir create-user --role merchant --shop {shop.slug} --email EMAIL")
+
+
 @app.command("create-user", cls=_Command)
 def create_user(
     email: Annotated[str, typer.Option(help="Login email (stored lower-case).")],

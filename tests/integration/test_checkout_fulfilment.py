@@ -65,6 +65,7 @@ def test_checkout_session_is_created_once_and_reused_while_open(uows, gateway, s
     assert sum(line.unit_amount * line.quantity for line in request.lines) == order.total == 50000
     assert request.order_id == order.id
     assert request.expires_at >= int((NOW + timedelta(minutes=30)).timestamp())
+    assert request.display_name == shop_setup[0].name  # the hosted page names the shop, not the account
 
 
 def test_concurrent_checkout_requests_share_one_session(uows, gateway, shop_setup) -> None:

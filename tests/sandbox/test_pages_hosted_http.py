@@ -45,6 +45,14 @@ def test_the_page_shows_the_shop_the_items_the_total_and_the_prefilled_email(sho
     assert 'id="card_number"' in page.html and 'id="card_expiry"' in page.html and 'id="card_cvc"' in page.html
 
 
+def test_a_session_s_display_name_replaces_the_account_s_name(shop: Sandbox, buyer: Buyer) -> None:
+    # given a session that asks to show the shop's own name (one account, several shops)
+    session = shop.checkout_session(branding_settings={"display_name": "Boucherie Dupont"})
+    # when the buyer opens it / then that name is who they pay, not the account's business name
+    page = buyer.open(session.url)
+    assert "Pay Boucherie Dupont" in page.html and "Café Lumière" not in page.html
+
+
 def test_a_product_s_description_is_shown_under_its_name(shop: Sandbox, buyer: Buyer) -> None:
     # given a catalogue product with a description, sold by price id
     product = shop.client.v1.products.create({"name": "Moka pot", "description": "Three cups, aluminium"})

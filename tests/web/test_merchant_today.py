@@ -60,3 +60,21 @@ def test_yesterdays_orders_are_not_todays(site_both: Site) -> None:
     page = site.client.get("/merchant").text
     # then yesterday's order is not on today's list
     assert order["number"] not in page and "No orders yet today." in page
+
+
+def test_today_and_the_times_are_in_the_shop_s_own_time_zone(site: Site) -> None:
+    # given a shop in Martinique (UTC-4) whose settings say so, and an order at 02:30 UTC: 22:30 the day before there
+    shop = open_shop(site.api, BUTCHER)
+    with site.api.uow() as uow:
+        found = uow.shops.get(shop["shop_id"])
+        assert found is not None
+        found.time_zone = "America/Martinique"
+        uow.commit()
+    accounts.create_user(site.api.uow(), FAST_HASHER, "chef@example.com", PASSWORD, Role.MERCHANT, [BUTCHER])
+    site.clock.now = site.clock.now.replace(hour=2, minute=30)
+    order = pickup_order(site.api, BUTCHER, [(shop["pieces"], "1")], "jeanne@example.com", "Jeanne Martin")
+    sign_in(site.client, "chef@example.com")
+    # when the merchant looks at the screen that evening, Martinique time
+    page = site.client.get("/merchant", headers={"Accept-Language": "en"}).text
+    # then the order is today's, at its local time, on the local date (in Paris it would be the 5th, 03:30)
+    assert order["number"] in page and "10:30" in page and "December 4, 2026" in page

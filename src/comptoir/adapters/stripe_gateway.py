@@ -119,6 +119,8 @@ class StripeGateway:
             params["customer_email"] = request.customer_email
         if request.capture_manually:
             params["payment_intent_data"]["capture_method"] = "manual"
+        if request.display_name:
+            params["branding_settings"] = {"display_name": request.display_name}
         with _translated():
             session = self._client.v1.checkout.sessions.create(params, {"idempotency_key": idempotency_key})
         return CheckoutSession.from_dict(session.to_dict())

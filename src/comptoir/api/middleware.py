@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import time
+from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -84,18 +86,22 @@ async def _send_json(send: Send, status: int, payload: dict[str, object]) -> Non
 
 
 class BodySizeLimit:
-    """Refuse bodies over `max_bytes` with a 413 problem, whether or not Content-Length is sent."""
+    """Refuse bodies over `max_bytes` with a 413 problem, whether or not Content-Length is sent.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    `uploads` names the few routes that take a file (a POST path pattern and its own, larger limit)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, uploads: Sequence[tuple[re.Pattern[str], int]] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = tuple(uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit(scope)
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
             await self._refuse(send)
             return
         received = 0
@@ -118,7 +124,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     if not started:
                         await self._refuse(send)
                     refused = True
@@ -126,6 +132,13 @@ class BodySizeLimit:
             return message
 
         await self.app(scope, counting_receive, guarded_send)
+
+    def _limit(self, scope: Scope) -> int:
+        if scope.get("method") == "POST":
+            for pattern, limit in self.uploads:
+                if pattern.fullmatch(scope.get("path", "")):
+                    return limit
+        return self.max_bytes
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(

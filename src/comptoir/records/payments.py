@@ -41,6 +41,7 @@ class PaymentAttempt(Base):
     cancel_url: Mapped[str | None] = mapped_column(Text)
     customer_email: Mapped[str | None] = mapped_column(String(254))
     capture_manually: Mapped[bool | None]
+    display_name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -57,6 +57,12 @@ class Shop(Base):
     # weighed amount when the order is ready (services.payments.capture).
     capture_manually: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     capture_margin_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Shop set-up (domain.shop_settings holds the bounds): the time zone of its pages and of "today".
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Paris", server_default="Europe/Paris")
+    address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    opening_hours: Mapped[str] = mapped_column(Text, default="", server_default="")
+    pickup_slot_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    pickup_slot_capacity: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     merchants: Mapped[list[User]] = relationship(secondary="shop_merchants", back_populates="shops")
@@ -89,6 +95,22 @@ class Product(Base):
         CheckConstraint("unit_price >= 0", name="ck_products_price_non_negative"),
         CheckConstraint("unit in ('piece', 'kg')", name="ck_products_unit"),
     )
+
+
+class StockAdjustment(Base):
+    """Append-only: a merchant's change of a product's stock (a delivery, breakage, a count), with why."""
+
+    __tablename__ = "stock_adjustments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    delta_milli: Mapped[int] = mapped_column(BigInteger)
+    stock_after_milli: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("delta_milli <> 0", name="ck_stock_adjustments_delta_not_zero"),)
 
 
 class Order(Base):

@@ -218,7 +218,10 @@ def create(sb: ObjectContext, p: Params) -> dict[str, Any]:
         submit_type=p.str("submit_type", choices=("auto", "book", "donate", "pay", "subscribe")),
         ui_mode=ui_mode,
     )
-    sb.store.add("checkout.session", session, {"line_items": items, "payment_intent_data": intent_params})
+    # Kept beside the session, not on it: the published fixtures' session has no `branding_settings`.
+    display_name = p.sub("branding_settings").str("display_name", max_length=100)
+    private = {"line_items": items, "payment_intent_data": intent_params, "display_name": display_name}
+    sb.store.add("checkout.session", session, private)
     return session
 
 

@@ -73,7 +73,7 @@ class Sandbox:
             return json.loads(json.dumps(obj)) if obj is not None else None
 
     def checkout_session(self, session_id: str) -> dict[str, Any] | None:
-        """The session plus its ``line_items`` list, for the hosted page."""
+        """The session plus its ``line_items`` list and the name it asked to show, for the hosted page."""
         with self.lock:
             session = self.store.get(session_id, "checkout.session")
             if session is None:
@@ -85,6 +85,7 @@ class Sandbox:
                 "url": f"/v1/checkout/sessions/{session_id}/line_items",
                 "data": json.loads(json.dumps(self.store.private[session_id]["line_items"])),
             }
+            view["display_name"] = self.store.private[session_id].get("display_name")
             return view
 
     def checkout_completed_event(self, session_id: str) -> str | None:

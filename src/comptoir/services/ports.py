@@ -16,7 +16,7 @@ from typing import Any, Protocol, Self
 from comptoir.domain.errors import Conflict
 from comptoir.records.payments import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt
 from comptoir.records.refunds import RefundRequest
-from comptoir.records.shop import Order, OrderHistory, Product, Shop, User
+from comptoir.records.shop import Order, OrderHistory, Product, Shop, StockAdjustment, User
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware in UTC. Services take `now` from one of these."""
@@ -115,6 +115,29 @@ class ProductRepository(Protocol):
         ...
 
     def return_stock(self, product_id: int, quantity_milli: int) -> None: ...
+
+    def adjust_stock(self, product_id: int, delta_milli: int) -> int | None:
+        """One conditional UPDATE: add `delta_milli` (negative to remove) unless the stock would go
+        below zero. Returns the stock after it, or None when it did nothing."""
+        ...
+
+    def add_adjustment(self, adjustment: StockAdjustment) -> StockAdjustment: ...
+
+    def adjustments(self, product_id: int, *, limit: int) -> list[StockAdjustment]:
+        """The product's latest stock adjustments, newest first."""
+        ...
+
+
+class ImageStore(Protocol):
+    """Where uploaded product images are kept (the data folder): bytes in, a file name out."""
+
+    def save(self, data: bytes, extension: str) -> str:
+        """Stores the bytes under a new, unguessable name ending in `.extension`; returns the name."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Removes a stored image; a name that is not there is not an error."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

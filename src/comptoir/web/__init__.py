@@ -8,9 +8,13 @@ from datetime import datetime
 
 from fastapi import FastAPI
 
+from comptoir.adapters.images import FileImageStore
 from comptoir.config import Settings
-from comptoir.web import account_pages, assets, desk_pages, guards, merchant_pages, pages
+from comptoir.web import account_pages, assets, desk_pages, guards, merchant_pages, pages, product_pages, shop_pages
 from comptoir.web.sessions import PageSessions, SessionCodec
+
+UPLOADS = ((product_pages.IMAGE_UPLOAD, product_pages.UPLOAD_LIMIT),)
+"""The page routes that take a file, and the body size each accepts (the app's limit is for forms)."""
 
 
 def install(app: FastAPI, settings: Settings, clock: Callable[[], datetime]) -> None:
@@ -19,6 +23,9 @@ def install(app: FastAPI, settings: Settings, clock: Callable[[], datetime]) -> 
     app.include_router(account_pages.router)
     app.include_router(merchant_pages.router)
     app.include_router(desk_pages.router)
+    app.include_router(shop_pages.router)
+    app.include_router(product_pages.router)
+    app.state.product_images = FileImageStore(settings.data_dir)
     assets.install(app)
     guards.install_handlers(app)
     codec = SessionCodec(settings.jwt_secret.get_secret_value(), settings.page_session_idle_seconds)

@@ -28,4 +28,4 @@ async def todays_orders(request: Request, actor: SignedIn, uow: MerchantUow, now
         now=now(),
         zone=request.app.state.settings.time_zone_info,
     )
-    return render(request, "merchant/today.html", {"day": day, "counter_words": COUNTER_STATUS_WORDS})
+    return render(request, "merchant/today.html", {"day": day, "counter_words": COUNTER_STATUS_WORDS}, zone=day.zone)

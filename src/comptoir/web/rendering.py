@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -79,12 +80,18 @@ def language_of(request: Request) -> str:
 
 
 def render(
-    request: Request, template: str, context: Mapping[str, Any] | None = None, *, status_code: int = 200
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    zone: tzinfo | None = None,
 ) -> HTMLResponse:
-    """The page `template` in the visitor's language, with what the layout needs."""
+    """The page `template` in the visitor's language, with what the layout needs; times in `zone`
+    (the shop's, where the page is about one) else the configured one."""
     slot = session_slot(request)
     language = language_of(request)
-    fmt = i18n.Formats(language, request.app.state.settings.time_zone_info)
+    fmt = i18n.Formats(language, zone or request.app.state.settings.time_zone_info)
     with speaking(language):
         page = {
             "language": language,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, SessionTransaction, selectinload
 from sqlalchemy.orm.util import identity_key
 
 from comptoir.domain.errors import Conflict
-from comptoir.records.shop import Order, OrderHistory, OrderLine, Product, Shop, ShopMerchant, User
+from comptoir.records.shop import Order, OrderHistory, OrderLine, Product, Shop, ShopMerchant, StockAdjustment, User
 from comptoir.services.ports import HistoryChange, LineSummary
 
 _CANCELLABLE_ON_EXPIRY = ("unpaid", "failed")
@@ -149,6 +149,32 @@ class SqlProductRepository:
             .execution_options(synchronize_session=False)
         )
         _expire_cached(self._session, Product, product_id, "stock_milli")
+
+    def adjust_stock(self, product_id: int, delta_milli: int) -> int | None:
+        result = self._session.execute(
+            update(Product)
+            .where(Product.id == product_id, Product.stock_milli + delta_milli >= 0)
+            .values(stock_milli=Product.stock_milli + delta_milli)
+            .returning(Product.stock_milli)
+            .execution_options(synchronize_session=False)
+        )
+        after = result.scalar_one_or_none()
+        _expire_cached(self._session, Product, product_id, "stock_milli")
+        return after
+
+    def add_adjustment(self, adjustment: StockAdjustment) -> StockAdjustment:
+        self._session.add(adjustment)
+        self._session.flush()
+        return adjustment
+
+    def adjustments(self, product_id: int, *, limit: int) -> builtins.list[StockAdjustment]:
+        query = (
+            select(StockAdjustment)
+            .where(StockAdjustment.product_id == product_id)
+            .order_by(StockAdjustment.id.desc())
+            .limit(limit)
+        )
+        return builtins.list(self._session.scalars(query))
 
 
 class SqlOrderRepository:

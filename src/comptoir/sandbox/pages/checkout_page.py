@@ -28,8 +28,9 @@ def _engine(request: Request) -> Any:
     return request.app.state.sandbox
 
 
-def _business_name(sandbox: Any) -> str:
-    return sandbox.config.business_name
+def _business_name(sandbox: Any, session: dict[str, Any]) -> str:
+    """The session's own display name (`branding_settings[display_name]`), else the account's."""
+    return session.get("display_name") or sandbox.config.business_name
 
 
 def _success_url(session: dict[str, Any]) -> str | None:
@@ -106,7 +107,7 @@ class CheckoutPages:
         return render(
             "checkout.html",
             status_code,
-            business_name=_business_name(sandbox),
+            business_name=_business_name(sandbox, session),
             session=session,
             items=_line_items(sandbox, session),
             total=format_amount(session["amount_total"], session["currency"]),
@@ -122,7 +123,7 @@ class CheckoutPages:
 
     def _closed(self, sandbox: Any, session: dict[str, Any]) -> Response:
         """The page for a session that can no longer be paid: expired, paid, authorised, or settling."""
-        business = _business_name(sandbox)
+        business = _business_name(sandbox, session)
         total = format_amount(session["amount_total"], session["currency"])
         if session["status"] == "expired":
             return notice(

@@ -126,8 +126,10 @@ def _reserve_attempt(uow: UnitOfWork, order: Order, now: datetime) -> PaymentAtt
 
 def _fix_parameters(uow: UnitOfWork, order: Order, urls: CheckoutUrls, attempt: PaymentAttempt) -> None:
     """Store on the attempt what its session's parameters are built from and could differ on a retry:
-    the URLs (each process has its own public URL), the customer's email, the shop's capture setting."""
+    the URLs (each process has its own public URL), the customer's email, the shop's capture setting and name."""
     customer = uow.users.get(order.customer_id)
+    shop = uow.shops.get(order.shop_id)
+    attempt.display_name = shop.name if shop is not None else None
     attempt.success_url = urls.success_url
     attempt.cancel_url = urls.cancel_url
     attempt.customer_email = customer.email if customer else None
@@ -157,6 +159,7 @@ def _request(order: Order, attempt: PaymentAttempt) -> CheckoutRequest:
         expires_at=int(_required(attempt.expires_at).timestamp()),
         customer_email=attempt.customer_email,
         capture_manually=manual,
+        display_name=attempt.display_name,
         metadata={"order_number": order.number, **({"capture": "manual"} if manual else {})},
     )
 

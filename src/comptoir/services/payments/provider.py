@@ -69,6 +69,7 @@ class CheckoutRequest:
     customer_email: str | None = None
     capture_manually: bool = False
     metadata: Mapping[str, str] = field(default_factory=dict)
+    display_name: str | None = None  # the shop's name on the hosted page (else the account's business name)
 
 
 @dataclass(frozen=True, slots=True)
