@@ -189,7 +189,8 @@ class FeedHub:
     def __init__(self, reads: UnitOfWorkFactory, *, poll_seconds: float = POLL_SECONDS, threads: int = 4) -> None:
         self.reads = reads
         self.poll_seconds = poll_seconds
-        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="merchant-feed")
+        self._threads = threads
+        self._executor: ThreadPoolExecutor | None = None
         self._pollers: dict[tuple[asyncio.AbstractEventLoop, Scope], _Poller] = {}
         self._lock = threading.Lock()
 
@@ -202,11 +203,21 @@ class FeedHub:
                 loop.call_soon_threadsafe(poller.woken.set)
 
     def close(self) -> None:
-        """Waits for a read under way (a stopped poller's thread finishes its read) before the engine goes."""
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        """Waits for a read under way (a stopped poller's thread finishes its read) before the engine goes.
+        The hub stays usable: an app whose lifespan starts again (tests, a reload) gets fresh threads."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    def _threads_for_reads(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="merchant-feed")
+            return self._executor
 
     async def in_thread(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._threads_for_reads(), fn, *args)
 
     @asynccontextmanager
     async def subscribe(self, actor: Actor, *, last_event_id: int | None) -> AsyncIterator[Subscription]:
