@@ -35,6 +35,10 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    """Shown on the counter's order cards, so the shop can call about an order (optional)."""
+    locale: Mapped[str | None] = mapped_column(String(8))
+    """The language of the user's pages and e-mails ("fr", "en"); None: the shop's or the browser's."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     shops: Mapped[list[Shop]] = relationship(secondary="shop_merchants", back_populates="merchants")
@@ -129,6 +133,8 @@ class Order(Base):
     pickup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     hold_expires_at: Mapped[datetime | None]
     stock_released_at: Mapped[datetime | None]
+    pickup_code: Mapped[str | None] = mapped_column(String(8))
+    """Pickup orders: the digits the customer gives at the counter (`domain.pickup_code`)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

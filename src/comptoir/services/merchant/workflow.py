@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from comptoir.domain import pickup_code as pickup_codes
 from comptoir.domain.actors import Actor, Role
 from comptoir.domain.catalog import PaymentMethod
 from comptoir.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -125,12 +126,16 @@ def mark_ready(
         return view
 
 
-def complete(uow: UnitOfWork, actor: Actor, order_id: str, *, now: datetime) -> MerchantOrderView:
+def complete(
+    uow: UnitOfWork, actor: Actor, order_id: str, *, now: datetime, pickup_code: str | None = None
+) -> MerchantOrderView:
     """Ready (or confirmed) → completed: collected or delivered. Refused while nothing was paid: a
-    pay-at-pickup order is completed by recording its payment (`collect_payment`)."""
+    pay-at-pickup order is completed by recording its payment (`collect_payment`). With
+    `pickup_code`, the code the customer gave must be the order's (409 `pickup_code_mismatch`)."""
     with uow:
         order = merchant_order(uow, actor, order_id, lock=True)
         if order.status != OrderStatus.COMPLETED.value:
+            _check_pickup_code(order, pickup_code)
             if PaymentStatus(order.payment_status) in _NOT_PAID:
                 hint = " (record it with …/collect)" if order.payment_method == PaymentMethod.ON_PICKUP.value else ""
                 raise Conflict(
@@ -145,7 +150,14 @@ def complete(uow: UnitOfWork, actor: Actor, order_id: str, *, now: datetime) -> 
 
 
 def collect_payment(
-    uow: UnitOfWork, actor: Actor, order_id: str, *, method: CounterMethod | str, amount: int, now: datetime
+    uow: UnitOfWork,
+    actor: Actor,
+    order_id: str,
+    *,
+    method: CounterMethod | str,
+    amount: int,
+    now: datetime,
+    pickup_code: str | None = None,
 ) -> MerchantOrderView:
     """A pay-at-pickup order is paid at the counter and handed over: one ledger payment
     (`counter:{order_id}`, source merchant), paid, completed, and the customer's receipt.
@@ -153,7 +165,7 @@ def collect_payment(
     The amount taken must equal the order total (409 `collect_amount_mismatch` otherwise, nothing
     recorded): a different amount means the order itself is wrong, which a person must sort out
     rather than the ledger silently disagreeing with the order. Collecting again (a double click)
-    answers the completed order unchanged.
+    answers the completed order unchanged. With `pickup_code`, checked as in `complete`.
     """
     try:
         counter = CounterMethod(method)
@@ -175,6 +187,7 @@ def collect_payment(
             return view
         if order.status == OrderStatus.CANCELLED.value:
             raise Conflict(f"order {order.number} is cancelled", code="order_cancelled")
+        _check_pickup_code(order, pickup_code)
         if amount != order.total:
             raise Conflict(
                 f"the amount taken ({amount}) differs from the order total ({order.total}); nothing was recorded",
@@ -254,6 +267,11 @@ def order_view(uow: UnitOfWork, order: Order) -> MerchantOrderView:
         reviews=reviews,
         refunds=refunds,
     )
+
+
+def _check_pickup_code(order: Order, typed: str | None) -> None:
+    if typed is not None and order.pickup_code is not None and not pickup_codes.matches(order.pickup_code, typed):
+        raise Conflict(f"the pickup code does not match order {order.number}", code="pickup_code_mismatch")
 
 
 def _hand_over(uow: UnitOfWork, order: Order, actor: Actor, now: datetime, *, reason: str) -> None:

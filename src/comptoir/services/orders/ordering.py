@@ -25,6 +25,7 @@ from comptoir.domain.orders import (
     check_total,
     is_cancellable_by_customer,
 )
+from comptoir.domain import pickup_code
 from comptoir.domain.payments import AttemptState
 from comptoir.records.shop import Order, OrderLine, Product, Shop
 from comptoir.services import order_state
@@ -113,6 +114,7 @@ def place_order(
             total=total,
             delivery_address=delivery_address,
             pickup=pickup,
+            pickup_code=pickup_code.new_code() if pickup is not None else None,
             hold_expires_at=_hold_expiry(method, now, hold_minutes),
             created_at=now,
             updated_at=now,
