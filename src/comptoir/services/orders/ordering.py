@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from comptoir.domain import pickup_code
 from comptoir.domain.actors import SYSTEM_EXPIRY, Actor
 from comptoir.domain.catalog import PaymentMethod, Unit, check_quantity
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound
@@ -25,7 +26,6 @@ from comptoir.domain.orders import (
     check_total,
     is_cancellable_by_customer,
 )
-from comptoir.domain import pickup_code
 from comptoir.domain.payments import AttemptState
 from comptoir.records.shop import Order, OrderLine, Product, Shop
 from comptoir.services import order_state
