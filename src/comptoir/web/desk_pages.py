@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
@@ -31,6 +30,7 @@ from comptoir.web import day_pages, flashes
 from comptoir.web.day_pages import is_staff, parse_day
 from comptoir.web.guards import SignedIn, csrf_protected
 from comptoir.web.i18n import N_
+from comptoir.web.keypad import keypad_number
 from comptoir.web.rendering import redirect, render, session_slot
 from comptoir.web.status_words import COUNTER_STATUS_WORDS
 
@@ -38,8 +38,6 @@ _Choice = TypeVar("_Choice", OrderStatus, PaymentStatus, desk.Fulfilment)
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
 router.include_router(day_pages.router)
 
-NUMBER = re.compile(r"^\d{1,7}(?:[.,]\d{1,3})?$")
-"""What a keypad may send: digits, and up to three decimals after a point or a comma."""
 CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 TICKET_WIDTHS = ("58", "80")
 
@@ -228,19 +226,12 @@ def _list_words() -> dict[str, Any]:
     }
 
 
-def _decimal(value: str, code: str) -> Decimal:
-    text = value.strip()
-    if not NUMBER.match(text):
-        raise InvalidInput(f"{text[:20]!r} is not a number", code=code)
-    return Decimal(text.replace(",", "."))
-
-
 def _weights(form: FormData) -> list[FinalLine]:
     """`weight-<line id>` fields; an empty one keeps what was ordered."""
     finals = []
     for key, value in form.multi_items():
         if key.startswith("weight-") and key[7:].isdigit() and isinstance(value, str) and value.strip():
-            finals.append(FinalLine(int(key[7:]), _decimal(value, "invalid_quantity")))
+            finals.append(FinalLine(int(key[7:]), keypad_number(value, "invalid_quantity")))
     return finals
 
 
@@ -256,7 +247,7 @@ def _refund_command(form: FormData) -> refunds.RefundCommand:
     if isinstance(amount, str) and amount.strip():
         if not isinstance(currency, str) or not CURRENCY.match(currency):
             raise InvalidInput("the order's currency is missing", code="invalid_amount")
-        minor = Money.from_major(_decimal(amount, "invalid_amount"), currency)
+        minor = Money.from_major(keypad_number(amount, "invalid_amount"), currency)
     return refunds.RefundCommand(
         reason=reason if isinstance(reason, str) else "", amount=minor.amount if minor else None, lines=lines
     )

@@ -228,7 +228,8 @@ def queue_authorisation_released(uow: UnitOfWork, order: Order, *, at: datetime)
     )
 
 
-def queue_ready_for_pickup(uow: UnitOfWork, order: Order, *, at: datetime) -> None:
+def queue_ready_for_pickup(uow: UnitOfWork, order: Order, *, at: datetime, again: bool = False) -> None:
+    """Once per order; `again` (the counter's "send again") once more per minute, so a double tap sends one."""
     to_pay = (
         f"\nTo pay at pickup: {_money(order.total, order.currency)}\n"
         if order.payment_method == "on_pickup" and order.payment_status == "unpaid"
@@ -237,7 +238,7 @@ def queue_ready_for_pickup(uow: UnitOfWork, order: Order, *, at: datetime) -> No
     _tell_customer(
         uow,
         order,
-        fact="ready",
+        fact=f"ready-again:{at:%Y%m%dT%H%M}" if again else "ready",
         topic="ready_for_pickup",
         at=at,
         write=lambda shop: (
