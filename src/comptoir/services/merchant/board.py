@@ -80,6 +80,7 @@ class Card:
     """The capture deadline is less than a day away: capture now, or ask the customer to pay again."""
     has_pickup_code: bool
     seen_by: str
+    placed_today: bool
 
     @property
     def rings(self) -> bool:
@@ -316,6 +317,7 @@ def _build(
         due_soon=hold is not None and hold.is_due_soon(now),
         has_pickup_code=order.pickup_code is not None,
         seen_by=_seen_by(order) or "",
+        placed_today=_aware(order.created_at).astimezone(zone).date() == now.astimezone(zone).date(),
     )
 
 
@@ -344,5 +346,8 @@ def _seen_by(order: Order) -> str | None:
 
 def _completed_at(order: Order) -> datetime:
     moves = [h.at for h in order.history if h.axis == order_state.STATUS_AXIS and h.to_value == "completed"]
-    at = moves[-1] if moves else order.updated_at
+    return _aware(moves[-1] if moves else order.updated_at)
+
+
+def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

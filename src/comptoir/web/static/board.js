@@ -57,6 +57,7 @@
     if (!target) { return; }
     var list = target.querySelector(".cards");
     if (old && old.parentElement === list) {
+      keepWhatWasTyped(old, card);
       old.replaceWith(card);
     } else {
       if (old) { old.remove(); }
@@ -64,6 +65,23 @@
     }
     if (card.dataset.column === "new") { card.classList.add("arrived"); }
     recount();
+  }
+
+  /* A card changed while someone had a dialog open on it (an event, or a refused tap): the new card
+     keeps the dialog open and what was typed, so nobody types a code or a reason twice. */
+  function keepWhatWasTyped(old, card) {
+    old.querySelectorAll("details[open]").forEach(function (dialog) {
+      var same = card.querySelector('details[data-testid="' + dialog.dataset.testid + '"]');
+      if (same) { same.open = true; }
+    });
+    old.querySelectorAll("input, textarea").forEach(function (field) {
+      if (!field.name || field.type === "hidden") { return; }
+      var selector = '[name="' + field.name + '"]';
+      if (field.type === "radio" || field.type === "checkbox") { selector += '[value="' + field.value + '"]'; }
+      var twin = card.querySelector(selector);
+      if (!twin) { return; }
+      if (field.type === "radio" || field.type === "checkbox") { twin.checked = field.checked; } else { twin.value = field.value; }
+    });
   }
 
   function answer(orderId, response) {
@@ -136,9 +154,14 @@
   });
 
   window.comptoirBoard = {
-    /* For the browser tests: drop the stream as a network cut would, then reconnect as after one. */
-    drop: function () { if (source) { source.close(); } lost = true; setLink("lost"); },
-    reconnect: connect
+    /* For the browser tests: the stream ends as after a network cut, and the board reconnects by
+       itself (resuming after the last event it had) as it does then. */
+    drop: function () {
+      if (source) { source.close(); }
+      lost = true;
+      setLink("lost");
+      setTimeout(connect, 1000);
+    }
   };
 
   recount();
