@@ -11,7 +11,7 @@ from comptoir.domain.actors import Role
 from comptoir.services import accounts
 from tests.api.support import FAST_HASHER, PASSWORD
 from tests.support.rows import order_row
-from tests.web.support import BAKER, BUTCHER, Site, csrf_of, open_shop, pickup_order, sign_in
+from tests.web.support import BAKER, BUTCHER, Site, card_order, csrf_of, open_shop, pickup_order, sign_in
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 BOARD = {"X-Board": "1"}
@@ -206,3 +206,33 @@ def test_hostile_ids_and_event_positions_get_a_plain_answer(site: Site) -> None:
     seen = _post(site, "ord_" + "x" * 500, "seen")
     # then they are not found, never a server error
     assert odd_card.status_code == 404 and long_card.status_code == 404 and seen[0] == 404
+
+
+def test_an_authorised_card_shows_its_capture_countdown_and_is_flagged_the_day_before(card_site: Site) -> None:
+    site = card_site
+    # given a shop that captures by weight, and 1.500 kg of entrecôte authorised on a card at 10:00 Paris time
+    shop = _butcher(site)
+    with site.api.uow() as uow:
+        row = uow.shops.get(shop["shop_id"])
+        assert row is not None
+        row.capture_manually, row.accepts_online, row.capture_margin_percent = True, True, 10
+        uow.commit()
+    order = card_order(site.api, BUTCHER, [(shop["kg"], "1.500")], "jeanne@example.com", "Jeanne Martin")
+    sign_in(site.client, "chef@example.com")
+    # when the merchant opens the board the same day
+    page = site.client.get("/merchant", headers={"Accept-Language": "en"}).text
+    # then the card says what the card holds, until when, in days, and offers to weigh instead of "ready"
+    assert _column_of(page, order["number"]) == "new" and "Card authorised" in page
+    assert "The card holds €52.80" in page and "(in 7 days)" in page and 'data-days-left="7"' in page
+    assert 'data-testid="due-soon"' not in page
+    _post(site, order["id"], "seen")
+    card = site.client.get(f"/merchant/board/cards/{order['id']}", headers={"Accept-Language": "fr"}).text
+    assert 'data-testid="weigh"' in card and 'data-testid="ready"' not in card and "(dans 7 jours)" in card
+    # when six days and a few hours have passed
+    site.clock.advance(days=6, hours=2)
+    sign_in(site.client, "chef@example.com")  # the session lapsed after 12 hours idle
+    page = site.client.get("/merchant", headers={"Accept-Language": "en"}).text
+    # then the board lists it under the payments to take today, with the way to weigh it
+    assert 'data-testid="due-soon"' in page and "(tomorrow)" in page
+    assert f'href="/merchant/orders/{order["id"]}/weigh"' in page
+    assert "or write to Jeanne Martin to pay again" in page

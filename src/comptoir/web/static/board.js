@@ -120,8 +120,15 @@
     source.addEventListener("error", function () {
       lost = true;
       setLink("lost");
-      if (source.readyState === EventSource.CLOSED) {  // the server refused: try again, resuming after lastId
-        setTimeout(connect, 3000);
+      if (source.readyState === EventSource.CLOSED) {
+        // The server refused the stream: signed out (the page then asks to sign in again), or
+        // stopping (try again in a moment, resuming after the last event the board had).
+        setTimeout(function () {
+          fetch(board.dataset.columns, { credentials: "same-origin" }).then(function (response) {
+            if (response.redirected || response.status === 403) { window.location.reload(); return; }
+            connect();
+          }, function () { connect(); });
+        }, 3000);
       }
     });
   }
