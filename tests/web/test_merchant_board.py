@@ -234,5 +234,31 @@ def test_an_authorised_card_shows_its_capture_countdown_and_is_flagged_the_day_b
     page = site.client.get("/merchant", headers={"Accept-Language": "en"}).text
     # then the board lists it under the payments to take today, with the way to weigh it
     assert 'data-testid="due-soon"' in page and "(tomorrow)" in page
-    assert f'href="/merchant/orders/{order["id"]}/weigh"' in page
+    assert f'href="/merchant/orders/{order["id"]}/weigh?after=board"' in page
     assert "or write to Jeanne Martin to pay again" in page
+
+
+def test_weighing_from_the_board_comes_back_to_the_board(card_site: Site) -> None:
+    site = card_site
+    # given an authorised card order of 1.500 kg, seen on the board
+    shop = _butcher(site)
+    with site.api.uow() as uow:
+        row = uow.shops.get(shop["shop_id"])
+        assert row is not None
+        row.capture_manually, row.accepts_online, row.capture_margin_percent = True, True, 10
+        uow.commit()
+    order = card_order(site.api, BUTCHER, [(shop["kg"], "1.500")], "jeanne@example.com", "Jeanne Martin")
+    sign_in(site.client, "chef@example.com")
+    _post(site, order["id"], "seen")
+    # when the merchant follows the card's weigh link, weighs 1,250 kg and confirms
+    form = site.client.get(f"/merchant/orders/{order['id']}/weigh?after=board", headers={"Accept-Language": "en"})
+    line = re.search(r'name="(weight-\d+)"', form.text)
+    assert line is not None and 'name="after" value="board"' in form.text and "Back to the board" in form.text
+    done = site.client.post(
+        f"/merchant/orders/{order['id']}/weigh",
+        data={"csrf_token": csrf_of(form.text), line.group(1): "1,250", "confirm": "yes", "after": "board"},
+        follow_redirects=False,
+    )
+    # then they are back on the board, where the order waits in "ready"
+    assert done.status_code == 303 and done.headers["location"] == "/merchant"
+    assert _column_of(site.client.get("/merchant").text, order["number"]) == "ready"

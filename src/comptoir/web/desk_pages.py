@@ -98,7 +98,9 @@ async def ticket(request: Request, order_id: str, actor: SignedIn, uow: Merchant
 
 @router.get("/merchant/orders/{order_id}/weigh", response_class=HTMLResponse)
 async def weigh_form(request: Request, order_id: str, actor: SignedIn, uow: MerchantUow) -> Response:
-    return await _order_template(request, actor, uow, order_id, "merchant/weigh.html")
+    """`?after=board`: the weighing started from the counter board, and goes back there once done."""
+    after = _after(request.query_params.get("after"))
+    return await _order_template(request, actor, uow, order_id, "merchant/weigh.html", {"after": after})
 
 
 @router.post("/merchant/orders/{order_id}/weigh", response_class=HTMLResponse)
@@ -109,22 +111,25 @@ async def weigh(
     if not is_staff(actor):
         return render(request, "staff_only.html", status_code=403)
     form = await request.form()
+    after = _after(form.get("after"))
     try:
         finals = _weights(form)
         if form.get("confirm") != "yes":
             preview = await run_in_threadpool(desk.weigh_preview, uow, actor, order_id, finals)
-            return render(request, "merchant/weigh_confirm.html", {"order_id": order_id, "preview": preview})
+            context = {"order_id": order_id, "preview": preview, "after": after}
+            return render(request, "merchant/weigh_confirm.html", context)
         await run_in_threadpool(
             workflow.mark_ready, uow, actor, order_id, now=now(), gateway=gateway, final_lines=finals
         )
     except NotFound:
         return _not_yours(request)
     except ComptoirError as refused:
+        context = {**_trouble(refused), "after": after}
         return await _order_template(
-            request, actor, uow, order_id, "merchant/weigh.html", _trouble(refused), status_code=_status(refused)
+            request, actor, uow, order_id, "merchant/weigh.html", context, status_code=_status(refused)
         )
     _flash(request, flashes.WEIGHED)
-    return redirect(request, f"/merchant/orders/{order_id}")
+    return redirect(request, "/merchant" if after == "board" else f"/merchant/orders/{order_id}")
 
 
 @router.get("/merchant/orders/{order_id}/refund", response_class=HTMLResponse)
@@ -175,6 +180,11 @@ async def _order_template(
         return _not_yours(request)
     context = {"desk": order, "counter_words": COUNTER_STATUS_WORDS, **(extra or {})}
     return render(request, template, context, status_code=status_code)
+
+
+def _after(value: object) -> str:
+    """Where a dialog goes back to once done: "board" (the counter board), else the order's page."""
+    return "board" if value == "board" else ""
 
 
 def _flash(request: Request, message_id: str) -> None:
