@@ -76,6 +76,8 @@ def test_seen_moves_the_card_to_prepare_and_is_kept_in_the_history_once(site: Si
         assert found is not None
         seen = [(h.to_value, h.actor) for h in found.history if h.axis == "counter"]
     assert len(seen) == 1 and seen[0][0] == "seen" and seen[0][1].startswith("merchant:")
+    detail = site.client.get(f"/merchant/orders/{order['id']}", headers={"Accept-Language": "fr"}).text
+    assert detail.count("vue au comptoir") == 1
 
 
 def test_ready_then_collected_with_the_pickup_code_and_the_money_taken(site: Site) -> None:
