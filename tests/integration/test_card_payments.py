@@ -17,7 +17,7 @@ from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import Conflict, NotFound, PaymentRequired
 from comptoir.records.payments import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt
 from comptoir.services import reconciliation
-from comptoir.services.merchant import refunds
+from comptoir.services.merchant import feed, refunds
 from comptoir.services.orders import ordering
 from comptoir.services.payments import capture, cards, checkout, duplicates, fulfilment, webhooks
 from comptoir.services.payments.checkout import CheckoutUrls
@@ -303,6 +303,25 @@ def test_a_weighed_order_is_authorised_with_the_margin_and_confirmed_processing(
     assert (result.order.status, result.order.payment_status) == ("confirmed", "processing")
     assert _ledger(uows, order.id) == []
     assert count(uows, PaymentAttempt, order_id=order.id, state="authorized") == 1
+
+
+def test_the_counter_hears_of_a_weighed_order_when_its_card_is_authorised_and_again_when_it_is_captured(
+    uows, gateway, butcher
+) -> None:
+    # given the shop's counter screen listening (its feed opened before anything happens)
+    order, customer, merchant = butcher
+    cursor = feed.open_cursor(uows(), merchant, last_event_id=None)
+    # when the customer's card is authorised for the weighed order
+    _pay(uows, gateway, customer, order.id, payment_method_id="pm_card_visa")
+    # then the counter is told of a new order (its board shows it and rings), though nothing is paid yet
+    assert [(e.type, e.order_id) for e in feed.read_events(uows(), merchant, cursor)] == [
+        ("order.authorised", order.id)
+    ]
+    # and when the merchant captures the weighed amount, the counter hears that it is paid
+    capture.capture_weighed(
+        uows(), gateway, merchant, order.id, [{"line_id": order.lines[0].id, "quantity": "1.4"}], NOW
+    )
+    assert [e.type for e in feed.read_events(uows(), merchant, cursor)] == ["order.paid"]
 
 
 def test_the_merchant_captures_a_smaller_weighed_amount(uows, gateway, butcher) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 from tests.web.support import BAKER, BUTCHER, Site, card_order, open_shop, pickup_order, sign_in
 
@@ -115,3 +116,32 @@ def test_another_shops_merchant_exports_nothing_of_the_first(site_both: Site) ->
     day = site.client.get("/merchant/day", headers=EN).text
     assert exported.splitlines() == ["record,time,order,customer,what,amount,currency,note"]
     assert order["number"] not in day and "0 orders" in day
+
+
+def test_the_day_the_export_and_the_desk_follow_the_shops_own_time_zone(site: Site) -> None:
+    # given a butcher in Montréal, on a server set to Paris time, whose order is paid at the counter
+    # at 21:00 on Friday 4 December there (03:00 on Saturday in Paris)
+    shop = open_shop(site.api, BUTCHER)
+    with site.api.uow() as uow:
+        row = uow.shops.get(shop["shop_id"])
+        assert row is not None
+        row.time_zone = "America/Montreal"
+        uow.commit()
+    merchant = site.api.add_merchant("chef@example.com", BUTCHER)
+    site.clock.now = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
+    order = pickup_order(site.api, BUTCHER, [(shop["pieces"], "2")], "jeanne@example.com", "Jeanne Martin")
+    collected = site.client.post(
+        f"/api/merchant/orders/{order['id']}/collect", headers=merchant, json={"method": "cash", "amount": 500}
+    )
+    assert collected.status_code == 200, collected.text
+    sign_in(site.client, "chef@example.com")
+    # when the merchant opens the end of the day, the accountant's file for today, and the order
+    day = site.client.get("/merchant/day", headers=EN).text
+    rows = list(csv.DictReader(io.StringIO(site.client.get("/merchant/export.csv").content.decode("utf-8-sig"))))
+    detail = site.client.get(f"/merchant/orders/{order['id']}", headers=EN).text
+    listed = site.client.get("/merchant/orders", params={"from": "2026-12-04", "to": "2026-12-04"}, headers=EN)
+    # then today is the shop's Friday, its takings are there, and every time reads in Montréal
+    assert "Friday, December 4, 2026" in day and "1 order" in day and "€5.00" in day
+    assert {row["time"] for row in rows} == {"2026-12-04 21:00:00-05:00"} and len(rows) == 2
+    assert "Dec 4, 2026, 9:00:00\u202fPM" in detail
+    assert order["number"] in listed.text

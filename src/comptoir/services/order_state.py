@@ -24,6 +24,9 @@ PAYMENT_AXIS = "payment_status"
 COUNTER_AXIS = "counter"
 """What the shop's counter did with the order that moves neither axis (someone saw it arrive)."""
 SEEN = "seen"
+CARD_AUTHORISED = "card authorised"
+"""How the history row that confirms a weighed-goods order (its card only authorised) begins its reason:
+the live feed tells the counter of that order by it, as it tells of a paid one by its payment row."""
 
 
 def record_creation(uow: UnitOfWork, order: Order, actor: Actor, at: datetime, reason: str = "order placed") -> None:

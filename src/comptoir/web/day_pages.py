@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -22,7 +22,8 @@ from comptoir.api.routers.merchant import MerchantUow
 from comptoir.domain.actors import Actor, Role
 from comptoir.domain.errors import InvalidInput
 from comptoir.domain.money import Money
-from comptoir.services.merchant import takings
+from comptoir.services.merchant import board, takings
+from comptoir.services.ports import UnitOfWork
 from comptoir.web.guards import SignedIn, csrf_protected
 from comptoir.web.i18n import N_
 from comptoir.web.rendering import render
@@ -44,13 +45,15 @@ BAD_DATES = N_("These dates cannot be used: a range of at most 92 days, the end 
 async def day_page(request: Request, actor: SignedIn, uow: MerchantUow, now: Now) -> Response:
     if not is_staff(actor):
         return render(request, "staff_only.html", status_code=403)
-    zone = request.app.state.settings.time_zone_info
+    zone = await shop_zone(request, uow, actor)
     today = now().astimezone(zone).date()
     try:
         day = parse_day(request.query_params.get("date")) or today
         summary = await run_in_threadpool(takings.day_summary, uow, actor, day, zone=zone)
     except InvalidInput:
-        return render(request, "merchant/day.html", {"bad_dates": BAD_DATES, "today": today}, status_code=400)
+        return render(
+            request, "merchant/day.html", {"bad_dates": BAD_DATES, "today": today}, status_code=400, zone=zone
+        )
     context = {
         "summary": summary,
         "today": today,
@@ -60,14 +63,14 @@ async def day_page(request: Request, actor: SignedIn, uow: MerchantUow, now: Now
         "counter_words": COUNTER_STATUS_WORDS,
         "now": now(),
     }
-    return render(request, "merchant/day.html", context)
+    return render(request, "merchant/day.html", context, zone=zone)
 
 
 @router.get("/merchant/export.csv")
 async def export(request: Request, actor: SignedIn, uow: MerchantUow, now: Now) -> Response:
     if not is_staff(actor):
         return render(request, "staff_only.html", status_code=403)
-    zone = request.app.state.settings.time_zone_info
+    zone = await shop_zone(request, uow, actor)
     today = now().astimezone(zone).date()
     try:
         first = parse_day(request.query_params.get("from")) or today
@@ -107,6 +110,12 @@ def parse_day(value: str | None) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError:
         raise InvalidInput("dates are YYYY-MM-DD", code="invalid_date") from None
+
+
+async def shop_zone(request: Request, uow: UnitOfWork, actor: Actor) -> tzinfo:
+    """The merchant's shops' own time zone (COMPTOIR_TIME_ZONE when their shops do not share one)."""
+    fallback = request.app.state.settings.time_zone_info
+    return await run_in_threadpool(board.shops_zone, uow, actor, fallback=fallback)
 
 
 def is_staff(actor: Actor) -> bool:

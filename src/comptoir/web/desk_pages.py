@@ -27,7 +27,7 @@ from comptoir.domain.orders import OrderStatus, PaymentStatus
 from comptoir.services.merchant import desk, refunds, workflow
 from comptoir.services.payments.capture import FinalLine
 from comptoir.web import day_pages, flashes
-from comptoir.web.day_pages import is_staff, parse_day
+from comptoir.web.day_pages import is_staff, parse_day, shop_zone
 from comptoir.web.guards import SignedIn, csrf_protected
 from comptoir.web.i18n import N_
 from comptoir.web.keypad import keypad_number
@@ -76,12 +76,12 @@ async def order_list(request: Request, actor: SignedIn, uow: MerchantUow, now: N
             text=params.get("q", ""),
             page=_page(params.get("page")),
         )
-        page = await run_in_threadpool(
-            desk.find_orders, uow, actor, query, zone=request.app.state.settings.time_zone_info, now=now()
-        )
+        zone = await shop_zone(request, uow, actor)
+        page = await run_in_threadpool(desk.find_orders, uow, actor, query, zone=zone, now=now())
     except InvalidInput:
         return render(request, "merchant/orders.html", {**_list_words(), "bad_filter": BAD_FILTER}, status_code=400)
-    return render(request, "merchant/orders.html", {**_list_words(), "page": page, "params": _kept(params)})
+    words = {**_list_words(), "page": page, "params": _kept(params)}
+    return render(request, "merchant/orders.html", words, zone=zone)
 
 
 @router.get("/merchant/orders/{order_id}", response_class=HTMLResponse)
@@ -179,7 +179,8 @@ async def _order_template(
     except NotFound:
         return _not_yours(request)
     context = {"desk": order, "counter_words": COUNTER_STATUS_WORDS, **(extra or {})}
-    return render(request, template, context, status_code=status_code)
+    zone = await shop_zone(request, uow, actor)
+    return render(request, template, context, status_code=status_code, zone=zone)
 
 
 def _after(value: object) -> str:

@@ -5,7 +5,7 @@ pay-at-pickup order goes ready and is collected with its pickup code and the cas
 stream comes back without losing the order placed meanwhile; another shop's board stays silent.
 
 axe-core on every state, no console error, no request off this machine. Screenshots (phone and
-tablet, French) land in the test's temporary folder (docs/images/merchant/ holds the chosen ones).
+tablet, French) land in the test's temporary folder (the guide's come from scripts/merchant_screenshots.py).
 """
 
 from __future__ import annotations

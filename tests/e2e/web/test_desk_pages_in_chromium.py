@@ -3,7 +3,7 @@ servers: a customer's card authorises 1.500 kg of entrecôte and two merguez; th
 in French, finds the order, weighs 1,333 kg and captures less, refunds the merguez line, then reads
 the end of day, on the phone and on a tablet, and the ticket. axe-core on every page; no console
 error, no request off this machine. Screenshots (phone and tablet, French) land in the test's
-temporary folder (docs/images/merchant/ holds the chosen ones).
+temporary folder (the guide's images come from scripts/merchant_screenshots.py).
 """
 
 from __future__ import annotations

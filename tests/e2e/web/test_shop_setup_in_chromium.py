@@ -3,7 +3,7 @@ on a phone, in French, changes its stock and gives it a picture; the settings pa
 shops page on a phone and a tablet. axe-core checks every page (no serious or critical violation).
 
 Screenshots land in the test's temporary folder, or in COMPTOIR_SCREENSHOTS when it names a folder
-(`docs/images/merchant/` keeps the ones the merchant guide shows).
+(the merchant guide's images come from `scripts/merchant_screenshots.py`).
 """
 
 from __future__ import annotations

@@ -186,7 +186,8 @@ def refund(
     "/api/merchant/events",
     summary="Server-Sent Events: your shops' order events, live",
     description=(
-        "`text/event-stream`. Events: `order.paid`, `order.pickup_placed`, `order.payment_collected`, "
+        "`text/event-stream`. Events: `order.paid`, `order.authorised` (weighed goods: the card holds the money "
+        "until the capture), `order.pickup_placed`, `order.payment_collected`, "
         "`order.ready`, `order.completed`, `order.cancelled`, `order.refunded`, `order.refund_failed`, "
         "`order.seen` (someone at the counter saw a new order: stop ringing for it); `data` is "
         "JSON naming the order. Each event has an `id:`; reconnect with `Last-Event-ID` to resume after it (without "

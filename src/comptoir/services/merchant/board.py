@@ -130,6 +130,13 @@ def board(uow: UnitOfWork, actor: Actor, *, now: datetime, zone: tzinfo) -> Boar
         return Board(today, zone, tuple(shop.name for shop in shops), columns, last_event_id, due)
 
 
+def shops_zone(uow: UnitOfWork, actor: Actor, *, fallback: tzinfo) -> tzinfo:
+    """The time zone of the actor's shops when they share one, else `fallback`: what "today" is and how
+    times read on every counter screen (the board, the desk, the end of the day), as on the board."""
+    with uow:
+        return _zone(_shops(uow, shops_of(actor)), fallback)
+
+
 def card(uow: UnitOfWork, actor: Actor, order_id: str, *, now: datetime, zone: tzinfo) -> Card | None:
     """One order's card, or None when the order is not on the board (waiting for payment, cancelled,
     collected another day). NotFound for an order that is not the actor's shop's."""

@@ -289,6 +289,8 @@ def _kind(history: OrderHistory, order: Order) -> str | None:
     if history.axis == "status":
         if history.to_value == "confirmed" and pickup:
             return "order.pickup_placed"
+        if history.to_value == "confirmed" and history.reason.startswith(order_state.CARD_AUTHORISED):
+            return "order.authorised"  # weighed goods: no payment row says "paid" until the capture
         return {"cancelled": "order.cancelled", "ready": "order.ready", "completed": "order.completed"}.get(
             history.to_value
         )

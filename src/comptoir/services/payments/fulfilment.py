@@ -181,7 +181,7 @@ def apply_authorisation(
             at=now,
         )
         return _result("processing", order, refund_due=True)
-    ledger.confirm_if_pending(uow, order, actor=actor, at=now, reason=f"card authorised ({reference})")
+    ledger.confirm_if_pending(uow, order, actor=actor, at=now, reason=f"{order_state.CARD_AUTHORISED} ({reference})")
     notifications.queue_merchant_alert(uow, order, at=now, headline="New order (card authorised)")
     return _result("processing", order)
 
