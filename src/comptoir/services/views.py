@@ -27,10 +27,20 @@ class UserView:
     name: str
     role: Role
     shop_ids: frozenset[int]
+    phone: str | None = None
+    locale: str | None = None
 
     @classmethod
     def of(cls, user: User, shop_ids: frozenset[int]) -> UserView:
-        return cls(id=user.id, email=user.email, name=user.name, role=Role(user.role), shop_ids=shop_ids)
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            role=Role(user.role),
+            shop_ids=shop_ids,
+            phone=user.phone,
+            locale=user.locale,
+        )
 
 
 @dataclass(frozen=True, slots=True)
