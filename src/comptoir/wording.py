@@ -21,6 +21,7 @@ from decimal import Decimal
 from functools import cache
 from io import BytesIO
 from pathlib import Path
+from typing import Final
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_time
@@ -36,6 +37,8 @@ LANGUAGES = ("en", "fr")
 """The languages comptoir speaks (a user's `locale` is one of them, or None)."""
 SOURCE_LANGUAGE = "en"
 """The language the texts are written in; the catalogs translate them."""
+DEFAULT_MESSAGE_LANGUAGE: Final = "fr"
+"""The e-mails' language for someone who chose none, unless `COMPTOIR_DEFAULT_LANGUAGE` says another."""
 LOCALE_DIR = Path(__file__).parent / "web" / "locale"
 """The catalogs stay beside the pages, where translators and `make translations` always found them."""
 MAX_ACCEPT_LANGUAGE = 512

@@ -183,7 +183,7 @@ def test_refusing_a_pickup_order_cancels_it_releases_stock_and_tells_the_custome
     assert stock_of(uows, shop.product) == 10
     assert gateway.refund_calls == []
     refused = [body for topic, _, body in outbox(uows, order.id) if topic == "order_refused"]
-    assert len(refused) == 1 and "plus de stock" in refused[0] and "Nothing was charged" in refused[0]
+    assert len(refused) == 1 and "plus de stock" in refused[0] and "Rien n’a été débité" in refused[0]
     last = history_of(uows, order.id)[-1]
     assert (last.to_value, last.actor) == ("cancelled", shop.merchant.label)
 
