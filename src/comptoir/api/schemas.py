@@ -374,6 +374,22 @@ class OrderOut(_Out):
         )
 
 
+class CustomerOrderOut(OrderOut):
+    """An order as its customer sees it: with the code they give at the counter."""
+
+    pickup_code: str | None = Field(
+        default=None,
+        description="Pickup orders: the four digits to give at the shop's counter when collecting the order "
+        "(the shop checks them). Null for delivery orders. Only ever shown to the order's customer.",
+        examples=["0427"],
+    )
+
+    @classmethod
+    def of_customer(cls, view: OrderView) -> Self:
+        base = OrderOut.of(view)
+        return cls(**{name: getattr(base, name) for name in OrderOut.model_fields}, pickup_code=view.pickup_code)
+
+
 class CancelIn(_In):
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "ordered the wrong size"}]})
 
