@@ -49,6 +49,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -58,6 +59,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from _webhook_server import VARIANTS  # the script's own folder is on sys.path
 from webhook_ingest import (
@@ -73,6 +75,7 @@ from webhook_ingest import (
 
 ROOT = Path(__file__).resolve().parent.parent
 FEED = "/api/merchant/events"
+STREAMS = {"api": FEED, "board": "/merchant/board/events"}
 SHOP = "bench"  # the shop webhook_ingest.seed creates
 MERCHANT_EMAIL = "alert-board@bench.test"
 MERCHANT_PASSWORD = "alert-board-" + secrets.token_hex(8)
@@ -157,18 +160,25 @@ async def log_in(base: str, count: int) -> list[str]:
 # --------------------------------------------------------------------------- the boards
 
 
-async def board(base: str, client: Client, stop: asyncio.Event) -> None:
-    """Follow the feed until `stop`; reconnect with Last-Event-ID when the server ends the stream."""
+async def board(base: str, client: Client, stop: asyncio.Event, stream: str = "api") -> None:
+    """Follow the feed until `stop`; reconnect with Last-Event-ID when the server ends the stream.
+
+    `stream`: "api", the JSON API's feed with the client's Bearer token; "board", the counter board's
+    own stream (`/merchant/board/events`), after signing in through the sign-in page as a browser does."""
     import httpx
 
     timeout = httpx.Timeout(10.0, read=READ_TIMEOUT)
     async with httpx.AsyncClient(base_url=base, timeout=timeout) as http:
+        if stream == "board":
+            await sign_in_page(http)
         while not stop.is_set():
-            headers = {"Authorization": f"Bearer {client.token}", "Accept": "text/event-stream"}
+            headers = {"Accept": "text/event-stream"}
+            if stream == "api":
+                headers["Authorization"] = f"Bearer {client.token}"
             if client.last_event_id is not None:
                 headers["Last-Event-ID"] = client.last_event_id
             try:
-                async with http.stream("GET", FEED, headers=headers) as response:
+                async with http.stream("GET", STREAMS[stream], headers=headers) as response:
                     if response.status_code != 200:
                         client.error = f"{response.status_code}: {(await response.aread())[:200]!r}"
                         client.connected.set()
@@ -180,6 +190,18 @@ async def board(base: str, client: Client, stop: asyncio.Event) -> None:
                 client.error = f"{type(exc).__name__}: {exc}"
             if not stop.is_set():
                 client.reconnects += 1
+
+
+async def sign_in_page(http: Any) -> None:
+    """Sign in through the page's form (its CSRF token read from the page): the board's session cookie."""
+    page = await http.get("/sign-in")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    if token is None:
+        raise SystemExit("the sign-in page has no CSRF token")
+    form = {"email": MERCHANT_EMAIL, "password": MERCHANT_PASSWORD, "csrf_token": token.group(1)}
+    answer = await http.post("/sign-in", data=form)
+    if answer.status_code != 303:
+        raise SystemExit(f"the sign-in page answered {answer.status_code}: {answer.text[:200]}")
 
 
 async def read_stream(response: object, client: Client) -> None:
@@ -197,9 +219,11 @@ async def read_stream(response: object, client: Client) -> None:
         elif line == "":
             if event_id is not None:
                 client.last_event_id = event_id
+            payload = json.loads(data) if kind in ("order.paid", "order") else {}
+            if kind == "order" and payload.get("type") == "order.paid":  # the board's stream names the event in data
+                kind = "order.paid"
             if kind == "order.paid":
                 seen_at, seen_wall = time.monotonic(), time.time()
-                payload = json.loads(data)
                 order_id = payload["order_id"]
                 if order_id in client.received:
                     client.duplicates += 1
@@ -322,7 +346,7 @@ async def run(
 
     stop_boards = asyncio.Event()
     clients = [Client(n, token, len(seeded)) for n, token in enumerate(tokens)]
-    boards = [asyncio.create_task(board(base, c, stop_boards)) for c in clients]
+    boards = [asyncio.create_task(board(base, c, stop_boards, args.stream)) for c in clients]
     try:
         await asyncio.wait_for(asyncio.gather(*(c.connected.wait() for c in clients)), CONNECT_TIMEOUT)
     except TimeoutError:
@@ -395,7 +419,8 @@ def report(
 
     print()
     print(
-        f"merchant alert: {args.db}, {args.clients} SSE clients on one shop's feed, {sent} paid orders by signed "
+        f"merchant alert: {args.db}, {args.clients} SSE clients on one shop's {STREAMS[args.stream]}, {sent} paid "
+        f"orders by signed "
         f"webhooks at {args.rate:g}/s (sent in {load_s:.1f}s), 127.0.0.1, {os.cpu_count()} CPUs"
         + ("" if args.variant == "app" else f", WHAT-IF VARIANT {args.variant} (not comptoir as it ships)")
     )
@@ -415,10 +440,11 @@ def report(
         f"max {max(delays_ms, default=float('nan')):.0f}  (received before the answer: {early})"
         + ("  (goal p99 <= 1000 on SQLite)" if args.db == "sqlite" else "")
     )
-    print(
-        f"delay history row's at -> client (ms, upper bound): p50 {percentile(from_row_ms, 50):.0f}  "
-        f"p99 {percentile(from_row_ms, 99):.0f}  max {max(from_row_ms, default=float('nan')):.0f}"
-    )
+    if from_row_ms:  # the API feed's events carry the row's `at`; the board's do not
+        print(
+            f"delay history row's at -> client (ms, upper bound): p50 {percentile(from_row_ms, 50):.0f}  "
+            f"p99 {percentile(from_row_ms, 99):.0f}  max {max(from_row_ms, default=float('nan')):.0f}"
+        )
     idle, under_load = probes[0], probes[-1]
     for probe in probes:
         print(
@@ -447,6 +473,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=200, help=f"paid orders, one webhook each (1..{MAX_ORDERS})")
     parser.add_argument("--rate", type=float, default=4.0, help=f"webhooks per second (up to {MAX_RATE:g})")
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument(
+        "--stream",
+        choices=sorted(STREAMS),
+        default="board",
+        help="board: the counter board's stream, signed in through the page (default); api: the JSON API's feed",
+    )
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get("COMPTOIR_TEST_POSTGRES_URL"),

@@ -490,7 +490,7 @@ def _print_banner(settings: Settings, specs: list[ServerSpec], demo_logins: list
     typer.echo(f"comptoir {'(dev mode) ' if settings.dev else ''}is starting")
     typer.echo(f"  API       {base}/api/shops")
     typer.echo(f"  API docs  {base}/docs")
-    typer.echo(f"  counter   {base}/merchant   (the merchant's screen: sign in with a merchant login)")
+    typer.echo(f"  counter   {base}/merchant   (the live counter board: sign in with a merchant login)")
     typer.echo(f"  health    {base}/healthz")
     for spec in specs[1:]:
         typer.echo(f"  {spec.name:<9} {spec.base_url}")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 
 from comptoir.domain.actors import Role
 from comptoir.domain.errors import Forbidden
-from comptoir.services.merchant import feed, refunds, workflow
+from comptoir.services.merchant import board, feed, refunds, workflow
 from comptoir.services.merchant.refunds import RefundCommand
 from tests.factories import NOW, add_user
 from tests.integration.merchant_support import RefundingGateway, butcher, paid_online_order, pickup_order
@@ -56,3 +58,17 @@ def test_only_merchants_and_admins_open_the_feed(uows) -> None:
     cursor = feed.open_cursor(uows(), admin, last_event_id=0)
     pickup_order(uows, shop)
     assert "order.pickup_placed" in [e.type for e in feed.read_events(uows(), admin, cursor)]
+
+
+def test_seen_at_one_counter_is_an_event_for_every_screen_of_the_shop_and_happens_once(uows) -> None:
+    # given two screens of the butcher's following the feed, and a new pickup order
+    shop = butcher(uows)
+    order = pickup_order(uows, shop)
+    cursor = feed.open_cursor(uows(), shop.merchant, last_event_id=None)
+    # when one of them taps "Seen" twice (a double tap)
+    first = board.mark_seen(uows(), shop.merchant, order.id, now=NOW, zone=UTC)
+    second = board.mark_seen(uows(), shop.merchant, order.id, now=NOW, zone=UTC)
+    # then the feed carries one `order.seen`, and the card moved to "to prepare"
+    assert [(e.type, e.order_id) for e in feed.read_events(uows(), shop.merchant, cursor)] == [("order.seen", order.id)]
+    assert first is not None and second is not None
+    assert first.column is board.Column.TO_PREPARE and second.column is board.Column.TO_PREPARE

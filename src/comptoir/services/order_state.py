@@ -21,6 +21,9 @@ from comptoir.services.ports import HistoryChange, UnitOfWork
 
 STATUS_AXIS = "status"
 PAYMENT_AXIS = "payment_status"
+COUNTER_AXIS = "counter"
+"""What the shop's counter did with the order that moves neither axis (someone saw it arrive)."""
+SEEN = "seen"
 
 
 def record_creation(uow: UnitOfWork, order: Order, actor: Actor, at: datetime, reason: str = "order placed") -> None:
@@ -47,6 +50,11 @@ def change_payment_status(
     order.payment_status = target.value
     order.updated_at = at
     _record(uow, order, PAYMENT_AXIS, current.value, target.value, actor, at, reason)
+
+
+def mark_seen(uow: UnitOfWork, order: Order, *, actor: Actor, at: datetime) -> None:
+    """Someone at the counter saw the new order (a history row only: neither axis moves)."""
+    _record(uow, order, COUNTER_AXIS, None, SEEN, actor, at, "seen at the counter")
 
 
 def release_stock(uow: UnitOfWork, order: Order, at: datetime) -> bool:

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from comptoir.adapters.images import FileImageStore
 from comptoir.config import Settings
-from comptoir.web import account_pages, assets, desk_pages, guards, merchant_pages, pages, product_pages, shop_pages
+from comptoir.web import account_pages, assets, board_pages, desk_pages, guards, pages, product_pages, shop_pages
 from comptoir.web.sessions import PageSessions, SessionCodec
 
 UPLOADS = ((product_pages.IMAGE_UPLOAD, product_pages.UPLOAD_LIMIT),)
@@ -21,7 +21,7 @@ def install(app: FastAPI, settings: Settings, clock: Callable[[], datetime]) -> 
     """The page routes, their static files, their error pages, and the session cookie's middleware."""
     app.include_router(pages.router)
     app.include_router(account_pages.router)
-    app.include_router(merchant_pages.router)
+    app.include_router(board_pages.router)
     app.include_router(desk_pages.router)
     app.include_router(shop_pages.router)
     app.include_router(product_pages.router)

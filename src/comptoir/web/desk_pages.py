@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
@@ -31,6 +30,7 @@ from comptoir.web import day_pages, flashes
 from comptoir.web.day_pages import is_staff, parse_day
 from comptoir.web.guards import SignedIn, csrf_protected
 from comptoir.web.i18n import N_
+from comptoir.web.keypad import keypad_number
 from comptoir.web.rendering import redirect, render, session_slot
 from comptoir.web.status_words import COUNTER_STATUS_WORDS
 
@@ -38,8 +38,6 @@ _Choice = TypeVar("_Choice", OrderStatus, PaymentStatus, desk.Fulfilment)
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
 router.include_router(day_pages.router)
 
-NUMBER = re.compile(r"^\d{1,7}(?:[.,]\d{1,3})?$")
-"""What a keypad may send: digits, and up to three decimals after a point or a comma."""
 CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 TICKET_WIDTHS = ("58", "80")
 
@@ -100,7 +98,9 @@ async def ticket(request: Request, order_id: str, actor: SignedIn, uow: Merchant
 
 @router.get("/merchant/orders/{order_id}/weigh", response_class=HTMLResponse)
 async def weigh_form(request: Request, order_id: str, actor: SignedIn, uow: MerchantUow) -> Response:
-    return await _order_template(request, actor, uow, order_id, "merchant/weigh.html")
+    """`?after=board`: the weighing started from the counter board, and goes back there once done."""
+    after = _after(request.query_params.get("after"))
+    return await _order_template(request, actor, uow, order_id, "merchant/weigh.html", {"after": after})
 
 
 @router.post("/merchant/orders/{order_id}/weigh", response_class=HTMLResponse)
@@ -111,22 +111,25 @@ async def weigh(
     if not is_staff(actor):
         return render(request, "staff_only.html", status_code=403)
     form = await request.form()
+    after = _after(form.get("after"))
     try:
         finals = _weights(form)
         if form.get("confirm") != "yes":
             preview = await run_in_threadpool(desk.weigh_preview, uow, actor, order_id, finals)
-            return render(request, "merchant/weigh_confirm.html", {"order_id": order_id, "preview": preview})
+            context = {"order_id": order_id, "preview": preview, "after": after}
+            return render(request, "merchant/weigh_confirm.html", context)
         await run_in_threadpool(
             workflow.mark_ready, uow, actor, order_id, now=now(), gateway=gateway, final_lines=finals
         )
     except NotFound:
         return _not_yours(request)
     except ComptoirError as refused:
+        context = {**_trouble(refused), "after": after}
         return await _order_template(
-            request, actor, uow, order_id, "merchant/weigh.html", _trouble(refused), status_code=_status(refused)
+            request, actor, uow, order_id, "merchant/weigh.html", context, status_code=_status(refused)
         )
     _flash(request, flashes.WEIGHED)
-    return redirect(request, f"/merchant/orders/{order_id}")
+    return redirect(request, "/merchant" if after == "board" else f"/merchant/orders/{order_id}")
 
 
 @router.get("/merchant/orders/{order_id}/refund", response_class=HTMLResponse)
@@ -179,6 +182,11 @@ async def _order_template(
     return render(request, template, context, status_code=status_code)
 
 
+def _after(value: object) -> str:
+    """Where a dialog goes back to once done: "board" (the counter board), else the order's page."""
+    return "board" if value == "board" else ""
+
+
 def _flash(request: Request, message_id: str) -> None:
     slot = session_slot(request)
     slot.replace(slot.session.with_flash(message_id))
@@ -228,19 +236,12 @@ def _list_words() -> dict[str, Any]:
     }
 
 
-def _decimal(value: str, code: str) -> Decimal:
-    text = value.strip()
-    if not NUMBER.match(text):
-        raise InvalidInput(f"{text[:20]!r} is not a number", code=code)
-    return Decimal(text.replace(",", "."))
-
-
 def _weights(form: FormData) -> list[FinalLine]:
     """`weight-<line id>` fields; an empty one keeps what was ordered."""
     finals = []
     for key, value in form.multi_items():
         if key.startswith("weight-") and key[7:].isdigit() and isinstance(value, str) and value.strip():
-            finals.append(FinalLine(int(key[7:]), _decimal(value, "invalid_quantity")))
+            finals.append(FinalLine(int(key[7:]), keypad_number(value, "invalid_quantity")))
     return finals
 
 
@@ -256,7 +257,7 @@ def _refund_command(form: FormData) -> refunds.RefundCommand:
     if isinstance(amount, str) and amount.strip():
         if not isinstance(currency, str) or not CURRENCY.match(currency):
             raise InvalidInput("the order's currency is missing", code="invalid_amount")
-        minor = Money.from_major(_decimal(amount, "invalid_amount"), currency)
+        minor = Money.from_major(keypad_number(amount, "invalid_amount"), currency)
     return refunds.RefundCommand(
         reason=reason if isinstance(reason, str) else "", amount=minor.amount if minor else None, lines=lines
     )

@@ -49,3 +49,15 @@ COUNTER_STATUS_WORDS: dict[OrderStatus, StatusWords] = {
     OrderStatus.COMPLETED: StatusWords(N_("Collected"), "plain"),
     OrderStatus.CANCELLED: StatusWords(N_("Cancelled"), "plain"),
 }
+
+BOARD_PAYMENT_WORDS: dict[str, StatusWords] = {
+    "paid_online": StatusWords(N_("Paid online"), "ok"),
+    "authorised": StatusWords(N_("Card authorised"), "wait"),
+    "to_pay_at_pickup": StatusWords(N_("To pay at pickup"), "wait"),
+    "paid_at_counter": StatusWords(N_("Paid at the counter"), "ok"),
+    "being_confirmed": StatusWords(N_("Payment being confirmed"), "wait"),
+    "partly_refunded": StatusWords(N_("Partly refunded"), "wait"),
+    "refunded": StatusWords(N_("Refunded"), "plain"),
+    "not_paid": StatusWords(N_("Not paid"), "bad"),
+}
+"""The counter board's words for the money of an order (`services.merchant.board.PaymentWords` values)."""

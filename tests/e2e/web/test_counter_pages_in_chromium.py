@@ -1,5 +1,5 @@
 """The counter screen in a real headless Chromium against a real server: sign in on a phone, see the
-day's orders, switch to French, sign out; a cross-site form refused; the session sliding through a
+board with the day's order, switch to French, sign out; a cross-site form refused; the session sliding through a
 day on the server's clock; a second shop seeing nothing of the first.
 
 Every page is checked with axe-core (no serious or critical violation) under the pages' CSP, with
@@ -137,22 +137,23 @@ def test_a_merchant_signs_in_on_a_phone_sees_the_day_switches_to_french_and_sign
     phone.assert_accessible()
     page.screenshot(path=tmp_path / "phone-en-sign-in.png", full_page=True)
     _sign_in(phone, CHEF)
-    # then today's order is on the screen: who ordered, what, the total in money, and what is left to do
+    # then today's order is on the board: who ordered, what, the total in money, and what is left to do
     expect(page).to_have_url(f"{counter.url}/merchant")
-    card = page.get_by_test_id("order")
+    card = page.get_by_test_id("card")
     expect(card).to_contain_text(counter.order_number)
     expect(card).to_contain_text("Jeanne Martin")
-    expect(card).to_contain_text("0.750 kg · Entrecôte")
+    expect(card).to_contain_text("0.750 kg Entrecôte")
     expect(card).to_contain_text("€29.00")
-    expect(card).to_contain_text("To prepare")
+    expect(card).to_contain_text("To pay at pickup")
+    expect(card).to_have_attribute("data-column", "new")
     phone.assert_accessible()
     page.screenshot(path=tmp_path / "phone-en-merchant.png", full_page=True)
     # when they press "Français"
     page.get_by_role("link", name="Français").click()
     # then the same screen speaks French, with French money and weights
-    expect(page.get_by_role("heading", name="Commandes du jour")).to_be_visible()
+    expect(page.get_by_role("heading", name="Commandes")).to_be_visible()
     expect(card).to_contain_text("29,00\u00a0€")
-    expect(card).to_contain_text("0,750\u202fkg · Entrecôte")
+    expect(card).to_contain_text("0,750\u202fkg Entrecôte")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     phone.assert_accessible()
     page.screenshot(path=tmp_path / "phone-fr-merchant.png", full_page=True)
@@ -180,7 +181,7 @@ def test_the_tablet_screens_in_both_languages(counter: Counter, browser: Browser
         tab.page.locator("#password").fill(PASSWORD)
         tab.page.locator("form.stacked button").click()
         # then the day's order shows, in that language, with no accessibility fault
-        expect(tab.page.get_by_test_id("order")).to_contain_text(counter.order_number)
+        expect(tab.page.get_by_test_id("card")).to_contain_text(counter.order_number)
         tab.assert_accessible()
         tab.page.screenshot(path=tmp_path / f"tablet-{language[:2]}-merchant.png", full_page=True)
         tab.assert_clean()
@@ -194,7 +195,7 @@ def test_a_form_posted_from_another_site_is_refused_with_a_page_that_says_what_t
     page = phone.page
     page.goto(f"{counter.url}/sign-in")
     _sign_in(phone, CHEF)
-    expect(page.get_by_test_id("order")).to_be_visible()
+    expect(page.get_by_test_id("card")).to_be_visible()
     # when a page from elsewhere makes the browser post the sign-out form (no token, and the SameSite
     # cookie stays home)
     page.goto("about:blank")
@@ -205,7 +206,7 @@ def test_a_form_posted_from_another_site_is_refused_with_a_page_that_says_what_t
     phone.assert_accessible()
     # and the merchant is still signed in
     page.goto(f"{counter.url}/merchant")
-    expect(page.get_by_test_id("order")).to_be_visible()
+    expect(page.get_by_test_id("card")).to_be_visible()
 
 
 def test_the_session_slides_on_the_servers_clock(counter: Counter, phone: Tab) -> None:
@@ -213,12 +214,12 @@ def test_the_session_slides_on_the_servers_clock(counter: Counter, phone: Tab) -
     page = phone.page
     page.goto(f"{counter.url}/sign-in")
     _sign_in(phone, CHEF)
-    expect(page.get_by_test_id("order")).to_be_visible()
+    expect(page.get_by_test_id("card")).to_be_visible()
     # when the screen is reloaded every 11 hours, it stays signed in
     for _ in range(2):
         counter.clock.advance(hours=11)
         page.reload()
-        expect(page.get_by_role("heading", name="Today's orders")).to_be_visible()
+        expect(page.get_by_test_id("board")).to_be_visible()
     # and when it is left alone for more than 12 hours, it asks to sign in again, then comes back here
     counter.clock.advance(hours=12, minutes=1)
     page.reload()
@@ -232,7 +233,8 @@ def test_a_second_shops_merchant_sees_nothing_of_the_first(counter: Counter, pho
     phone.page.goto(f"{counter.url}/sign-in")
     _sign_in(phone, BAKER_EMAIL)
     # then the baker's screen is empty of the butcher's order
-    expect(phone.page.get_by_test_id("no-orders")).to_be_visible()
+    expect(phone.page.get_by_test_id("board")).to_be_visible()
+    expect(phone.page.get_by_test_id("card")).to_have_count(0)
     expect(phone.page.get_by_test_id("shop-name")).to_have_text("Boulangerie Martin")
     assert counter.order_number not in phone.page.content() and "Jeanne" not in phone.page.content()
     phone.assert_clean()
@@ -253,7 +255,7 @@ def test_htmx_is_served_from_here_and_its_requests_carry_the_token(counter: Coun
     page = phone.page
     page.goto(f"{counter.url}/sign-in")
     _sign_in(phone, CHEF)
-    expect(page.get_by_test_id("order")).to_be_visible()
+    expect(page.get_by_test_id("card")).to_be_visible()
     page.wait_for_load_state("load")  # the deferred script has run
     assert page.evaluate("htmx.version") == "2.0.11"
     # when htmx posts the sign-out (the token comes from the layout's hx-headers, not from a form)

@@ -201,7 +201,8 @@ def refund(
     summary="Server-Sent Events: your shops' order events, live",
     description=(
         "`text/event-stream`. Events: `order.paid`, `order.pickup_placed`, `order.payment_collected`, "
-        "`order.ready`, `order.completed`, `order.cancelled`, `order.refunded`, `order.refund_failed`; `data` is "
+        "`order.ready`, `order.completed`, `order.cancelled`, `order.refunded`, `order.refund_failed`, "
+        "`order.seen` (someone at the counter saw a new order: stop ringing for it); `data` is "
         "JSON naming the order. Each event has an `id:`; reconnect with `Last-Event-ID` to resume after it (without "
         "it, the stream starts with what happens next). A `: keep-alive` comment is sent when idle. Authenticate "
         "with the Authorization header, or — since a browser's EventSource cannot set headers — with an "

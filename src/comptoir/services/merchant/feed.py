@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from comptoir.domain.actors import Actor
 from comptoir.domain.catalog import PaymentMethod
 from comptoir.records.shop import Order, OrderHistory
+from comptoir.services import order_state
 from comptoir.services.merchant import workflow
 from comptoir.services.ports import UnitOfWork, UnitOfWorkFactory
 
@@ -283,6 +284,8 @@ def _event(history: OrderHistory, order: Order) -> MerchantEvent | None:
 
 def _kind(history: OrderHistory, order: Order) -> str | None:
     pickup = order.payment_method == PaymentMethod.ON_PICKUP.value
+    if history.axis == order_state.COUNTER_AXIS:
+        return "order.seen" if history.to_value == order_state.SEEN else None
     if history.axis == "status":
         if history.to_value == "confirmed" and pickup:
             return "order.pickup_placed"

@@ -21,7 +21,6 @@ from comptoir.domain.orders import OrderStatus
 from comptoir.records.payments import LedgerEntry
 from comptoir.records.shop import Order
 from comptoir.services.merchant import deadlines
-from comptoir.services.merchant.day import MAX_ORDERS_A_DAY
 from comptoir.services.merchant.desk import start_of
 from comptoir.services.merchant.workflow import CounterMethod, counter_payment_id, shops_of
 from comptoir.services.ports import OrderSearch, UnitOfWork
@@ -29,6 +28,9 @@ from comptoir.services.ports import OrderSearch, UnitOfWork
 MAX_EXPORT_DAYS = 92
 """A quarter: what an accountant asks for at once; longer ranges are exported in several files."""
 MAX_EXPORT_ROWS = 50_000
+
+MAX_ORDERS_A_DAY = 1000
+"""More than a small shop takes in a day; the day's summary reads at most this many."""
 
 
 class Takings(StrEnum):

@@ -325,7 +325,8 @@ def queue_authorisation_released(uow: UnitOfWork, order: Order, *, at: datetime)
     )
 
 
-def queue_ready_for_pickup(uow: UnitOfWork, order: Order, *, at: datetime) -> None:
+def queue_ready_for_pickup(uow: UnitOfWork, order: Order, *, at: datetime, again: bool = False) -> None:
+    """Once per order; `again` (the counter's "send again") once more per minute, so a double tap sends one."""
     lines = _Lines(uow, order)
 
     def to_pay(w: Formats) -> str:
@@ -336,7 +337,7 @@ def queue_ready_for_pickup(uow: UnitOfWork, order: Order, *, at: datetime) -> No
     _tell_customer(
         uow,
         order,
-        fact="ready",
+        fact=f"ready-again:{at:%Y%m%dT%H%M}" if again else "ready",
         topic="ready_for_pickup",
         at=at,
         write=lambda w, shop: (

@@ -1,0 +1,216 @@
+"""The counter board in a real headless Chromium, against the shop and the real sandbox as uvicorn
+servers: a merchant signs in on a phone and turns the sound on; a customer pays on the sandbox's
+hosted page in another browser; the board rings until "Vu"; a refusal refunds in the sandbox; a
+pay-at-pickup order goes ready and is collected with its pickup code and the cash taken; a dropped
+stream comes back without losing the order placed meanwhile; another shop's board stays silent.
+
+axe-core on every state, no console error, no request off this machine. Screenshots (phone and
+tablet, French) land in the test's temporary folder (docs/images/merchant/ holds the chosen ones).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from comptoir.domain.actors import Role
+from comptoir.services.views import ShopView
+from tests.e2e.checkout.stack import Customer, Stack, running_stack
+from tests.e2e.web.test_counter_pages_in_chromium import PHONE, TABLET, Tab, _tab
+from tests.factories import add_product, add_shop, add_user
+from tests.sandbox.pages_harness import CHROMIUM_ARGS, chromium_or_skip
+from tests.support.rows import order_row
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = chromium_or_skip()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable, args=[*CHROMIUM_ARGS, "--autoplay-policy=user-gesture-required"]
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def stack(sqlite_url: str, tmp_path: Path) -> Iterator[Stack]:
+    with running_stack(sqlite_url, tmp_path / "shop") as running:
+        yield running
+
+
+def _butcher(stack: Stack) -> tuple[ShopView, int, str]:
+    shop = add_shop(stack.uows, slug="boucherie-dupont", on_pickup=True, pickup=True, delivery=False)
+    product = add_product(stack.uows, shop, name="Merguez", unit_price=250, stock=50)
+    merchant = add_user(stack.uows, role=Role.MERCHANT, shops=[shop])
+    return shop, product.id, merchant.email
+
+
+def _order(stack: Stack, customer: Customer, shop: ShopView, product_id: int, method: str) -> dict[str, Any]:
+    answer = stack.http.post(
+        "/api/orders",
+        headers=customer.headers,
+        json={
+            "shop": shop.slug,
+            "lines": [{"product_id": product_id, "quantity": 2}],
+            "payment_method": method,
+            "pickup": {"note": "samedi 10h"},
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    order: dict[str, Any] = answer.json()
+    return order
+
+
+def _open_board(tab: Tab, stack: Stack, email: str) -> Page:
+    page = tab.page
+    page.goto(f"{stack.shop_url}/merchant")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill("pw")
+    page.locator("form.stacked button").click()
+    expect(page.get_by_test_id("board")).to_be_visible()
+    expect(page.get_by_test_id("link")).to_have_attribute("data-state", "live")
+    return page
+
+
+def _card(page: Page, number: str) -> Any:
+    return page.locator(f'li.card[data-number="{number}"]')
+
+
+def _ringing(page: Page) -> bool:
+    return bool(page.evaluate("document.body.dataset.ringing === 'yes' && !document.getElementById('ring').paused"))
+
+
+def test_a_paid_order_rings_until_seen_and_a_refusal_refunds_it_in_the_sandbox(
+    stack: Stack, browser: Browser, tmp_path: Path
+) -> None:
+    # given a butcher's merchant on a phone, in French, who turned the sound on; and a baker's merchant
+    shop, product_id, chef = _butcher(stack)
+    baker_shop = add_shop(stack.uows, slug="boulangerie-martin", pickup=True)
+    baker = add_user(stack.uows, role=Role.MERCHANT, shops=[baker_shop])
+    counter = _tab(browser.new_context(viewport=PHONE, locale="fr-FR"))
+    page = _open_board(counter, stack, chef)
+    elsewhere = _tab(browser.new_context(viewport=PHONE, locale="fr-FR"))
+    other = _open_board(elsewhere, stack, baker.email)
+    page.get_by_test_id("enable-sound").click()
+    expect(page.get_by_test_id("enable-sound")).to_have_attribute("aria-pressed", "true")
+    counter.assert_accessible()
+    assert not _ringing(page)
+    # when a customer pays for an order on the sandbox's hosted page, in another browser
+    customer = stack.customer()
+    order = _order(stack, customer, shop, product_id, "online")
+    session = stack.start_checkout(customer, order["id"])
+    buyer = browser.new_context(viewport=PHONE, locale="fr-FR").new_page()
+    buyer.goto(session["url"])
+    buyer.get_by_label("Card number").fill("4242 4242 4242 4242")
+    buyer.get_by_label("Expiry (MM / YY)").fill("12 / 34")
+    buyer.get_by_label("CVC").fill("123")
+    buyer.get_by_label("Cardholder name").fill("Jeanne Martin")
+    buyer.get_by_role("button", name="Pay").click()
+    # then the board shows it as new, highlighted, and rings
+    card = _card(page, order["number"])
+    expect(card).to_have_attribute("data-column", "new")
+    expect(card).to_have_class("card arrived")
+    expect(card.get_by_test_id("payment")).to_have_text("Payée en ligne")
+    wait_until(lambda: _ringing(page), "the ring playing")
+    assert int(page.evaluate("document.getElementById('ring').dataset.started")) >= 1
+    expect(page.get_by_test_id("count-new")).to_have_text("1")
+    counter.assert_accessible()
+    page.screenshot(path=tmp_path / "phone-fr-board-new.png", full_page=True)
+    # and the baker's board, open all along, heard nothing of it
+    expect(other.get_by_test_id("count-new")).to_have_text("0")
+    assert order["number"] not in other.content()
+    # when someone taps "Vu"
+    card.get_by_test_id("seen").click()
+    # then it moves to "to prepare" and the ringing stops
+    expect(card).to_have_attribute("data-column", "to_prepare")
+    wait_until(lambda: not _ringing(page), "the ring stopped")
+    # when they refuse it, out of stock (the default reason), and confirm
+    card.get_by_text("Refuser…").click()
+    expect(card.get_by_test_id("refuse-confirm")).to_be_visible()
+    counter.assert_accessible()
+    page.screenshot(path=tmp_path / "phone-fr-board-refuse.png", full_page=True)
+    card.get_by_test_id("refuse-confirm").click()
+    # then the card leaves the board, and the sandbox refunded the payment in full
+    expect(card).to_have_count(0)
+    intent_id = stack.stripe.v1.checkout.sessions.retrieve(session["id"]).payment_intent
+    assert isinstance(intent_id, str)
+    refunds = wait_until(lambda: stack.stripe.v1.refunds.list({"payment_intent": intent_id}).data, "the refund")
+    assert [(refund.amount, refund.status) for refund in refunds] == [(500, "succeeded")]
+    assert order_row(stack.uows, order["id"], "status") == ("cancelled",)
+    counter.assert_clean()
+    elsewhere.assert_clean()
+
+
+def test_pay_at_pickup_goes_ready_and_is_collected_with_its_code_and_the_cash_taken(
+    stack: Stack, browser: Browser, tmp_path: Path
+) -> None:
+    # given the merchant's board on a tablet, in French, and a pay-at-pickup order of 2 merguez (5.00 €)
+    shop, product_id, chef = _butcher(stack)
+    counter = _tab(browser.new_context(viewport=TABLET, locale="fr-FR"))
+    page = _open_board(counter, stack, chef)
+    order = _order(stack, stack.customer(), shop, product_id, "on_pickup")
+    card = _card(page, order["number"])
+    expect(card.get_by_test_id("payment")).to_have_text("À payer au retrait")
+    card.get_by_test_id("seen").click()
+    expect(card).to_have_attribute("data-column", "to_prepare")
+    # when it is prepared and marked ready
+    card.get_by_test_id("ready").click()
+    # then it waits in "ready", and the customer was told
+    expect(card).to_have_attribute("data-column", "ready")
+    wait_until(lambda: any("ready" in topic for topic, *_ in stack.messages(order["id"])), "the ready message")
+    counter.assert_accessible()
+    # when the customer comes, says a wrong code, and the merchant hands over for cash
+    card.get_by_text("Retirée…").click()
+    code = order_row(stack.uows, order["id"], "pickup_code")[0]
+    card.get_by_test_id("code").fill("0000" if code != "0000" else "1111")
+    expect(card.get_by_test_id("amount")).to_have_value("5.00")
+    card.get_by_test_id("cash").check()
+    page.screenshot(path=tmp_path / "tablet-fr-board-collect.png", full_page=True)
+    counter.assert_accessible()
+    card.get_by_test_id("collect-confirm").click()
+    # then it is refused in words, nothing recorded
+    expect(card.get_by_test_id("trouble")).to_contain_text("Ce n’est pas le code de retrait")
+    assert order_row(stack.uows, order["id"]) == ("ready", "unpaid")
+    # when the right code is typed (the dialog stayed open, cash still chosen)
+    expect(card.get_by_test_id("cash")).to_be_checked()
+    card.get_by_test_id("code").fill(code)
+    card.get_by_test_id("collect-confirm").click()
+    # then the order is paid at the counter and collected today
+    expect(card).to_have_attribute("data-column", "collected")
+    expect(card.get_by_test_id("payment")).to_have_text("Payée au comptoir")
+    assert order_row(stack.uows, order["id"]) == ("completed", "paid")
+    counter.assert_accessible()
+    page.screenshot(path=tmp_path / "tablet-fr-board.png", full_page=True)
+    counter.errors[:] = [e for e in counter.errors if "409 (Conflict)" not in e]  # the wrong code, on purpose
+    counter.assert_clean()
+
+
+def test_a_dropped_stream_comes_back_without_losing_the_order_placed_meanwhile(stack: Stack, browser: Browser) -> None:
+    # given the merchant's board, in English
+    shop, product_id, chef = _butcher(stack)
+    counter = _tab(browser.new_context(viewport=PHONE, locale="en-GB"))
+    page = _open_board(counter, stack, chef)
+    # when the connection drops, and cannot come back for now
+    page.route("**/merchant/board/events**", lambda route: route.abort())
+    page.evaluate("window.comptoirBoard.drop()")
+    # then the board says so plainly
+    expect(page.get_by_test_id("link")).to_have_attribute("data-state", "lost")
+    expect(page.get_by_test_id("link")).to_contain_text("Connection lost")
+    counter.assert_accessible()
+    # when an order is placed while the board is cut off, then the connection comes back
+    order = _order(stack, stack.customer(), shop, product_id, "on_pickup")
+    assert order["number"] not in page.content()
+    page.unroute("**/merchant/board/events**")
+    # then the board says it is back, and the order is there, new
+    expect(page.get_by_test_id("link")).to_have_attribute("data-state", "back", timeout=20_000)
+    expect(_card(page, order["number"])).to_have_attribute("data-column", "new")
+    counter.errors[:] = [e for e in counter.errors if "ERR_FAILED" not in e]  # the aborted requests, on purpose
+    counter.assert_clean()
