@@ -112,7 +112,8 @@ class RegisterIn(_In):
     locale: LocaleIn | None = Field(
         default=None,
         description="Optional: the language of your pages and e-mails, `fr` or `en`. When omitted, the request's "
-        "`Accept-Language` decides if it names French or English; else the shop's default language is used.",
+        "`Accept-Language` sets it if it names French or English; else none is kept (e-mails then use the service's "
+        "default language, pages the browser's).",
     )
 
 
