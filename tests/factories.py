@@ -97,10 +97,26 @@ def add_product(
     return view
 
 
-def add_user(uows: UnitOfWorkFactory, *, role: Role = Role.CUSTOMER, shops: Iterable[ShopView] = ()) -> Actor:
+def add_user(
+    uows: UnitOfWorkFactory,
+    *,
+    role: Role = Role.CUSTOMER,
+    shops: Iterable[ShopView] = (),
+    locale: str | None = None,
+    phone: str | None = None,
+) -> Actor:
     email = f"{role.value}{next(_sequence)}@example.com"
     with uows() as uow:
-        user = uow.users.add(User(email=email, password_hash=FakeHasher().hash("pw"), name="", role=role.value))
+        user = uow.users.add(
+            User(
+                email=email,
+                password_hash=FakeHasher().hash("pw"),
+                name="",
+                role=role.value,
+                locale=locale,
+                phone=phone,
+            )
+        )
         for shop in shops:
             uow.shops.add_merchant(shop.id, user.id)
         actor = Actor(user.id, user.email, role, uow.users.shop_ids(user.id))

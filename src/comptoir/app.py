@@ -85,7 +85,7 @@ def create_app(
     settings = (settings or Settings()).with_secrets_ensured()
     logs.configure()
     engine = make_engine(settings.effective_database_url)
-    uow_factory = sql_unit_of_work_factory(engine)
+    uow_factory = sql_unit_of_work_factory(engine, default_language=settings.default_language)
     read_engine = make_read_engine(engine)
     feed_hub = feed.FeedHub(sql_unit_of_work_factory(read_engine))
     uow_factory.on_history_committed(feed_hub.wake)

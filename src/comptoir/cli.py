@@ -524,7 +524,7 @@ def _database(settings: Settings) -> Iterator[SqlUnitOfWorkFactory]:
 
     engine = make_engine(settings.effective_database_url)
     try:
-        yield sql_unit_of_work_factory(engine)
+        yield sql_unit_of_work_factory(engine, default_language=settings.default_language)
     except (OperationalError, ProgrammingError) as exc:
         typer.echo(
             f"error: cannot use the database {_safe_url(settings.effective_database_url)}: {exc.orig}\n"

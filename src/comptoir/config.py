@@ -10,13 +10,15 @@ import json
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from comptoir.wording import DEFAULT_MESSAGE_LANGUAGE
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "changethis", "placeholder"})
 MIN_JWT_SECRET_BYTES = 32
@@ -125,6 +127,13 @@ class Settings(BaseSettings):
         description="A signed-in screen unused for this long asks to sign in again; any page seen renews it.",
     )
 
+    default_language: Literal["fr", "en"] = Field(
+        default=DEFAULT_MESSAGE_LANGUAGE,
+        description=(
+            "The e-mails' language (fr or en) for a person who chose none: a customer's receipts, a merchant's "
+            "alerts. Someone who chose a language (at sign-up, with the pages' switch) gets theirs."
+        ),
+    )
     smtp_url: str | None = Field(default=None, description="smtp://user:pass@host:port; console mail when unset.")
     mail_from: str = "comptoir <no-reply@comptoir.local>"
 

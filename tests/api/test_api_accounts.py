@@ -35,6 +35,8 @@ def test_a_visitor_registers_and_is_logged_in_at_once(api_both: Api) -> None:
         "name": "Alice",
         "role": "customer",
         "shop_ids": [],
+        "phone": None,
+        "locale": None,
     }
     me = api_both.client.get("/api/me", headers=bearer(body["access_token"]))
     assert me.status_code == 200

@@ -341,7 +341,7 @@ def test_the_merchant_captures_a_smaller_weighed_amount(uows, gateway, butcher) 
         line = uow.orders.get(order.id).lines[0]
         assert (line.quantity_milli, line.line_total) == (1333, 4386)
         receipt = next(m for m in uow.outbox.for_order(order.id) if m.topic == "receipt")
-        assert "43.86 EUR" in receipt.body and "1.333" in receipt.body
+        assert "43,86\xa0€" in receipt.body and "1,333\u202fkg" in receipt.body
     # and capturing again (a retried request) changes nothing
     again = capture.capture_weighed(
         uows(), gateway, merchant, order.id, [{"line_id": order.lines[0].id, "quantity": Decimal("1.333")}], NOW
@@ -427,14 +427,14 @@ def test_an_authorisation_canceled_at_stripe_is_closed_flagged_and_told_to_the_s
     assert count(uows, PaymentAttempt, order_id=order.id, state="canceled") == 1
     assert order_row(uows, order.id, "status", "payment_status", "total") == ("confirmed", "unpaid", 4935)
     assert _open_reviews(uows, order.id) == ["authorisation_canceled"]
-    assert [s for s in _alerts(uows, order.id) if s.startswith("Card authorisation canceled")] != []
+    assert [s for s in _alerts(uows, order.id) if s.startswith("Autorisation de carte annulée")] != []
     # and a second delivery of that fact changes nothing
     again = webhooks.ingest(
         uows(), gateway, event("payment_intent.canceled", intent_dict(gateway.intents[paid.payment_intent_id])), now=NOW
     )
     assert again.outcome == "unchanged"
     assert _open_reviews(uows, order.id) == ["authorisation_canceled"]
-    assert sum(s.startswith("Card authorisation canceled") for s in _alerts(uows, order.id)) == 1
+    assert sum(s.startswith("Autorisation de carte annulée") for s in _alerts(uows, order.id)) == 1
 
 
 def test_a_checkout_authorisation_canceled_at_stripe_is_found_through_its_order(uows, gateway, butcher) -> None:

@@ -198,7 +198,7 @@ def test_merchants_are_warned_once_a_day_before_the_capture_deadline(uows: SqlUn
     with uows() as uow:
         [message] = [m for m in uow.outbox.for_order(order.id) if m.topic == "capture_deadline"]
         assert message.recipient == merchant.email and order.number in message.subject
-        assert "2026-11-29 13:00" in message.subject and "32.90 EUR" in message.body
+        assert "dimanche 29 novembre 2026 à 13:00" in message.subject and "32,90\xa0€" in message.body
     # and the order list shows it above the orders, with the action
     page = _find(uows, merchant, status=OrderStatus.CANCELLED)
     listed = desk.find_orders(uows(), merchant, desk.OrderQuery(), zone=PARIS, now=due)

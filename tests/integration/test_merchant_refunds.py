@@ -53,7 +53,7 @@ def test_refusing_a_paid_order_refunds_it_in_full_with_our_key(uows, gateway) ->
     assert (view.paid, view.refunded, view.refundable) == (5000, 5000, 0)
     assert [(r.number, r.state, r.counted) for r in view.refunds] == [(0, "created", True)]
     refused = [body for topic, _, body in outbox(uows, order.id) if topic == "order_refused"]
-    assert len(refused) == 1 and "50.00" in refused[0] and "refunded" in refused[0]
+    assert len(refused) == 1 and "50,00\xa0€" in refused[0] and "remboursés" in refused[0]
 
 
 def test_refusing_an_authorised_order_releases_the_authorisation(uows, gateway) -> None:

@@ -183,7 +183,7 @@ def test_refusing_a_pickup_order_cancels_it_releases_stock_and_tells_the_custome
     assert stock_of(uows, shop.product) == 10
     assert gateway.refund_calls == []
     refused = [body for topic, _, body in outbox(uows, order.id) if topic == "order_refused"]
-    assert len(refused) == 1 and "plus de stock" in refused[0] and "Nothing was charged" in refused[0]
+    assert len(refused) == 1 and "plus de stock" in refused[0] and "Rien n’a été débité" in refused[0]
     last = history_of(uows, order.id)[-1]
     assert (last.to_value, last.actor) == ("cancelled", shop.merchant.label)
 
@@ -195,3 +195,94 @@ def test_a_completed_order_is_refunded_not_refused(uows) -> None:
     with pytest.raises(Conflict) as refused:
         refunds.refuse(uows(), RefundingGateway(), shop.merchant, order.id, reason="late", now=NOW)
     assert refused.value.code == "order_completed"
+
+
+# --- the pickup code the customer gives at the counter ---------------------------------------------
+
+
+def _code_of(uows, order_id: str) -> str:
+    with uows() as uow:
+        code = uow.orders.get(order_id).pickup_code
+    assert code is not None and len(code) == 4 and code.isdigit()
+    return code
+
+
+def _wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 10_000:04d}"
+
+
+def test_collecting_with_the_right_code_hands_the_order_over(uows) -> None:
+    # given a pay-at-pickup order and the code its customer was given
+    shop = butcher(uows)
+    order = pickup_order(uows, shop)
+    code = _code_of(uows, order.id)
+    # when the merchant types the code the customer says, with the cash taken
+    view = workflow.collect_payment(
+        uows(), shop.merchant, order.id, method="cash", amount=order.total, now=NOW, pickup_code=code
+    )
+    # then it is paid and handed over
+    assert (view.order.status, view.order.payment_status) == ("completed", "paid")
+
+
+def test_collecting_with_a_wrong_code_is_refused_and_records_nothing(uows) -> None:
+    # given a pay-at-pickup order
+    shop = butcher(uows)
+    order = pickup_order(uows, shop)
+    before = outbox(uows, order.id)
+    # when the merchant types a code that is not the order's
+    with pytest.raises(Conflict) as refused:
+        workflow.collect_payment(
+            uows(),
+            shop.merchant,
+            order.id,
+            method="cash",
+            amount=order.total,
+            now=NOW,
+            pickup_code=_wrong(_code_of(uows, order.id)),
+        )
+    # then it is refused, and no payment, no status change, no receipt was recorded
+    assert refused.value.code == "pickup_code_mismatch"
+    assert ledger(uows, order.id) == []
+    assert order_row(uows, order.id, "status", "payment_status") == ("confirmed", "unpaid")
+    assert outbox(uows, order.id) == before
+
+
+def test_collecting_without_a_code_is_not_checked(uows) -> None:
+    shop = butcher(uows)
+    order = pickup_order(uows, shop)
+    view = workflow.collect_payment(
+        uows(), shop.merchant, order.id, method="card_terminal", amount=order.total, now=NOW
+    )
+    assert view.order.status == "completed"
+
+
+def test_completing_a_paid_pickup_order_checks_the_code_when_one_is_given(uows, gateway) -> None:
+    # given a pickup order paid online, ready at the counter
+    shop = butcher(uows)
+    order, _ = paid_online_order(uows, gateway, shop)
+    workflow.mark_ready(uows(), shop.merchant, order.id, now=NOW, gateway=gateway)
+    code = _code_of(uows, order.id)
+    # when a wrong code is typed, then it is refused and the order stays ready
+    with pytest.raises(Conflict) as refused:
+        workflow.complete(uows(), shop.merchant, order.id, now=NOW, pickup_code=_wrong(code))
+    assert refused.value.code == "pickup_code_mismatch"
+    assert order_row(uows, order.id, "status") == ("ready",)
+    assert [h.to_value for h in history_of(uows, order.id) if h.axis == "status"][-1] == "ready"
+    # when the right code is typed (as the customer says it, with a space), then it is handed over
+    view = workflow.complete(uows(), shop.merchant, order.id, now=NOW, pickup_code=f"{code[:2]} {code[2:]}")
+    assert view.order.status == "completed"
+
+
+def test_completing_without_a_code_hands_over_unchecked(uows, gateway) -> None:
+    shop = butcher(uows)
+    order, _ = paid_online_order(uows, gateway, shop)
+    workflow.mark_ready(uows(), shop.merchant, order.id, now=NOW, gateway=gateway)
+    assert workflow.complete(uows(), shop.merchant, order.id, now=NOW).order.status == "completed"
+
+
+def test_the_merchants_view_of_an_order_never_carries_its_code(uows) -> None:
+    shop = butcher(uows)
+    order = pickup_order(uows, shop)
+    assert order.pickup_code == _code_of(uows, order.id)  # the customer's view when placing it
+    assert workflow.get_order(uows(), shop.merchant, order.id).order.pickup_code is None
+    assert all(view.pickup_code is None for view in workflow.list_orders(uows(), shop.merchant))

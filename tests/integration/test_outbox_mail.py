@@ -23,6 +23,7 @@ from comptoir.adapters.db.uow import SqlUnitOfWorkFactory, sql_unit_of_work_fact
 from comptoir.adapters.mail import ConsoleMailer, SmtpMailer
 from comptoir.domain.actors import SYSTEM_WEBHOOK, Role
 from comptoir.records.payments import OutboxMessage
+from comptoir.services.merchant import workflow
 from comptoir.services.messages import notifications, outbox
 from comptoir.services.orders import ordering
 from comptoir.services.payments import checkout, fulfilment
@@ -155,9 +156,9 @@ def test_dispatch_sends_the_paid_order_s_receipt_and_alert_once_and_marks_them_s
     assert len(delivered) == 2
     by_recipient = {d.rcpt_tos: d for d in delivered}
     assert set(by_recipient) == {(customer,), (merchant,)}
-    assert "receipt for order" in by_recipient[(customer,)].subject
-    assert "Total paid: 500.00 EUR" in by_recipient[(customer,)].body
-    assert by_recipient[(merchant,)].subject.startswith("New paid order")
+    assert "reçu de la commande" in by_recipient[(customer,)].subject  # nobody chose a language: the default
+    assert "Total payé : 500,00\xa0€" in by_recipient[(customer,)].body
+    assert by_recipient[(merchant,)].subject.startswith("Nouvelle commande payée")
     rows = _rows(uows)
     assert [(r.order_id, r.sent_at, r.attempts, r.last_error) for r in rows] == [(order_id, NOW, 0, None)] * 2
 
@@ -494,3 +495,121 @@ def test_ctrl_c_during_a_send_lets_the_send_finish_and_then_stops_the_worker(uow
     (row,) = _rows(uows)
     assert row.sent_at == NOW
     assert signal.getsignal(signal.SIGINT) is before
+
+
+# --- each recipient's language --------------------------------------------------------------------
+
+
+def _paid_order_for(uows: SqlUnitOfWorkFactory, *, customer_locale: str | None, merchant_locale: str | None):
+    """A paid delivery order (2 × 250.00 EUR) of a customer and a merchant in these languages."""
+    shop = add_shop(uows)
+    product = add_product(uows, shop, name="Jante", unit_price=25000, stock=5)
+    customer = add_user(uows, locale=customer_locale)
+    merchant = add_user(uows, role=Role.MERCHANT, shops=[shop], locale=merchant_locale)
+    order = ordering.place_order(uows(), customer, order_of(shop, (product, 2)), NOW)
+    gateway = FakeGateway()
+    link = checkout.start_checkout(uows(), gateway, customer, order.id, urls=URLS, now=NOW)
+    assert fulfilment.fulfil_checkout(uows(), gateway.pay(link.id), actor=SYSTEM_WEBHOOK, now=NOW).outcome == "paid"
+    return order, customer.email, merchant.email
+
+
+def _delivered(uows: SqlUnitOfWorkFactory, mailbox: Mailbox, count: int) -> dict[str, Any]:
+    """Dispatch the outbox to the real SMTP server; what each recipient received."""
+    assert outbox.dispatch_due(uows(), SmtpMailer(mailbox.url, SENDER, timeout=5), now=NOW).sent == count
+    return {d.rcpt_tos[0]: d for d in mailbox.handler.wait_for(count)}
+
+
+def test_a_french_customer_gets_a_french_receipt_and_an_english_one_an_english_receipt(uows, mailbox: Mailbox) -> None:
+    # given two paid orders: one of a customer who chose French, one of a customer who chose English
+    french, amelie, _ = _paid_order_for(uows, customer_locale="fr", merchant_locale="fr")
+    english, john, _ = _paid_order_for(uows, customer_locale="en", merchant_locale="fr")
+    # when the outbox is sent through the SMTP server
+    got = _delivered(uows, mailbox, 4)
+    # then the French customer's receipt is in French, its money written the French way
+    assert got[amelie].subject.endswith(f" : reçu de la commande {french.number}")
+    assert "Merci pour votre commande" in got[amelie].body
+    assert "  2 pièces × Jante : 500,00\xa0€" in got[amelie].body
+    assert "Total payé : 500,00\xa0€" in got[amelie].body
+    # and the English customer's in English, with the euro sign first
+    assert got[john].subject.endswith(f": receipt for order {english.number}")
+    assert "Thank you for your order" in got[john].body
+    assert "  2 pieces × Jante: €500.00" in got[john].body
+    assert "Total paid: €500.00" in got[john].body
+
+
+def test_a_merchants_alert_is_in_the_merchants_own_language(uows, mailbox: Mailbox) -> None:
+    # given a French customer's paid order in a shop whose merchant chose English
+    order, customer, merchant = _paid_order_for(uows, customer_locale="fr", merchant_locale="en")
+    # when the outbox is sent
+    got = _delivered(uows, mailbox, 2)
+    # then the customer reads French and the merchant English, each in their own words
+    assert got[customer].subject.endswith(f"reçu de la commande {order.number}")
+    assert got[merchant].subject == f"New paid order: {order.number} (€500.00)"
+    assert "Payment: online, Paid." in got[merchant].body
+
+
+def test_who_chose_no_language_gets_the_services_default_language(engine, mailbox: Mailbox) -> None:
+    # given a service whose default language is English, and people who chose none
+    uows = sql_unit_of_work_factory(engine, default_language="en")
+    order, customer, merchant = _paid_order_for(uows, customer_locale=None, merchant_locale=None)
+    # when the outbox is sent
+    got = _delivered(uows, mailbox, 2)
+    # then both messages are in English
+    assert got[customer].subject.endswith(f"receipt for order {order.number}")
+    assert got[merchant].subject.startswith("New paid order")
+
+
+def test_the_default_language_is_french(uows, mailbox: Mailbox) -> None:
+    order, customer, merchant = _paid_order_for(uows, customer_locale=None, merchant_locale=None)
+    got = _delivered(uows, mailbox, 2)
+    assert got[customer].subject.endswith(f"reçu de la commande {order.number}")
+    assert got[merchant].subject.startswith("Nouvelle commande payée")
+
+
+def test_a_pickup_orders_code_is_told_to_its_customer_and_never_to_the_shop(uows, mailbox: Mailbox) -> None:
+    # given a pickup order to pay at the counter, placed by a French customer
+    shop = add_shop(uows, on_pickup=True, pickup=True, delivery=False)
+    product = add_product(uows, shop, name="Merguez", unit_price=250, stock=10)
+    customer = add_user(uows, locale="fr")
+    merchant = add_user(uows, role=Role.MERCHANT, shops=[shop], locale="fr")
+    command = order_of(shop, (product, 2), payment_method="on_pickup", delivery_address=None, pickup={})
+    order = ordering.place_order(uows(), customer, command, NOW)
+    with uows() as uow:
+        code = uow.orders.get(order.id).pickup_code
+    assert code is not None and len(code) == 4
+    # when the shop marks it ready, and the outbox is sent
+    workflow.mark_ready(uows(), merchant, order.id, now=NOW, gateway=FakeGateway())
+    got = [(d.rcpt_tos[0], d) for d in _sent(uows, mailbox, 3)]
+    # then the customer's confirmation and "ready" mail both give the code, in French
+    to_customer = [d for to, d in got if to == customer.email]
+    assert len(to_customer) == 2
+    assert all(f"Donnez ce code au comptoir : {code}" in d.body for d in to_customer)
+    assert any("À payer au retrait : 5,00\xa0€" in d.body for d in to_customer)
+    # and the merchant's alert does not
+    [(_, alert)] = [(to, d) for to, d in got if to == merchant.email]
+    assert code not in alert.body and "code" not in alert.body.lower()
+
+
+def _sent(uows: SqlUnitOfWorkFactory, mailbox: Mailbox, count: int) -> list[Any]:
+    assert outbox.dispatch_due(uows(), SmtpMailer(mailbox.url, SENDER, timeout=5), now=NOW).sent == count
+    return mailbox.handler.wait_for(count)
+
+
+def test_an_english_customers_pickup_code_is_in_english(uows) -> None:
+    shop = add_shop(uows, on_pickup=True, pickup=True, delivery=False)
+    product = add_product(uows, shop, unit_price=250, stock=10)
+    customer = add_user(uows, locale="en")
+    command = order_of(shop, (product, 1), payment_method="on_pickup", delivery_address=None, pickup={})
+    order = ordering.place_order(uows(), customer, command, NOW)
+    with uows() as uow:
+        code = uow.orders.get(order.id).pickup_code
+        [confirmation] = [m.body for m in uow.outbox.for_order(order.id) if m.recipient == customer.email]
+    assert f"Give this code at the counter: {code}" in confirmation
+    assert "Total to pay at pickup: €2.50" in confirmation
+
+
+def test_a_delivery_order_has_no_code_to_give(uows) -> None:
+    order, _, _ = _paid_order_for(uows, customer_locale="en", merchant_locale="en")
+    with uows() as uow:
+        assert uow.orders.get(order.id).pickup_code is None
+        assert all("code" not in m.body for m in uow.outbox.for_order(order.id))

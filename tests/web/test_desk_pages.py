@@ -312,3 +312,27 @@ def test_the_ticket_prints_at_58_or_80_mm(site: Site) -> None:
     assert 'class="ticket-page w58"' in narrow and "0,750\u202fkg" in narrow and "24,00\u00a0€" in narrow
     assert 'class="ticket-page w80"' in odd and "<script>" not in odd.replace("<script src=", "")
     assert "ticket.js" in narrow and "Imprimer" in narrow
+
+
+def test_the_order_page_gives_the_customers_phone_as_a_link_to_call_and_never_the_pickup_code(site: Site) -> None:
+    # given a pickup order of a customer who gave a phone number, and one of a customer who gave none
+    shop = _butcher_with_merchant(site)
+    with_phone = pickup_order(site.api, BUTCHER, [(shop["pieces"], "1")], "jeanne@example.com", "Jeanne Martin")
+    without = pickup_order(site.api, BUTCHER, [(shop["pieces"], "1")], "paul@example.com", "Paul Durand")
+    jeanne = site.api.login_headers("jeanne@example.com")
+    assert site.client.patch("/api/me", json={"phone": "06 12 34 56 78"}, headers=jeanne).status_code == 200
+    with site.api.uow() as uow:  # a code no other text of the page could contain
+        order = uow.orders.get(with_phone["id"])
+        assert order is not None and order.pickup_code is not None
+        order.pickup_code = "0427"
+        uow.commit()
+    sign_in(site.client, "chef@example.com")
+    # when the merchant opens each order
+    page = site.client.get(f"/merchant/orders/{with_phone['id']}", headers=FR).text
+    other = site.client.get(f"/merchant/orders/{without['id']}", headers=FR).text
+    # then the first shows the number to call, as a tel: link; the second no phone at all
+    assert '<a href="tel:0612345678" data-testid="customer-phone"' in page
+    assert 'title="Appeler le client"' in page
+    assert 'data-testid="customer-phone"' not in other
+    # and neither page shows the code the customer will give at the counter
+    assert "0427" not in page

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from comptoir.domain.actors import Role
+from comptoir.services import accounts
 from comptoir.web.i18n import accepted_languages, choose_language
-from tests.web.support import Site
+from tests.api.support import FAST_HASHER, PASSWORD
+from tests.web.support import BUTCHER, Site, open_shop, sign_in
 
 
 @pytest.mark.parametrize(
@@ -27,6 +30,21 @@ def test_the_language_is_the_persons_choice_else_the_browsers_else_english(
     chosen: str | None, accept_language: str | None, expected: str
 ) -> None:
     assert choose_language(chosen, accept_language) == expected
+
+
+@pytest.mark.parametrize(
+    ("saved", "chosen", "accept_language", "expected"),
+    [
+        ("en", "fr", "fr", "en"),  # a signed-in person's own setting wins
+        (None, None, "fr", "fr"),  # none: the browser's
+        (None, "en", "fr", "en"),  # none: this browser's switch, then the browser's
+        ("xx", None, "fr", "fr"),  # a setting we do not speak is ignored
+    ],
+)
+def test_a_signed_in_persons_own_language_comes_first(
+    saved: str | None, chosen: str | None, accept_language: str, expected: str
+) -> None:
+    assert choose_language(chosen, accept_language, saved=saved) == expected
 
 
 def test_accepted_languages_keep_the_order_of_preference() -> None:
@@ -67,3 +85,60 @@ def test_static_files_are_cached_vendored_ones_for_a_week(site: Site) -> None:
     assert css.headers["cache-control"] == "no-cache" and "etag" in css.headers
     again = site.client.get("/static/pages.css", headers={"If-None-Match": css.headers["etag"]})
     assert again.status_code == 304
+
+
+def _merchant_signed_in(site: Site, email: str = "chef@boucherie.example") -> None:
+    open_shop(site.api, BUTCHER)
+    accounts.create_user(site.api.uow(), FAST_HASHER, email, PASSWORD, Role.MERCHANT, [BUTCHER])
+    assert sign_in(site.client, email).status_code == 303
+
+
+def _saved_locale(site: Site, email: str) -> str | None:
+    with site.api.uow() as uow:
+        user = uow.users.get_by_email(email)
+        assert user is not None
+        return user.locale
+
+
+def test_the_switch_is_kept_in_a_signed_in_persons_account_and_follows_them_to_another_browser(site: Site) -> None:
+    # given a merchant signed in, whose browser asks for English
+    english = {"Accept-Language": "en"}
+    _merchant_signed_in(site)
+    assert _saved_locale(site, "chef@boucherie.example") is None
+    # when they press "Français"
+    site.client.get("/language/fr?next=/merchant", follow_redirects=False)
+    # then their account keeps French
+    assert _saved_locale(site, "chef@boucherie.example") == "fr"
+    # and in another browser (no cookie of this one), once signed in, their pages speak French
+    site.client.cookies.clear()
+    assert sign_in(site.client, "chef@boucherie.example").status_code == 303
+    page = site.client.get("/merchant", headers=english)
+    assert page.headers["content-language"] == "fr"
+
+
+def test_a_signed_in_persons_own_language_wins_over_this_browsers_cookie_and_its_language(site: Site) -> None:
+    # given a merchant whose account says English, in a browser whose cookie and header say French
+    _merchant_signed_in(site)
+    with site.api.uow() as uow:
+        user = uow.users.get_by_email("chef@boucherie.example")
+        assert user is not None
+        user_id = user.id
+    accounts.update_me(site.api.uow(), user_id, locale="en")
+    site.client.cookies.set("comptoir_lang", "fr")
+    # when they open the counter screen
+    page = site.client.get("/merchant", headers={"Accept-Language": "fr"})
+    # then it speaks English
+    assert page.headers["content-language"] == "en"
+
+
+def test_without_a_language_of_their_own_a_signed_in_persons_pages_follow_the_browser(site: Site) -> None:
+    _merchant_signed_in(site)
+    assert site.client.get("/merchant", headers={"Accept-Language": "fr-FR"}).headers["content-language"] == "fr"
+    assert site.client.get("/merchant", headers={"Accept-Language": "en-GB"}).headers["content-language"] == "en"
+
+
+def test_a_visitor_who_is_not_signed_in_changes_nobodys_account(site: Site) -> None:
+    open_shop(site.api, BUTCHER)
+    accounts.create_user(site.api.uow(), FAST_HASHER, "chef@boucherie.example", PASSWORD, Role.MERCHANT, [BUTCHER])
+    site.client.get("/language/en?next=/sign-in", follow_redirects=False)
+    assert _saved_locale(site, "chef@boucherie.example") is None

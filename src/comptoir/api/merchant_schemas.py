@@ -3,22 +3,47 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import ConfigDict, Field
 
 from comptoir.api.schemas import AmountIn, Id, MinorUnits, OrderOut, QuantityIn, _In, _Out
 from comptoir.services.merchant.workflow import MerchantOrderView
 
+PickupCodeIn = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{4}$",
+        description="Optional: the four digits the customer gives at the counter. A wrong code is refused with 409 "
+        "`pickup_code_mismatch` and nothing is recorded; anything but four digits is 422 `invalid_pickup_code`. "
+        "Without it the order is handed over unchecked.",
+        examples=["0427"],
+    ),
+]
+
 
 class CollectIn(_In):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"method": "cash", "amount": 4113}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"method": "cash", "amount": 4113},
+                {"method": "card_terminal", "amount": 4113, "pickup_code": "0427"},
+            ]
+        }
+    )
 
     method: Literal["cash", "card_terminal"]
     amount: AmountIn = Field(
         description="What was taken, in minor units. Must equal the order total; any other amount is refused with "
         "409 `collect_amount_mismatch` and nothing is recorded.",
     )
+    pickup_code: PickupCodeIn | None = None
+
+
+class CompleteIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{}, {"pickup_code": "0427"}]})
+
+    pickup_code: PickupCodeIn | None = None
 
 
 class RefuseIn(_In):

@@ -46,6 +46,13 @@ PATTERN_CODES: Mapping[str, str] = {
 }
 """The field whose shape was refused -> the problem's `code`."""
 
+FIELD_CODES: Mapping[str, str] = {
+    "phone": "invalid_phone",
+    "locale": "invalid_locale",
+    "pickup_code": "invalid_pickup_code",
+}
+"""Fields whose every refusal (shape, length, type) has one `code`: a client tells the person which field."""
+
 
 def status_for(exc: errors.ComptoirError) -> int:
     for kind, status in _STATUS_BY_KIND:
@@ -106,6 +113,8 @@ def _field_code(loc: Sequence[Any], error_type: str) -> str | None:
     names = [part for part in loc if isinstance(part, str)]
     if not names:
         return None
+    if names[-1] in FIELD_CODES:
+        return FIELD_CODES[names[-1]]
     if error_type in RANGE_ERRORS:
         return RANGE_CODES.get(names[-1])
     if error_type == "string_pattern_mismatch":

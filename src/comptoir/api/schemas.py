@@ -18,6 +18,8 @@ from comptoir.domain.actors import Role
 from comptoir.domain.catalog import PaymentMethod, Unit
 from comptoir.domain.money import MAX_AMOUNT, MAX_QUANTITY, MAX_STOCK
 from comptoir.domain.orders import OrderStatus, PaymentStatus
+from comptoir.domain.phone import MAX_DIGITS, MIN_DIGITS
+from comptoir.domain.phone import MAX_LENGTH as MAX_PHONE_LENGTH
 from comptoir.services.accounts import AuthSession
 from comptoir.services.views import LineView, OrderView, ProductView, ShopView, UserView
 
@@ -60,6 +62,20 @@ PaymentIntentId = Annotated[
     ),
 ]
 AmountIn = Annotated[int, Field(ge=0, le=MAX_AMOUNT, description="Minor units (422 `amount_out_of_range`).")]
+PhoneIn = Annotated[
+    str,
+    Field(
+        max_length=MAX_PHONE_LENGTH,
+        description=f"{MIN_DIGITS} to {MAX_DIGITS} digits, an optional leading `+`, and spaces, dots, dashes or "
+        "parentheses between them; kept as the `+` and the digits (`+33 6 12 34 56 78` → `+33612345678`). "
+        "Empty means none. 422 `invalid_phone` otherwise.",
+        examples=["+33 6 12 34 56 78"],
+    ),
+]
+LocaleIn = Annotated[
+    Literal["fr", "en"],
+    Field(description="The language of your pages and e-mails. 422 `invalid_locale` for any other."),
+]
 
 
 class _In(BaseModel):
@@ -76,13 +92,42 @@ class _Out(BaseModel):
 class RegisterIn(_In):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"email": "alice@example.com", "password": "correct horse 42", "name": "Alice"}]
+            "examples": [
+                {"email": "alice@example.com", "password": "correct horse 42", "name": "Alice"},
+                {
+                    "email": "camille@example.com",
+                    "password": "motdepasse123",
+                    "name": "Camille",
+                    "phone": "06 12 34 56 78",
+                    "locale": "fr",
+                },
+            ]
         }
     )
 
     email: str = Field(max_length=254)
     password: str = Field(max_length=1024, description="At least 8 characters.")
     name: str = Field(default="", max_length=200)
+    phone: PhoneIn | None = Field(default=None, description="Optional: the shop may call about an order.")
+    locale: LocaleIn | None = Field(
+        default=None,
+        description="Optional: the language of your pages and e-mails, `fr` or `en`. When omitted, the request's "
+        "`Accept-Language` sets it if it names French or English; else none is kept (e-mails then use the service's "
+        "default language, pages the browser's).",
+    )
+
+
+class MePatch(_In):
+    """Only the fields sent change; `null` (or an empty `phone`) removes the setting."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"phone": "+33 6 12 34 56 78"}, {"locale": "en"}, {"phone": None}]}
+    )
+
+    phone: PhoneIn | None = Field(default=None, description="The number the shop may call about your orders.")
+    locale: LocaleIn | None = Field(
+        default=None, description="`fr` or `en`; `null`: the shop's default language (pages: your browser's)."
+    )
 
 
 class LoginIn(_In):
@@ -100,10 +145,25 @@ class UserOut(_Out):
     name: str
     role: Role
     shop_ids: list[int] = Field(description="Shops a merchant manages; empty for customers.")
+    phone: str | None = Field(
+        default=None, description="The `+` and the digits of your phone number, or null when you gave none."
+    )
+    locale: Literal["fr", "en"] | None = Field(
+        default=None,
+        description="The language of your pages and e-mails; null: the shop's default (pages: your browser's).",
+    )
 
     @classmethod
     def of(cls, view: UserView) -> Self:
-        return cls(id=view.id, email=view.email, name=view.name, role=view.role, shop_ids=sorted(view.shop_ids))
+        return cls(
+            id=view.id,
+            email=view.email,
+            name=view.name,
+            role=view.role,
+            shop_ids=sorted(view.shop_ids),
+            phone=view.phone,
+            locale="fr" if view.locale == "fr" else "en" if view.locale == "en" else None,
+        )
 
 
 class AuthOut(_Out):
@@ -120,6 +180,8 @@ class AuthOut(_Out):
                         "name": "Camille",
                         "role": "customer",
                         "shop_ids": [],
+                        "phone": "+33612345678",
+                        "locale": "fr",
                     },
                 }
             ]
@@ -311,6 +373,22 @@ class OrderOut(_Out):
             created_at=view.created_at,
             history=[HistoryOut.model_validate(entry) for entry in view.history],
         )
+
+
+class CustomerOrderOut(OrderOut):
+    """An order as its customer sees it: with the code they give at the counter."""
+
+    pickup_code: str | None = Field(
+        default=None,
+        description="Pickup orders: the four digits to give at the shop's counter when collecting the order "
+        "(the shop checks them). Null for delivery orders. Only ever shown to the order's customer.",
+        examples=["0427"],
+    )
+
+    @classmethod
+    def of_customer(cls, view: OrderView) -> Self:
+        base = OrderOut.of(view)
+        return cls(**{name: getattr(base, name) for name in OrderOut.model_fields}, pickup_code=view.pickup_code)
 
 
 class CancelIn(_In):

@@ -1,4 +1,5 @@
-"""Accounts: sign-up, log-in, who am I, and the CLI's user creation.
+"""Accounts: sign-up, log-in, who am I (and the phone and language a person keeps there), and the
+CLI's user creation.
 
 Password hashing is slow on purpose (argon2id), so it never runs while a transaction is
 open: on SQLite every transaction holds the write lock, and a login must not stall orders.
@@ -9,9 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import Enum
+from typing import Final
 
+from comptoir import wording
 from comptoir.domain.actors import Actor, Role
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from comptoir.domain.phone import normalise_phone
 from comptoir.records.shop import User
 from comptoir.services.login_guard import LoginGuard
 from comptoir.services.ports import PasswordHasher, UnitOfWork
@@ -45,16 +50,57 @@ def check_password(password: str) -> None:
         raise InvalidInput(f"passwords have at most {MAX_PASSWORD_LENGTH} characters", code="password_too_long")
 
 
-def register(uow: UnitOfWork, hasher: PasswordHasher, email: str, password: str, name: str) -> UserView:
-    """Create a customer account (merchants and admins are created with the CLI)."""
+class _Keep(Enum):
+    KEEP = "keep"
+
+
+KEEP: Final = _Keep.KEEP
+"""For `update_me`: leave this field as it is."""
+
+
+def phone_or_none(written: str | None) -> str | None:
+    """A phone number as stored (`domain.phone`); None or blank means no phone."""
+    if written is None or not written.strip():
+        return None
+    return normalise_phone(written)
+
+
+def check_locale(locale: str | None) -> str | None:
+    """A person's language: one comptoir speaks, or None (the shop's default); else `invalid_locale`."""
+    if locale is not None and wording.spoken(locale) is None:
+        raise InvalidInput(f"the language is one of {', '.join(wording.LANGUAGES)}, or none", code="invalid_locale")
+    return locale
+
+
+def register(
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    email: str,
+    password: str,
+    name: str,
+    *,
+    phone: str | None = None,
+    locale: str | None = None,
+) -> UserView:
+    """Create a customer account (merchants and admins are created with the CLI), with the phone the
+    shop may call and the language of their pages and e-mails when they give them."""
     email = normalise_email(email)
     check_password(password)
+    phone = phone_or_none(phone)
+    locale = check_locale(locale)
     password_hash = hasher.hash(password)
     with uow:
         if uow.users.get_by_email(email) is not None:
             raise Conflict(f"an account already exists for {email}", code="email_taken")
         user = uow.users.add(
-            User(email=email, password_hash=password_hash, name=name.strip(), role=Role.CUSTOMER.value)
+            User(
+                email=email,
+                password_hash=password_hash,
+                name=name.strip(),
+                role=Role.CUSTOMER.value,
+                phone=phone,
+                locale=locale,
+            )
         )
         view = UserView.of(user, frozenset())
         uow.commit()
@@ -99,11 +145,20 @@ class Door:
 
 
 def sign_up(
-    uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenIssuer, door: Door, email: str, password: str, name: str
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    tokens: TokenIssuer,
+    door: Door,
+    email: str,
+    password: str,
+    name: str,
+    *,
+    phone: str | None = None,
+    locale: str | None = None,
 ) -> AuthSession:
     """Register a customer and log them in at once (too many registrations from one address are refused)."""
     door.guard.admit_registration(door.address)
-    user = register(uow, hasher, email, password, name)
+    user = register(uow, hasher, email, password, name, phone=phone, locale=locale)
     return AuthSession(token=tokens.issue(user.id, user.role), user=user)
 
 
@@ -127,6 +182,26 @@ def me(uow: UnitOfWork, user_id: int) -> UserView:
         if user is None:
             raise NotFound("no such user", code="user_not_found")
         return UserView.of(user, uow.users.shop_ids(user.id))
+
+
+def update_me(
+    uow: UnitOfWork, user_id: int, *, phone: str | _Keep | None = KEEP, locale: str | _Keep | None = KEEP
+) -> UserView:
+    """Change one's own phone and language (None removes them); a field left at KEEP is not touched.
+    Both are checked before anything is written (`invalid_phone`, `invalid_locale`)."""
+    new_phone = phone if isinstance(phone, _Keep) else phone_or_none(phone)
+    new_locale = locale if isinstance(locale, _Keep) else check_locale(locale)
+    with uow:
+        user = uow.users.get(user_id)
+        if user is None:
+            raise NotFound("no such user", code="user_not_found")
+        if not isinstance(new_phone, _Keep):
+            user.phone = new_phone
+        if not isinstance(new_locale, _Keep):
+            user.locale = new_locale
+        view = UserView.of(user, uow.users.shop_ids(user.id))
+        uow.commit()
+    return view
 
 
 def actor_for(uow: UnitOfWork, claims: TokenClaims) -> Actor:

@@ -8,7 +8,7 @@ those records to their callers: they build `services.views` inside the transacti
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -349,18 +349,27 @@ class OutboxRepository(Protocol):
     def for_order(self, order_id: str) -> list[OutboxMessage]: ...
 
     def order_contacts(self, customer_id: int, shop_id: int) -> OrderContacts:
-        """Who a message about an order goes to, and the shop's name to sign it with, in one query."""
+        """Who a message about an order goes to, in which language, and the shop's name to sign it
+        with and its time zone, in one query."""
+        ...
+
+    @property
+    def default_language(self) -> str:
+        """The language of messages to people who chose none (`COMPTOIR_DEFAULT_LANGUAGE`)."""
         ...
 
 
 @dataclass(frozen=True, slots=True)
 class OrderContacts:
     """Who hears about an order: its shop's name, the customer's address (None if unknown), and the
-    addresses of the shop's merchants (where its alerts go)."""
+    addresses of the shop's merchants (where its alerts go); each address's own language (the
+    user's `locale`, None when they chose none), and the shop's time zone (its messages' times)."""
 
     shop_name: str
     customer: str | None
     merchants: Sequence[str]
+    languages: Mapping[str, str | None] = field(default_factory=dict)
+    time_zone: str = "UTC"
 
 
 # The merchant side, beyond the payment side's repositories.

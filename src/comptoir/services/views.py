@@ -27,10 +27,20 @@ class UserView:
     name: str
     role: Role
     shop_ids: frozenset[int]
+    phone: str | None = None
+    locale: str | None = None
 
     @classmethod
     def of(cls, user: User, shop_ids: frozenset[int]) -> UserView:
-        return cls(id=user.id, email=user.email, name=user.name, role=Role(user.role), shop_ids=shop_ids)
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            role=Role(user.role),
+            shop_ids=shop_ids,
+            phone=user.phone,
+            locale=user.locale,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,9 +162,12 @@ class OrderView:
     created_at: datetime
     updated_at: datetime
     history: tuple[HistoryView, ...]
+    pickup_code: str | None = None
+    """Only in the views its customer is shown (`for_customer`): the code they give at the counter."""
 
     @classmethod
-    def of(cls, order: Order, shop_slug: str) -> OrderView:
+    def of(cls, order: Order, shop_slug: str, *, for_customer: bool = False) -> OrderView:
+        """The order as `shop_slug`'s order; `for_customer` adds what only its customer may see."""
         return cls(
             id=order.id,
             number=order.number,
@@ -173,4 +186,5 @@ class OrderView:
             created_at=order.created_at,
             updated_at=order.updated_at,
             history=tuple(HistoryView.of(entry) for entry in order.history),
+            pickup_code=order.pickup_code if for_customer else None,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -9,11 +10,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from comptoir.api.deps import Door, Hasher, Tokens, Uow
-from comptoir.domain.errors import TooManyAttempts, Unauthenticated
+from comptoir.domain.errors import NotFound, TooManyAttempts, Unauthenticated
 from comptoir.services import accounts
 from comptoir.web import flashes, i18n
 from comptoir.web.guards import csrf_protected
 from comptoir.web.rendering import LANGUAGE_COOKIE, local_path, redirect, render, session_slot
+from comptoir.web.sessions import COOKIE as SESSION_COOKIE
 from comptoir.web.sessions import PageSession
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
@@ -64,11 +66,18 @@ async def sign_out(request: Request) -> Response:
 @router.get("/language/{language}")
 async def switch_language(
     request: Request,
+    uow: Uow,
     language: str,
     next: Annotated[str, Query(max_length=2000)] = "/",
 ) -> Response:
-    """The switch on every page: remembered in a cookie for a year, then back to the same page."""
+    """The switch on every page: remembered in a cookie for a year, then back to the same page. A
+    signed-in person's account keeps it too, for their pages in any browser and for their e-mails."""
     response = redirect(request, local_path(next, "/"))
+    # Only a browser with a session can be signed in (reading none would start one, and send its cookie).
+    user_id = session_slot(request).session.user_id if SESSION_COOKIE in request.cookies else None
+    if language in i18n.LANGUAGES and user_id is not None:
+        with suppress(NotFound):  # the account is gone: the cookie still remembers the choice in this browser
+            await run_in_threadpool(accounts.update_me, uow, user_id, locale=language)
     if language in i18n.LANGUAGES:
         response.set_cookie(
             LANGUAGE_COOKIE,

@@ -64,6 +64,7 @@ async def signed_in_actor(request: Request, uow: Uow) -> Actor:
     except NotFound:
         slot.replace(PageSession.anonymous(slot.now))  # the account is gone: so is its session
         raise SignInRequired from None
+    request.state.saved_language = user.locale  # the page speaks the person's own language (rendering)
     return Actor(user_id=user.id, email=user.email, role=user.role, shop_ids=user.shop_ids)
 
 

@@ -1,131 +1,42 @@
-"""Which language a page speaks, its translations, and how it writes money, times and quantities.
+"""Which language a page speaks, and the switch's languages.
 
-Translations are gettext catalogs in `web/locale/<lang>/LC_MESSAGES/messages.po` (`make translations`
-extracts and updates them with Babel). They are compiled in memory when the process starts, so there is
-no `.mo` file to build or to forget: the committed `.po` is the only source.
-
-Money goes through Babel for the locale (`1 250,00 €` in French, with the narrow no-break space Babel
-writes between thousands), times in the shop's time zone, quantities with their unit spelled out.
+The translations and the formats (money, times, quantities) are `comptoir.wording`'s, shared with
+the e-mails; this module adds what only the pages need: the choice of a page's language and the
+names on the switch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, tzinfo
-from decimal import Decimal
-from functools import cache
-from io import BytesIO
-from pathlib import Path
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_time
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
-from babel.support import NullTranslations, Translations
-from babel.units import format_unit
+from comptoir.wording import LANGUAGES, LOCALE_DIR, N_, Formats, accepted_languages, browser_language, translations
 
-from comptoir.domain.money import exponent
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "LANGUAGE_NAMES",
+    "LOCALE_DIR",
+    "N_",
+    "Formats",
+    "accepted_languages",
+    "choose_language",
+    "languages_offered",
+    "translations",
+]
 
-LANGUAGES = ("en", "fr")
-"""What the pages speak, the first being the fallback when the browser asks for none of them."""
 DEFAULT_LANGUAGE = LANGUAGES[0]
+"""What a page speaks when neither the person nor the browser asks for a language we speak."""
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 """Each language in its own words, for the switch."""
-LOCALE_DIR = Path(__file__).parent / "locale"
-MAX_ACCEPT_LANGUAGE = 512
-"""Longer headers are ignored rather than parsed (a browser sends a few dozen characters)."""
 
 
-def N_(message: str) -> str:
-    """Marks a module-level text for translation; the page translates it when it renders."""
-    return message
-
-
-def choose_language(chosen: str | None, accept_language: str | None) -> str:
-    """The language of a page: the person's own choice (the switch), else the browser's, else English."""
-    if chosen in LANGUAGES:
-        return chosen
-    for language in accepted_languages(accept_language or ""):
+def choose_language(chosen: str | None, accept_language: str | None, *, saved: str | None = None) -> str:
+    """The language of a page: the signed-in person's setting (`saved`, their account's), else their
+    choice in this browser (the switch's cookie), else the browser's, else English."""
+    for language in (saved, chosen):
         if language in LANGUAGES:
             return language
-    return DEFAULT_LANGUAGE
-
-
-def accepted_languages(header: str) -> list[str]:
-    """The primary language tags of an Accept-Language header, most wanted first (`q=0` means never)."""
-    if len(header) > MAX_ACCEPT_LANGUAGE:
-        return []
-    weighted: list[tuple[float, int, str]] = []
-    for position, part in enumerate(header.split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        primary = tag.strip().split("-")[0].lower()
-        if primary and primary != "*" and 0 < quality <= 1:
-            weighted.append((-quality, position, primary))
-    return [primary for _, _, primary in sorted(weighted)]
-
-
-@cache
-def translations(language: str) -> NullTranslations:
-    """The language's catalog, compiled from its `.po` once per process (English is the source text)."""
-    po = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
-    if not po.exists():
-        return NullTranslations()
-    with po.open("rb") as source:
-        catalog = read_po(source, locale=language)
-    compiled = BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled)
-
-
-class Formats:
-    """Babel's formats for one language and one time zone: what the templates' filters call."""
-
-    def __init__(self, language: str, zone: tzinfo) -> None:
-        try:
-            self.locale = Locale.parse(language)
-        except (UnknownLocaleError, ValueError):
-            self.locale = Locale.parse(DEFAULT_LANGUAGE)
-        self.zone = zone
-        self._translations = translations(language)
-
-    def money(self, amount: int, currency: str) -> str:
-        """Integer minor units as the locale writes them: `1 250,00 €`, `€1,250.00`, `¥1,250`."""
-        value = Decimal(int(amount)).scaleb(-exponent(currency))
-        return format_currency(value, currency.upper(), locale=self.locale, currency_digits=True)
-
-    def quantity(self, quantity: Decimal, unit: str) -> str:
-        """A line's quantity with its unit spelled out: `0,750 kg`, `2 pièces`, `1 piece`."""
-        if unit == "kg":
-            return format_unit(quantity, "mass-kilogram", length="short", format="#,##0.000", locale=self.locale)
-        count = quantity.normalize()
-        text = self._translations.ngettext("%(count)s piece", "%(count)s pieces", int(count))
-        return text % {"count": format_decimal(count, locale=self.locale)}
-
-    def time(self, moment: datetime) -> str:
-        """Hours and minutes in the shop's time zone (`14:05`, `2:05 PM`)."""
-        return format_time(moment, format="short", tzinfo=self.zone, locale=self.locale)
-
-    def date(self, day: date | datetime) -> str:
-        """The day in words (`samedi 5 décembre 2026`); a moment is first put in the shop's time zone."""
-        if isinstance(day, datetime):
-            day = day.astimezone(self.zone).date()
-        return format_date(day, format="full", locale=self.locale)
-
-    def datetime(self, moment: datetime) -> str:
-        return format_datetime(moment, format="medium", tzinfo=self.zone, locale=self.locale)
-
-    def number(self, value: Decimal | int) -> str:
-        return format_decimal(value, locale=self.locale)
+    return browser_language(accept_language) or DEFAULT_LANGUAGE
 
 
 def languages_offered() -> Iterable[tuple[str, str]]:

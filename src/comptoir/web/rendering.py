@@ -76,7 +76,13 @@ def session_slot(request: Request) -> SessionSlot:
 
 
 def language_of(request: Request) -> str:
-    return i18n.choose_language(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))
+    """The signed-in person's own language (their account's, read by `guards.signed_in_actor`), else the
+    switch's cookie, else the browser's."""
+    return i18n.choose_language(
+        request.cookies.get(LANGUAGE_COOKIE),
+        request.headers.get("accept-language"),
+        saved=getattr(request.state, "saved_language", None),
+    )
 
 
 def render(

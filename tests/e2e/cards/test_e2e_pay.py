@@ -345,7 +345,7 @@ def test_manual_capture_of_a_smaller_weighed_amount(butcher: WeighingShop) -> No
     assert ready["status"] == "ready"
     with cards.stack.uows() as uow:
         receipt = next(m for m in uow.outbox.for_order(order["id"]) if m.topic == "receipt")
-        assert "Total paid: 43.86 EUR" in receipt.body
+        assert "Total payé : 43,86\xa0€" in receipt.body  # the default language: the customer chose none
 
 
 def test_capture_above_the_authorisation_is_refused(butcher: WeighingShop) -> None:

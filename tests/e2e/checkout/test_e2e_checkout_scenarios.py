@@ -178,7 +178,9 @@ def test_sepa_debit_refused_by_the_bank_marks_failed_tells_the_customer_and_stay
     state = stack.wait_order(order["id"], "the payment to fail", lambda s: s.payment_status == "failed")
     assert state.status == "pending" and state.ledger == ()
     failed = [m for m in stack.messages(order["id"]) if m[0] == "payment_failed"]
-    assert len(failed) == 1 and failed[0][1] == customer.actor.email and "failed" in failed[0][2]
+    assert (
+        len(failed) == 1 and failed[0][1] == customer.actor.email and "a échoué" in failed[0][2]
+    )  # French: the default language
     assert buyer.open(_success_url(stack, session["id"])).payment_status() == "failed"
     # when the customer pays again by card, on a new session
     again = stack.start_checkout(customer, order["id"])

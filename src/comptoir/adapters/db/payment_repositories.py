@@ -16,6 +16,7 @@ from comptoir.domain.payments import AttemptState
 from comptoir.records.payments import LedgerEntry, OrderReview, OutboxMessage, PaymentAttempt, ReceivedEvent
 from comptoir.records.shop import Shop, ShopMerchant, User
 from comptoir.services.ports import AlreadyRecorded, LedgerRow, NewMessage, OrderContacts
+from comptoir.wording import DEFAULT_MESSAGE_LANGUAGE
 
 _UNSETTLED_ATTEMPTS = (AttemptState.CREATING, AttemptState.OPEN, AttemptState.PROCESSING)
 _ATTEMPTS_OF_ORDER = (
@@ -228,8 +229,13 @@ def _event_row(
 
 
 class SqlOutboxRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, default_language: str = DEFAULT_MESSAGE_LANGUAGE) -> None:
         self._session = session
+        self._default_language = default_language
+
+    @property
+    def default_language(self) -> str:
+        return self._default_language
 
     def add_if_new(self, messages: Sequence[NewMessage], *, at: datetime) -> int:
         rows = [
@@ -274,22 +280,26 @@ class SqlOutboxRepository:
         # order flow changes, so it need not flush the order's pending changes first.
         rows = self._session.connection().execute(_contacts_statement(), {"customer": customer_id, "shop": shop_id})
         shop_name = ""
+        time_zone = "UTC"
         customer: str | None = None
         merchants: list[str] = []
-        for name, user_id, email, role, merchant_of in rows:
-            shop_name = name
+        languages: dict[str, str | None] = {}
+        for name, zone, user_id, email, role, locale, merchant_of in rows:
+            shop_name, time_zone = name, zone
             if user_id == customer_id:
                 customer = email
             if merchant_of is not None and role in {"merchant", "admin"}:
                 merchants.append(email)
-        return OrderContacts(shop_name, customer, merchants)
+            if email is not None:
+                languages[email] = locale
+        return OrderContacts(shop_name, customer, merchants, languages, time_zone)
 
 
 @functools.cache
 def _contacts_statement() -> Any:
     shop: BindParameter[int] = bindparam("shop")
     return (
-        select(Shop.name, User.id, User.email, User.role, ShopMerchant.shop_id)
+        select(Shop.name, Shop.time_zone, User.id, User.email, User.role, User.locale, ShopMerchant.shop_id)
         .select_from(Shop)
         .join(
             User,

@@ -22,6 +22,7 @@ from comptoir.adapters.db.repositories import (
     SqlShopRepository,
     SqlUserRepository,
 )
+from comptoir.wording import DEFAULT_MESSAGE_LANGUAGE
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -44,9 +45,16 @@ class SqlUnitOfWork:
     outbox: SqlOutboxRepository
     merchant: SqlMerchantRepository
 
-    def __init__(self, sessions: sessionmaker[Session], history_listeners: Sequence[Callable[[], None]] = ()) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        history_listeners: Sequence[Callable[[], None]] = (),
+        *,
+        default_language: str = DEFAULT_MESSAGE_LANGUAGE,
+    ) -> None:
         self._sessions = sessions
         self._history_listeners = history_listeners
+        self._default_language = default_language
         self._session: Session | None = None
 
     @property
@@ -66,7 +74,7 @@ class SqlUnitOfWork:
         self.orders = SqlOrderRepository(session)
         self.payments = SqlPaymentRepository(session)
         self.events = SqlEventRepository(session)
-        self.outbox = SqlOutboxRepository(session)
+        self.outbox = SqlOutboxRepository(session, self._default_language)
         self.merchant = SqlMerchantRepository(session)
         return self
 
@@ -95,19 +103,23 @@ class SqlUnitOfWork:
         self.session.info.pop(HISTORY_WRITTEN, None)
 
 
-def sql_unit_of_work_factory(engine: Engine) -> SqlUnitOfWorkFactory:
-    return SqlUnitOfWorkFactory(session_factory(engine))
+def sql_unit_of_work_factory(
+    engine: Engine, *, default_language: str = DEFAULT_MESSAGE_LANGUAGE
+) -> SqlUnitOfWorkFactory:
+    """Units of work on `engine`; `default_language` is the e-mails' language for people who chose none."""
+    return SqlUnitOfWorkFactory(session_factory(engine), default_language=default_language)
 
 
 class SqlUnitOfWorkFactory:
     """A `UnitOfWorkFactory`: call it for a new unit of work (one per request or job)."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], *, default_language: str = DEFAULT_MESSAGE_LANGUAGE) -> None:
         self._sessions = sessions
         self._history_listeners: list[Callable[[], None]] = []
+        self._default_language = default_language
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions, self._history_listeners)
+        return SqlUnitOfWork(self._sessions, self._history_listeners, default_language=self._default_language)
 
     def on_history_committed(self, listener: Callable[[], None]) -> None:
         """Call `listener()` after each commit, by this factory's units of work, that wrote order history.

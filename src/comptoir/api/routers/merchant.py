@@ -19,7 +19,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import ConfigDict, Field
 
 from comptoir.api.deps import CurrentActor, Gateway, Now, Tokens, bearer_token, get_payment_uow
-from comptoir.api.merchant_schemas import CollectIn, MerchantOrderOut, RefundIn, RefuseIn
+from comptoir.api.merchant_schemas import CollectIn, CompleteIn, MerchantOrderOut, RefundIn, RefuseIn
 from comptoir.api.problems_doc import responses
 from comptoir.api.schemas import Id, OrderOut, QuantityIn, _In
 from comptoir.domain.actors import Actor
@@ -129,11 +129,22 @@ def mark_ready(
 @router.post(
     "/api/merchant/orders/{order_id}/complete",
     summary="Hand an order over (collected or delivered)",
-    description="409 `payment_not_collected` while nothing was paid: record a pay-at-pickup payment with `…/collect`.",
+    description=(
+        "409 `payment_not_collected` while nothing was paid: record a pay-at-pickup payment with `…/collect`. "
+        "With `pickup_code`, the code the customer gives must be the order's (409 `pickup_code_mismatch`, "
+        "nothing recorded). The body is optional."
+    ),
     responses=responses(401, 404, 409, 422),
 )
-def complete(order_id: str, actor: CurrentActor, uow: MerchantUow, now: Now) -> MerchantOrderOut:
-    return MerchantOrderOut.of_merchant(workflow.complete(uow, actor, order_id, now=now()))
+def complete(
+    order_id: str,
+    actor: CurrentActor,
+    uow: MerchantUow,
+    now: Now,
+    body: Annotated[CompleteIn | None, Body()] = None,
+) -> MerchantOrderOut:
+    code = body.pickup_code if body is not None else None
+    return MerchantOrderOut.of_merchant(workflow.complete(uow, actor, order_id, now=now(), pickup_code=code))
 
 
 @router.post(
@@ -141,12 +152,15 @@ def complete(order_id: str, actor: CurrentActor, uow: MerchantUow, now: Now) -> 
     summary="Record the payment of a pay-at-pickup order at the counter, which completes it",
     description=(
         "`amount` must equal the order total (409 `collect_amount_mismatch` otherwise, nothing recorded). "
-        "Collecting again answers the completed order unchanged."
+        "With `pickup_code`, the code the customer gives must be the order's (409 `pickup_code_mismatch`, "
+        "nothing recorded). Collecting again answers the completed order unchanged."
     ),
     responses=responses(401, 404, 409, 422),
 )
 def collect(order_id: str, body: CollectIn, actor: CurrentActor, uow: MerchantUow, now: Now) -> MerchantOrderOut:
-    view = workflow.collect_payment(uow, actor, order_id, method=body.method, amount=body.amount, now=now())
+    view = workflow.collect_payment(
+        uow, actor, order_id, method=body.method, amount=body.amount, now=now(), pickup_code=body.pickup_code
+    )
     return MerchantOrderOut.of_merchant(view)
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query, status
 
 from comptoir.api.deps import CurrentActor, Gateway, Now, PaymentUow, Settings_, Uow
 from comptoir.api.problems_doc import responses
-from comptoir.api.schemas import CancelIn, OrderIn, OrderOut
+from comptoir.api.schemas import CancelIn, CustomerOrderOut, OrderIn
 from comptoir.services.orders import ordering
 
 router = APIRouter(tags=["orders"])
@@ -25,7 +25,7 @@ router = APIRouter(tags=["orders"])
     ),
     responses=responses(401, 409, 422),
 )
-def place_order(body: OrderIn, actor: CurrentActor, uow: PaymentUow, now: Now, settings: Settings_) -> OrderOut:
+def place_order(body: OrderIn, actor: CurrentActor, uow: PaymentUow, now: Now, settings: Settings_) -> CustomerOrderOut:
     command = ordering.PlaceOrder(
         shop=body.shop,
         lines=[ordering.LineRequest(line.product_id, line.quantity, line.unit_price) for line in body.lines],
@@ -33,7 +33,9 @@ def place_order(body: OrderIn, actor: CurrentActor, uow: PaymentUow, now: Now, s
         delivery_address=body.delivery_address,
         pickup=body.pickup,
     )
-    return OrderOut.of(ordering.place_order(uow, actor, command, now(), hold_minutes=settings.hold_minutes))
+    return CustomerOrderOut.of_customer(
+        ordering.place_order(uow, actor, command, now(), hold_minutes=settings.hold_minutes)
+    )
 
 
 @router.get("/api/orders", summary="Your orders, newest first", responses=responses(401, 422))
@@ -44,13 +46,13 @@ def list_orders(
     before: Annotated[
         str | None, Query(description="Id of the last order of the previous page.", max_length=40)
     ] = None,
-) -> list[OrderOut]:
-    return [OrderOut.of(order) for order in ordering.list_my_orders(uow, actor, limit, before)]
+) -> list[CustomerOrderOut]:
+    return [CustomerOrderOut.of_customer(order) for order in ordering.list_my_orders(uow, actor, limit, before)]
 
 
 @router.get("/api/orders/{order_id}", summary="One of your orders", responses=responses(401, 404, 422))
-def get_order(order_id: str, actor: CurrentActor, uow: Uow) -> OrderOut:
-    return OrderOut.of(ordering.get_my_order(uow, actor, order_id))
+def get_order(order_id: str, actor: CurrentActor, uow: Uow) -> CustomerOrderOut:
+    return CustomerOrderOut.of_customer(ordering.get_my_order(uow, actor, order_id))
 
 
 @router.post(
@@ -70,6 +72,6 @@ def cancel_order(
     gateway: Gateway,
     now: Now,
     body: Annotated[CancelIn | None, Body()] = None,
-) -> OrderOut:
+) -> CustomerOrderOut:
     reason = body.reason if body is not None else ""
-    return OrderOut.of(ordering.cancel_order(uow, gateway, actor, order_id, now(), reason))
+    return CustomerOrderOut.of_customer(ordering.cancel_order(uow, gateway, actor, order_id, now(), reason))

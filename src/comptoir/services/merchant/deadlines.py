@@ -3,7 +3,8 @@
 A shop that captures by weight holds an authorisation on the customer's card until the merchant
 weighs the order. Stripe releases an online card authorisation it was not asked to capture after
 7 days; after that the customer has to pay again. So the desk lists the open ones with their
-deadline (authorised + 7 days), and the worker e-mails the shop's merchants once, a day before.
+deadline (authorised + 7 days), and the worker e-mails the shop's merchants once, a day before,
+each in their own language, the deadline in the shop's time zone.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from comptoir.domain.money import Money
+from comptoir.services.messages.notifications import words_for
 from comptoir.services.ports import NewMessage, UnitOfWork
 
 CARD_AUTHORISATION_DAYS = 7
@@ -56,30 +57,44 @@ def open_authorisations(uow: UnitOfWork, shop_ids: frozenset[int] | None) -> tup
 
 def warn_merchants(uow: UnitOfWork, *, now: datetime, zone: tzinfo = UTC) -> int:
     """Queue, once per authorisation, an e-mail to its shop's merchants a day before its deadline.
-    Run as often as you like: the dedupe key makes a repeat queue nothing. How many were queued."""
+    Run as often as you like: the dedupe key makes a repeat queue nothing. How many were queued.
+    (`zone`: the deadline's time zone for a shop whose own is unknown.)"""
     with uow:
         messages: list[NewMessage] = []
         for item in open_authorisations(uow, None):
             if not item.is_due_soon(now) or item.capture_before <= now:
                 continue
             contacts = uow.outbox.order_contacts(item.customer_id, item.shop_id)
-            amount = Money(item.amount, item.currency).format()
-            deadline = item.capture_before.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-            messages.extend(
-                NewMessage(
-                    dedupe_key=f"order:{item.order_id}:capture_deadline:{address}",
-                    topic="capture_deadline",
-                    recipient=address,
-                    subject=f"{contacts.shop_name}: weigh order {item.number} before {deadline}",
-                    body=(
-                        f"The customer's card holds {amount} for order {item.number} until {deadline}.\n"
-                        "Weigh it and take the payment before then (the order's page, \"Weigh and take "
-                        'payment"); after that the card is released and the customer has to pay again.\n'
-                    ),
-                    order_id=item.order_id,
+            for address in contacts.merchants:
+                w = words_for(uow, contacts, address, zone=zone)
+                amount = w.money(item.amount, item.currency)
+                deadline = w._("%(day)s at %(time)s", day=w.date(item.capture_before), time=w.time(item.capture_before))
+                messages.append(
+                    NewMessage(
+                        dedupe_key=f"order:{item.order_id}:capture_deadline:{address}",
+                        topic="capture_deadline",
+                        recipient=address,
+                        subject=w._(
+                            "%(shop)s: weigh order %(number)s before %(deadline)s",
+                            shop=contacts.shop_name,
+                            number=item.number,
+                            deadline=deadline,
+                        ),
+                        body=w._(
+                            "The customer's card holds %(amount)s for order %(number)s until %(deadline)s.",
+                            amount=amount,
+                            number=item.number,
+                            deadline=deadline,
+                        )
+                        + "\n"
+                        + w._(
+                            "Weigh it and take the payment before then (the order's page, “Weigh and take "
+                            "payment”); after that the card is released and the customer has to pay again."
+                        )
+                        + "\n",
+                        order_id=item.order_id,
+                    )
                 )
-                for address in contacts.merchants
-            )
         queued = uow.outbox.add_if_new(messages, at=now) if messages else 0
         uow.commit()
         return queued

@@ -99,6 +99,7 @@ class DeskOrder:
     timeline: tuple[TimelineEntry, ...]
     authorised: int | None  # a card authorisation awaiting capture (weighed goods), what it holds
     capture_before: datetime | None
+    customer_phone: str | None = None  # the `+` and digits the customer gave, for the shop to call
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +177,7 @@ def order_detail(uow: UnitOfWork, actor: Actor, order_id: str) -> DeskOrder:
             capture_before=(
                 attempt.created_at + timedelta(days=CARD_AUTHORISATION_DAYS) if attempt is not None else None
             ),
+            customer_phone=customer.phone if customer is not None else None,
         )
 
 

@@ -135,7 +135,7 @@ def place_order(
         order_state.record_creation(uow, order, actor, now)
         if method is PaymentMethod.ON_PICKUP:
             _confirm_pickup_order(uow, order, actor, now)
-        view = OrderView.of(order, shop.slug)
+        view = OrderView.of(order, shop.slug, for_customer=True)
         uow.commit()
         return view
 
@@ -157,14 +157,14 @@ def list_my_orders(uow: UnitOfWork, actor: Actor, limit: int = 20, before: str |
     with uow:
         orders = uow.orders.list_for_customer(actor.user_id, limit=limit, before=before)
         slugs = _shop_slugs(uow, {order.shop_id for order in orders})
-        return [OrderView.of(order, slugs[order.shop_id]) for order in orders]
+        return [OrderView.of(order, slugs[order.shop_id], for_customer=True) for order in orders]
 
 
 def get_my_order(uow: UnitOfWork, actor: Actor, order_id: str) -> OrderView:
     """One of the actor's own orders; anyone else's is NotFound, so ids cannot be probed."""
     with uow:
         order = _own_order(uow, actor, order_id, lock=False)
-        return OrderView.of(order, _shop_slugs(uow, {order.shop_id})[order.shop_id])
+        return OrderView.of(order, _shop_slugs(uow, {order.shop_id})[order.shop_id], for_customer=True)
 
 
 def cancel_order(
@@ -192,7 +192,7 @@ def cancel_order(
         if order.status != OrderStatus.CANCELLED.value:
             _check_cancellable(order)
             order_state.cancel(uow, order, actor=actor, at=now, reason=reason or "cancelled by customer")
-        view = OrderView.of(order, _shop_slugs(uow, {order.shop_id})[order.shop_id])
+        view = OrderView.of(order, _shop_slugs(uow, {order.shop_id})[order.shop_id], for_customer=True)
         uow.commit()
         return view
 

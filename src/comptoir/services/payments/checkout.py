@@ -253,7 +253,7 @@ def success_landing(uow: UnitOfWork, gateway: PaymentGateway, session_id: str, *
         raise NotFound(f"checkout session {session_id} is not for an order of this shop", code="session_not_ours")
     if result.refund_due:  # paid twice, or after the order was cancelled: give it back now, not at the next tick
         duplicates.refund_duplicates(uow, gateway, now=now, order_id=result.order_id)
-    return _landing(uow, result.order_id, result.outcome, now)
+    return _landing(uow, result.order_id, result.outcome, now, for_customer=True)
 
 
 def cancel_landing(uow: UnitOfWork, order_id: str, *, now: datetime) -> Landing:
@@ -261,7 +261,9 @@ def cancel_landing(uow: UnitOfWork, order_id: str, *, now: datetime) -> Landing:
     return _landing(uow, order_id, "cancelled_by_customer", now)
 
 
-def _landing(uow: UnitOfWork, order_id: str, outcome: str, now: datetime) -> Landing:
+def _landing(uow: UnitOfWork, order_id: str, outcome: str, now: datetime, *, for_customer: bool = False) -> Landing:
+    """What a landing page shows; `for_customer`: the success page, which only the customer's browser
+    reaches (Stripe sends it there with the session's id), also shows the pickup code."""
     with uow:
         order = uow.orders.get(order_id)
         if order is None:
@@ -272,5 +274,5 @@ def _landing(uow: UnitOfWork, order_id: str, outcome: str, now: datetime) -> Lan
             a for a in uow.payments.attempts(order.id) if a.kind == AttemptKind.CHECKOUT_SESSION and _is_live(a, now)
         ]
         resume = live[-1].url if live and order.payment_status in {"unpaid", "failed"} else None
-        view = OrderView.of(order, shop.slug)
+        view = OrderView.of(order, shop.slug, for_customer=for_customer)
         return Landing(view, shop.name, outcome, resume, cancelled_by(view), refusal_reason(view))

@@ -182,7 +182,7 @@ def apply_authorisation(
         )
         return _result("processing", order, refund_due=True)
     ledger.confirm_if_pending(uow, order, actor=actor, at=now, reason=f"{order_state.CARD_AUTHORISED} ({reference})")
-    notifications.queue_merchant_alert(uow, order, at=now, headline="New order (card authorised)")
+    notifications.queue_merchant_alert(uow, order, at=now, headline=notifications.CARD_AUTHORISED)
     return _result("processing", order)
 
 
@@ -272,7 +272,7 @@ def apply_intent_canceled(uow: UnitOfWork, intent: PaymentIntent, *, actor: Acto
             reference=intent_id,
             at=now,
         )
-        notifications.queue_merchant_alert(uow, order, at=now, headline="Card authorisation canceled")
+        notifications.queue_merchant_alert(uow, order, at=now, headline=notifications.AUTHORISATION_CANCELED)
     return _result("canceled", order)
 
 
