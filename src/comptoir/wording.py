@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Final
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -140,7 +140,15 @@ class Formats:
         return str(format_date(day, format="full", locale=self.locale))
 
     def datetime(self, moment: datetime) -> str:
-        return str(format_datetime(moment, format="medium", tzinfo=self.zone, locale=self.locale))
+        """The day and the time to the minute in the shop's time zone (`13 déc. 2026, 09:33`,
+        `Dec 13, 2026, 9:33 AM`): seconds mean nothing to a shop."""
+        day = format_date(moment.astimezone(self.zone).date(), format="medium", locale=self.locale)
+        pattern = str(self.locale.datetime_formats["medium"]).replace("'", "")
+        return pattern.replace("{1}", str(day)).replace("{0}", self.time(moment))
+
+    def keypad(self, value: Decimal) -> str:
+        """A number as this language types it on a keypad, without grouping (`21,50`, `21.50`)."""
+        return str(format_decimal(value, format="0.00#", locale=self.locale))
 
     def number(self, value: Decimal | int) -> str:
         return str(format_decimal(value, locale=self.locale))

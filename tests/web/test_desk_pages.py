@@ -170,7 +170,7 @@ def test_the_detail_tells_the_history_in_words_in_the_shops_time_zone(site: Site
     # then the lines have their units, and the history says who did what, when (Paris time)
     assert "0,750\u202fkg" in page and "Entrecôte" in page
     timeline = page[page.index('data-testid="timeline"') :]
-    assert "10:00:00" in timeline and "le client Jeanne Martin" in timeline
+    assert "5 déc. 2026, 10:00<" in timeline and "le client Jeanne Martin" in timeline
     assert "commande : Prête" in timeline and "chef@example.com" in timeline
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -87,9 +88,9 @@ class Card:
         return self.column is Column.NEW
 
     @property
-    def total_major(self) -> str:
-        """The total as a keypad types it ("29.00"), to prefill the amount taken at the counter."""
-        return str(Money(self.order.total, self.order.currency).to_decimal())
+    def total_major(self) -> Decimal:
+        """The total in major units (29.00), to prefill the amount taken at the counter."""
+        return Money(self.order.total, self.order.currency).to_decimal()
 
 
 @dataclass(frozen=True, slots=True)
