@@ -171,7 +171,7 @@ def test_pay_at_pickup_goes_ready_and_is_collected_with_its_code_and_the_cash_ta
     card.get_by_text("Retirée…").click()
     code = order_row(stack.uows, order["id"], "pickup_code")[0]
     card.get_by_test_id("code").fill("0000" if code != "0000" else "1111")
-    expect(card.get_by_test_id("amount")).to_have_value("5.00")
+    expect(card.get_by_test_id("amount")).to_have_value("5,00")  # as a French keypad types it
     card.get_by_test_id("cash").check()
     page.screenshot(path=tmp_path / "tablet-fr-board-collect.png", full_page=True)
     counter.assert_accessible()
