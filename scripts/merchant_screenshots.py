@@ -177,8 +177,8 @@ class Shots:
             page.get_by_role("button", name="Voir le nouveau total").click()
             expect(page.get_by_test_id("new-total")).to_have_text("54,85\u00a0€")
             self.shot(page, f"{name}-fr-weigh", full_page=True)
-        tablet.page.get_by_test_id("confirm").click()
-        expect(tablet.page.get_by_test_id("paid")).to_have_text("54,85\u00a0€")
+        tablet.page.get_by_test_id("confirm").click()  # weighed from the board: back on the board, ready
+        expect(self.card(tablet.page, weighed)).to_have_attribute("data-column", "ready")
         self.post(api, f"/api/merchant/orders/{weighed['id']}/complete")
         self.post(
             api,
