@@ -264,3 +264,27 @@ def test_weighing_from_the_board_comes_back_to_the_board(card_site: Site) -> Non
     # then they are back on the board, where the order waits in "ready"
     assert done.status_code == 303 and done.headers["location"] == "/merchant"
     assert _column_of(site.client.get("/merchant").text, order["number"]) == "ready"
+
+
+def test_the_card_shows_every_pickup_detail_the_customer_gave(site: Site) -> None:
+    # given a pickup order with a slot and a note
+    shop = _butcher(site)
+    token = site.client.post(
+        "/api/auth/register", json={"email": "paul@example.com", "password": PASSWORD, "name": "Paul Durand"}
+    ).json()["access_token"]
+    placed = site.client.post(
+        "/api/orders",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "shop": BUTCHER,
+            "lines": [{"product_id": shop["pieces"], "quantity": "1"}],
+            "payment_method": "on_pickup",
+            "pickup": {"slot": "samedi 10h", "note": "sans gras"},
+        },
+    )
+    assert placed.status_code == 201, placed.text
+    sign_in(site.client, "chef@example.com")
+    # when the merchant opens the board
+    page = site.client.get("/merchant", headers={"Accept-Language": "en"}).text
+    # then the card says both
+    assert "Pickup: samedi 10h · sans gras" in page
