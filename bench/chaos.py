@@ -374,12 +374,17 @@ class Shopper:
             self.tally.retries += 1
         threading.Event().wait(min(MAX_BACKOFF, 0.1 * 2**attempt) * self.rng.uniform(0.5, 1.0))
 
-    def shop(self, method: str, path: str, account: int | None = None, body: Any = None) -> httpx.Response:
-        """A request to any serve process; retried (same request) while processes are down or answer 5xx."""
+    def shop(
+        self, method: str, path: str, account: int | None = None, body: Any = None, key: str | None = None
+    ) -> httpx.Response:
+        """A request to any serve process; retried (same request, same `key` as its Idempotency-Key) while
+        processes are down or answer 5xx."""
         for attempt in range(RETRIES):
             if self.tally.halt.is_set():
                 raise GaveUp("the run is stopping")
             headers = {"Authorization": f"Bearer {self.accounts.token(self, account)}"} if account is not None else {}
+            if key is not None:
+                headers["Idempotency-Key"] = key
             base = self.rng.choice(self.stack.shop_urls)
             try:
                 answer = self.http.request(method, base + path, json=body, headers=headers)
@@ -417,7 +422,8 @@ class Shopper:
         return "paid"
 
     def order(self, account: int) -> dict[str, Any]:
-        """Two of the three products; if one is sold out (409), the same order without the scarce one."""
+        """Two of the three products; if one is sold out (409), the same order without the scarce one.
+        Each order has its own Idempotency-Key, so a request retried after a kill places it once."""
         products = self.rng.sample(self.accounts.product_ids, 2)
         for lines in (products, self.accounts.product_ids[:2]):
             answer = self.shop(
@@ -430,6 +436,7 @@ class Shopper:
                     "payment_method": "online",
                     "delivery_address": ADDRESS,
                 },
+                key=f"chaos-{self.rng.getrandbits(64):016x}",  # a retry after a kill finds the order it placed
             )
             if answer.status_code == 201:
                 created: dict[str, Any] = answer.json()

@@ -135,6 +135,10 @@ class Order(Base):
     stock_released_at: Mapped[datetime | None]
     pickup_code: Mapped[str | None] = mapped_column(String(8))
     """Pickup orders: the digits the customer gives at the counter (`domain.pickup_code`)."""
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    """The customer's `Idempotency-Key` for placing this order: unique per customer, so a retry finds it."""
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    """What was asked under that key (a hash): the same key with another request is refused."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -148,6 +152,7 @@ class Order(Base):
     __table_args__ = (
         CheckConstraint("total >= 0", name="ck_orders_total_non_negative"),
         Index("ix_orders_customer_created", "customer_id", "created_at"),
+        Index("uq_orders_customer_idempotency_key", "customer_id", "idempotency_key", unique=True),
     )
 
 

@@ -179,7 +179,14 @@ class OrderRepository(Protocol):
         first, so that each event's own `get_for_update` finds its order locked and flushes nothing."""
         ...
 
-    def add(self, order: Order) -> Order: ...
+    def add(self, order: Order) -> Order:
+        """Flushes. An order with an idempotency key that another transaction already placed for the
+        same customer raises Conflict `order_key_taken` (the caller then reads that order)."""
+        ...
+
+    def by_idempotency_key(self, customer_id: int, key: str) -> Order | None:
+        """The customer's order placed under this `Idempotency-Key`, if any."""
+        ...
 
     def line_summaries(self, order: Order) -> list[LineSummary]:
         """The order's lines as messages print them, as this transaction sees them (a line changed

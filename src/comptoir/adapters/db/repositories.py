@@ -231,8 +231,17 @@ class SqlOrderRepository:
 
     def add(self, order: Order) -> Order:
         self._session.add(order)
-        self._session.flush()
+        try:
+            self._session.flush()
+        except IntegrityError as exc:
+            if order.idempotency_key is None:
+                raise
+            raise Conflict("an order was already placed with this Idempotency-Key", code="order_key_taken") from exc
         return order
+
+    def by_idempotency_key(self, customer_id: int, key: str) -> Order | None:
+        stmt = select(Order).where(Order.customer_id == customer_id, Order.idempotency_key == key)
+        return self._session.scalars(stmt).one_or_none()
 
     def line_summaries(self, order: Order) -> builtins.list[LineSummary]:
         """One SELECT of the order's stored lines, never a flush; a line this session holds is

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Header, Query, status
 
 from comptoir.api.deps import CurrentActor, Gateway, Now, PaymentUow, Settings_, Uow
 from comptoir.api.problems_doc import responses
@@ -21,11 +21,29 @@ router = APIRouter(tags=["orders"])
     description=(
         "Send product ids and quantities. Prices come from the database; a `unit_price` you send is only "
         "compared, and a difference is refused with 409 `price_changed` naming the lines. Too little stock "
-        "is 409 `out_of_stock`."
+        "is 409 `out_of_stock`. Send an `Idempotency-Key` (your own unique value per order, e.g. a UUID) to "
+        "retry safely: the same request again with the same key answers the order the first one placed, "
+        "without holding stock twice; the same key with another request is 409 `idempotency_key_reused`."
     ),
     responses=responses(401, 409, 422),
 )
-def place_order(body: OrderIn, actor: CurrentActor, uow: PaymentUow, now: Now, settings: Settings_) -> CustomerOrderOut:
+def place_order(
+    body: OrderIn,
+    actor: CurrentActor,
+    uow: PaymentUow,
+    now: Now,
+    settings: Settings_,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_.:-]+$",
+            description="Your unique value for this order (letters, digits, `_ . : -`, at most 64).",
+        ),
+    ] = None,
+) -> CustomerOrderOut:
     command = ordering.PlaceOrder(
         shop=body.shop,
         lines=[ordering.LineRequest(line.product_id, line.quantity, line.unit_price) for line in body.lines],
@@ -34,7 +52,9 @@ def place_order(body: OrderIn, actor: CurrentActor, uow: PaymentUow, now: Now, s
         pickup=body.pickup,
     )
     return CustomerOrderOut.of_customer(
-        ordering.place_order(uow, actor, command, now(), hold_minutes=settings.hold_minutes)
+        ordering.place_order(
+            uow, actor, command, now(), hold_minutes=settings.hold_minutes, idempotency_key=idempotency_key
+        )
     )
 
 

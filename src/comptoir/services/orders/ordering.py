@@ -7,6 +7,8 @@ with one conditional UPDATE per line, in product-id order so concurrent orders c
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +40,8 @@ from comptoir.services.views import OrderView
 DEFAULT_HOLD_MINUTES = 30
 MAX_LINES = 100
 MAX_PAGE = 100
+ORDER_KEY_TAKEN = "order_key_taken"
+"""The Conflict code of `uow.orders.add` when another transaction placed an order under the same key."""
 _ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud at the counter
 
@@ -78,6 +82,7 @@ def place_order(
     now: datetime,
     *,
     hold_minutes: int = DEFAULT_HOLD_MINUTES,
+    idempotency_key: str | None = None,
 ) -> OrderView:
     """Create a pending, unpaid order with its stock held until `now + hold_minutes` (online payment;
     a pay-at-pickup order's hold has no expiry, see `_hold_expiry`, and it is confirmed at once with
@@ -89,8 +94,65 @@ def place_order(
     not offer (422), a line whose price rounds to 0 (422 `line_rounds_to_zero`), a total above Stripe's
     largest charge (422 `order_total_too_large`) or, paid online, under its currency's minimum
     (422 `amount_below_minimum`); then, while holding, 409 `out_of_stock` naming the first product short.
+
+    With `idempotency_key` (the customer's `Idempotency-Key`), the order is placed once per key and
+    customer: a retry of the same request (a double tap, an answer lost on the way) gets the order
+    the first one placed, as it is now, and holds no more stock; the same key with another request
+    is refused (409 `idempotency_key_reused`). Two racing requests with one key meet at the unique
+    index, and the loser answers the winner's order.
     """
     _require_aware(now)
+    if idempotency_key is None:
+        return _place_new(uow, actor, command, now, hold_minutes, None)
+    key = IdempotentRequest(idempotency_key, _fingerprint(command))
+    earlier = _placed_with(uow, actor, key)
+    if earlier is not None:
+        return earlier
+    try:
+        return _place_new(uow, actor, command, now, hold_minutes, key)
+    except Conflict as taken:
+        if taken.code != ORDER_KEY_TAKEN:
+            raise
+        earlier = _placed_with(uow, actor, key)
+        if earlier is None:
+            raise
+        return earlier
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentRequest:
+    key: str
+    fingerprint: str
+
+
+def _fingerprint(command: PlaceOrder) -> str:
+    """What the customer asked for, as a hash: the same request retried hashes the same."""
+    lines = [(str(line.product_id), str(line.quantity), line.unit_price) for line in command.lines]
+    asked = [command.shop, lines, str(command.payment_method), command.delivery_address, command.pickup]
+    return hashlib.sha256(json.dumps(asked, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _placed_with(uow: UnitOfWork, actor: Actor, request: IdempotentRequest) -> OrderView | None:
+    with uow:
+        order = uow.orders.by_idempotency_key(actor.user_id, request.key)
+        if order is None:
+            return None
+        if order.request_fingerprint != request.fingerprint:
+            raise Conflict(
+                "this Idempotency-Key was already used for another order: use a new key for a new order",
+                code="idempotency_key_reused",
+            )
+        return OrderView.of(order, _shop_slugs(uow, {order.shop_id})[order.shop_id], for_customer=True)
+
+
+def _place_new(
+    uow: UnitOfWork,
+    actor: Actor,
+    command: PlaceOrder,
+    now: datetime,
+    hold_minutes: int,
+    request: IdempotentRequest | None,
+) -> OrderView:
     method = _payment_method(command.payment_method)
     with uow:
         shop = uow.shops.get_by_slug(command.shop)
@@ -116,6 +178,8 @@ def place_order(
             pickup=pickup,
             pickup_code=pickup_code.new_code() if pickup is not None else None,
             hold_expires_at=_hold_expiry(method, now, hold_minutes),
+            idempotency_key=request.key if request is not None else None,
+            request_fingerprint=request.fingerprint if request is not None else None,
             created_at=now,
             updated_at=now,
         )
