@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from comptoir.domain.actors import Role
 from comptoir.services.views import ShopView
+from comptoir.web import board_pages
 from tests.e2e.checkout.stack import Customer, Stack, running_stack
 from tests.e2e.web.test_counter_pages_in_chromium import PHONE, TABLET, Tab, _tab
 from tests.factories import add_product, add_shop, add_user
@@ -214,3 +215,37 @@ def test_a_dropped_stream_comes_back_without_losing_the_order_placed_meanwhile(s
     expect(_card(page, order["number"])).to_have_attribute("data-column", "new")
     counter.errors[:] = [e for e in counter.errors if "ERR_FAILED" not in e]  # the aborted requests, on purpose
     counter.assert_clean()
+
+
+def test_a_stream_the_server_ends_resumes_quietly_and_misses_nothing(
+    stack: Stack, browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given streams that the server ends after a second (in production, after five minutes)
+    monkeypatch.setattr(board_pages, "STREAM_SECONDS", 1.0)
+    shop, product_id, chef = _butcher(stack)
+    counter = _tab(browser.new_context(viewport=PHONE, locale="en-GB"))
+    page = _open_board(counter, stack, chef)
+    page.evaluate(
+        "window.states = [];"
+        "new MutationObserver(() => window.states.push(document.getElementById('link').dataset.state))"
+        ".observe(document.getElementById('link'), {attributes: true})"
+    )
+
+    def streams() -> int:
+        return int(page.evaluate(STREAMS_OPENED))
+
+    # when the server has ended the stream a few times, and an order arrives in between
+    wait_until(lambda: streams() >= 3, "the board reconnecting twice")
+    order = _order(stack, stack.customer(), shop, product_id, "on_pickup")
+    reconnected = streams()
+    wait_until(lambda: streams() >= reconnected + 2, "the board reconnecting twice more")
+    # then the order is on the board, and the banner never said the connection was lost
+    expect(_card(page, order["number"])).to_have_attribute("data-column", "new")
+    assert "lost" not in page.evaluate("window.states")
+    expect(page.get_by_test_id("link")).to_have_attribute("data-state", "live")
+    counter.assert_clean()
+
+
+STREAMS_OPENED = (
+    "performance.getEntriesByType('resource').filter(entry => entry.name.includes('/merchant/board/events')).length"
+)

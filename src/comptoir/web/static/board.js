@@ -11,8 +11,12 @@
   var lastId = board.dataset.lastEventId || "0";
   var soundOn = false;
   var source = null;
-  var lost = false;
+  var lost = false;          // the stream broke: catch up when it opens again
+  var saidLost = false;      // the banner says so (only after LOST_AFTER_MS without a stream)
+  var lostTimer = null;
   var backTimer = null;
+  var LOST_AFTER_MS = 5000;  // the server ends each stream after a few minutes and the browser reconnects
+                             // at once: that is not worth alarming anyone
 
   function setLink(state) {
     link.dataset.state = state;
@@ -105,11 +109,17 @@
   function connect() {
     source = new EventSource(board.dataset.events + "?after=" + encodeURIComponent(lastId));
     source.addEventListener("open", function () {
+      if (lostTimer) { clearTimeout(lostTimer); lostTimer = null; }
       if (lost) {
         lost = false;
-        catchUp().then(function () { setLink("back"); });
+        catchUp().then(function () {
+          setLink(saidLost ? "back" : "live");
+          saidLost = false;
+        });
       } else {
-        setLink("live");
+        // The first time: read the columns once more. On PostgreSQL an order committed while the page
+        // was being read can carry an event id below the one the page resumes after; this read shows it.
+        catchUp().then(function () { setLink("live"); });
       }
     });
     source.addEventListener("order", function (event) {
@@ -119,7 +129,9 @@
     });
     source.addEventListener("error", function () {
       lost = true;
-      setLink("lost");
+      if (!lostTimer && !saidLost) {
+        lostTimer = setTimeout(function () { lostTimer = null; saidLost = true; setLink("lost"); }, LOST_AFTER_MS);
+      }
       if (source.readyState === EventSource.CLOSED) {
         // The server refused the stream: signed out (the page then asks to sign in again), or
         // stopping (try again in a moment, resuming after the last event the board had).
@@ -146,9 +158,8 @@
       headers: { "X-Board": "1" },
       credentials: "same-origin"
     }).then(function (response) { return answer(card.dataset.order, response); })
-      .catch(function () {
+      .catch(function () {  // no answer: the stream's banner says when the connection is gone
         buttons.forEach(function (button) { button.disabled = false; });
-        setLink("lost");
       });
   });
 
@@ -166,6 +177,7 @@
     drop: function () {
       if (source) { source.close(); }
       lost = true;
+      saidLost = true;
       setLink("lost");
       setTimeout(connect, 1000);
     }
