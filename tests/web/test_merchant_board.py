@@ -78,6 +78,8 @@ def test_seen_moves_the_card_to_prepare_and_is_kept_in_the_history_once(site: Si
     assert len(seen) == 1 and seen[0][0] == "seen" and seen[0][1].startswith("merchant:")
     detail = site.client.get(f"/merchant/orders/{order['id']}", headers={"Accept-Language": "fr"}).text
     assert detail.count("vue au comptoir") == 1
+    # and the history says why in the merchant's words and language, not in the log's
+    assert "à payer au retrait : acceptée sans paiement en ligne" in detail and "confirmed without" not in detail
 
 
 def test_ready_then_collected_with_the_pickup_code_and_the_money_taken(site: Site) -> None:

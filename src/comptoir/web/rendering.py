@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from comptoir.web import i18n
 from comptoir.web.flashes import FLASHES
+from comptoir.web.history_words import reason_words
 from comptoir.web.sessions import SessionSlot
 from comptoir.web.status_words import ORDER_STATUS_WORDS, PAYMENT_STATUS_WORDS
 
@@ -68,6 +69,7 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
 )
 templates.env.globals["order_words"] = ORDER_STATUS_WORDS
 templates.env.globals["payment_words"] = PAYMENT_STATUS_WORDS
+templates.env.globals["history_reason"] = reason_words
 
 
 def session_slot(request: Request) -> SessionSlot:
