@@ -8,7 +8,7 @@ from comptoir.domain.actors import Role
 from comptoir.services import accounts
 from comptoir.web.i18n import accepted_languages, choose_language
 from tests.api.support import FAST_HASHER, PASSWORD
-from tests.web.support import BUTCHER, Site, open_shop, sign_in
+from tests.web.support import BUTCHER, Site, csrf_of, open_shop, sign_in
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,10 @@ def test_the_switch_remembers_the_choice_and_comes_back_to_the_same_page(site: S
     english = {"Accept-Language": "en"}
     assert 'lang="en"' in site.client.get("/sign-in", headers=english).text
     # when they press "Français" on the sign-in page
-    response = site.client.get("/language/fr?next=/sign-in%3Fnext%3D/merchant", follow_redirects=False)
+    token = csrf_of(site.client.get("/sign-in?next=/merchant").text)
+    response = site.client.post(
+        "/language/fr", data={"csrf_token": token, "next": "/sign-in?next=/merchant"}, follow_redirects=False
+    )
     # then they come back to the same page, and it speaks French from then on
     assert response.status_code == 303 and response.headers["location"] == "/sign-in?next=/merchant"
     page = site.client.get("/sign-in", headers=english)
@@ -71,7 +74,8 @@ def test_the_switch_never_leads_to_another_site_nor_sets_a_language_we_do_not_sp
 
 def test_every_page_has_the_switch_and_skip_link_and_sends_the_pages_policy(site: Site) -> None:
     page = site.client.get("/sign-in")
-    assert 'href="/language/fr?next=/sign-in"' in page.text and 'href="#main"' in page.text
+    assert 'action="/language/fr"' in page.text and 'name="next" value="/sign-in"' in page.text
+    assert 'href="#main"' in page.text
     assert page.headers["content-security-policy"].startswith("default-src 'self'; script-src 'self'")
     assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
 
@@ -106,7 +110,8 @@ def test_the_switch_is_kept_in_a_signed_in_persons_account_and_follows_them_to_a
     _merchant_signed_in(site)
     assert _saved_locale(site, "chef@boucherie.example") is None
     # when they press "Français"
-    site.client.get("/language/fr?next=/merchant", follow_redirects=False)
+    token = csrf_of(site.client.get("/merchant").text)
+    site.client.post("/language/fr", data={"csrf_token": token, "next": "/merchant"}, follow_redirects=False)
     # then their account keeps French
     assert _saved_locale(site, "chef@boucherie.example") == "fr"
     # and in another browser (no cookie of this one), once signed in, their pages speak French
@@ -141,4 +146,24 @@ def test_a_visitor_who_is_not_signed_in_changes_nobodys_account(site: Site) -> N
     open_shop(site.api, BUTCHER)
     accounts.create_user(site.api.uow(), FAST_HASHER, "chef@boucherie.example", PASSWORD, Role.MERCHANT, [BUTCHER])
     site.client.get("/language/en?next=/sign-in", follow_redirects=False)
+    assert _saved_locale(site, "chef@boucherie.example") is None
+
+
+def test_a_link_to_the_switch_changes_this_browser_only_never_the_account(site: Site) -> None:
+    # given a merchant signed in
+    _merchant_signed_in(site)
+    # when a link from anywhere (another site, an e-mail) is followed to the switch
+    response = site.client.get("/language/fr?next=/merchant", follow_redirects=False)
+    # then this browser speaks French, and their account is as it was
+    assert response.status_code == 303 and "comptoir_lang=fr" in response.headers["set-cookie"]
+    assert _saved_locale(site, "chef@boucherie.example") is None
+
+
+def test_the_switch_posted_without_this_sessions_token_is_refused(site: Site) -> None:
+    # given a merchant signed in
+    _merchant_signed_in(site)
+    # when another site makes their browser post the switch (it cannot read the token)
+    response = site.client.post("/language/fr", data={"next": "/merchant"}, follow_redirects=False)
+    # then it is refused, and nothing changed
+    assert response.status_code == 403
     assert _saved_locale(site, "chef@boucherie.example") is None

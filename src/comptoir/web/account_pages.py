@@ -64,20 +64,36 @@ async def sign_out(request: Request) -> Response:
 
 
 @router.get("/language/{language}")
+async def language_link(
+    request: Request,
+    language: str,
+    next: Annotated[str, Query(max_length=2000)] = "/",
+) -> Response:
+    """A link that switches this browser's language (a cookie), then back to the page. It changes no
+    account: a link from anywhere may be followed, and a GET changes nothing but this browser."""
+    return _switched(request, language, next)
+
+
+@router.post("/language/{language}")
 async def switch_language(
     request: Request,
     uow: Uow,
     language: str,
-    next: Annotated[str, Query(max_length=2000)] = "/",
+    next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    """The switch on every page: remembered in a cookie for a year, then back to the same page. A
-    signed-in person's account keeps it too, for their pages in any browser and for their e-mails."""
-    response = redirect(request, local_path(next, "/"))
+    """The switch on every page (a form, so CSRF-checked): remembered in a cookie for a year, then back
+    to the same page. A signed-in person's account keeps it too, for their pages in any browser and for
+    their e-mails."""
     # Only a browser with a session can be signed in (reading none would start one, and send its cookie).
     user_id = session_slot(request).session.user_id if SESSION_COOKIE in request.cookies else None
     if language in i18n.LANGUAGES and user_id is not None:
         with suppress(NotFound):  # the account is gone: the cookie still remembers the choice in this browser
             await run_in_threadpool(accounts.update_me, uow, user_id, locale=language)
+    return _switched(request, language, next)
+
+
+def _switched(request: Request, language: str, next_path: str) -> Response:
+    response = redirect(request, local_path(next_path, "/"))
     if language in i18n.LANGUAGES:
         response.set_cookie(
             LANGUAGE_COOKIE,

@@ -149,7 +149,7 @@ def test_a_merchant_signs_in_on_a_phone_sees_the_day_switches_to_french_and_sign
     phone.assert_accessible()
     page.screenshot(path=tmp_path / "phone-en-merchant.png", full_page=True)
     # when they press "Français"
-    page.get_by_role("link", name="Français").click()
+    page.get_by_role("button", name="Français").click()
     # then the same screen speaks French, with French money and weights
     expect(page.get_by_role("heading", name="Commandes")).to_be_visible()
     expect(card).to_contain_text("29,00\u00a0€")
@@ -257,6 +257,7 @@ def test_htmx_is_served_from_here_and_its_requests_carry_the_token(counter: Coun
     _sign_in(phone, CHEF)
     expect(page.get_by_test_id("card")).to_be_visible()
     page.wait_for_load_state("load")  # the deferred script has run
+    expect(page.get_by_test_id("link")).to_have_attribute("data-state", "live")  # the board's first read is done
     assert page.evaluate("htmx.version") == "2.0.11"
     # when htmx posts the sign-out (the token comes from the layout's hx-headers, not from a form)
     page.evaluate("htmx.ajax('POST', '/sign-out', {source: document.body, target: 'main'})")

@@ -88,20 +88,27 @@
     });
   }
 
+  /* Signed out (the session lapsed, or "Sign out" in another tab): the server answers with a redirect
+     to the sign-in page, which the board's requests do not follow (a followed one would show, and so
+     use up, that page's messages); the board reloads, and the browser goes to sign in. */
+  function signedOut(response) {
+    return response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400);
+  }
+
   function answer(orderId, response) {
-    if (response.status === 403 || response.redirected) { window.location.reload(); return; }
+    if (response.status === 403 || signedOut(response)) { window.location.reload(); return; }
     if (response.status === 204 || response.status === 404) { place(orderId, ""); return; }
     return response.text().then(function (html) { place(orderId, html); });
   }
 
   function refreshCard(orderId) {
-    return fetch(board.dataset.cards + encodeURIComponent(orderId), { credentials: "same-origin" })
+    return fetch(board.dataset.cards + encodeURIComponent(orderId), { credentials: "same-origin", redirect: "manual" })
       .then(function (response) { return answer(orderId, response); });
   }
 
   function catchUp() {
-    return fetch(board.dataset.columns, { credentials: "same-origin" }).then(function (response) {
-      if (!response.ok || response.redirected) { window.location.reload(); return; }
+    return fetch(board.dataset.columns, { credentials: "same-origin", redirect: "manual" }).then(function (response) {
+      if (!response.ok || signedOut(response)) { window.location.reload(); return; }
       return response.text().then(function (html) { board.innerHTML = html; recount(); });
     });
   }
@@ -136,8 +143,8 @@
         // The server refused the stream: signed out (the page then asks to sign in again), or
         // stopping (try again in a moment, resuming after the last event the board had).
         setTimeout(function () {
-          fetch(board.dataset.columns, { credentials: "same-origin" }).then(function (response) {
-            if (response.redirected || response.status === 403) { window.location.reload(); return; }
+          fetch(board.dataset.columns, { credentials: "same-origin", redirect: "manual" }).then(function (response) {
+            if (signedOut(response) || response.status === 403) { window.location.reload(); return; }
             connect();
           }, function () { connect(); });
         }, 3000);
@@ -156,7 +163,8 @@
       method: "POST",
       body: new URLSearchParams(new FormData(form)),
       headers: { "X-Board": "1" },
-      credentials: "same-origin"
+      credentials: "same-origin",
+      redirect: "manual"
     }).then(function (response) { return answer(card.dataset.order, response); })
       .catch(function () {  // no answer: the stream's banner says when the connection is gone
         buttons.forEach(function (button) { button.disabled = false; });
