@@ -142,3 +142,27 @@ def test_the_compat_routes_refuse_a_product_id_beyond_the_databases_integers(api
     # then both are refused as invalid, not a 500
     assert (klikandgo.status_code, klikandgo.json()["code"]) == (422, "invalid_request")
     assert (course.status_code, course.json()["code"]) == (422, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    "pickup",
+    [
+        {f"k{n}": "x" for n in range(13)},  # more details than a shop reads
+        {"note": "x" * 301},  # a note longer than a card holds
+        {"note": {"nested": "object"}},  # not a text
+        {"": "no name"},
+        {"k" * 41: "a name too long"},
+    ],
+)
+def test_pickup_details_the_counter_could_not_show_are_refused(api: Api, pickup: dict[str, object]) -> None:
+    # given a pickup shop
+    shop_id = api.add_shop("boutique", **PICKUP_SHOP)
+    product = api.add_product(shop_id, "Merguez", 250)
+    customer = api.customer_headers()
+    # when an order brings details no card on the counter's board could show
+    answer = api.client.post(
+        "/api/orders", headers=customer, json={**_order(product, 1, "on_pickup"), "pickup": pickup}
+    )
+    # then it is a 422, and no order is placed
+    assert answer.status_code == 422, answer.text
+    assert api.client.get("/api/orders", headers=customer).json() == []

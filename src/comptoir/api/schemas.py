@@ -62,6 +62,17 @@ PaymentIntentId = Annotated[
     ),
 ]
 AmountIn = Annotated[int, Field(ge=0, le=MAX_AMOUNT, description="Minor units (422 `amount_out_of_range`).")]
+DetailKey = Annotated[str, Field(min_length=1, max_length=40)]
+DetailValue = Annotated[str, Field(max_length=300)]
+Details = Annotated[
+    dict[DetailKey, DetailValue],
+    Field(
+        max_length=12,
+        description="Short texts by name (at most 12, each at most 300 characters), shown as written to the shop.",
+    ),
+]
+"""A delivery address or pickup details: what the customer writes for the shop to read, bounded so a
+card on the counter's board stays a card."""
 PhoneIn = Annotated[
     str,
     Field(
@@ -312,8 +323,10 @@ class OrderIn(_In):
     shop: str = Field(description="The shop's slug.", max_length=64)
     lines: list[OrderLineIn] = Field(min_length=1, max_length=100)
     payment_method: PaymentMethod
-    delivery_address: dict[str, Any] | None = None
-    pickup: dict[str, Any] | None = None
+    delivery_address: Details | None = Field(
+        default=None, examples=[{"line1": "1 rue de la Paix", "city": "Paris", "postal_code": "75002", "country": "FR"}]
+    )
+    pickup: Details | None = Field(default=None, examples=[{"slot": "samedi 10h", "note": "sans gras"}])
 
 
 class OrderLineOut(_Out):
