@@ -290,3 +290,33 @@ def test_the_card_shows_every_pickup_detail_the_customer_gave(site: Site) -> Non
     page = site.client.get("/merchant", headers={"Accept-Language": "en"}).text
     # then the card says both
     assert "Pickup: samedi 10h · sans gras" in page
+
+
+def test_a_pay_at_pickup_order_sold_by_weight_is_weighed_then_paid_at_the_new_total(site: Site) -> None:
+    # given a pay-at-pickup order of 0.750 kg of entrecôte at 32.00 €/kg (24.00 €), seen on the board
+    shop = _butcher(site)
+    order = pickup_order(site.api, BUTCHER, [(shop["kg"], "0.750")], "jeanne@example.com", "Jeanne Martin")
+    sign_in(site.client, "chef@example.com")
+    _post(site, order["id"], "seen")
+    card = site.client.get(f"/merchant/board/cards/{order['id']}", headers={"Accept-Language": "en"}).text
+    assert 'data-testid="weigh"' in card and 'data-testid="ready"' in card
+    # when the piece on the scale weighs 0,800 kg: the new total is shown first, then confirmed
+    form = site.client.get(f"/merchant/orders/{order['id']}/weigh?after=board", headers={"Accept-Language": "en"})
+    assert 'data-testid="at-pickup"' in form.text
+    line = re.search(r'name="(weight-\d+)"', form.text)
+    assert line is not None
+    fields = {"csrf_token": csrf_of(form.text), line.group(1): "0,800", "after": "board"}
+    preview = site.client.post(f"/merchant/orders/{order['id']}/weigh", data=fields, headers={"Accept-Language": "en"})
+    assert "€25.60" in preview.text and "Set the total to €25.60 and mark ready" in preview.text
+    done = site.client.post(
+        f"/merchant/orders/{order['id']}/weigh", data={**fields, "confirm": "yes"}, follow_redirects=False
+    )
+    # then the order is ready at 25.60, and the counter takes exactly that with the customer's code
+    assert done.status_code == 303 and done.headers["location"] == "/merchant"
+    assert order_row(site.api.uow, order["id"], "status", "total") == ("ready", 2560)
+    code = order_row(site.api.uow, order["id"], "pickup_code")[0]
+    old_total = _post(site, order["id"], "collect", code=code, amount="24.00", currency="EUR", method="cash")
+    assert old_total[0] == 409 and 'data-code="collect_amount_mismatch"' in old_total[1]
+    status, card = _post(site, order["id"], "collect", code=code, amount="25,60", currency="EUR", method="cash")
+    assert status == 200 and 'data-column="collected"' in card
+    assert order_row(site.api.uow, order["id"]) == ("completed", "paid")

@@ -16,6 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from comptoir.domain.actors import Actor
+from comptoir.domain.catalog import Unit
 from comptoir.domain.errors import InvalidInput
 from comptoir.domain.money import milli_to_quantity
 from comptoir.domain.orders import OrderStatus, PaymentStatus
@@ -100,6 +101,7 @@ class DeskOrder:
     authorised: int | None  # a card authorisation awaiting capture (weighed goods), what it holds
     capture_before: datetime | None
     customer_phone: str | None = None  # the `+` and digits the customer gave, for the shop to call
+    weighable_at_pickup: bool = False  # to pay at the counter, with a line sold by weight: weigh, then take it
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,7 @@ class WeighPreview:
     number: str
     lines: tuple[WeighedLine, ...]
     total: int
-    authorised: int
+    authorised: int | None  # None: paid at the counter, no card ceiling
     currency: str
     too_much: bool
 
@@ -178,19 +180,21 @@ def order_detail(uow: UnitOfWork, actor: Actor, order_id: str) -> DeskOrder:
                 attempt.created_at + timedelta(days=CARD_AUTHORISATION_DAYS) if attempt is not None else None
             ),
             customer_phone=customer.phone if customer is not None else None,
+            weighable_at_pickup=capture.weighable_at_pickup(order) and _sold_by_weight(order),
         )
 
 
 def weigh_preview(uow: UnitOfWork, actor: Actor, order_id: str, finals: Sequence[capture.FinalLine]) -> WeighPreview:
     """The weighed lines and the new total, priced as the capture will price them, against what the
-    customer's card holds (`too_much`: the capture would be refused)."""
+    customer's card holds (`too_much`: the capture would be refused); for a pay-at-pickup order, the
+    total the counter will take."""
     with uow:
         order = merchant_order(uow, actor, order_id, lock=False)
         attempt = capture.authorised_attempt(uow, order.id)
-        if attempt is None:
+        if attempt is None and not (capture.weighable_at_pickup(order) and _sold_by_weight(order)):
             raise InvalidInput("this order has no card payment waiting to be weighed", code="nothing_to_capture")
         quantities, totals = capture.price_final_lines(order, finals)
-        authorised = attempt.amount or order.total
+        authorised = (attempt.amount or order.total) if attempt is not None else None
         total = sum(totals.values())
         lines = tuple(
             WeighedLine(LineView.of(line), milli_to_quantity(quantities[line.id]), totals[line.id])
@@ -204,8 +208,12 @@ def weigh_preview(uow: UnitOfWork, actor: Actor, order_id: str, finals: Sequence
             total,
             authorised,
             order.currency,
-            too_much=total > authorised,
+            too_much=authorised is not None and total > authorised,
         )
+
+
+def _sold_by_weight(order: Order) -> bool:
+    return any(line.unit == Unit.KG.value for line in order.lines)
 
 
 def _listed(order: Order, customer: User) -> ListedOrder:

@@ -21,9 +21,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from comptoir.domain.actors import Actor
-from comptoir.domain.catalog import Unit
+from comptoir.domain.catalog import PaymentMethod, Unit
 from comptoir.domain.errors import Conflict, InvalidInput, NotFound
 from comptoir.domain.money import MILLI, line_total, quantity_to_milli
+from comptoir.domain.orders import OrderStatus, PaymentStatus
 from comptoir.domain.payments import AttemptState, Keys
 from comptoir.records.payments import PaymentAttempt
 from comptoir.records.shop import Order
@@ -41,7 +42,7 @@ class FinalLine:
 @dataclass(frozen=True, slots=True)
 class CaptureResult:
     order_id: str
-    outcome: str  # captured | unchanged (nothing authorised to capture)
+    outcome: str  # captured | weighed (to pay at the counter) | unchanged (nothing authorised to capture)
     amount: int
     authorised: int
     payment_intent_id: str | None
@@ -77,7 +78,8 @@ def capture_weighed(
 
     `final_lines` names lines by id with their weighed quantity; lines not named keep what was
     ordered. Without an authorisation there is nothing to capture ("unchanged"): the caller
-    (the merchant's `ready`) goes on as usual.
+    (the merchant's `ready`) goes on as usual. A pay-at-pickup order not paid yet is weighed the same
+    way ("weighed"): its lines and total follow the scale, with no ceiling, and the counter takes that.
     """
     finals = _lines_of(final_lines or ())
     with uow:
@@ -85,6 +87,11 @@ def capture_weighed(
         if order is None or not actor.is_merchant_of(order.shop_id):
             raise NotFound(f"no order {order_id}", code="order_not_found")
         attempt = authorised_attempt(uow, order.id)
+        if attempt is None and finals and weighable_at_pickup(order):
+            # Paid at the counter: the total follows the scale, and the customer pays it there.
+            amount = _apply_final_lines(uow, order, finals, None, actor=actor, now=now)
+            uow.commit()
+            return CaptureResult(order.id, "weighed", amount, 0, None)
         if attempt is None:
             current = {line.id: line.quantity_milli for line in order.lines}
             if any(current.get(final.line_id) != quantity_to_milli(final.quantity) for final in finals):
@@ -146,15 +153,24 @@ def price_final_lines(order: Order, finals: Iterable[FinalLine]) -> tuple[dict[i
     return quantities, {line.id: line_total(line.unit_price, quantities[line.id]) for line in order.lines}
 
 
+def weighable_at_pickup(order: Order) -> bool:
+    """A pay-at-pickup order not paid yet nor handed over: weighing sets the total the counter takes."""
+    return (
+        order.payment_method == PaymentMethod.ON_PICKUP.value
+        and order.payment_status == PaymentStatus.UNPAID.value
+        and order.status in (OrderStatus.CONFIRMED.value, OrderStatus.READY.value)
+    )
+
+
 def _apply_final_lines(
-    uow: UnitOfWork, order: Order, finals: list[FinalLine], authorised: int, *, actor: Actor, now: datetime
+    uow: UnitOfWork, order: Order, finals: list[FinalLine], authorised: int | None, *, actor: Actor, now: datetime
 ) -> int:
-    """Price the weighed lines, refuse more than the authorisation, and write them on the order; the
-    stock held for a line follows its weight (less weighed: returned; more: taken, or flagged when the
-    books say there is not that much)."""
+    """Price the weighed lines, refuse more than the authorisation (None: paid at the counter, no
+    ceiling), and write them on the order; the stock held for a line follows its weight (less weighed:
+    returned; more: taken, or flagged when the books say there is not that much)."""
     quantities, totals = price_final_lines(order, finals)
     amount = sum(totals.values())
-    if amount > authorised:
+    if authorised is not None and amount > authorised:
         raise Conflict(
             f"the weighed total {amount} is more than the {authorised} authorised on the customer's card",
             code="capture_exceeds_authorisation",
