@@ -1,8 +1,9 @@
 """The counter board in a real headless Chromium, against the shop and the real sandbox as uvicorn
 servers: a merchant signs in on a phone and turns the sound on; a customer pays on the sandbox's
-hosted page in another browser; the board rings until "Vu"; a refusal refunds in the sandbox; a
-pay-at-pickup order goes ready and is collected with its pickup code and the cash taken; a dropped
-stream comes back without losing the order placed meanwhile; another shop's board stays silent.
+hosted page in another browser; the board rings until "Vu", on every screen of the shop; a refusal
+refunds in the sandbox; a pay-at-pickup order goes ready and is collected with its pickup code and
+the cash taken; a dropped stream comes back without losing the order placed meanwhile; another
+shop's board stays silent.
 
 axe-core on every state, no console error, no request off this machine. Screenshots (phone and
 tablet, French) land in the test's temporary folder (the guide's come from scripts/merchant_screenshots.py).
@@ -100,6 +101,10 @@ def test_a_paid_order_rings_until_seen_and_a_refusal_refunds_it_in_the_sandbox(
     page = _open_board(counter, stack, chef)
     elsewhere = _tab(browser.new_context(viewport=PHONE, locale="fr-FR"))
     other = _open_board(elsewhere, stack, baker.email)
+    # and the butcher's tablet in the back room, on the same board with its sound on
+    back_room = _tab(browser.new_context(viewport=TABLET, locale="fr-FR"))
+    tablet = _open_board(back_room, stack, chef)
+    tablet.get_by_test_id("enable-sound").click()
     page.get_by_test_id("enable-sound").click()
     expect(page.get_by_test_id("enable-sound")).to_have_attribute("aria-pressed", "true")
     counter.assert_accessible()
@@ -128,11 +133,14 @@ def test_a_paid_order_rings_until_seen_and_a_refusal_refunds_it_in_the_sandbox(
     # and the baker's board, open all along, heard nothing of it
     expect(other.get_by_test_id("count-new")).to_have_text("0")
     assert order["number"] not in other.content()
-    # when someone taps "Vu"
+    wait_until(lambda: _ringing(tablet), "the back room's ring playing")
+    # when someone taps "Vu" on the phone
     card.get_by_test_id("seen").click()
-    # then it moves to "to prepare" and the ringing stops
+    # then it moves to "to prepare" and the ringing stops, on the phone and in the back room
     expect(card).to_have_attribute("data-column", "to_prepare")
     wait_until(lambda: not _ringing(page), "the ring stopped")
+    expect(_card(tablet, order["number"])).to_have_attribute("data-column", "to_prepare")
+    wait_until(lambda: not _ringing(tablet), "the back room's ring stopped")
     # when they refuse it, out of stock (the default reason), and confirm
     card.get_by_text("Refuser…").click()
     expect(card.get_by_test_id("refuse-confirm")).to_be_visible()
@@ -148,6 +156,7 @@ def test_a_paid_order_rings_until_seen_and_a_refusal_refunds_it_in_the_sandbox(
     assert order_row(stack.uows, order["id"], "status") == ("cancelled",)
     counter.assert_clean()
     elsewhere.assert_clean()
+    back_room.assert_clean()
 
 
 def test_pay_at_pickup_goes_ready_and_is_collected_with_its_code_and_the_cash_taken(
