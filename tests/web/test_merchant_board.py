@@ -320,3 +320,27 @@ def test_a_pay_at_pickup_order_sold_by_weight_is_weighed_then_paid_at_the_new_to
     status, card = _post(site, order["id"], "collect", code=code, amount="25,60", currency="EUR", method="cash")
     assert status == 200 and 'data-column="collected"' in card
     assert order_row(site.api.uow, order["id"]) == ("completed", "paid")
+
+
+def test_telling_the_customer_again_sends_one_more_message_per_tap_not_per_double_tap(site: Site) -> None:
+    # given a ready pay-at-pickup order: the customer was told once
+    shop = _butcher(site)
+    order = pickup_order(site.api, BUTCHER, [(shop["pieces"], "2")], "jeanne@example.com", "Jeanne Martin")
+    sign_in(site.client, "chef@example.com")
+    _post(site, order["id"], "ready")
+
+    def told() -> int:
+        with site.api.uow() as uow:
+            return sum(1 for m in uow.outbox.for_order(order["id"]) if m.topic == "ready_for_pickup")
+
+    assert told() == 1
+    # when the merchant double-taps "Tell the customer again"
+    first = _post(site, order["id"], "ready-again")
+    second = _post(site, order["id"], "ready-again")
+    # then one more message is queued, and the card says it was sent
+    assert first[0] == second[0] == 200 and 'data-testid="sent-again"' in first[1]
+    assert told() == 2
+    # and ten minutes later, another tap sends another
+    site.clock.advance(minutes=10)
+    _post(site, order["id"], "ready-again")
+    assert told() == 3
