@@ -162,6 +162,27 @@ def seed_demo(data: DataOption = None) -> None:
         typer.echo(f"  {role.value:<9} {email} / {password}")
 
 
+@app.command("demo-order", cls=_Command)
+def demo_order(
+    note: Annotated[str, typer.Option(help="The pickup note the customer writes.")] = "demain 10h",
+    data: DataOption = None,
+) -> None:
+    """Place a demo order at the demo butcher's (0,750 kg of entrecôte and a terrine, to pay at pickup)
+    as the demo customer: the counter board rings for it. Run `comptoir seed-demo` first."""
+    from comptoir.services import demo
+    from comptoir.services.ports import system_clock
+
+    settings = _settings(data)
+    with _database(settings) as uow_factory:
+        try:
+            order = demo.place_demo_order(uow_factory(), now=system_clock(), note=note)
+        except ComptoirError as exc:
+            _fail(str(exc))
+    typer.echo(f"order {order.number} placed at {demo.KLIKANDGO} by {demo.DEMO_CUSTOMER}, to pay at pickup")
+    typer.echo(f"  the customer's pickup code: {order.pickup_code}")
+    typer.echo(f"  the butcher's board rings at {settings.public_url.rstrip('/')}/merchant (boucher@example.com)")
+
+
 @app.command("create-shop", cls=_Command)
 def create_shop(
     slug: Annotated[str, typer.Option(help="Short name in URLs and for `create-user --shop`: a-z, 0-9, hyphens.")],

@@ -98,3 +98,34 @@ def test_seeding_an_unmigrated_database_says_to_run_db_upgrade(tmp_path: Path) -
     code, output = _invoke("seed-demo", data_dir=tmp_path)
     assert code == 1
     assert "run `comptoir db upgrade` first" in output
+
+
+def test_demo_order_places_a_pay_at_pickup_order_the_butchers_board_rings_for(data_dir: Path) -> None:
+    # given the demo seeded
+    assert _invoke("seed-demo", data_dir=data_dir)[0] == 0
+    # when a demo order is placed from the command line
+    code, output = _invoke("demo-order", "--note", "samedi 9h", data_dir=data_dir)
+    # then it says which order, the customer's code and where the board is
+    assert code == 0, output
+    number = output.split()[1]
+    assert "the customer's pickup code: " in output and "/merchant (boucher@example.com)" in output
+    # and the butcher has a confirmed pay-at-pickup order, priced from the database (24.68 + 6.90)
+    engine = make_engine(f"sqlite:///{data_dir / 'comptoir.sqlite3'}")
+    try:
+        with sql_unit_of_work_factory(engine)() as uow:
+            (order,) = [o for o in uow.merchant.list_orders(None, status=None, limit=10, before=None)]
+            assert (order.number, order.status, order.payment_method, order.total) == (
+                number,
+                "confirmed",
+                "on_pickup",
+                2468 + 690,
+            )
+            assert order.pickup == {"note": "samedi 9h"} and order.pickup_code is not None
+            assert order.pickup_code in output
+    finally:
+        engine.dispose()
+
+
+def test_demo_order_without_the_demo_says_to_seed_it(data_dir: Path) -> None:
+    code, output = _invoke("demo-order", data_dir=data_dir)
+    assert code != 0 and "comptoir seed-demo" in output

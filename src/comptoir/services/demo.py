@@ -9,12 +9,16 @@ untouched, so stock sold and passwords changed in a demo survive a re-seed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from comptoir.domain.actors import Role
-from comptoir.domain.catalog import Unit
+from comptoir.domain.actors import Actor, Role
+from comptoir.domain.catalog import PaymentMethod, Unit
+from comptoir.domain.errors import NotFound
 from comptoir.domain.money import quantity_to_milli
 from comptoir.records.shop import Product, Shop, User
+from comptoir.services.orders import ordering
 from comptoir.services.ports import PasswordHasher, UnitOfWork
+from comptoir.services.views import OrderView
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,3 +163,30 @@ def _ensure_user(
         summary.users_existing.append(spec.email)
     for slug in spec.shops:
         uow.shops.add_merchant(shops[slug].id, user.id)
+
+
+DEMO_CUSTOMER = USERS[0].email
+DEMO_ORDER_LINES = (("Entrecôte", "0.750"), ("Terrine de campagne", "1"))
+
+
+def place_demo_order(uow: UnitOfWork, *, now: datetime, note: str = "demain 10h") -> OrderView:
+    """The demo customer orders 0,750 kg of entrecôte and a terrine from the butcher, to collect and pay
+    at the counter: the order the butcher's board rings for, without a storefront or curl. Placed
+    like any order (priced from the database, stock held, the shop alerted)."""
+    with uow:
+        customer = uow.users.get_by_email(DEMO_CUSTOMER)
+        shop = uow.shops.get_by_slug(KLIKANDGO)
+        if customer is None or shop is None:
+            raise NotFound("the demo shop and customer are missing: run `comptoir seed-demo` first", code="no_demo")
+        products = {product.name: product.id for product in uow.products.list_for_shop(shop.id)}
+        missing = [name for name, _ in DEMO_ORDER_LINES if name not in products]
+        if missing:
+            raise NotFound(f"the demo products {missing} are missing: run `comptoir seed-demo`", code="no_demo")
+        actor = Actor(user_id=customer.id, email=customer.email, role=Role(customer.role))
+    command = ordering.PlaceOrder(
+        shop=KLIKANDGO,
+        lines=[ordering.LineRequest(products[name], quantity) for name, quantity in DEMO_ORDER_LINES],
+        payment_method=PaymentMethod.ON_PICKUP,
+        pickup={"note": note},
+    )
+    return ordering.place_order(uow, actor, command, now)
