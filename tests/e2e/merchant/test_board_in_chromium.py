@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from comptoir.domain.actors import Role
+from comptoir.domain.catalog import Unit
 from comptoir.services.views import ShopView
 from comptoir.web import board_pages
 from tests.e2e.checkout.stack import Customer, Stack, running_stack
@@ -258,3 +259,44 @@ def test_a_stream_the_server_ends_resumes_quietly_and_misses_nothing(
 STREAMS_OPENED = (
     "performance.getEntriesByType('resource').filter(entry => entry.name.includes('/merchant/board/events')).length"
 )
+
+
+def test_a_card_authorisation_counts_down_and_is_flagged_the_day_before_its_deadline(
+    stack: Stack, browser: Browser, tmp_path: Path
+) -> None:
+    # given a butcher that captures by weight, and a card that authorised 1.500 kg of entrecôte
+    shop = add_shop(stack.uows, slug="boucherie-dupont", capture_manually=True, capture_margin_percent=10)
+    beef = add_product(stack.uows, shop, name="Entrecôte", unit=Unit.KG, unit_price=3290, stock=20)
+    chef = add_user(stack.uows, role=Role.MERCHANT, shops=[shop]).email
+    customer = stack.customer()
+    placed = stack.http.post(
+        "/api/orders",
+        headers=customer.headers,
+        json={
+            "shop": shop.slug,
+            "lines": [{"product_id": beef.id, "quantity": "1.500"}],
+            "payment_method": "online",
+            "delivery_address": {"line1": "1 rue de la Paix", "city": "Paris", "postal_code": "75002"},
+        },
+    )
+    assert placed.status_code == 201, placed.text
+    order = placed.json()
+    paid = stack.http.post(
+        f"/api/orders/{order['id']}/pay", headers=customer.headers, json={"payment_method_id": "pm_card_visa"}
+    )
+    assert paid.status_code == 200 and paid.json()["status"] == "authorized", paid.text
+    # when the merchant opens the board six days and some hours later
+    stack.advance(6 * 24 * 3600 + 2 * 3600)
+    counter = _tab(browser.new_context(viewport=PHONE, locale="fr-FR"))
+    page = _open_board(counter, stack, chef)
+    # then the card says what the card holds and that the deadline is tomorrow, and the box above says what to do
+    card = _card(page, order["number"])
+    expect(card.get_by_test_id("payment")).to_have_text("Carte autorisée")
+    expect(card.get_by_test_id("capture-before")).to_contain_text("(demain)")
+    expect(page.get_by_test_id("due-soon")).to_contain_text(order["number"])
+    expect(page.get_by_test_id("due-soon").get_by_role("link").first).to_have_attribute(
+        "href", f"/merchant/orders/{order['id']}/weigh?after=board"
+    )
+    counter.assert_accessible()
+    page.screenshot(path=tmp_path / "phone-fr-board-due-soon.png", full_page=True)
+    counter.assert_clean()
