@@ -29,6 +29,17 @@ def _butcher(site: Site) -> dict[str, int]:
     return shop
 
 
+def _weighing_butcher(site: Site) -> dict[str, int]:
+    """The butcher, taking card payments online and capturing them by weight (10% margin)."""
+    shop = _butcher(site)
+    with site.api.uow() as uow:
+        row = uow.shops.get(shop["shop_id"])
+        assert row is not None
+        row.capture_manually, row.accepts_online, row.capture_margin_percent = True, True, 10
+        uow.commit()
+    return shop
+
+
 def _post(site: Site, order_id: str, action: str, **fields: str) -> tuple[int, str]:
     token = csrf_of(site.client.get("/merchant").text)
     response = site.client.post(
@@ -215,12 +226,7 @@ def test_hostile_ids_and_event_positions_get_a_plain_answer(site: Site) -> None:
 def test_an_authorised_card_shows_its_capture_countdown_and_is_flagged_the_day_before(card_site: Site) -> None:
     site = card_site
     # given a shop that captures by weight, and 1.500 kg of entrecôte authorised on a card at 10:00 Paris time
-    shop = _butcher(site)
-    with site.api.uow() as uow:
-        row = uow.shops.get(shop["shop_id"])
-        assert row is not None
-        row.capture_manually, row.accepts_online, row.capture_margin_percent = True, True, 10
-        uow.commit()
+    shop = _weighing_butcher(site)
     order = card_order(site.api, BUTCHER, [(shop["kg"], "1.500")], "jeanne@example.com", "Jeanne Martin")
     sign_in(site.client, "chef@example.com")
     # when the merchant opens the board the same day
@@ -245,12 +251,7 @@ def test_an_authorised_card_shows_its_capture_countdown_and_is_flagged_the_day_b
 def test_weighing_from_the_board_comes_back_to_the_board(card_site: Site) -> None:
     site = card_site
     # given an authorised card order of 1.500 kg, seen on the board
-    shop = _butcher(site)
-    with site.api.uow() as uow:
-        row = uow.shops.get(shop["shop_id"])
-        assert row is not None
-        row.capture_manually, row.accepts_online, row.capture_margin_percent = True, True, 10
-        uow.commit()
+    shop = _weighing_butcher(site)
     order = card_order(site.api, BUTCHER, [(shop["kg"], "1.500")], "jeanne@example.com", "Jeanne Martin")
     sign_in(site.client, "chef@example.com")
     _post(site, order["id"], "seen")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, tzinfo
 from typing import Annotated, Any
@@ -24,8 +23,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from starlette.datastructures import FormData
 
+from comptoir.api import event_stream
 from comptoir.api.deps import Gateway, Now
-from comptoir.api.routers.merchant import KEEPALIVE_SECONDS, STREAM_SECONDS, TICK_SECONDS, MerchantUow
+from comptoir.api.routers.merchant import MerchantUow
 from comptoir.domain.actors import Actor
 from comptoir.domain.errors import ComptoirError, Conflict, InvalidInput, NotFound
 from comptoir.domain.money import Money
@@ -40,6 +40,9 @@ from comptoir.web.rendering import language_of, redirect, render
 from comptoir.web.status_words import BOARD_PAYMENT_WORDS
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
+
+STREAM_SECONDS = event_stream.STREAM_SECONDS
+"""How long one board stream lasts before the browser reconnects (a module setting, so tests can shorten it)."""
 
 ORDER_ID = re.compile(r"^ord_[A-Za-z0-9]{1,36}$")
 BOARD_HEADER = "x-board"
@@ -216,24 +219,12 @@ async def _card_answer(
     return render(request, "merchant/_card.html", context, status_code=status_code)
 
 
-async def _stream(request: Request, actor: Actor, resume_after: int | None) -> AsyncIterator[str]:
-    hub: feed.FeedHub = request.app.state.feed_hub
-    stopping = request.app.state.stopping
-    async with hub.subscribe(actor, last_event_id=resume_after) as subscription:
-        started = last_sent = time.monotonic()
-        yield "retry: 3000\n: connected\n\n"
-        while (
-            time.monotonic() - started < STREAM_SECONDS
-            and not stopping.is_set()
-            and not await request.is_disconnected()
-        ):
-            for event in await subscription.next(timeout=TICK_SECONDS):
-                data = json.dumps({"order_id": event.order_id, "type": event.type})
-                yield f"id: {event.id}\nevent: order\ndata: {data}\n\n"
-                last_sent = time.monotonic()
-            if time.monotonic() - last_sent >= KEEPALIVE_SECONDS:
-                yield ": keep-alive\n\n"
-                last_sent = time.monotonic()
+def _stream(request: Request, actor: Actor, resume_after: int | None) -> AsyncIterator[str]:
+    def frame(event: feed.MerchantEvent) -> str:
+        data = json.dumps({"order_id": event.order_id, "type": event.type})
+        return f"id: {event.id}\nevent: order\ndata: {data}\n\n"
+
+    return event_stream.order_events(request, actor, resume_after, frame=frame, seconds=STREAM_SECONDS)
 
 
 def _reader(

@@ -9,7 +9,6 @@ customer 403 `merchant_only`.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -18,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import ConfigDict, Field
 
+from comptoir.api import event_stream
 from comptoir.api.deps import CurrentActor, Gateway, Now, Tokens, bearer_token, get_payment_uow
 from comptoir.api.merchant_schemas import CollectIn, CompleteIn, MerchantOrderOut, RefundIn, RefuseIn
 from comptoir.api.problems_doc import responses
@@ -30,14 +30,6 @@ from comptoir.services.merchant import feed, refunds, workflow
 from comptoir.services.ports import UnitOfWork
 
 router = APIRouter(tags=["merchant"])
-
-TICK_SECONDS = 1.0
-"""How often an idle stream checks its token and whether the server is stopping (no database read:
-the shop's poller in `feed.FeedHub` reads for every stream)."""
-KEEPALIVE_SECONDS = 15.0
-STREAM_SECONDS = 300.0
-"""A stream ends after this; EventSource reconnects by itself with Last-Event-ID and misses nothing.
-A stopping server ends every stream within one tick (`app.state.stopping`)."""
 
 
 def get_merchant_uow(request: Request) -> UnitOfWork:
@@ -251,27 +243,17 @@ def _last_event_id(value: str | None) -> int | None:
         ) from exc
 
 
-async def _stream(
+def _stream(
     request: Request, tokens: Tokens, token: str, actor: Actor, last_event_id: int | None
 ) -> AsyncIterator[str]:
-    hub: feed.FeedHub = request.app.state.feed_hub
-    stopping = request.app.state.stopping
-    async with hub.subscribe(actor, last_event_id=last_event_id) as subscription:
-        started = last_sent = time.monotonic()
-        yield "retry: 3000\n: connected\n\n"
-        while (
-            time.monotonic() - started < STREAM_SECONDS
-            and not stopping.is_set()
-            and not await request.is_disconnected()
-        ):
-            try:
-                tokens.verify(token)
-            except ComptoirError:
-                yield "event: token_expired\ndata: {}\n\n"
-                return
-            for event in await subscription.next(timeout=TICK_SECONDS):
-                yield f"id: {event.id}\nevent: {event.type}\ndata: {json.dumps(event.data)}\n\n"
-                last_sent = time.monotonic()
-            if time.monotonic() - last_sent >= KEEPALIVE_SECONDS:
-                yield ": keep-alive\n\n"
-                last_sent = time.monotonic()
+    def frame(event: feed.MerchantEvent) -> str:
+        return f"id: {event.id}\nevent: {event.type}\ndata: {json.dumps(event.data)}\n\n"
+
+    def token_expired() -> str | None:
+        try:
+            tokens.verify(token)
+        except ComptoirError:
+            return "event: token_expired\ndata: {}\n\n"
+        return None
+
+    return event_stream.order_events(request, actor, last_event_id, frame=frame, ending=token_expired)

@@ -294,8 +294,7 @@ def _card_of(uow: UnitOfWork, order: Order, *, now: datetime, zone: tzinfo) -> C
     column = column_of(order, start=start)
     if column is None:
         return None
-    hold = next((a for a in deadlines.open_authorisations(uow, frozenset({shop.id})) if a.order_id == order.id), None)
-    return _build(uow, order, column, shop.slug, hold, now=now, zone=zone)
+    return _build(uow, order, column, shop.slug, deadlines.open_authorisation(uow, order), now=now, zone=zone)
 
 
 def _build(

@@ -12,7 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from comptoir.records.payments import PaymentAttempt
+from comptoir.records.shop import Order
 from comptoir.services.messages.notifications import words_for
+from comptoir.services.payments import capture
 from comptoir.services.ports import NewMessage, UnitOfWork
 
 CARD_AUTHORISATION_DAYS = 7
@@ -41,17 +44,27 @@ def open_authorisations(uow: UnitOfWork, shop_ids: frozenset[int] | None) -> tup
     """The authorisations of these shops waiting for capture, oldest first (inside the caller's
     transaction)."""
     return tuple(
-        OpenAuthorisation(
-            order_id=order.id,
-            number=order.number,
-            shop_id=order.shop_id,
-            customer_id=order.customer_id,
-            amount=attempt.amount or order.total,
-            currency=order.currency,
-            authorised_at=attempt.created_at,
-            capture_before=attempt.created_at + timedelta(days=CARD_AUTHORISATION_DAYS),
-        )
+        _open(attempt, order)
         for attempt, order in uow.merchant.open_authorisations(shop_ids, limit=MAX_OPEN_AUTHORISATIONS)
+    )
+
+
+def open_authorisation(uow: UnitOfWork, order: Order) -> OpenAuthorisation | None:
+    """This order's authorisation waiting for capture, if it has one."""
+    attempt = capture.authorised_attempt(uow, order.id)
+    return _open(attempt, order) if attempt is not None else None
+
+
+def _open(attempt: PaymentAttempt, order: Order) -> OpenAuthorisation:
+    return OpenAuthorisation(
+        order_id=order.id,
+        number=order.number,
+        shop_id=order.shop_id,
+        customer_id=order.customer_id,
+        amount=attempt.amount or order.total,
+        currency=order.currency,
+        authorised_at=attempt.created_at,
+        capture_before=attempt.created_at + timedelta(days=CARD_AUTHORISATION_DAYS),
     )
 
 

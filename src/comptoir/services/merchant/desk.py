@@ -21,7 +21,11 @@ from comptoir.domain.errors import InvalidInput
 from comptoir.domain.money import milli_to_quantity
 from comptoir.domain.orders import OrderStatus, PaymentStatus
 from comptoir.records.shop import Order, User
-from comptoir.services.merchant.deadlines import CARD_AUTHORISATION_DAYS, OpenAuthorisation, open_authorisations
+from comptoir.services.merchant.deadlines import (
+    OpenAuthorisation,
+    open_authorisation,
+    open_authorisations,
+)
 from comptoir.services.merchant.workflow import MerchantOrderView, merchant_order, order_view, shops_of
 from comptoir.services.payments import capture
 from comptoir.services.ports import OrderSearch, UnitOfWork
@@ -155,7 +159,7 @@ def order_detail(uow: UnitOfWork, actor: Actor, order_id: str) -> DeskOrder:
         order = merchant_order(uow, actor, order_id, lock=False)
         shop = uow.shops.get(order.shop_id)
         customer = uow.users.get(order.customer_id)
-        attempt = capture.authorised_attempt(uow, order.id)
+        hold = open_authorisation(uow, order)
         names: dict[int, str] = {}
         timeline = tuple(
             TimelineEntry(
@@ -175,10 +179,8 @@ def order_detail(uow: UnitOfWork, actor: Actor, order_id: str) -> DeskOrder:
             customer_name=customer.name if customer is not None else "",
             customer_email=customer.email if customer is not None else "",
             timeline=timeline,
-            authorised=(attempt.amount or order.total) if attempt is not None else None,
-            capture_before=(
-                attempt.created_at + timedelta(days=CARD_AUTHORISATION_DAYS) if attempt is not None else None
-            ),
+            authorised=hold.amount if hold is not None else None,
+            capture_before=hold.capture_before if hold is not None else None,
             customer_phone=customer.phone if customer is not None else None,
             weighable_at_pickup=capture.weighable_at_pickup(order) and _sold_by_weight(order),
         )
@@ -190,11 +192,11 @@ def weigh_preview(uow: UnitOfWork, actor: Actor, order_id: str, finals: Sequence
     total the counter will take."""
     with uow:
         order = merchant_order(uow, actor, order_id, lock=False)
-        attempt = capture.authorised_attempt(uow, order.id)
-        if attempt is None and not (capture.weighable_at_pickup(order) and _sold_by_weight(order)):
+        hold = open_authorisation(uow, order)
+        if hold is None and not (capture.weighable_at_pickup(order) and _sold_by_weight(order)):
             raise InvalidInput("this order has no card payment waiting to be weighed", code="nothing_to_capture")
         quantities, totals = capture.price_final_lines(order, finals)
-        authorised = (attempt.amount or order.total) if attempt is not None else None
+        authorised = hold.amount if hold is not None else None
         total = sum(totals.values())
         lines = tuple(
             WeighedLine(LineView.of(line), milli_to_quantity(quantities[line.id]), totals[line.id])
